@@ -1,0 +1,264 @@
+"""Indicators, their yearly targets, and the record of every target change."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kpi.formulas import FORMULAS
+from plans.models import CommonGoal, DepartmentPlan, StrategicObjective
+from plans.years import MAX_ROC_YEAR, MIN_ROC_YEAR
+
+
+class IndicatorKind(models.TextChoices):
+    KPI = "kpi", _("Key performance indicator")  # 關鍵績效指標
+    COMMON = "common", _("Common indicator")  # 共同性指標
+
+
+class EvaluationArrangement(models.IntegerChoices):
+    """評估體制: who carries out the evaluation (codes from the plan's footnote)."""
+
+    EXISTING_ORGANISATION = 1, _("1 Existing organisation")  # 運用既有之組織架構進行
+    TASK_FORCE = 2, _("2 Dedicated task force")  # 由特定之任務編組進行
+    THIRD_PARTY = 3, _("3 Third party (e.g. experts)")  # 透過第三者方式(如由專家學者)進行
+    WITH_THIRD_PARTY = 4, _("4 Existing organisation with a third party")  # 運用既有之組織架構並邀請第三者共同參與
+    OTHER = 5, _("5 Other")  # 其它
+
+
+class EvaluationMethod(models.TextChoices):
+    """評估方式: how attainment is measured."""
+
+    PROGRESS_CONTROL = "progress_control", _("Progress control")  # 進度控管
+    STATISTICS = "statistics", _("Statistics")  # 統計數據
+
+
+class Unit(models.TextChoices):
+    """The unit a target is expressed in, read off the plan's target columns."""
+
+    PERCENT = "%", "%"
+    SET = "式", _("式 (deliverable set)")
+    SESSION = "場", _("場 (sessions)")
+    CASE = "件", _("件 (cases)")
+    PLACE = "處", _("處 (places)")
+
+
+COUNT_UNITS = {Unit.SESSION, Unit.CASE, Unit.PLACE}
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", _("Higher is better")
+    LOWER = "lower", _("Lower is better")
+
+
+class Indicator(models.Model):
+    """績效指標: a key performance indicator (關鍵績效指標) or a common indicator (共同性指標).
+
+    Both kinds share one table so that targets, progress reports and attainment treat
+    them alike. A KPI belongs to a strategic objective and is numbered within it
+    (編號; written 1-1 … 6-3 with the objective's 序號). A common indicator belongs to a
+    common goal and is computed by a formula (`kpi.formulas`) from inputs that staff
+    enter; its 衡量標準 is the formula as the document writes it.
+    """
+
+    department_plan = models.ForeignKey(
+        DepartmentPlan,
+        verbose_name=_("department plan"),
+        on_delete=models.CASCADE,
+        related_name="indicators",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=IndicatorKind.choices, default=IndicatorKind.KPI)
+    objective = models.ForeignKey(
+        StrategicObjective,
+        verbose_name=_("strategic objective"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="indicators",
+    )
+    common_goal = models.ForeignKey(
+        CommonGoal,
+        verbose_name=_("common goal"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="indicators",
+    )
+    number = models.PositiveSmallIntegerField(_("number (編號)"))
+    name = models.CharField(_("name"), max_length=200)
+    evaluation_arrangement = models.PositiveSmallIntegerField(
+        _("evaluation arrangement (評估體制)"), choices=EvaluationArrangement.choices
+    )
+    evaluation_method = models.CharField(
+        _("evaluation method (評估方式)"), max_length=20, choices=EvaluationMethod.choices
+    )
+    measurement_standard = models.TextField(_("measurement standard (衡量標準)"))
+    unit = models.CharField(_("unit"), max_length=4, choices=Unit.choices)
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER)
+    weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=2, default=Decimal("1"))
+    formula = models.CharField(
+        _("formula"),
+        max_length=40,
+        blank=True,
+        choices=[(key, f.label) for key, f in FORMULAS.items()],
+        help_text=_("Common indicators only: how the value is computed from its inputs."),
+    )
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["department_plan", "kind", "objective__number", "common_goal__number", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["objective", "number"],
+                condition=Q(kind="kpi"),
+                name="indicator_kpi_unique_number",
+            ),
+            models.UniqueConstraint(
+                fields=["common_goal", "number"],
+                condition=Q(kind="common"),
+                name="indicator_common_unique_number",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="kpi", objective__isnull=False, common_goal__isnull=True, formula="")
+                    | (Q(kind="common", objective__isnull=True, common_goal__isnull=False) & ~Q(formula=""))
+                ),
+                name="indicator_kind_matches_parent",
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="indicator_number_positive"),
+            models.CheckConstraint(
+                condition=Q(evaluation_arrangement__gte=1) & Q(evaluation_arrangement__lte=5),
+                name="indicator_arrangement_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(evaluation_method__in=EvaluationMethod.values), name="indicator_method_valid"
+            ),
+            models.CheckConstraint(condition=Q(unit__in=Unit.values), name="indicator_unit_valid"),
+            models.CheckConstraint(condition=Q(direction__in=Direction.values), name="indicator_direction_valid"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="indicator_weight_positive"),
+            models.CheckConstraint(
+                condition=Q(formula="") | Q(formula__in=list(FORMULAS)), name="indicator_formula_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def parent(self):
+        return self.objective if self.kind == IndicatorKind.KPI else self.common_goal
+
+    @property
+    def code(self) -> str:
+        """1-1 for the first KPI of objective 1; 共1-1 for the first common indicator."""
+        parent = self.parent
+        prefix = "" if self.kind == IndicatorKind.KPI else "共"
+        return f"{prefix}{parent.number if parent else '?'}-{self.number}"
+
+    @property
+    def formula_spec(self):
+        return FORMULAS.get(self.formula)
+
+    def clean(self):
+        errors = {}
+        if self.kind == IndicatorKind.KPI:
+            if not self.objective_id:
+                errors["objective"] = _("A KPI must belong to a strategic objective.")
+            elif self.objective.department_plan_id != self.department_plan_id:
+                errors["objective"] = _("The objective must belong to the same department plan.")
+            if self.common_goal_id:
+                errors["common_goal"] = _("A KPI cannot belong to a common goal.")
+            if self.formula:
+                errors["formula"] = _("Only common indicators have a formula.")
+        else:
+            if not self.common_goal_id:
+                errors["common_goal"] = _("A common indicator must belong to a common goal.")
+            elif self.common_goal.department_plan_id != self.department_plan_id:
+                errors["common_goal"] = _("The common goal must belong to the same department plan.")
+            if self.objective_id:
+                errors["objective"] = _("A common indicator cannot belong to a strategic objective.")
+            if not self.formula:
+                errors["formula"] = _("A common indicator needs a formula.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class YearlyTarget(models.Model):
+    """年度績效目標值: an indicator's target for one ROC year of the plan.
+
+    `original_value` is the value as the plan first set it; `value` is the target in
+    force. They differ only after a revision, and every revision is kept in
+    `TargetRevision` with who, when and why. Change targets only through
+    `kpi.services.target_set`, which enforces the plan's year range and the reason.
+    """
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="targets"
+    )
+    year = models.PositiveSmallIntegerField(_("year (ROC)"))
+    value = models.DecimalField(_("target"), max_digits=14, decimal_places=4)
+    original_value = models.DecimalField(_("original target"), max_digits=14, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("yearly target")
+        verbose_name_plural = _("yearly targets")
+        ordering = ["indicator", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "year"], name="target_unique_indicator_year"),
+            models.CheckConstraint(
+                condition=Q(year__gte=MIN_ROC_YEAR) & Q(year__lte=MAX_ROC_YEAR),
+                name="target_year_is_roc_year",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator.code} {self.year}: {self.value}"
+
+    @property
+    def is_revised(self) -> bool:
+        return self.value != self.original_value
+
+
+class TargetRevision(models.Model):
+    """目標值修正紀錄: one change to a yearly target, with who, when, old → new and why.
+
+    Rows are only ever added; admin shows them read-only.
+    """
+
+    class Source(models.TextChoices):
+        SEED = "seed", _("Seeded from the plan document")
+        ADMIN = "admin", _("Django admin")
+        IMPORT = "import", _("File import")
+        API = "api", _("API")
+        FORM = "form", _("Web form")
+
+    target = models.ForeignKey(
+        YearlyTarget, verbose_name=_("yearly target"), on_delete=models.CASCADE, related_name="revisions"
+    )
+    old_value = models.DecimalField(_("old value"), max_digits=14, decimal_places=4, null=True, blank=True)
+    new_value = models.DecimalField(_("new value"), max_digits=14, decimal_places=4)
+    reason = models.TextField(_("reason"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+
+    class Meta:
+        verbose_name = _("target revision")
+        verbose_name_plural = _("target revisions")
+        ordering = ["target", "changed_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="target_revision_reason_required"),
+        ]
+
+    def __str__(self):
+        return f"{self.target}: {self.old_value} → {self.new_value}"

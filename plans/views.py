@@ -1,0 +1,47 @@
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, render
+
+from kpi.models import Indicator, YearlyTarget
+from plans.models import DepartmentPlan, Plan, StrategicObjective
+
+
+@login_required
+def home(request):
+    plans = Plan.objects.prefetch_related(
+        Prefetch("department_plans", queryset=DepartmentPlan.objects.select_related("department"))
+    )
+    return render(request, "plans/home.html", {"plans": plans})
+
+
+@login_required
+def department_plan_detail(request, plan_id, department_id):
+    """The department's plan laid out like the document: vision → goals → objectives → KPIs."""
+    department_plan = get_object_or_404(
+        DepartmentPlan.objects.select_related("plan", "department"), plan_id=plan_id, department_id=department_id
+    )
+    targets = Prefetch("targets", queryset=YearlyTarget.objects.order_by("year"))
+    objectives = (
+        StrategicObjective.objects.filter(department_plan=department_plan)
+        .select_related("goal")
+        .prefetch_related(
+            "items",
+            Prefetch("indicators", queryset=Indicator.objects.order_by("number").prefetch_related(targets)),
+        )
+    )
+    common_goals = department_plan.common_goals.prefetch_related(
+        Prefetch("indicators", queryset=Indicator.objects.order_by("number").prefetch_related(targets))
+    )
+    return render(
+        request,
+        "plans/department_plan.html",
+        {
+            "plan": department_plan.plan,
+            "department_plan": department_plan,
+            "goals": department_plan.goals.all(),
+            "objectives": objectives,
+            "common_goals": common_goals,
+            "show_gregorian": request.GET.get("gregorian") == "1",
+            "siblings": DepartmentPlan.objects.filter(plan=department_plan.plan).select_related("department"),
+        },
+    )

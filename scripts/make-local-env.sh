@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Writes a .env for the local demo: DEBUG and demo accounts on, a fresh random secret,
+# e-mail to the console. Never used on a server (see README, "Deployment").
+set -euo pipefail
+[ -f .env ] && exit 0
+secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
+cat > .env <<ENV
+DEBUG=on
+DEMO_MODE=on
+SECRET_KEY=$secret
+EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend
+ENV
+echo "Wrote .env for the local demo."

@@ -1,0 +1,85 @@
+"""Fixtures shared by the whole suite: the seeded Keelung plan and a fixed cast of users.
+
+The cast (as healthchecks' alice/bob/charlie): staff of the Urban Development
+Department, staff of another department, the department's supervisor, the planning
+office, an admin, and the anonymous visitor (the test client without a login).
+"""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from plans.models import Department, Membership, Role
+from plans.seeding import load_fixture, seed_plan
+
+HOME = "都市發展處"
+OTHER = "民政處"
+
+
+@pytest.fixture(scope="session")
+def plan_document():
+    return load_fixture()
+
+
+@pytest.fixture
+def seeded_plan(db, plan_document):
+    plan, _ = seed_plan(plan_document)
+    return plan
+
+
+@pytest.fixture
+def home_department(seeded_plan):
+    return Department.objects.get(name=HOME)
+
+
+@pytest.fixture
+def other_department(seeded_plan):
+    return Department.objects.get(name=OTHER)
+
+
+def _user(username, **extra):
+    return get_user_model().objects.create_user(username=username, password="pw-" + username, **extra)
+
+
+@pytest.fixture
+def staff(home_department):
+    user = _user("staff", first_name="王小明")
+    Membership.objects.create(user=user, department=home_department, role=Role.REPORTER)
+    return user
+
+
+@pytest.fixture
+def other_staff(other_department):
+    user = _user("other")
+    Membership.objects.create(user=user, department=other_department, role=Role.REPORTER)
+    return user
+
+
+@pytest.fixture
+def supervisor(home_department):
+    user = _user("supervisor", first_name="李主任")
+    Membership.objects.create(user=user, department=home_department, role=Role.REVIEWER)
+    return user
+
+
+@pytest.fixture
+def planner(seeded_plan):
+    user = _user("planner")
+    Membership.objects.create(user=user, department=None, role=Role.PLANNING_OFFICE)
+    return user
+
+
+@pytest.fixture
+def admin_user(seeded_plan):
+    return get_user_model().objects.create_superuser(username="admin", password="pw-admin")
+
+
+@pytest.fixture
+def cast(staff, other_staff, supervisor, planner, admin_user):
+    return {
+        "staff": staff,
+        "other_staff": other_staff,
+        "supervisor": supervisor,
+        "planner": planner,
+        "admin": admin_user,
+        "anonymous": None,
+    }
