@@ -7,19 +7,23 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-dev system-deps messages serve lint
+.PHONY: demo test install install-dev system-deps assets messages serve lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python system-deps
+install: $(BIN)/python system-deps assets
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(MAKE) --no-print-directory messages
 
-install-dev: $(BIN)/python system-deps
+install-dev: $(BIN)/python system-deps assets
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	$(MAKE) --no-print-directory messages
+
+# Front-end assets (Chart.js) from the npm registry, served locally.
+assets:
+	npm ci --no-audit --no-fund --silent
 
 # gettext compiles the zh-Hant/English catalogues; Chromium drives the browser tests.
 system-deps:
@@ -35,6 +39,7 @@ demo: install .env
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py seed_plan
 	$(BIN)/python manage.py seed_demo_users
+	$(BIN)/python manage.py seed_demo_reports
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint:

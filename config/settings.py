@@ -5,6 +5,7 @@ environment variable (or a `.env` file next to manage.py); see `.env.example`.
 A bad value fails loudly at start-up instead of being silently ignored.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -14,7 +15,12 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A local `.env` (written by `make demo`) fills in what the real environment does not
+# set. ENV_FILE names another file; ENV_FILE="" reads none (the test settings do that,
+# so a developer's .env never changes what the suite sees).
+ENV_FILE = env.str("ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -47,7 +53,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "import_export",
-    "simple_history",
     "plans",
     "kpi",
     "reports",
@@ -63,7 +68,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -80,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "plans.context_processors.site",
+                "kpi.context_processors.work_counts",
             ],
         },
     },
@@ -115,7 +120,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Third-party front-end assets come from the npm registry at set-up time (`npm ci`,
+# run by `make`) and are served from node_modules by whitenoise: nothing from a CDN,
+# and no third-party code in the repository.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -129,6 +140,9 @@ STORAGES = {
 # Uploaded evidence lives outside the static files and is served only through views
 # that check access.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_MB", default=20) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
     # Deny by default: each open-data endpoint opts in explicitly.
@@ -151,7 +165,17 @@ SPECTACULAR_SETTINGS = {
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
+# The address people use to reach the app, for links in e-mails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# Reporting "today" override for training and the local demo (see kpi/dates.py).
+KPI_TODAY = datetime.date.fromisoformat(env.str("KPI_TODAY")) if env.str("KPI_TODAY", default="") else None
+# Reminders: what "due soon" means, in days.
+REMINDER_DAYS = env.int("REMINDER_DAYS", default=7)
+
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="kpi@localhost")
 
 LOGGING = {

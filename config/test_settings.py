@@ -2,6 +2,7 @@
 
 import os
 
+os.environ.setdefault("ENV_FILE", "")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 
 from config.settings import *  # noqa: E402,F403

@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("kpi.api.urls")),
+    path("", include("kpi.urls")),
     path("", include("plans.urls")),
 ]

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 HUNDRED = Decimal(100)
+# Inputs are money or head counts; anything this large is a typo, and refusing it early
+# keeps the arithmetic and the working text well inside Decimal's and int's limits.
+MAX_INPUT = Decimal(10) ** 14
 FOUR_PLACES = Decimal("0.0001")
 
 
@@ -52,11 +55,11 @@ def _parse_inputs(inputs, raw) -> dict[str, Decimal]:
     values, errors = {}, {}
     for spec in inputs:
         value = raw.get(spec.key)
-        if value is None or value == "":
+        if value is None or str(value).strip() == "":
             errors[spec.key] = f"請填寫{spec.label}。"
             continue
         try:
-            number = Decimal(str(value))
+            number = Decimal(str(value).strip().replace(",", ""))
         except (ArithmeticError, ValueError):
             errors[spec.key] = f"{spec.label}必須是數字。"
             continue
@@ -64,6 +67,8 @@ def _parse_inputs(inputs, raw) -> dict[str, Decimal]:
             errors[spec.key] = f"{spec.label}必須是數字。"
         elif number < 0:
             errors[spec.key] = f"{spec.label}不可為負數。"
+        elif number >= MAX_INPUT:
+            errors[spec.key] = f"{spec.label}數值過大，請確認數字。"
         elif spec.whole_number and number != number.to_integral_value():
             errors[spec.key] = f"{spec.label}必須是整數。"
         else:

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from kpi.models import Indicator, IndicatorKind, TargetRevision, YearlyTarget
 from kpi.services import target_set
+from kpi.workflow import periods_ensure
 from plans.models import CommonGoal, Department, DepartmentPlan, Goal, ObjectiveItem, Plan, StrategicObjective
 
 DEFAULT_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "keelung-111-114.json"
@@ -64,6 +65,8 @@ def seed_plan(data: dict) -> tuple[Plan, SeedResult]:
 
     for dp_data in data.get("department_plans", []):
         _seed_department_plan(dept_plans[dp_data["department"]], dp_data, result)
+    before = plan.periods.count()
+    result.created["reporting periods"] = len(periods_ensure(plan=plan)) - before
     return plan, result
 
 
@@ -144,6 +147,7 @@ def _seed_indicator(dp, data, result, *, kind, objective=None, common_goal=None)
             direction=data.get("direction", "higher"),
             weight=data.get("weight", 1),
             formula=data.get("formula", ""),
+            accrual=data.get("accrual", "cumulative"),
             **lookup,
         )
         indicator.full_clean()

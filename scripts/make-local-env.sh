@@ -9,5 +9,8 @@ DEBUG=on
 DEMO_MODE=on
 SECRET_KEY=$secret
 EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend
+# The Keelung plan covers 2022–2025; the demo acts as if it were early October 2025,
+# with 114Q3 reports due and demo reports filed for the years before.
+KPI_TODAY=2025-10-08
 ENV
 echo "Wrote .env for the local demo."

@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Debian packages the project needs beyond Python: gettext (msgfmt) to compile the
-# translation catalogues, Chromium for the browser tests. Installed only when missing.
+# Debian packages the project needs beyond Python, installed only when missing:
+#   gettext         msgfmt compiles the zh-Hant/English translation catalogues
+#   chromium        the browser the Playwright tests drive
+#   fonts-noto-cjk  so that Chromium renders Chinese (browser tests, print views)
+#   npm             installs the front-end assets (Chart.js) from the npm registry
 set -euo pipefail
 need=()
+have() { dpkg -s "$1" >/dev/null 2>&1; }
 command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+have fonts-noto-cjk || need+=(fonts-noto-cjk)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 [ ${#need[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
-  echo "Please install these Debian packages first: ${need[*]}" >&2
-  exit 1
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "Please install these Debian packages first: ${need[*]}" >&2
+    exit 1
+  fi
 fi
-SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 echo "Installing Debian packages: ${need[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null

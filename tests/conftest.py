@@ -8,7 +8,7 @@ office, an admin, and the anonymous visitor (the test client without a login).
 import pytest
 from django.contrib.auth import get_user_model
 
-from plans.models import Department, Membership, Role
+from plans.models import Department, Membership, Plan, Role
 from plans.seeding import load_fixture, seed_plan
 
 HOME = "都市發展處"
@@ -20,9 +20,21 @@ def plan_document():
     return load_fixture()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Seed the Keelung plan once per test database; each test's transaction rolls back to it."""
+    with django_db_blocker.unblock():
+        seed_plan(load_fixture())
+
+
 @pytest.fixture
 def seeded_plan(db, plan_document):
-    plan, _ = seed_plan(plan_document)
+    # Already there unless a transactional test flushed the database; then seed again.
+    plan = Plan.objects.filter(
+        name=plan_document["plan"]["name"], start_year=plan_document["plan"]["start_year"]
+    ).first()
+    if plan is None:
+        plan, _ = seed_plan(plan_document)
     return plan
 
 

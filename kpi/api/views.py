@@ -50,7 +50,7 @@ class IndicatorListView(generics.ListAPIView):
         return qs.order_by(
             "department_plan__plan__start_year",
             "department_plan__toc_number",
-            "kind",
+            "-kind",  # KPIs (kind "kpi") before common indicators
             "objective__number",
             "common_goal__number",
             "number",

@@ -53,6 +53,13 @@ class Direction(models.TextChoices):
     LOWER = "lower", _("Lower is better")
 
 
+class Accrual(models.TextChoices):
+    """How a year-to-date figure grows within a year, which decides the in-year pace."""
+
+    CUMULATIVE = "cumulative", _("Cumulative (accrues through the year)")  # 累計
+    LEVEL = "level", _("Level (a rate judged as it stands)")  # 水準值
+
+
 class Indicator(models.Model):
     """績效指標: a key performance indicator (關鍵績效指標) or a common indicator (共同性指標).
 
@@ -98,6 +105,17 @@ class Indicator(models.Model):
     unit = models.CharField(_("unit"), max_length=4, choices=Unit.choices)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER)
     weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=2, default=Decimal("1"))
+    accrual = models.CharField(
+        _("accrual"),
+        max_length=12,
+        choices=Accrual.choices,
+        default=Accrual.CUMULATIVE,
+        help_text=_(
+            "Cumulative figures (sessions held, % complete) are expected to grow through the year, so an "
+            "in-year report is judged against the share of the year gone by; a level (an occupancy rate) "
+            "is judged against the full target at any time."
+        ),
+    )
     formula = models.CharField(
         _("formula"),
         max_length=40,
@@ -109,7 +127,7 @@ class Indicator(models.Model):
     class Meta:
         verbose_name = _("indicator")
         verbose_name_plural = _("indicators")
-        ordering = ["department_plan", "kind", "objective__number", "common_goal__number", "number"]
+        ordering = ["department_plan", "-kind", "objective__number", "common_goal__number", "number"]
         constraints = [
             models.UniqueConstraint(
                 fields=["objective", "number"],
@@ -139,6 +157,7 @@ class Indicator(models.Model):
             models.CheckConstraint(condition=Q(unit__in=Unit.values), name="indicator_unit_valid"),
             models.CheckConstraint(condition=Q(direction__in=Direction.values), name="indicator_direction_valid"),
             models.CheckConstraint(condition=Q(weight__gt=0), name="indicator_weight_positive"),
+            models.CheckConstraint(condition=Q(accrual__in=Accrual.values), name="indicator_accrual_valid"),
             models.CheckConstraint(
                 condition=Q(formula="") | Q(formula__in=list(FORMULAS)), name="indicator_formula_valid"
             ),
@@ -201,6 +220,11 @@ class YearlyTarget(models.Model):
     year = models.PositiveSmallIntegerField(_("year (ROC)"))
     value = models.DecimalField(_("target"), max_digits=14, decimal_places=4)
     original_value = models.DecimalField(_("original target"), max_digits=14, decimal_places=4)
+    excluded_reason = models.TextField(
+        _("not assessed because"),
+        blank=True,
+        help_text=_("Leave empty unless this indicator is excluded from assessment for this year (不予評估)."),
+    )
 
     class Meta:
         verbose_name = _("yearly target")

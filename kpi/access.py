@@ -1,0 +1,140 @@
+"""Who may see and do what: one helper per object type.
+
+Every view, form, API endpoint and export asks these helpers, so the rule for each
+object type is written once (as healthchecks' `_get_check_for_user` and NetBox's
+`RestrictedQuerySet.restrict`). The rules:
+
+- Staff (填報人) report on the indicators of the departments they belong to.
+- Reviewers (審核人) review their departments' reports; no one approves or returns a
+  report they wrote (created, edited or submitted).
+- The planning office (研考) sees and reviews every department and locks periods.
+- Admins (superusers) see everything and manage data in Django admin; they do not
+  file reports, but may review (they are trusted with every department).
+- Any member of a department sees that department's indicators and reports.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from kpi.models import Evidence, Indicator, ProgressReport, ReportAction, ReportingPeriod
+from plans.models import Membership, Role
+
+VIEW, REPORT, REVIEW = "view", "report", "review"
+# Whoever did any of these to a report counts as one of its authors.
+AUTHORING_ACTIONS = [
+    ReportAction.CREATED,
+    ReportAction.EDITED,
+    ReportAction.SUBMITTED,
+    ReportAction.RESUBMITTED,
+    ReportAction.EVIDENCE_ADDED,
+    ReportAction.EVIDENCE_REMOVED,
+]
+
+
+class _Scope:
+    """A user's memberships, read once per user object (i.e. once per request)."""
+
+    def __init__(self, user):
+        self.everything_view = False
+        self.everything_review = False
+        self.is_planning_office = False
+        self.departments: dict[str, set[int]] = {VIEW: set(), REPORT: set(), REVIEW: set()}
+        if not user or not user.is_authenticated or not user.is_active:
+            return
+        if user.is_superuser:
+            self.everything_view = self.everything_review = True
+        for department_id, role in Membership.objects.filter(user=user).values_list("department_id", "role"):
+            if role == Role.PLANNING_OFFICE:
+                self.everything_view = self.everything_review = True
+            elif role == Role.REPORTER:
+                self.departments[VIEW].add(department_id)
+                self.departments[REPORT].add(department_id)
+            elif role == Role.REVIEWER:
+                self.departments[VIEW].add(department_id)
+                self.departments[REVIEW].add(department_id)
+        self.is_planning_office = self.everything_review and not user.is_superuser
+
+    def covers_all(self, action: str) -> bool:
+        return (action == VIEW and self.everything_view) or (action == REVIEW and self.everything_review)
+
+
+def scope(user) -> _Scope:
+    cached = getattr(user, "_kpi_scope", None) if user is not None else None
+    if cached is None:
+        cached = _Scope(user)
+        if user is not None:
+            user._kpi_scope = cached
+    return cached
+
+
+def is_planning_office(user) -> bool:
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and Membership.objects.filter(user=user, role=Role.PLANNING_OFFICE).exists()
+    )
+
+
+def can_manage_periods(user) -> bool:
+    return bool(
+        user and user.is_authenticated and user.is_active and (user.is_superuser or scope(user).is_planning_office)
+    )
+
+
+def department_ids_for(user, action: str = VIEW) -> set[int] | None:
+    """The departments the user may act on; None means every department."""
+    s = scope(user)
+    if s.covers_all(action):
+        return None
+    return s.departments[action]
+
+
+def indicators_for(user, action: str = VIEW) -> QuerySet[Indicator]:
+    qs = Indicator.objects.select_related(
+        "department_plan__department", "department_plan__plan", "objective", "common_goal"
+    )
+    ids = department_ids_for(user, action)
+    return qs if ids is None else qs.filter(department_plan__department_id__in=ids)
+
+
+def reports_for(user, action: str = VIEW) -> QuerySet[ProgressReport]:
+    qs = ProgressReport.objects.select_related(
+        "indicator__department_plan__department", "indicator__objective", "indicator__common_goal", "period"
+    )
+    ids = department_ids_for(user, action)
+    return qs if ids is None else qs.filter(indicator__department_plan__department_id__in=ids)
+
+
+def evidence_for(user) -> QuerySet[Evidence]:
+    ids = department_ids_for(user, VIEW)
+    qs = Evidence.objects.select_related("report__indicator__department_plan")
+    return qs if ids is None else qs.filter(report__indicator__department_plan__department_id__in=ids)
+
+
+def periods_for(user) -> QuerySet[ReportingPeriod]:
+    """Periods are plan-wide facts that any signed-in user may read; locking is separate."""
+    return ReportingPeriod.objects.select_related("plan")
+
+
+def can_view_indicator(user, indicator: Indicator) -> bool:
+    ids = department_ids_for(user, VIEW)
+    return ids is None or indicator.department_plan.department_id in ids
+
+
+def can_report(user, indicator: Indicator) -> bool:
+    return indicator.department_plan.department_id in scope(user).departments[REPORT]
+
+
+def is_author(user, report: ProgressReport) -> bool:
+    """Whoever created, edited or submitted the report wrote it."""
+    if report.created_by_id == user.pk or report.submitted_by_id == user.pk or report.updated_by_id == user.pk:
+        return True
+    return report.events.filter(actor=user, action__in=AUTHORING_ACTIONS).exists()
+
+
+def can_review(user, report: ProgressReport) -> bool:
+    ids = department_ids_for(user, REVIEW)
+    in_scope = ids is None or report.indicator.department_plan.department_id in ids
+    return bool(user and user.is_authenticated and in_scope and not is_author(user, report))

@@ -1,0 +1,24 @@
+"""kpi's models, split by domain: indicators and targets; progress reporting."""
+
+from kpi.models.indicators import (  # noqa: F401
+    COUNT_UNITS,
+    Accrual,
+    Direction,
+    EvaluationArrangement,
+    EvaluationMethod,
+    Indicator,
+    IndicatorKind,
+    TargetRevision,
+    Unit,
+    YearlyTarget,
+)
+from kpi.models.reporting import (  # noqa: F401
+    Evidence,
+    PeriodAction,
+    PeriodEvent,
+    ProgressReport,
+    ReportAction,
+    ReportEvent,
+    ReportingPeriod,
+    ReportStatus,
+)

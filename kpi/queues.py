@@ -1,0 +1,285 @@
+"""Work queues: what a person has to report, fix and review — in a fixed number of queries.
+
+The "My updates" page (待填報), the review queue (審核), the counts in the navigation
+and the reminder e-mails all read `work_for(user)`, so they always agree.
+
+When a report is due (the rule)
+-------------------------------
+Reports are year-to-date, so within a year the latest report supersedes the earlier
+ones: nobody needs to file Q1 once Q2 is open.
+
+- A period *opens* for reporting `OPENS_DAYS_BEFORE_END` (14) days before it ends
+  (year-to-date figures are filed once the period is nearly over) and stays open until
+  the planning office locks it. Its due date is the plan's `report_due_days` after it
+  ends (`ReportingPeriod.due_date`).
+- For each plan and year, the period to report on is the *latest period that has
+  opened*; if that period is locked, nothing is asked for that year. Only the current
+  ROC year and the previous one are considered (the year-end report of last year is
+  filed in January and stays on the list until the planning office locks it).
+- An indicator the user may report on needs a report for that period unless its
+  report there is submitted or approved. No report yet, or a draft, is
+  **due** (即將到期) while today ≤ due date, and **overdue** (逾期未填報) after it.
+- A **returned** report (退回待修正) in any unlocked period is listed with the
+  reviewer's comment until it is resubmitted.
+- **Waiting for review** (待我審核): submitted reports in unlocked periods that the user
+  may review (`access.reports_for(user, "review")`), minus the ones they wrote (the
+  rule of `access.is_author`, evaluated in SQL). Reports they wrote are kept apart
+  (`own_awaiting`) so the review queue can say they need someone else.
+- Reminders (`send_reminders --days N`) send what is due within N days, everything
+  overdue, returned, and waiting for review.
+
+Queries: the memberships (once per user object, see `access.scope`), the reportable
+indicators, the periods, the reports for those periods, and the reports to review — at
+most five, however many indicators, periods and reports there are, and fewer for someone
+without a reporting or review role. (Only on a plan's first use are its periods created.)
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
+
+from kpi import access, dates, workflow
+from kpi.models import (
+    Indicator,
+    IndicatorKind,
+    ProgressReport,
+    ReportEvent,
+    ReportingPeriod,
+    ReportStatus,
+)
+from plans.models import Plan
+from plans.years import to_roc
+
+OPENS_DAYS_BEFORE_END = 14
+# The actions that make someone the author of a report (as `access.is_author`).
+AUTHOR_ACTIONS = access.AUTHORING_ACTIONS
+
+OVERDUE, DUE = "overdue", "due"
+
+
+def opens_on(period: ReportingPeriod) -> datetime.date:
+    """The first day reports may be filed for the period."""
+    return period.end_date - datetime.timedelta(days=OPENS_DAYS_BEFORE_END)
+
+
+class PeriodState:
+    LOCKED = "locked"
+    NOT_OPEN = "not_open"
+    OPEN = "open"
+    PAST_DUE = "past_due"
+
+
+def period_state(period: ReportingPeriod, today: datetime.date) -> str:
+    """Locked; not yet open; open (until the due date); or past its due date but still open."""
+    if period.is_locked:
+        return PeriodState.LOCKED
+    if today < opens_on(period):
+        return PeriodState.NOT_OPEN
+    if today <= period.due_date:
+        return PeriodState.OPEN
+    return PeriodState.PAST_DUE
+
+
+def indicator_sort_key(indicator: Indicator) -> tuple:
+    parent = indicator.objective if indicator.kind == IndicatorKind.KPI else indicator.common_goal
+    return (
+        indicator.department_plan.department.name,
+        indicator.kind != IndicatorKind.KPI,
+        parent.number if parent else 0,
+        indicator.number,
+    )
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """One indicator that needs a report for one period: none yet, or only a draft."""
+
+    indicator: Indicator
+    period: ReportingPeriod
+    report: ProgressReport | None
+    today: datetime.date
+
+    @property
+    def state(self) -> str:
+        return OVERDUE if self.today > self.period.due_date else DUE
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state == OVERDUE
+
+    @property
+    def days_left(self) -> int:
+        """Days until the due date (0 on the day); negative once overdue."""
+        return (self.period.due_date - self.today).days
+
+    @property
+    def days_overdue(self) -> int:
+        return max(0, -self.days_left)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.report is not None
+
+
+@dataclass
+class Work:
+    """A person's work items on one day. Lists are ordered for display."""
+
+    today: datetime.date
+    can_report: bool = False
+    can_review: bool = False
+    indicator_count: int = 0  # indicators the user may report on
+    overdue: list[ReportItem] = field(default_factory=list)
+    due: list[ReportItem] = field(default_factory=list)
+    returned: list[ProgressReport] = field(default_factory=list)
+    submitted: list[ProgressReport] = field(default_factory=list)  # theirs to report on, awaiting review
+    to_review: list[ProgressReport] = field(default_factory=list)
+    own_awaiting: list[ProgressReport] = field(default_factory=list)  # in their review scope, but they wrote it
+
+    @property
+    def to_report_count(self) -> int:
+        """What the navigation's 待填報 badge shows: overdue + due + returned."""
+        return len(self.overdue) + len(self.due) + len(self.returned)
+
+    @property
+    def to_review_count(self) -> int:
+        return len(self.to_review)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.to_report_count or self.to_review_count)
+
+    def due_within(self, days: int) -> list[ReportItem]:
+        """Items not yet overdue whose due date is at most `days` days away."""
+        return [item for item in self.due if item.days_left <= days]
+
+
+def _current_periods(plan_ids: set[int], today: datetime.date) -> list[ReportingPeriod]:
+    """Per plan and year (this ROC year and the last), the latest period that has opened, if unlocked."""
+    if not plan_ids:
+        return []
+    this_year = to_roc(today.year)
+    years = (this_year - 1, this_year)
+    periods = list(
+        ReportingPeriod.objects.filter(
+            plan_id__in=plan_ids, year__in=years, frequency=F("plan__reporting_frequency")
+        ).select_related("plan")
+    )
+    seen_plans = {p.plan_id for p in periods}
+    missing = [pid for pid in plan_ids if pid not in seen_plans]
+    if missing:
+        # First use of a plan: create its periods (cheap when they exist, so only asked when none were found).
+        created = False
+        for plan in Plan.objects.filter(pk__in=missing):
+            if any(plan.contains_year(y) for y in years):
+                workflow.periods_ensure(plan=plan)
+                created = True
+        if created:
+            return _current_periods_from(
+                ReportingPeriod.objects.filter(
+                    plan_id__in=plan_ids, year__in=years, frequency=F("plan__reporting_frequency")
+                ).select_related("plan"),
+                today,
+            )
+    return _current_periods_from(periods, today)
+
+
+def _current_periods_from(periods, today: datetime.date) -> list[ReportingPeriod]:
+    latest: dict[tuple[int, int], ReportingPeriod] = {}
+    for period in periods:
+        if opens_on(period) > today:
+            continue
+        key = (period.plan_id, period.year)
+        if key not in latest or period.number > latest[key].number:
+            latest[key] = period
+    return [p for p in latest.values() if not p.is_locked]
+
+
+def reviewable_reports(user):
+    """Submitted reports in unlocked periods within the user's review scope, oldest first,
+    annotated `mine` (the user wrote them, by `access.is_author`'s rule), with their period,
+    plan and submitter. (The review queue fetches the targets it needs itself, so that the
+    navigation's counts cost the same query whether or not anything is waiting.)"""
+    authored = ReportEvent.objects.filter(report=OuterRef("pk"), actor=user, action__in=AUTHOR_ACTIONS)
+    mine = Q(created_by=user) | Q(updated_by=user) | Q(submitted_by=user) | Q(Exists(authored))
+    return (
+        access.reports_for(user, access.REVIEW)
+        .filter(status=ReportStatus.SUBMITTED, period__is_locked=False)
+        .annotate(mine=ExpressionWrapper(mine, output_field=BooleanField()))
+        .select_related("period__plan", "submitted_by", "indicator__department_plan__plan")
+        .order_by("submitted_at", "id")
+    )
+
+
+def work_for(user, today: datetime.date | None = None) -> Work:
+    """Everything the user has to do on `today` (default: `kpi.dates.today()`)."""
+    today = today or dates.today()
+    scope = access.scope(user)
+    work = Work(today=today)
+    if not (user and user.is_authenticated and user.is_active):
+        return work
+    work.can_report = bool(scope.departments[access.REPORT])
+    work.can_review = scope.covers_all(access.REVIEW) or bool(scope.departments[access.REVIEW])
+
+    if work.can_report:
+        indicators = {i.pk: i for i in access.indicators_for(user, access.REPORT)}
+        work.indicator_count = len(indicators)
+        periods = _current_periods({i.department_plan.plan_id for i in indicators.values()}, today)
+        if indicators:
+            reports = (
+                ProgressReport.objects.filter(indicator_id__in=list(indicators))
+                .filter(
+                    Q(period__in=[p.pk for p in periods]) | Q(status=ReportStatus.RETURNED, period__is_locked=False)
+                )
+                .select_related("period", "reviewed_by", "submitted_by")
+            )
+            by_key = {}
+            for report in reports:
+                report.indicator = indicators[report.indicator_id]
+                by_key[(report.indicator_id, report.period_id)] = report
+                if report.status == ReportStatus.RETURNED:
+                    work.returned.append(report)
+            for period in periods:
+                for indicator in indicators.values():
+                    if indicator.department_plan.plan_id != period.plan_id:
+                        continue
+                    report = by_key.get((indicator.pk, period.pk))
+                    if report is None or report.status == ReportStatus.DRAFT:
+                        item = ReportItem(indicator=indicator, period=period, report=report, today=today)
+                        (work.overdue if item.is_overdue else work.due).append(item)
+                    elif report.status == ReportStatus.SUBMITTED:
+                        work.submitted.append(report)
+
+            def item_key(item):
+                return (item.period.due_date, item.period.plan_id, *indicator_sort_key(item.indicator))
+
+            def report_key(report):
+                return (report.period.end_date, *indicator_sort_key(report.indicator))
+
+            work.overdue.sort(key=item_key)
+            work.due.sort(key=item_key)
+            work.returned.sort(key=report_key)
+            work.submitted.sort(key=report_key)
+
+    if work.can_review:
+        for report in reviewable_reports(user):
+            (work.own_awaiting if report.mine else work.to_review).append(report)
+    return work
+
+
+def work_for_request(request) -> Work:
+    """`work_for(request.user)`, computed at most once per request."""
+    work = getattr(request, "_kpi_work", None)
+    if work is None:
+        work = work_for(request.user)
+        request._kpi_work = work
+    return work
+
+
+def forget_work(request) -> None:
+    """Drop the cached work after an action changed it within the same request."""
+    if hasattr(request, "_kpi_work"):
+        del request._kpi_work

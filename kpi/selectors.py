@@ -1,0 +1,478 @@
+"""Read helpers that build the data of the KPI page and the report form.
+
+Views ask these for what to show; each helper runs a fixed number of queries,
+whatever the number of reports, events or revisions (the KPI page's query count is
+pinned in tests/test_indicator_page.py). Who may see what is decided by
+`kpi.access`; this module only shapes what `access` lets through.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from kpi import access, dates, workflow
+from kpi.attainment import Assessment, assess
+from kpi.models import (
+    Evidence,
+    Indicator,
+    PeriodAction,
+    PeriodEvent,
+    ProgressReport,
+    ReportAction,
+    ReportEvent,
+    ReportingPeriod,
+    ReportStatus,
+    TargetRevision,
+    Unit,
+    YearlyTarget,
+)
+from plans.models import Plan
+from plans.years import to_gregorian, to_roc
+
+# The actions that make someone an author of a report; mirrors `access.is_author`
+# (checked against it in tests/test_indicator_page.py) so that the KPI page can tell
+# from the events it has already read whether the viewer may review, without a query
+# per report.
+AUTHOR_ACTIONS = frozenset(
+    {ReportAction.CREATED, ReportAction.EDITED, ReportAction.SUBMITTED, ReportAction.RESUBMITTED}
+)
+
+
+# --- Formatting --------------------------------------------------------------------
+
+
+def format_number(value) -> str:
+    """Decimal('12.5000') → '12.5'; '1000000' → '1000000'; None/'' → ''."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    normalized = number.normalize()
+    if normalized == normalized.to_integral_value():
+        return f"{normalized.to_integral_value():f}"
+    return f"{normalized:f}"
+
+
+def format_amount(indicator: Indicator, value) -> str:
+    """A figure with its unit, as the plan writes it: 100%, 1 式, 15 件; '' → '—'."""
+    text = format_number(value)
+    if not text:
+        return "—"
+    return f"{text}%" if indicator.unit == Unit.PERCENT else f"{text} {indicator.unit}"
+
+
+def format_inputs(indicator: Indicator, inputs) -> str:
+    """A common indicator's inputs in the formula's words: 預算數 1,000,000；實支數 900,000."""
+    if not inputs:
+        return "—"
+    spec = indicator.formula_spec
+    labels = {i.key: i.label for i in spec.inputs} if spec else {}
+    parts = []
+    for key, value in inputs.items():
+        text = format_number(value)
+        try:
+            text = f"{Decimal(text):,f}" if text else "—"
+        except ArithmeticError:
+            pass
+        parts.append(f"{labels.get(key, key)} {text}")
+    return "；".join(parts)
+
+
+def status_label(status: str) -> str:
+    if not status:
+        return _("Not reported")
+    try:
+        return str(ReportStatus(status).label)
+    except ValueError:
+        return status
+
+
+def format_field(indicator: Indicator, name: str, value) -> str:
+    """A report field's value as a person reads it (for the record and the conflict panel)."""
+    if name == "actual":
+        return format_amount(indicator, value)
+    if name == "inputs":
+        return format_inputs(indicator, value)
+    if name == "status":
+        return status_label(value or "")
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+# --- The indicator and its year ---------------------------------------------------
+
+
+def indicator_queryset(user, action: str = access.VIEW):
+    """The indicators the user may act on, with what the KPI page and the form read."""
+    revisions = Prefetch(
+        "revisions", queryset=TargetRevision.objects.select_related("changed_by").order_by("changed_at", "id")
+    )
+    targets = Prefetch("targets", queryset=YearlyTarget.objects.order_by("year").prefetch_related(revisions))
+    return access.indicators_for(user, action).select_related("objective__goal").prefetch_related(targets)
+
+
+def default_year(plan: Plan) -> int:
+    """The plan year that contains today, or the nearest end of the plan."""
+    year = to_roc(dates.today().year)
+    return min(max(year, plan.start_year), plan.end_year)
+
+
+def year_from_param(plan: Plan, value) -> int:
+    try:
+        year = int(str(value).strip())
+    except (TypeError, ValueError):
+        return default_year(plan)
+    return year if plan.contains_year(year) else default_year(plan)
+
+
+@dataclass
+class YearRow:
+    year: int
+    gregorian: int
+    target: YearlyTarget | None
+    revisions: list[TargetRevision]  # changes after the plan set the target, oldest first
+    actual_report: ProgressReport | None  # the latest approved report of the year
+    assessment: Assessment
+    selected: bool = False
+
+    @property
+    def actual(self):
+        return self.actual_report.actual if self.actual_report else None
+
+
+def excluded_reason(target: YearlyTarget | None) -> str | None:
+    """Why the KPI-year is not assessed (不予評估), or None."""
+    return (target.excluded_reason.strip() or None) if target is not None else None
+
+
+def targets_by_year(indicator: Indicator) -> dict[int, YearlyTarget]:
+    return {t.year: t for t in indicator.targets.all()}
+
+
+def year_rows(indicator: Indicator, selected_year: int) -> list[YearRow]:
+    """Every plan year: target (and its revisions), approved actual, attainment and light. One query."""
+    plan = indicator.department_plan.plan
+    thresholds = workflow.plan_thresholds(plan)
+    approved = (
+        ProgressReport.objects.filter(indicator=indicator, status=ReportStatus.APPROVED)
+        .select_related("period", "reviewed_by")
+        .order_by("period__year", "-period__end_date", "-period__number")
+    )
+    latest: dict[int, ProgressReport] = {}
+    for report in approved:
+        latest.setdefault(report.period.year, report)  # the first per year is the latest
+    targets = targets_by_year(indicator)
+    rows = []
+    for year in plan.years:
+        target = targets.get(year)
+        report = latest.get(year)
+        rows.append(
+            YearRow(
+                year=year,
+                gregorian=to_gregorian(year),
+                target=target,
+                revisions=[r for r in target.revisions.all() if r.old_value is not None] if target else [],
+                actual_report=report,
+                assessment=assess(
+                    actual=report.actual if report else None,
+                    target=target.value if target else None,
+                    direction=indicator.direction,
+                    thresholds=thresholds,
+                    excluded_reason=excluded_reason(target),
+                ),
+                selected=year == selected_year,
+            )
+        )
+    return rows
+
+
+# --- Periods and reports of the selected year -------------------------------------
+
+
+def year_periods(plan: Plan, year: int) -> list[ReportingPeriod]:
+    """The plan's reporting periods of the year, created on first use."""
+    periods = list(ReportingPeriod.objects.filter(plan=plan, year=year).order_by("frequency", "number"))
+    if not periods:
+        workflow.periods_ensure(plan=plan)
+        periods = list(ReportingPeriod.objects.filter(plan=plan, year=year).order_by("frequency", "number"))
+    return periods
+
+
+def active_evidence() -> Prefetch:
+    return Prefetch(
+        "evidence",
+        queryset=Evidence.objects.filter(removed_at__isnull=True)
+        .select_related("uploaded_by")
+        .order_by("uploaded_at", "id"),
+        to_attr="active_evidence",
+    )
+
+
+def reports_query():
+    return ProgressReport.objects.select_related(
+        "period", "created_by", "updated_by", "submitted_by", "reviewed_by"
+    ).prefetch_related(active_evidence())
+
+
+@dataclass
+class PeriodRow:
+    period: ReportingPeriod
+    report: ProgressReport | None
+    expected: Decimal | None  # what the year-to-date figure should be by the period's end
+    pace: Assessment
+    can_edit: bool
+    can_open_form: bool
+    is_overdue: bool
+    can_review: bool = False
+    has_card: bool = False  # shown in full below the table
+    is_future: bool = False  # the period has not started yet
+
+    @property
+    def status(self) -> str:
+        return self.report.status if self.report else ""
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.status)
+
+
+@dataclass
+class ReportCard:
+    """A report shown in full on the KPI page: its texts, evidence and review forms."""
+
+    report: ProgressReport
+    is_latest: bool
+    can_review: bool
+    inputs_display: str = ""
+
+
+@dataclass
+class TimelineChange:
+    label: str
+    old: str
+    new: str
+
+    @property
+    def is_long(self) -> bool:
+        return len(self.old) + len(self.new) > 120
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime.datetime
+    kind: str  # report | target | period
+    action: str
+    action_label: str
+    actor: str
+    subject: str  # the period or year the entry is about
+    comment: str = ""
+    changes: list[TimelineChange] = field(default_factory=list)
+    order: int = 0
+
+
+def _person(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def report_timeline(indicator: Indicator, events: list[ReportEvent]) -> list[TimelineEntry]:
+    entries = []
+    for event in events:
+        changes = [
+            TimelineChange(
+                label=workflow.FIELD_LABELS.get(name, name),
+                old=format_field(indicator, name, pair[0] if isinstance(pair, list | tuple) and pair else None),
+                new=format_field(
+                    indicator, name, pair[1] if isinstance(pair, list | tuple) and len(pair) > 1 else pair
+                ),
+            )
+            for name, pair in (event.changes or {}).items()
+        ]
+        entries.append(
+            TimelineEntry(
+                at=event.at,
+                kind="report",
+                action=event.action,
+                action_label=str(event.get_action_display()),
+                actor=_person(event.actor),
+                subject=event.report.period.label,
+                comment=event.comment,
+                changes=changes,
+                order=event.pk,
+            )
+        )
+    return entries
+
+
+def target_timeline(indicator: Indicator) -> list[TimelineEntry]:
+    entries = []
+    for target in indicator.targets.all():
+        for revision in target.revisions.all():
+            set_now = revision.old_value is None
+            entries.append(
+                TimelineEntry(
+                    at=revision.changed_at,
+                    kind="target",
+                    action="target_set" if set_now else "target_revised",
+                    action_label=_("Target set") if set_now else _("Target revised"),
+                    actor=_person(revision.changed_by) or str(revision.get_source_display()),
+                    subject=f"民國{target.year}年",
+                    comment=revision.reason,
+                    changes=[
+                        TimelineChange(
+                            label=_("Target"),
+                            old=format_amount(indicator, revision.old_value),
+                            new=format_amount(indicator, revision.new_value),
+                        )
+                    ],
+                    order=revision.pk,
+                )
+            )
+    return entries
+
+
+def period_timeline(indicator: Indicator) -> list[TimelineEntry]:
+    """Locks and unlocks of the periods this indicator has reports in."""
+    events = (
+        PeriodEvent.objects.filter(period__reports__indicator=indicator)
+        .select_related("actor", "period")
+        .distinct()
+        .order_by("at", "id")
+    )
+    return [
+        TimelineEntry(
+            at=e.at,
+            kind="period",
+            action=e.action,
+            action_label=_("Period locked") if e.action == PeriodAction.LOCKED else _("Period unlocked"),
+            actor=_person(e.actor),
+            subject=e.period.label,
+            comment=e.reason,
+            order=e.pk,
+        )
+        for e in events
+    ]
+
+
+@dataclass
+class IndicatorPage:
+    indicator: Indicator
+    plan: Plan
+    year: int
+    years: list[YearRow]
+    selected: YearRow
+    periods: list[PeriodRow]
+    cards: list[ReportCard]
+    timeline: list[TimelineEntry]
+    can_report: bool
+    today: datetime.date
+
+
+def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
+    """Everything the KPI page shows, in a fixed number of queries."""
+    plan = indicator.department_plan.plan
+    thresholds = workflow.plan_thresholds(plan)
+    years = year_rows(indicator, year)
+    selected = next(row for row in years if row.year == year)
+    periods = year_periods(plan, year)
+    reports = {r.period_id: r for r in reports_query().filter(indicator=indicator, period__in=periods)}
+    events = list(
+        ReportEvent.objects.filter(report__indicator=indicator)
+        .select_related("actor", "report__period")
+        .order_by("at", "id")
+    )
+    can_report = access.can_report(user, indicator)
+    today = dates.today()
+    targets = targets_by_year(indicator)
+    target_values = {y: t.value for y, t in targets.items()}
+    year_target = targets.get(year)
+
+    rows = []
+    for period in periods:
+        report = reports.get(period.pk)
+        expected = workflow.period_target(indicator, period, target_values)
+        editable_status = report is None or report.status in workflow.EDITABLE_STATUSES
+        rows.append(
+            PeriodRow(
+                period=period,
+                report=report,
+                expected=expected,
+                pace=assess(
+                    actual=report.actual if report else None,
+                    target=expected,
+                    direction=indicator.direction,
+                    thresholds=thresholds,
+                    excluded_reason=excluded_reason(year_target),
+                ),
+                can_edit=can_report and not period.is_locked and editable_status,
+                can_open_form=can_report and report is not None,
+                is_overdue=today > period.due_date
+                and (report is None or report.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)),
+                is_future=today < period.start_date,
+            )
+        )
+
+    reviewable = reviewable_report_ids(user, indicator, list(reports.values()), events)
+    year_reports = sorted(reports.values(), key=lambda r: (r.period.end_date, r.period.number))
+    latest = year_reports[-1] if year_reports else None
+    cards = [
+        ReportCard(
+            report=r,
+            is_latest=r is latest,
+            can_review=r.pk in reviewable and not r.period.is_locked,
+            inputs_display=format_inputs(indicator, r.inputs) if indicator.formula else "",
+        )
+        for r in reversed(year_reports)
+        if r is latest or r.status == ReportStatus.SUBMITTED
+    ]
+    by_report = {card.report.pk: card for card in cards}
+    for row in rows:
+        card = by_report.get(row.report.pk) if row.report else None
+        row.has_card, row.can_review = card is not None, bool(card and card.can_review)
+    timeline = report_timeline(indicator, events) + target_timeline(indicator) + period_timeline(indicator)
+    timeline.sort(key=lambda e: (e.at, e.order), reverse=True)
+    return IndicatorPage(
+        indicator=indicator,
+        plan=plan,
+        year=year,
+        years=years,
+        selected=selected,
+        periods=rows,
+        cards=cards,
+        timeline=timeline,
+        can_report=can_report,
+        today=today,
+    )
+
+
+def reviewable_report_ids(
+    user, indicator: Indicator, reports: list[ProgressReport], events: list[ReportEvent]
+) -> set[int]:
+    """The submitted reports the user may approve or return, judged from events already read.
+
+    Same rule as `access.can_review` (in the reviewer's scope and not an author), but
+    without a query per report. The services check again when the form is posted.
+    """
+    submitted = [r for r in reports if r.status == ReportStatus.SUBMITTED]
+    if not submitted or not user.is_authenticated:
+        return set()
+    departments = access.department_ids_for(user, access.REVIEW)
+    if departments is not None and indicator.department_plan.department_id not in departments:
+        return set()
+    authored = {e.report_id for e in events if e.actor_id == user.pk and e.action in AUTHOR_ACTIONS}
+    return {
+        r.pk
+        for r in submitted
+        if r.pk not in authored and user.pk not in (r.created_by_id, r.submitted_by_id, r.updated_by_id)
+    }

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from kpi import views
+
+app_name = "kpi"
+urlpatterns = [
+    path("kpi/<int:indicator_id>/", views.indicator_detail, name="detail"),
+    path("kpi/<int:indicator_id>/periods/<int:period_id>/report/", views.report_form, name="report"),
+    path("reports/<int:report_id>/review/", views.report_review, name="review"),
+    path("reports/<int:report_id>/evidence/", views.evidence_add, name="evidence_add"),
+    path("evidence/<int:evidence_id>/", views.evidence_download, name="evidence_download"),
+    path("evidence/<int:evidence_id>/remove/", views.evidence_remove, name="evidence_remove"),
+    path("my/", views.my_updates, name="my_updates"),
+    path("review/", views.review_queue, name="review_queue"),
+    path("periods/", views.period_list, name="periods"),
+    path("periods/<int:period_id>/lock/", views.period_lock, name="period_lock"),
+    path("periods/<int:period_id>/unlock/", views.period_unlock, name="period_unlock"),
+]

@@ -1,0 +1,11 @@
+"""kpi's views, split by page family: an indicator and its reports; work queues and periods."""
+
+from kpi.views.queues import my_updates, period_list, period_lock, period_unlock, review_queue  # noqa: F401
+from kpi.views.reporting import (  # noqa: F401
+    evidence_add,
+    evidence_download,
+    evidence_remove,
+    indicator_detail,
+    report_form,
+    report_review,
+)

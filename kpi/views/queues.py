@@ -1,0 +1,216 @@
+"""Work queues and reporting periods: "My updates" (待填報), the review queue (審核) and the
+periods page (填報期間) with locking. The items come from `kpi.queues`; writes go through
+`kpi.workflow`; permissions through `kpi.access`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch, prefetch_related_objects
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kpi import access, dates, queues, workflow
+from kpi.models import PeriodEvent, ProgressReport, ReportingPeriod, ReportStatus
+from plans.models import Plan
+
+MY_UPDATES_REVIEW_PREVIEW = 10
+
+
+@login_required
+def my_updates(request):
+    """待填報: what the signed-in person has to report, fix and review."""
+    work = queues.work_for_request(request)
+    report_departments = sorted(
+        {r.indicator.department_plan.department.name for r in work.overdue + work.due}
+        | {r.indicator.department_plan.department.name for r in work.returned + work.submitted}
+    )
+    return render(
+        request,
+        "kpi/my_updates.html",
+        {
+            "work": work,
+            "report_departments": report_departments,
+            "show_department": len(report_departments) > 1,
+            "review_preview": work.to_review[:MY_UPDATES_REVIEW_PREVIEW],
+            "review_more": max(0, work.to_review_count - MY_UPDATES_REVIEW_PREVIEW),
+            "opens_days": queues.OPENS_DAYS_BEFORE_END,
+            "due_days": sorted({item.period.plan.report_due_days for item in work.overdue + work.due}),
+        },
+    )
+
+
+# --- Review queue -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    report: ProgressReport
+    preview: workflow.Preview
+
+
+def _int_param(request, name):
+    raw = request.GET.get(name, "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+@login_required
+def review_queue(request):
+    """審核: submitted reports the user may review, oldest first, with approve / return inline."""
+    work = queues.work_for_request(request)
+    everything = work.to_review + work.own_awaiting
+    departments = sorted(
+        {(r.indicator.department_plan.department_id, r.indicator.department_plan.department.name) for r in everything},
+        key=lambda d: d[1],
+    )
+    years = sorted({r.period.year for r in everything})
+    periods = sorted({r.period for r in everything}, key=lambda p: (p.year, p.number, p.plan_id))
+    chosen = {name: _int_param(request, name) for name in ("department", "year", "period")}
+
+    def keep(report):
+        return (
+            (chosen["department"] is None or report.indicator.department_plan.department_id == chosen["department"])
+            and (chosen["year"] is None or report.period.year == chosen["year"])
+            and (chosen["period"] is None or report.period_id == chosen["period"])
+        )
+
+    shown = [r for r in work.to_review if keep(r)]
+    prefetch_related_objects([r.indicator for r in shown], "targets")  # one query, for the previews
+    rows = [
+        QueueRow(r, workflow.report_preview(indicator=r.indicator, period=r.period, actual=r.actual)) for r in shown
+    ]
+    own = [r for r in work.own_awaiting if keep(r)]
+    return render(
+        request,
+        "kpi/review_queue.html",
+        {
+            "work": work,
+            "rows": rows,
+            "own": own,
+            "departments": departments,
+            "years": years,
+            "periods": periods,
+            "chosen": chosen,
+            "filtered": any(v is not None for v in chosen.values()),
+            "total": len(everything),
+            "next_url": request.get_full_path(),
+        },
+    )
+
+
+# --- Periods ------------------------------------------------------------------------
+
+
+def _chosen_plan(request, plan_id=None):
+    plans = list(Plan.objects.all())
+    if not plans:
+        return None, plans
+    plan_id = plan_id or _int_param(request, "plan")
+    plan = next((p for p in plans if p.pk == plan_id), plans[0])
+    return plan, plans
+
+
+def _render_periods(request, plan=None, plans=None, errors=None, values=None, status=200):
+    if plan is None:
+        plan, plans = _chosen_plan(request)
+    context = {"plan": plan, "plans": plans, "years": []}
+    if plan is not None:
+        if not ReportingPeriod.objects.filter(plan=plan).exists():
+            workflow.periods_ensure(plan=plan)
+        today = dates.today()
+        periods = list(
+            access.periods_for(request.user)
+            .filter(plan=plan, frequency=plan.reporting_frequency)
+            .prefetch_related(
+                Prefetch("events", queryset=PeriodEvent.objects.select_related("actor").order_by("at", "id"))
+            )
+            .order_by("year", "number")
+        )
+        counts = defaultdict(dict)
+        for row in (
+            access.reports_for(request.user)
+            .filter(period__plan=plan)
+            .order_by()
+            .values("period_id", "status")
+            .annotate(n=Count("id"))
+        ):
+            counts[row["period_id"]][row["status"]] = row["n"]
+        by_year = defaultdict(list)
+        for period in periods:
+            period.state = queues.period_state(period, today)
+            period.opens_on = queues.opens_on(period)
+            period.report_counts = [
+                (status.label, counts[period.pk].get(status.value, 0))
+                for status in (ReportStatus.DRAFT, ReportStatus.SUBMITTED, ReportStatus.RETURNED, ReportStatus.APPROVED)
+            ]
+            period.report_total = sum(counts[period.pk].values())
+            period.unlock_error = (errors or {}).get(period.pk, "")
+            period.unlock_reason = (values or {}).get(period.pk, "")
+            by_year[period.year].append(period)
+        context.update(
+            error_period=next((p for p in periods if p.unlock_error), None),
+            years=sorted(by_year.items()),
+            today=today,
+            opens_days=queues.OPENS_DAYS_BEFORE_END,
+            can_manage=access.can_manage_periods(request.user),
+        )
+    return render(request, "kpi/periods.html", context, status=status)
+
+
+@login_required
+def period_list(request):
+    """填報期間: the plan's periods with their state and lock history; the planning office locks them."""
+    return _render_periods(request)
+
+
+def _back_to_periods(period):
+    return HttpResponseRedirect(f"{reverse('kpi:periods')}?{urlencode({'plan': period.plan_id})}#period-{period.pk}")
+
+
+def _managed_period(request, period_id):
+    if not access.can_manage_periods(request.user):
+        raise PermissionDenied(_("Only the planning office can lock and unlock reporting periods."))
+    return get_object_or_404(ReportingPeriod.objects.select_related("plan"), pk=period_id)
+
+
+@login_required
+@require_POST
+def period_lock(request, period_id):
+    period = _managed_period(request, period_id)
+    try:
+        workflow.period_lock(period=period, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("%(period)s is locked. Reports in it can no longer change.") % {"period": period.label}
+        )
+    return _back_to_periods(period)
+
+
+@login_required
+@require_POST
+def period_unlock(request, period_id):
+    period = _managed_period(request, period_id)
+    reason = request.POST.get("reason", "")
+    try:
+        workflow.period_unlock(period=period, user=request.user, reason=reason)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "reason" in exc.error_dict:
+            plan, plans = _chosen_plan(request, period.plan_id)
+            message = " ".join(exc.message_dict["reason"])
+            return _render_periods(
+                request, plan, plans, errors={period.pk: message}, values={period.pk: reason}, status=400
+            )
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(period)s is unlocked; the reason is on the record.") % {"period": period.label})
+    return _back_to_periods(period)

@@ -1,0 +1,393 @@
+"""The KPI page, the report form, review, and evidence.
+
+Views only ask and show: what a user may see comes from `kpi.access` (through
+`kpi.selectors`), page data from `kpi.selectors`, and every write goes through
+`kpi.workflow`, whose zh-Hant messages are shown as they are.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from kpi import access, selectors, workflow
+from kpi.forms import EvidenceForm, ReportForm, ReviewForm
+from kpi.models import ReportingPeriod
+
+ACTIONS = ("preview", "save", "submit")
+NO_REPORT_PERMISSION = "你可以檢視這個指標，但沒有填報權限：只有本機關的填報人可以填報。"
+
+
+def _forbidden(request, message: str, indicator=None):
+    return render(request, "kpi/_forbidden.html", {"message": message, "indicator": indicator}, status=403)
+
+
+def _detail_url(indicator_id: int, year: int | None = None, anchor: str = "") -> str:
+    url = reverse("kpi:detail", args=[indicator_id])
+    if year:
+        url += f"?year={year}"
+    return url + (f"#{anchor}" if anchor else "")
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+# --- The KPI page ----------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def indicator_detail(request, indicator_id):
+    """An indicator's targets, actuals, lights, periods, latest reports and its record."""
+    indicator = get_object_or_404(selectors.indicator_queryset(request.user), pk=indicator_id)
+    plan = indicator.department_plan.plan
+    year = selectors.year_from_param(plan, request.GET.get("year"))
+    page = selectors.indicator_page(indicator, year, request.user)
+    return render(
+        request,
+        "kpi/indicator_detail.html",
+        {
+            "page": page,
+            "indicator": indicator,
+            "plan": plan,
+            "department": indicator.department_plan.department,
+            "thresholds": workflow.plan_thresholds(plan),
+            "labels": workflow.FIELD_LABELS,
+        },
+    )
+
+
+# --- The report form -------------------------------------------------------------
+
+
+def _quiet_preview(indicator, period, values):
+    """The preview of what was typed, or None when the figure itself is not valid."""
+    try:
+        return workflow.report_clean(indicator=indicator, period=period, submitting=False, **values).preview
+    except ValidationError:
+        return None
+
+
+def _report_values(report) -> dict:
+    return {
+        "actual": report.actual,
+        "inputs": report.inputs,
+        "narrative": report.narrative,
+        "shortfall_reason": report.shortfall_reason,
+        "improvement_plan": report.improvement_plan,
+    }
+
+
+def _not_editable_reason(period, report) -> str:
+    if period.is_locked:
+        return "locked"
+    if report is not None and report.status not in workflow.EDITABLE_STATUSES:
+        return "status"
+    return ""
+
+
+def _conflict_panel(indicator, exc: workflow.ConflictError) -> dict:
+    current = exc.report
+    return {
+        "who": current.updated_by.get_full_name() or current.updated_by.get_username(),
+        "when": current.updated_at,
+        "version": current.version,
+        "status": selectors.status_label(current.status),
+        "message": exc.messages[0] if exc.messages else "",
+        "rows": [
+            {
+                "label": workflow.FIELD_LABELS.get(name, name),
+                "current": selectors.format_field(indicator, name, theirs),
+                "yours": selectors.format_field(indicator, name, yours),
+            }
+            for name, (theirs, yours) in exc.changes.items()
+        ],
+    }
+
+
+def _save(request, form: ReportForm, indicator, period, action: str):
+    """Save (and maybe submit) the report and its new evidence in one transaction."""
+    data = form.cleaned_data
+    user = request.user
+    added = []
+    try:
+        with transaction.atomic():
+            report = workflow.report_save(
+                indicator=indicator,
+                period=period,
+                user=user,
+                expected_version=data.get("version") or 0,
+                submit=False,
+                **form.report_values(),
+            )
+            for upload in data.get("file") or []:
+                added.append(
+                    workflow.evidence_add(
+                        report=report, user=user, file=upload, description=data.get("description", "")
+                    )
+                )
+            if data.get("url"):
+                added.append(
+                    workflow.evidence_add(
+                        report=report, user=user, url=data["url"], description=data.get("description", "")
+                    )
+                )
+            if action == "submit":
+                report = workflow.report_submit(report=report, user=user, expected_version=report.version)
+    except Exception:
+        # The rows are rolled back; files written to storage before the failure go too.
+        for evidence in added:
+            if evidence.file:
+                evidence.file.delete(save=False)
+        raise
+    return report, len(added)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def report_form(request, indicator_id, period_id):
+    """Enter or revise a year-to-date figure; preview, save a draft, or submit for review."""
+    indicator = get_object_or_404(selectors.indicator_queryset(request.user), pk=indicator_id)
+    plan = indicator.department_plan.plan
+    period = get_object_or_404(ReportingPeriod.objects.select_related("plan"), pk=period_id, plan=plan)
+    if not access.can_report(request.user, indicator):
+        return _forbidden(request, NO_REPORT_PERMISSION, indicator)
+    report = selectors.reports_query().filter(indicator=indicator, period=period).first()
+    not_editable = _not_editable_reason(period, report)
+    context = {"conflict": None, "preview": None, "files_dropped": False}
+
+    if request.method != "POST":
+        form = ReportForm(
+            initial=ReportForm.initial_for(indicator, report), indicator=indicator, read_only=bool(not_editable)
+        )
+        if report is not None:
+            context["preview"] = _quiet_preview(indicator, period, _report_values(report))
+        return _render_form(request, indicator, period, report, form, not_editable, context)
+
+    action = request.POST.get("action")
+    action = action if action in ACTIONS else "preview"
+    form = ReportForm(request.POST, request.FILES, indicator=indicator, read_only=bool(not_editable))
+    form.is_valid()  # the form's own checks (link, lengths); the rules are workflow's
+    values = form.report_values()
+    files = form.cleaned_data.get("file") or []
+
+    if not_editable and action == "preview":
+        return _render_form(request, indicator, period, report, form, not_editable, context)
+    if not not_editable:
+        # Check everything first so that every error shows at once; the save below checks again.
+        try:
+            context["preview"] = workflow.report_clean(
+                indicator=indicator, period=period, submitting=action == "submit", **values
+            ).preview
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+            context["preview"] = _quiet_preview(indicator, period, values)
+        if action != "preview":
+            for upload in files:
+                try:
+                    workflow.validate_evidence_file(upload)
+                except ValidationError as exc:
+                    form.add_service_errors(exc)
+        if action == "preview" or form.errors:
+            context["files_dropped"] = bool(files)
+            return _render_form(request, indicator, period, report, form, not_editable, context)
+
+    try:
+        report, evidence_count = _save(request, form, indicator, period, action)
+    except workflow.ConflictError as exc:
+        # Keep what the person typed, based on the version now saved, so that a deliberate
+        # second save goes through.
+        report = selectors.reports_query().filter(pk=exc.report.pk).first()
+        not_editable = _not_editable_reason(period, report)
+        data = request.POST.copy()
+        data["version"] = str(exc.report.version)
+        form = ReportForm(data, indicator=indicator, read_only=bool(not_editable))
+        form.is_valid()
+        context.update(conflict=_conflict_panel(indicator, exc), files_dropped=bool(files))
+        context["preview"] = _quiet_preview(indicator, period, form.report_values())
+        return _render_form(request, indicator, period, report, form, not_editable, context)
+    except PermissionDenied as exc:
+        return _forbidden(request, str(exc) or NO_REPORT_PERMISSION, indicator)
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        context["files_dropped"] = bool(files)
+        return _render_form(request, indicator, period, report, form, not_editable, context)
+
+    if action == "submit":
+        text = f"已送出{period.label}的填報，等待主管審核。"
+    else:
+        text = f"已儲存{period.label}的填報草稿（尚未送出審核）。"
+    if evidence_count:
+        text += f"新增佐證資料 {evidence_count} 件。"
+    messages.success(request, text)
+    return redirect(_detail_url(indicator.pk, period.year, f"period-{period.pk}"))
+
+
+def _render_form(request, indicator, period, report, form, not_editable, context):
+    targets = selectors.targets_by_year(indicator)
+    year_target = targets.get(period.year)
+    preview = context.get("preview")
+    return render(
+        request,
+        "kpi/report_form.html",
+        {
+            **context,
+            "indicator": indicator,
+            "plan": indicator.department_plan.plan,
+            "department": indicator.department_plan.department,
+            "period": period,
+            "report": report,
+            "form": form,
+            "read_only": bool(not_editable),
+            "can_remove_evidence": not not_editable,
+            "not_editable": not_editable,
+            "status_label": selectors.status_label(report.status if report else ""),
+            "year_target": year_target,
+            "year_target_revisions": [r for r in year_target.revisions.all() if r.old_value is not None]
+            if year_target
+            else [],
+            "period_target": workflow.period_target(indicator, period, {y: t.value for y, t in targets.items()}),
+            "needs_explanation": bool(preview and preview.actual is not None and preview.needs_explanation),
+            "evidence": getattr(report, "active_evidence", []) if report else [],
+            "thresholds": workflow.plan_thresholds(indicator.department_plan.plan),
+        },
+    )
+
+
+# --- Review ----------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def report_review(request, report_id):
+    """Approve a submitted report, or return it with a comment (required)."""
+    report = get_object_or_404(access.reports_for(request.user, access.VIEW), pk=report_id)
+    fallback = _detail_url(report.indicator_id, report.period.year, f"report-{report.pk}")
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "審核動作不正確，請重新操作。")
+        return redirect(_safe_next(request, fallback))
+    action, comment, version = (form.cleaned_data[k] for k in ("action", "comment", "version"))
+    label = f"{report.indicator.code} {report.indicator.name}（{report.period.label}）"
+    try:
+        if action == "approve":
+            workflow.report_approve(report=report, user=request.user, comment=comment, expected_version=version)
+            messages.success(request, f"已核定 {label} 的填報。")
+        else:
+            workflow.report_return(report=report, user=request.user, comment=comment, expected_version=version)
+            messages.success(request, f"已退回 {label} 的填報，填報人會看到你的意見。")
+    except PermissionDenied as exc:
+        return _forbidden(request, str(exc) or "你沒有審核此指標的權限。", report.indicator)
+    except workflow.ConflictError as exc:
+        who = exc.report.updated_by.get_full_name() or exc.report.updated_by.get_username()
+        when = timezone.localtime(exc.report.updated_at).strftime("%Y-%m-%d %H:%M")
+        messages.error(
+            request,
+            f"{label} 的填報已由 {who} 於 {when} 更新（第 {exc.report.version} 版），"
+            "你的審核尚未生效。請重新檢視內容後再審核。",
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, f"{label}：{message}")
+    return redirect(_safe_next(request, fallback))
+
+
+# --- Evidence --------------------------------------------------------------------
+
+
+def _form_url(report) -> str:
+    return reverse("kpi:report", args=[report.indicator_id, report.period_id])
+
+
+@login_required
+@require_POST
+def evidence_add(request, report_id):
+    """Add files and/or a link to an editable report (the form does the same on save)."""
+    report = get_object_or_404(access.reports_for(request.user, access.VIEW), pk=report_id)
+    form = EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect(_safe_next(request, _form_url(report)))
+    files, url, description = (form.cleaned_data[k] for k in ("file", "url", "description"))
+    added = []
+    try:
+        with transaction.atomic():
+            if not files and not url:
+                workflow.evidence_add(report=report, user=request.user)  # says what is missing
+            for upload in files:
+                added.append(
+                    workflow.evidence_add(report=report, user=request.user, file=upload, description=description)
+                )
+            if url:
+                added.append(workflow.evidence_add(report=report, user=request.user, url=url, description=description))
+    except PermissionDenied as exc:
+        return _forbidden(request, str(exc) or NO_REPORT_PERMISSION, report.indicator)
+    except ValidationError as exc:
+        for evidence in added:
+            if evidence.file:
+                evidence.file.delete(save=False)
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"已新增佐證資料 {len(added)} 件。")
+    return redirect(_safe_next(request, _form_url(report)))
+
+
+@login_required
+@require_safe
+def evidence_download(request, evidence_id):
+    """A file to those who may see its report; a link goes to its address. Removed evidence: 404."""
+    evidence = get_object_or_404(access.evidence_for(request.user).filter(removed_at__isnull=True), pk=evidence_id)
+    if evidence.url:
+        return HttpResponseRedirect(evidence.url)
+    try:
+        handle = evidence.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404("找不到這個檔案。") from None
+    return FileResponse(
+        handle, as_attachment=True, filename=evidence.original_name or evidence.file.name.rsplit("/", 1)[-1]
+    )
+
+
+@login_required
+@require_POST
+def evidence_remove(request, evidence_id):
+    """Hide a file or link from an editable report; the record keeps it."""
+    evidence = get_object_or_404(access.evidence_for(request.user).filter(removed_at__isnull=True), pk=evidence_id)
+    report = evidence.report
+    try:
+        workflow.evidence_remove(evidence=evidence, user=request.user)
+    except PermissionDenied as exc:
+        return _forbidden(request, str(exc) or NO_REPORT_PERMISSION, report.indicator)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"已移除佐證資料「{evidence.original_name or evidence.url}」（紀錄中仍保留）。")
+    return redirect(_safe_next(request, _form_url(report)))
+
+
+__all__ = [
+    "evidence_add",
+    "evidence_download",
+    "evidence_remove",
+    "indicator_detail",
+    "report_form",
+    "report_review",
+]

@@ -1,0 +1,157 @@
+"""The batch attainment service: every indicator of a plan-year and every roll-up, at once.
+
+Like pretix's QuotaAvailability, it gathers what it needs in a fixed number of grouped
+queries (indicators with their hierarchy, the year's targets, the year's approved
+reports), then computes in memory with the framework-free rules of kpi.attainment.
+Dashboards, the KPI page, exports and the API all read from it, so the same figure
+never comes out two ways.
+
+Roll-ups follow DOMAIN.md: an objective's score is the weighted mean of its KPIs'
+capped scores, ignoring white ones, with the count of each light; goals, dimensions,
+departments and the city roll up the same way (pooled over their KPIs, so a KPI
+weighs the same wherever it sits). Common indicators are reported beside, not
+inside, the KPI roll-up.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from kpi.attainment import Assessment, RollUp, Thresholds, assess, combine, roll_up
+from kpi.models import Indicator, IndicatorKind, ProgressReport, ReportStatus, YearlyTarget
+from plans.models import Plan
+
+
+@dataclass
+class IndicatorResult:
+    indicator: Indicator
+    target: YearlyTarget | None
+    report: ProgressReport | None  # the latest approved report of the year: the actual
+    assessment: Assessment
+
+    @property
+    def actual(self) -> Decimal | None:
+        return self.report.actual if self.report else None
+
+
+@dataclass
+class Group:
+    """A node of the roll-up (objective, goal, dimension, department, city)."""
+
+    key: object
+    name: str
+    rollup: RollUp
+    results: list[IndicatorResult] = field(default_factory=list)
+
+
+@dataclass
+class PlanYearAttainment:
+    plan: Plan
+    year: int
+    thresholds: Thresholds
+    indicators: dict[int, IndicatorResult]
+    objectives: dict[int, Group]
+    goals: dict[int, Group]
+    dimensions: dict[str, Group]
+    departments: dict[int, Group]
+    city: Group
+    common: dict[int, Group]  # department id → its common indicators (beside the roll-up)
+
+    def for_department(self, department_id: int) -> list[IndicatorResult]:
+        return [r for r in self.indicators.values() if r.indicator.department_plan.department_id == department_id]
+
+
+def thresholds_for(plan: Plan) -> Thresholds:
+    return Thresholds(green=plan.green_threshold, yellow=plan.yellow_threshold)
+
+
+def _latest_approved(indicator_filter: dict, year: int) -> dict[int, ProgressReport]:
+    reports = (
+        ProgressReport.objects.filter(status=ReportStatus.APPROVED, period__year=year, **indicator_filter)
+        .select_related("period", "reviewed_by")
+        .order_by("indicator_id", "-period__end_date", "-id")
+    )
+    latest: dict[int, ProgressReport] = {}
+    for report in reports:
+        latest.setdefault(report.indicator_id, report)
+    return latest
+
+
+def plan_year_attainment(*, plan: Plan, year: int, department_ids: Iterable[int] | None = None) -> PlanYearAttainment:
+    """Compute a plan-year in three queries, whatever the number of indicators."""
+    thresholds = thresholds_for(plan)
+    indicator_filter = {"indicator__department_plan__plan": plan}
+    indicators_qs = Indicator.objects.filter(department_plan__plan=plan).select_related(
+        "department_plan__department", "objective__goal", "common_goal"
+    )
+    if department_ids is not None:
+        department_ids = list(department_ids)
+        indicators_qs = indicators_qs.filter(department_plan__department_id__in=department_ids)
+        indicator_filter["indicator__department_plan__department_id__in"] = department_ids
+    indicators = list(
+        indicators_qs.order_by(
+            "department_plan__toc_number", "-kind", "objective__number", "common_goal__number", "number"
+        )
+    )
+    targets = {t.indicator_id: t for t in YearlyTarget.objects.filter(year=year, **indicator_filter)}
+    reports = _latest_approved(indicator_filter, year)
+
+    results: dict[int, IndicatorResult] = {}
+    for ind in indicators:
+        target = targets.get(ind.id)
+        report = reports.get(ind.id)
+        assessment = assess(
+            actual=report.actual if report else None,
+            target=target.value if target else None,
+            direction=ind.direction,
+            thresholds=thresholds,
+            excluded_reason=(target.excluded_reason or None) if target else None,
+        )
+        results[ind.id] = IndicatorResult(ind, target, report, assessment)
+
+    by_objective: dict[int, list[IndicatorResult]] = defaultdict(list)
+    by_common: dict[int, list[IndicatorResult]] = defaultdict(list)
+    for r in results.values():
+        if r.indicator.kind == IndicatorKind.KPI:
+            by_objective[r.indicator.objective_id].append(r)
+        else:
+            by_common[r.indicator.department_plan.department_id].append(r)
+
+    def group(key, name, members: list[IndicatorResult]) -> Group:
+        rollup = roll_up(((m.assessment, m.indicator.weight) for m in members), thresholds)
+        return Group(key, name, rollup, members)
+
+    objectives = {
+        oid: group(oid, members[0].indicator.objective.name, members) for oid, members in by_objective.items()
+    }
+
+    def pooled(key, name, groups: list[Group]) -> Group:
+        return Group(key, name, combine([g.rollup for g in groups], thresholds), [r for g in groups for r in g.results])
+
+    goal_members: dict[int, list[Group]] = defaultdict(list)
+    dimension_members: dict[str, list[Group]] = defaultdict(list)
+    department_members: dict[int, list[Group]] = defaultdict(list)
+    goal_names, dimension_names, department_names = {}, {}, {}
+    for objective_group in objectives.values():
+        objective = objective_group.results[0].indicator.objective
+        department = objective_group.results[0].indicator.department_plan.department
+        if objective.goal_id:
+            goal_members[objective.goal_id].append(objective_group)
+            goal_names[objective.goal_id] = objective.goal.name
+        dimension_members[objective.dimension].append(objective_group)
+        dimension_names[objective.dimension] = objective.get_dimension_display()
+        department_members[department.id].append(objective_group)
+        department_names[department.id] = department.name
+
+    goals = {gid: pooled(gid, goal_names[gid], groups) for gid, groups in goal_members.items()}
+    dimensions = {d: pooled(d, str(dimension_names[d]), groups) for d, groups in dimension_members.items()}
+    departments = {did: pooled(did, department_names[did], groups) for did, groups in department_members.items()}
+    city = pooled("city", "全市", list(objectives.values()))
+    common = {
+        did: group(did, members[0].indicator.department_plan.department.name, members)
+        for did, members in by_common.items()
+    }
+    return PlanYearAttainment(plan, year, thresholds, results, objectives, goals, dimensions, departments, city, common)
