@@ -1,1 +1,447 @@
-# Register your models here.
+"""Admin for indicators, their yearly targets and the read-only record of target changes.
+
+Targets are never saved by the admin's formsets: every change goes through
+`kpi.services.target_set` (source: admin), which keeps the original value and records
+who changed what, when and why.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats import base_formats
+from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ExportForm
+
+from kpi.admin_forms import IndicatorConfirmImportForm, IndicatorImportForm, YearlyTargetInlineForm
+from kpi.models import (
+    Evidence,
+    Indicator,
+    PeriodEvent,
+    ProgressReport,
+    ReportEvent,
+    ReportingPeriod,
+    TargetRevision,
+    YearlyTarget,
+)
+from kpi.resources import IndicatorResource, plain_number
+from kpi.services import target_set
+from plans.models import CommonGoal, DepartmentPlan, Plan, StrategicObjective
+
+
+def plan_years() -> list[int]:
+    """Every ROC year of the plans on record, in order (111 … 114 for Keelung)."""
+    return sorted({y for s, e in Plan.objects.values_list("start_year", "end_year") for y in range(s, e + 1)})
+
+
+def indicator_years(indicator) -> list[int]:
+    """The plan years the indicator's targets are set for; the latest plan's for a new one."""
+    if indicator is not None and indicator.department_plan_id:
+        return indicator.department_plan.plan.years
+    plan = Plan.objects.first()
+    return plan.years if plan else []
+
+
+def _number(value) -> str:
+    return "" if value is None else str(plain_number(value))
+
+
+class ODS(base_formats.ODS):
+    """ODS read as the zip file it is.
+
+    django-import-export 4.4.3 declares ODS a text format, so an uploaded .ods is read
+    as UTF-8 text and fails (fixed upstream in django-import-export PR #2176).
+    """
+
+    def get_read_mode(self):
+        return "rb"
+
+    def is_binary(self):
+        return True
+
+    def create_dataset(self, in_stream, **kwargs):
+        return base_formats.TablibFormat.create_dataset(self, in_stream, **kwargs)
+
+
+class TargetSaveError(Exception):
+    """`target_set` refused a change that the form had accepted (e.g. a concurrent edit)."""
+
+
+class YearlyTargetInline(admin.TabularInline):
+    """One row per plan year; existing targets first, empty rows for the years still missing."""
+
+    model = YearlyTarget
+    form = YearlyTargetInlineForm
+    fields = ["year", "value", "original_display", "reason", "excluded_reason"]
+    readonly_fields = ["original_display"]
+    ordering = ["year"]
+    can_delete = False
+    verbose_name = _("yearly target")
+    verbose_name_plural = _("yearly targets (年度績效目標值)")
+
+    @admin.display(description=_("original target"))
+    def original_display(self, obj):
+        return _number(obj.original_value) if obj is not None and obj.pk else "–"
+
+    def missing_years(self, obj) -> list[int]:
+        have = set(obj.targets.values_list("year", flat=True)) if obj is not None and obj.pk else set()
+        return [y for y in indicator_years(obj) if y not in have]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return len(self.missing_years(obj))
+
+    def get_max_num(self, request, obj=None, **kwargs):
+        return len(indicator_years(obj)) or None
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LabelledChoiceField(forms.ModelChoiceField):
+    """A parent chosen with its department in the label: every department has an objective 1."""
+
+    def label_from_instance(self, obj):
+        return f"{obj.department_plan.department.name} · {obj}"
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(ImportExportModelAdmin):
+    resource_classes = [IndicatorResource]
+    formats = [XLSX, ODS, CSV]
+    import_form_class = IndicatorImportForm
+    confirm_form_class = IndicatorConfirmImportForm
+    export_form_class = ExportForm  # the file's columns are fixed, so no column picker
+    import_error_display = ("message", "row")
+    import_template_name = "admin/kpi/indicator/import.html"
+
+    inlines = [YearlyTargetInline]
+    list_display = ["code_display", "name", "department_display", "parent_display", "unit", "direction"]
+    list_display_links = ["code_display", "name"]
+    list_filter = [
+        "department_plan__department",
+        "objective__goal",
+        "objective",
+        "unit",
+        "evaluation_method",
+        "kind",
+    ]
+    search_fields = ["name", "measurement_standard"]
+    readonly_fields = ["revision_history"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["department_plan", "kind", "objective", "common_goal", "number", "name"]},
+        ),
+        (
+            _("Measurement"),
+            {
+                "fields": [
+                    "evaluation_arrangement",
+                    "evaluation_method",
+                    "measurement_standard",
+                    "unit",
+                    "direction",
+                    "accrual",
+                    "weight",
+                    "formula",
+                ]
+            },
+        ),
+        (_("Target revisions (目標值修正紀錄)"), {"fields": ["revision_history"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "department_plan__plan",
+                "department_plan__department",
+                "objective",
+                "common_goal",
+            )
+            .prefetch_related(Prefetch("targets", queryset=YearlyTarget.objects.order_by("year")))
+        )
+
+    # list columns ---------------------------------------------------------------------
+
+    @admin.display(description=_("code"), ordering="number")
+    def code_display(self, obj):
+        return obj.code
+
+    @admin.display(description=_("department"), ordering="department_plan__toc_number")
+    def department_display(self, obj):
+        return obj.department_plan.department.name
+
+    @admin.display(description=_("objective / common goal"))
+    def parent_display(self, obj):
+        return obj.parent
+
+    def get_list_display(self, request):
+        # One target column per plan year (target_111 … target_114), read from the prefetch.
+        years = getattr(request, "_kpi_plan_years", None)
+        if years is None:
+            years = request._kpi_plan_years = plan_years()
+        return [*super().get_list_display(request), *(f"target_{y}" for y in years)]
+
+    def __getattr__(self, name):
+        # Resolves the list_display names target_<year> to their columns.
+        if name.startswith("target_") and name[len("target_") :].isdigit():
+            return self._target_column(int(name[len("target_") :]))
+        raise AttributeError(name)
+
+    @staticmethod
+    def _target_column(year):
+        @admin.display(description=str(year))
+        def column(obj):
+            target = next((t for t in obj.targets.all() if t.year == year), None)
+            if target is None:
+                return "–"
+            if target.is_revised:
+                return format_html(
+                    '{} <small title="{}">({})</small>',
+                    _number(target.value),
+                    gettext("original target"),
+                    _number(target.original_value),
+                )
+            return _number(target.value)
+
+        column.__name__ = f"target_{year}"
+        return column
+
+    # the change form --------------------------------------------------------------------
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in ("objective", "common_goal"):
+            model = StrategicObjective if db_field.name == "objective" else CommonGoal
+            kwargs["queryset"] = model.objects.select_related("department_plan__department")
+            kwargs["form_class"] = LabelledChoiceField
+        elif db_field.name == "department_plan":
+            kwargs["queryset"] = DepartmentPlan.objects.select_related("plan", "department")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("target revisions"))
+    def revision_history(self, obj):
+        if obj is None or not obj.pk:
+            return "–"
+        revisions = (
+            TargetRevision.objects.filter(target__indicator=obj)
+            .select_related("target", "changed_by")
+            .order_by("target__year", "changed_at", "id")
+        )
+        if not revisions:
+            return "–"
+        header = format_html_join(
+            "",
+            "<th>{}</th>",
+            (
+                (gettext(label),)
+                for label in ("year (ROC)", "old value", "new value", "reason", "changed by", "changed at", "source")
+            ),
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    r.target.year,
+                    _number(r.old_value),
+                    _number(r.new_value),
+                    r.reason,
+                    r.changed_by or "–",
+                    r.changed_at.strftime("%Y-%m-%d %H:%M"),
+                    r.get_source_display(),
+                )
+                for r in revisions
+            ),
+        )
+        return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", header, rows)
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, YearlyTargetInline):
+            kwargs["initial"] = [{"year": y} for y in inline.missing_years(obj)]
+        return kwargs
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not YearlyTarget:
+            return super().save_formset(request, form, formset, change)
+        indicator = form.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for target_form in formset.forms:
+            if not target_form.has_changed() or target_form.cleaned_data.get("value") is None:
+                continue
+            data = target_form.cleaned_data
+            existed = target_form.instance.pk is not None
+            try:
+                target, changed = target_set(
+                    indicator=indicator,
+                    year=data["year"],
+                    value=data["value"],
+                    reason=data.get("reason", ""),
+                    user=request.user,
+                    source=TargetRevision.Source.ADMIN,
+                )
+            except ValidationError as e:
+                raise TargetSaveError(f"{data['year']}: {' '.join(e.messages)}") from e
+            changed_fields = ["value"] if changed else []
+            if "excluded_reason" in target_form.changed_data:
+                # Not assessed this year (不予評估): a note on the target, not a change of its value.
+                target.excluded_reason = data.get("excluded_reason", "").strip()
+                target.save(update_fields=["excluded_reason"])
+                changed_fields.append("excluded_reason")
+            if not existed:
+                formset.new_objects.append(target)
+            elif changed_fields:
+                formset.changed_objects.append((target, changed_fields))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except TargetSaveError as e:
+            # The whole save was rolled back with the exception; say why, and start over.
+            messages.error(request, gettext("Nothing was saved: %(error)s") % {"error": e})
+            return HttpResponseRedirect(request.get_full_path())
+
+    # import ----------------------------------------------------------------------------
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["reason"] = import_form.cleaned_data.get("reason", "")
+        return initial
+
+    def get_import_data_kwargs(self, **kwargs):
+        form = kwargs.get("form")
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        if form is not None and hasattr(form, "cleaned_data"):
+            kwargs["reason"] = form.cleaned_data.get("reason", "")
+        return kwargs
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            # The confirm step met errors the preview did not (the data changed in
+            # between); the import was rolled back, so say so rather than "finished".
+            messages.error(
+                request,
+                gettext("The import was rolled back; nothing was written. Please upload the file again."),
+            )
+            return HttpResponseRedirect(reverse("admin:kpi_indicator_import"))
+        return super().process_result(result, request)
+
+
+@admin.register(TargetRevision)
+class TargetRevisionAdmin(admin.ModelAdmin):
+    """The record of target changes: rows are only ever added, by `target_set`."""
+
+    list_display = ["indicator_display", "year", "change_display", "reason", "changed_by", "changed_at", "source"]
+    list_filter = ["source", "changed_at", "target__indicator__department_plan__department"]
+    search_fields = ["reason", "target__indicator__name"]
+    list_select_related = [
+        "target__indicator__objective",
+        "target__indicator__common_goal",
+        "changed_by",
+    ]
+    date_hierarchy = "changed_at"
+    fields = ["target", "old_value", "new_value", "reason", "changed_by", "changed_at", "source"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("indicator"), ordering="target__indicator")
+    def indicator_display(self, obj):
+        indicator = obj.target.indicator
+        return f"{indicator.code} {indicator.name}"
+
+    @admin.display(description=_("year (ROC)"), ordering="target__year")
+    def year(self, obj):
+        return obj.target.year
+
+    @admin.display(description=_("old → new"))
+    def change_display(self, obj):
+        return f"{_number(obj.old_value) or '–'} → {_number(obj.new_value)}"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The record of reporting is written only through the workflow services; admin shows it."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReportEventInline(admin.TabularInline):
+    model = ReportEvent
+    fields = ["at", "action", "actor", "comment", "changes"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProgressReport)
+class ProgressReportAdmin(ReadOnlyAdmin):
+    list_display = ["indicator", "period", "status", "actual", "updated_by", "updated_at", "reviewed_by"]
+    list_filter = ["status", "period__year", "indicator__department_plan__department"]
+    search_fields = ["indicator__name", "narrative"]
+    list_select_related = ["indicator__objective", "indicator__common_goal", "period", "updated_by", "reviewed_by"]
+    inlines = [ReportEventInline]
+
+
+@admin.register(ReportEvent)
+class ReportEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "report", "action", "actor", "comment"]
+    list_filter = ["action", "at"]
+    search_fields = ["comment", "report__indicator__name"]
+    list_select_related = ["report__indicator__objective", "report__indicator__common_goal", "report__period", "actor"]
+    date_hierarchy = "at"
+
+
+@admin.register(ReportingPeriod)
+class ReportingPeriodAdmin(ReadOnlyAdmin):
+    list_display = ["label", "start_date", "end_date", "due_date", "is_locked"]
+    list_filter = ["plan", "year", "is_locked"]
+
+
+@admin.register(PeriodEvent)
+class PeriodEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "period", "action", "actor", "reason"]
+    list_filter = ["action"]
+    list_select_related = ["period", "actor"]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(ReadOnlyAdmin):
+    # Files are served only through the access-checked view, so no file link here.
+    list_display = ["report", "original_name", "url", "size", "uploaded_by", "uploaded_at", "removed_at"]
+    list_select_related = [
+        "report__indicator__objective",
+        "report__indicator__common_goal",
+        "report__period",
+        "uploaded_by",
+    ]
+    exclude = ["file"]

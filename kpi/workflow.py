@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -222,9 +222,21 @@ def report_preview(
 # --- Validation -------------------------------------------------------------------
 
 
+# ProgressReport.actual holds 14 digits, 4 of them after the point: a bigger figure is a
+# typo, and the database could not store it (PostgreSQL) or read it back (SQLite).
+MAX_ACTUAL = Decimal(10) ** 10
+TOO_LARGE = "數值過大，請確認數字。"
+
+
+def fits_actual_column(number: Decimal) -> bool:
+    return number.adjusted() < 10 and abs(number.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)) < MAX_ACTUAL
+
+
 def validate_actual(indicator: Indicator, value) -> Decimal:
     """The unit decides what a year-to-date figure may be."""
     number = parse_decimal(value, field="actual")
+    if not fits_actual_column(number):
+        raise ValidationError({"actual": TOO_LARGE})
     if indicator.unit in COUNT_UNITS:
         if number < 0 or number != number.to_integral_value():
             raise ValidationError({"actual": f"以「{indicator.unit}」計的實績必須是大於或等於 0 的整數。"})
@@ -285,6 +297,9 @@ def report_clean(
             if submitting or len(filled) == len(spec.inputs):
                 result = spec.compute(clean_inputs)
                 value, working = result.value, result.working
+                if not fits_actual_column(value):
+                    errors.setdefault("inputs", []).append(TOO_LARGE)
+                    value, working = None, ""
             elif filled:
                 # A draft may hold some of the inputs: check the ones typed, compute nothing yet.
                 parse_formula_inputs(filled, clean_inputs)

@@ -1,1 +1,233 @@
-# Register your models here.
+"""Admin for the plan hierarchy (plan → department plan → goals, objectives, common goals),
+departments, and who belongs where (memberships, also inline on the user).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from plans.models import (
+    CommonGoal,
+    Department,
+    DepartmentPlan,
+    Goal,
+    Membership,
+    ObjectiveItem,
+    Plan,
+    PublishedYear,
+    StrategicObjective,
+)
+
+admin.site.site_header = settings.SITE_NAME
+admin.site.site_title = settings.SITE_NAME
+admin.site.index_title = _("Administration")
+
+
+def _object_id(request) -> int | None:
+    """The id of the object whose change page this request is for, if any."""
+    match = getattr(request, "resolver_match", None)
+    object_id = match.kwargs.get("object_id") if match else None
+    return int(object_id) if object_id and str(object_id).isdigit() else None
+
+
+class GoalChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.department_plan.department.name} · {obj.number} {obj.name}"
+
+
+# plan ------------------------------------------------------------------------------
+
+
+class DepartmentPlanInline(admin.TabularInline):
+    model = DepartmentPlan
+    fields = ["toc_number", "toc_label", "department", "page"]
+    ordering = ["toc_number"]
+    extra = 0
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("department")
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "start_year", "end_year", "edition", "published_year", "published_month"]
+    inlines = [DepartmentPlanInline]
+    fieldsets = [
+        (None, {"fields": ["name", "start_year", "end_year", "edition", "published_year", "published_month"]}),
+        (
+            _("Reporting and status lights"),
+            {"fields": ["reporting_frequency", "report_due_days", "green_threshold", "yellow_threshold"]},
+        ),
+    ]
+
+
+# department plan ---------------------------------------------------------------------
+
+
+class GoalInline(admin.TabularInline):
+    model = Goal
+    fields = ["number", "name"]
+    ordering = ["number"]
+    extra = 0
+
+
+class StrategicObjectiveInline(admin.TabularInline):
+    model = StrategicObjective
+    fields = ["number", "name", "dimension", "goal", "goal_inferred"]
+    ordering = ["number"]
+    extra = 0
+    show_change_link = True
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "goal":
+            # Only the goals of the department plan being edited.
+            kwargs["queryset"] = Goal.objects.filter(department_plan_id=_object_id(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+COMPACT_TEXT = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 50})}}
+
+
+class CommonGoalInline(admin.TabularInline):
+    model = CommonGoal
+    fields = ["number", "name", "dimension", "description"]
+    ordering = ["number"]
+    extra = 0
+    formfield_overrides = COMPACT_TEXT
+
+
+@admin.register(DepartmentPlan)
+class DepartmentPlanAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "plan", "toc_number", "page", "has_content_display"]
+    list_display_links = ["__str__"]
+    list_filter = ["plan"]
+    list_select_related = ["plan", "department"]
+    ordering = ["plan", "toc_number"]
+    search_fields = ["department__name", "vision"]
+    inlines = [GoalInline, StrategicObjectiveInline, CommonGoalInline]
+    fieldsets = [
+        (None, {"fields": ["plan", "department", "toc_number", "toc_label", "page"]}),
+        (_("Mission and vision"), {"fields": ["mission", "vision", "vision_statement"]}),
+        (
+            _("Narrative"),
+            {
+                "classes": ["collapse"],
+                "fields": ["results_review", "situation_analysis", "priority_issues", "four_year_focus"],
+            },
+        ),
+    ]
+
+    @admin.display(description=_("content entered"), boolean=True)
+    def has_content_display(self, obj):
+        return obj.has_content
+
+
+# strategic objective --------------------------------------------------------------------
+
+
+class ObjectiveItemInline(admin.TabularInline):
+    model = ObjectiveItem
+    fields = ["number", "title", "description"]
+    ordering = ["number"]
+    extra = 0
+    formfield_overrides = COMPACT_TEXT
+
+
+@admin.register(StrategicObjective)
+class StrategicObjectiveAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "department_display", "goal", "goal_inferred", "dimension"]
+    list_filter = ["department_plan__plan", "department_plan__department", "dimension", "goal_inferred"]
+    list_select_related = ["department_plan__department", "goal"]
+    search_fields = ["name", "summary"]
+    inlines = [ObjectiveItemInline]
+    fields = ["department_plan", "number", "name", "dimension", "goal", "goal_inferred", "summary"]
+
+    @admin.display(description=_("department"), ordering="department_plan__toc_number")
+    def department_display(self, obj):
+        return obj.department_plan.department.name
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "goal":
+            goals = Goal.objects.select_related("department_plan__department")
+            objective_id = _object_id(request)
+            if objective_id is not None:
+                dp_id = StrategicObjective.objects.filter(pk=objective_id).values("department_plan_id")
+                goals = goals.filter(department_plan_id__in=dp_id)
+            kwargs["queryset"] = goals
+            kwargs["form_class"] = GoalChoiceField
+        elif db_field.name == "department_plan":
+            kwargs["queryset"] = DepartmentPlan.objects.select_related("department")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Goal)
+class GoalAdmin(admin.ModelAdmin):
+    list_display = ["name", "number", "department_plan"]
+    list_filter = ["department_plan__plan", "department_plan__department"]
+    list_select_related = ["department_plan__department"]
+    search_fields = ["name"]
+
+
+@admin.register(CommonGoal)
+class CommonGoalAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "department_plan", "dimension"]
+    list_filter = ["department_plan__plan", "department_plan__department", "dimension"]
+    list_select_related = ["department_plan__department"]
+    search_fields = ["name", "description"]
+
+
+# departments and people -----------------------------------------------------------------
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name"]
+    search_fields = ["name", "short_name"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "department", "role"]
+    list_filter = ["role", "department"]
+    list_select_related = ["user", "department"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "department__name"]
+    autocomplete_fields = ["user"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ["department", "role"]
+    extra = 0
+    verbose_name_plural = _("memberships (機關成員)")
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = [*DjangoUserAdmin.inlines, MembershipInline]
+
+
+@admin.register(PublishedYear)
+class PublishedYearAdmin(admin.ModelAdmin):
+    """Publishing a year makes its approved results public (施政績效公開, open data)."""
+
+    list_display = ["plan", "year", "published_at", "published_by", "note"]
+    list_filter = ["plan"]
+    fields = ["plan", "year", "note", "published_at", "published_by"]
+    readonly_fields = ["published_at", "published_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.published_by = request.user
+        super().save_model(request, obj, form, change)

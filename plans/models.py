@@ -364,3 +364,48 @@ class Membership(models.Model):
             )
         if self.role != Role.PLANNING_OFFICE and not self.department_id:
             raise ValidationError({"department": _("Choose the department.")})
+
+
+class PublishedYear(models.Model):
+    """公開年度: a plan year whose approved results the public may read.
+
+    An admin publishes a year once its figures are final; only published years appear
+    on the public transparency page (施政績效公開) and in the open-data attainment
+    files, and even then only approved figures.
+    """
+
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="published_years")
+    year = models.PositiveSmallIntegerField(_("year (ROC)"))
+    published_at = models.DateTimeField(_("published at"), auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("published year")
+        verbose_name_plural = _("published years")
+        ordering = ["plan", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "year"], name="published_year_unique"),
+            models.CheckConstraint(
+                condition=Q(year__gte=MIN_ROC_YEAR) & Q(year__lte=MAX_ROC_YEAR), name="published_year_is_roc_year"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.plan.name} 民國{self.year}年"
+
+    def clean(self):
+        if self.plan_id and not self.plan.contains_year(self.year):
+            raise ValidationError(
+                {
+                    "year": _("The year must lie within the plan (%(start)s–%(end)s).")
+                    % {"start": self.plan.start_year, "end": self.plan.end_year}
+                }
+            )

@@ -1,0 +1,646 @@
+"""Import and export of indicators with their yearly targets (django-import-export).
+
+One row per indicator, with the plan table's zh-Hant column headers:
+
+    計畫 | 機關 | 類別 | 序號 | 關鍵策略目標 | 編號 | 關鍵績效指標 | 評估體制 | 評估方式 |
+    衡量標準 | 單位 | 方向 | 權重 | 公式 | 111 | 112 | 113 | 114 | 修正理由
+
+An indicator is identified by 計畫 (the plan's years, "111-114") + 機關 + 類別 + 序號
+(the objective's or common goal's number) + 編號. Each ROC-year column holds that year's
+target; a blank cell leaves the target alone. Targets are written only through
+`kpi.services.target_set` (source: import), so every change is on the record; changing
+an existing target needs a reason, from the import form or the row's 修正理由 column.
+
+A file is all or nothing: `import_data` always runs in a transaction and rolls it back
+if any row is invalid, so one bad row means nothing is written, not even the good rows.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import QuerySet
+from import_export import fields, resources, widgets
+
+from kpi.formulas import FORMULAS
+from kpi.models import (
+    Direction,
+    EvaluationArrangement,
+    EvaluationMethod,
+    Indicator,
+    IndicatorKind,
+    TargetRevision,
+    Unit,
+)
+from kpi.services import parse_decimal, target_set, validate_target_value, validate_target_year
+from plans.models import CommonGoal, Department, DepartmentPlan, Plan, StrategicObjective
+
+COL_PLAN = "計畫"
+COL_DEPARTMENT = "機關"
+COL_KIND = "類別"
+COL_PARENT_NUMBER = "序號"
+COL_PARENT_NAME = "關鍵策略目標"
+COL_NUMBER = "編號"
+COL_NAME = "關鍵績效指標"
+COL_ARRANGEMENT = "評估體制"
+COL_METHOD = "評估方式"
+COL_STANDARD = "衡量標準"
+COL_UNIT = "單位"
+COL_DIRECTION = "方向"
+COL_WEIGHT = "權重"
+COL_FORMULA = "公式"
+COL_REASON = "修正理由"
+
+REQUIRED_COLUMNS = (COL_PLAN, COL_DEPARTMENT, COL_PARENT_NUMBER, COL_NUMBER)
+MAX_SMALL_NUMBER = 32767  # numbers and codes are small integers in the database
+
+YEAR_HEADER = re.compile(r"^(?:民國)?\s*(\d{1,3})\s*(?:年)?$")
+PLAN_YEARS = re.compile(r"^\s*(\d{1,3})\s*[-–—~～至]\s*(\d{1,3})\s*$")
+
+KIND_EXPORT = {IndicatorKind.KPI: "KPI", IndicatorKind.COMMON: "共同性"}
+KIND_IMPORT = {
+    "kpi": IndicatorKind.KPI,
+    "關鍵績效指標": IndicatorKind.KPI,
+    "關鍵": IndicatorKind.KPI,
+    "common": IndicatorKind.COMMON,
+    "共同性": IndicatorKind.COMMON,
+    "共同性指標": IndicatorKind.COMMON,
+    "共同": IndicatorKind.COMMON,
+}
+METHOD_EXPORT = {EvaluationMethod.PROGRESS_CONTROL: "進度控管", EvaluationMethod.STATISTICS: "統計數據"}
+METHOD_IMPORT = {
+    **{label: code for code, label in METHOD_EXPORT.items()},
+    **{code.value: code for code in EvaluationMethod},
+}
+DIRECTION_EXPORT = {Direction.HIGHER: "越高越好", Direction.LOWER: "越低越好"}
+DIRECTION_IMPORT = {
+    **{label: code for code, label in DIRECTION_EXPORT.items()},
+    **{code.value: code for code in Direction},
+}
+UNIT_ALIASES = {"％": Unit.PERCENT}
+ARRANGEMENT_HELP = "；".join(
+    f"{c.value} {label}"
+    for c, label in zip(
+        EvaluationArrangement, ("既有組織", "任務編組", "第三者", "既有組織並邀第三者", "其它"), strict=True
+    )
+)
+
+
+# --- cell helpers -------------------------------------------------------------------
+
+
+def is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def cell_text(value) -> str:
+    """A cell as text: spreadsheets hand back 1 as 1.0, which should read as "1"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def cell_int(value, column: str) -> int:
+    text = cell_text(value)
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        number = None
+    if number is None or not number.is_finite() or number != number.to_integral_value():
+        raise ValueError(f"{column}必須是整數（檔案中是「{text}」）。")
+    if not 0 <= number <= MAX_SMALL_NUMBER:
+        raise ValueError(f"{column}必須介於 0 與 {MAX_SMALL_NUMBER} 之間（檔案中是「{text}」）。")
+    return int(number)
+
+
+def cell_decimal(value, column: str) -> Decimal:
+    """A number from a cell; the services' parser, with a float read as its shortest form."""
+    try:
+        return parse_decimal(cell_text(value) if isinstance(value, float | int) else value, field=column)
+    except ValidationError as e:
+        raise ValueError(" ".join(e.messages)) from None
+
+
+def plain_number(value):
+    """100.0000 → 100 and 0.5000 → Decimal("0.5"): numbers as people write them.
+
+    Spreadsheet formats keep them as numbers; CSV writes them as "100" and "0.5".
+    """
+    if value is None:
+        return ""
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return int(value)
+    return value.normalize()
+
+
+def year_of_header(header) -> int | None:
+    match = YEAR_HEADER.match(cell_text(header))
+    return int(match.group(1)) if match else None
+
+
+# --- widgets ------------------------------------------------------------------------
+
+
+class TextWidget(widgets.Widget):
+    def __init__(self, column, required=True):
+        super().__init__()
+        self.column, self.required = column, required
+
+    def clean(self, value, row=None, **kwargs):
+        text = cell_text(value)
+        if not text and self.required:
+            raise ValueError(f"請填寫{self.column}。")
+        return text
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else str(value)
+
+
+class MappedWidget(widgets.Widget):
+    """A choice read from any of its accepted spellings and written as its zh-Hant label."""
+
+    def __init__(self, column, to_code, to_label, *, normalise=str.lower):
+        super().__init__()
+        self.column, self.to_label, self.normalise = column, to_label, normalise
+        self.to_code = {normalise(k): v for k, v in to_code.items()}
+
+    def clean(self, value, row=None, **kwargs):
+        text = cell_text(value)
+        if not text:
+            raise ValueError(f"請填寫{self.column}。")
+        code = self.to_code.get(self.normalise(text))
+        if code is None:
+            allowed = "、".join(self.to_label.values())
+            raise ValueError(f"不明的{self.column}「{text}」；可用：{allowed}。")
+        return code
+
+    def render(self, value, obj=None, **kwargs):
+        return self.to_label.get(value, value or "")
+
+
+class ArrangementWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        if is_blank(value):
+            raise ValueError(f"請填寫{COL_ARRANGEMENT}（1–5）。")
+        try:
+            number = cell_int(value, COL_ARRANGEMENT)
+        except ValueError:
+            number = None
+        if number not in EvaluationArrangement.values:
+            raise ValueError(
+                f"{COL_ARRANGEMENT}必須是 1 到 5 的代碼（{ARRANGEMENT_HELP}），檔案中是「{cell_text(value)}」。"
+            )
+        return number
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else int(value)
+
+
+class UnitWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        text = cell_text(value)
+        if not text:
+            raise ValueError(f"請填寫{COL_UNIT}。")
+        unit = UNIT_ALIASES.get(text, text)
+        if unit not in Unit.values:
+            raise ValueError(f"不明的單位「{text}」；可用的單位：{'、'.join(Unit.values)}。")
+        return unit
+
+    def render(self, value, obj=None, **kwargs):
+        return value or ""
+
+
+class WeightWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        weight = cell_decimal(value, COL_WEIGHT)
+        if weight <= 0:
+            raise ValueError(f"{COL_WEIGHT}必須大於 0。")
+        return weight
+
+    def render(self, value, obj=None, **kwargs):
+        return plain_number(value)
+
+
+class FormulaWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        text = cell_text(value)
+        for key, formula in FORMULAS.items():
+            if text in (key, formula.label):
+                return key
+        allowed = "、".join(FORMULAS)
+        raise ValueError(f"不明的{COL_FORMULA}「{text}」；可用：{allowed}。")
+
+    def render(self, value, obj=None, **kwargs):
+        return value or ""
+
+
+class NumberWidget(widgets.Widget):
+    def render(self, value, obj=None, **kwargs):
+        return plain_number(value)
+
+
+# --- fields -------------------------------------------------------------------------
+
+
+class ModelField(fields.Field):
+    """A model field; an optional column leaves the value alone when its cell is blank."""
+
+    def __init__(self, attribute, column_name, widget, *, optional=False):
+        super().__init__(attribute=attribute, column_name=column_name, widget=widget)
+        self.optional = optional
+
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        raw = row.get(self.column_name)
+        if self.optional and is_blank(raw):
+            return
+        value = self.clean(row, **kwargs)
+        current = getattr(instance, self.attribute)
+        if isinstance(current, str) and isinstance(value, str) and current.strip() == value:
+            return  # the same text, give or take surrounding whitespace
+        setattr(instance, self.attribute, value)
+
+
+class ComputedField(fields.Field):
+    """A read-only column computed from the indicator (its identity, or its parent's name)."""
+
+    def __init__(self, column_name, getter, widget=None):
+        super().__init__(column_name=column_name, widget=widget or widgets.Widget(), readonly=True)
+        self.getter = getter
+
+    def get_value(self, instance):
+        return self.getter(instance) if instance is not None else None
+
+
+def existing_targets(indicator) -> dict[int, Decimal]:
+    """The indicator's targets by year, read once (from the prefetch when there is one)."""
+    cached = getattr(indicator, "_existing_targets", None)
+    if cached is None:
+        cached = {t.year: t.value for t in indicator.targets.all()} if indicator.pk else {}
+        indicator._existing_targets = cached
+    return cached
+
+
+class YearField(fields.Field):
+    """The target for one ROC year. Written by `IndicatorResource`, never by setattr."""
+
+    def __init__(self, year):
+        super().__init__(column_name=str(year), widget=NumberWidget(), readonly=True)
+        self.year = year
+
+    def get_value(self, instance):
+        if instance is None:
+            return None
+        pending = getattr(instance, "_import_targets", None)
+        targets = pending if pending is not None else existing_targets(instance)
+        return targets.get(self.year)
+
+
+def _parent_number(indicator):
+    parent = indicator.parent
+    return parent.number if parent else None
+
+
+def _parent_name(indicator):
+    parent = indicator.parent
+    return parent.name if parent else ""
+
+
+def _plan_years(indicator):
+    plan = indicator.department_plan.plan
+    return f"{plan.start_year}-{plan.end_year}"
+
+
+# --- the resource -------------------------------------------------------------------
+
+
+class IndicatorResource(resources.ModelResource):
+    plan = ComputedField(COL_PLAN, _plan_years)
+    department = ComputedField(COL_DEPARTMENT, lambda i: i.department_plan.department.name)
+    kind = ComputedField(COL_KIND, lambda i: KIND_EXPORT.get(i.kind, i.kind))
+    parent_number = ComputedField(COL_PARENT_NUMBER, _parent_number, NumberWidget())
+    parent_name = ComputedField(COL_PARENT_NAME, _parent_name)
+    number = ComputedField(COL_NUMBER, lambda i: i.number, NumberWidget())
+    name = ModelField("name", COL_NAME, TextWidget(COL_NAME))
+    evaluation_arrangement = ModelField("evaluation_arrangement", COL_ARRANGEMENT, ArrangementWidget())
+    evaluation_method = ModelField(
+        "evaluation_method", COL_METHOD, MappedWidget(COL_METHOD, METHOD_IMPORT, METHOD_EXPORT)
+    )
+    measurement_standard = ModelField("measurement_standard", COL_STANDARD, TextWidget(COL_STANDARD))
+    unit = ModelField("unit", COL_UNIT, UnitWidget())
+    direction = ModelField(
+        "direction", COL_DIRECTION, MappedWidget(COL_DIRECTION, DIRECTION_IMPORT, DIRECTION_EXPORT), optional=True
+    )
+    weight = ModelField("weight", COL_WEIGHT, WeightWidget(), optional=True)
+    formula = ModelField("formula", COL_FORMULA, FormulaWidget(), optional=True)
+
+    class Meta:
+        model = Indicator
+        name = "指標與年度目標值"
+        fields = (
+            "plan",
+            "department",
+            "kind",
+            "parent_number",
+            "parent_name",
+            "number",
+            "name",
+            "evaluation_arrangement",
+            "evaluation_method",
+            "measurement_standard",
+            "unit",
+            "direction",
+            "weight",
+            "formula",
+        )
+        import_order = export_order = fields
+        skip_unchanged = True
+        report_skipped = True
+        use_transactions = True
+        clean_model_instances = True
+
+    def __init__(self, *, years=None, **kwargs):
+        super().__init__(**kwargs)
+        # One column per ROC year of the plans on record (111 … 114 for Keelung), then the
+        # optional per-row reason.
+        if years is None:
+            years = sorted({y for s, e in Plan.objects.values_list("start_year", "end_year") for y in range(s, e + 1)})
+        self.years = list(years)
+        for year in self.years:
+            self.fields[str(year)] = YearField(year)
+        self.fields["reason"] = ComputedField(COL_REASON, lambda i: "")
+        self._cache, self._duplicates, self._header_error = {}, {}, None
+
+    # all or nothing ------------------------------------------------------------------
+
+    def get_use_transactions(self):
+        return True
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
+        """Always in a transaction, always rolled back when any row is invalid."""
+        kwargs["rollback_on_validation_errors"] = True
+        return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs)
+
+    # export --------------------------------------------------------------------------
+
+    def get_queryset(self):
+        return self.filter_export(Indicator.objects.all())
+
+    def filter_export(self, queryset, **kwargs):
+        if isinstance(queryset, QuerySet):
+            queryset = queryset.select_related(
+                "department_plan__plan", "department_plan__department", "objective", "common_goal"
+            ).prefetch_related("targets")
+        return queryset
+
+    # before the rows -----------------------------------------------------------------
+
+    def before_import(self, dataset, **kwargs):
+        self._cache = {}
+        self._duplicates = {}
+        self._header_error = None
+        if dataset.headers:
+            dataset.headers = [cell_text(h) for h in dataset.headers]
+        headers = dataset.headers or []
+        # Spreadsheets often carry empty trailing rows; they are not indicators.
+        for index in range(len(dataset) - 1, -1, -1):
+            if all(is_blank(v) for v in dataset[index]):
+                del dataset[index]
+
+        missing = [c for c in REQUIRED_COLUMNS if c not in headers]
+        if missing:
+            self._header_error = f"檔案缺少必要欄位：{'、'.join(missing)}（欄位名稱請用匯出檔的標題列）。"
+            raise ValueError(self._header_error)
+
+        seen = {}
+        for number, data_row in enumerate(dataset, 1):
+            row = dict(zip(headers, data_row, strict=False))
+            key = (
+                cell_text(row.get(COL_PLAN)),
+                cell_text(row.get(COL_DEPARTMENT)),
+                KIND_IMPORT.get(cell_text(row.get(COL_KIND)).lower(), cell_text(row.get(COL_KIND))) or "kpi",
+                cell_text(row.get(COL_PARENT_NUMBER)),
+                cell_text(row.get(COL_NUMBER)),
+            )
+            if key in seen:
+                self._duplicates[number] = seen[key]
+            else:
+                seen[key] = number
+
+    def before_import_row(self, row, **kwargs):
+        if self._header_error:
+            raise ValidationError(self._header_error)
+        first = self._duplicates.get(kwargs.get("row_number"))
+        if first:
+            raise ValidationError({COL_NUMBER: f"與第 {first} 列重複：同一機關、類別、序號、編號的指標只能出現一次。"})
+
+    # finding the indicator -----------------------------------------------------------
+
+    def _cached(self, key, load):
+        if key not in self._cache:
+            self._cache[key] = load()
+        return self._cache[key]
+
+    def _find_plan(self, text):
+        if not text:
+            raise ValueError(f"請填寫{COL_PLAN}（例如 111-114）。")
+        match = PLAN_YEARS.match(text)
+        plans = self._cached(
+            ("plan", text),
+            lambda: list(
+                Plan.objects.filter(start_year=match.group(1), end_year=match.group(2))
+                if match
+                else Plan.objects.filter(name=text)
+            ),
+        )
+        if not plans:
+            raise ValueError(f"找不到計畫「{text}」（請以計畫起訖民國年表示，例如 111-114）。")
+        if len(plans) > 1:
+            raise ValueError(f"有多個計畫符合「{text}」。")
+        return plans[0]
+
+    def _find_department_plan(self, plan, text):
+        if not text:
+            raise ValueError(f"請填寫{COL_DEPARTMENT}。")
+        department = self._cached(
+            ("department", text),
+            lambda: Department.objects.filter(name=text).first() or Department.objects.filter(short_name=text).first(),
+        )
+        if department is None:
+            raise ValueError(f"找不到機關「{text}」。")
+        dp = self._cached(
+            ("department plan", plan.pk, department.pk),
+            lambda: (
+                DepartmentPlan.objects.select_related("plan", "department")
+                .filter(plan=plan, department=department)
+                .first()
+            ),
+        )
+        if dp is None:
+            raise ValueError(f"機關「{text}」不在{plan}之中。")
+        return dp
+
+    def _find_parent(self, dp, kind, number):
+        if kind == IndicatorKind.KPI:
+            parent = self._cached(
+                ("objective", dp.pk, number),
+                lambda: StrategicObjective.objects.filter(department_plan=dp, number=number).first(),
+            )
+            if parent is None:
+                raise ValueError(f"{dp.department.name}沒有序號 {number} 的關鍵策略目標。")
+        else:
+            parent = self._cached(
+                ("common goal", dp.pk, number),
+                lambda: CommonGoal.objects.filter(department_plan=dp, number=number).first(),
+            )
+            if parent is None:
+                raise ValueError(f"{dp.department.name}沒有序號 {number} 的共同性目標。")
+        return parent
+
+    def get_or_init_instance(self, instance_loader, row):
+        errors = {}
+
+        def attempt(column, fn, *args):
+            try:
+                return fn(*args)
+            except ValueError as e:
+                errors[column] = [str(e)]
+
+        plan = attempt(COL_PLAN, self._find_plan, cell_text(row.get(COL_PLAN)))
+        dp = (
+            attempt(COL_DEPARTMENT, self._find_department_plan, plan, cell_text(row.get(COL_DEPARTMENT)))
+            if plan
+            else None
+        )
+        kind_text = cell_text(row.get(COL_KIND))
+        kind = KIND_IMPORT.get(kind_text.lower()) if kind_text else IndicatorKind.KPI
+        if kind is None:
+            errors[COL_KIND] = [f"不明的{COL_KIND}「{kind_text}」；可用：KPI、共同性。"]
+        parent_number = attempt(COL_PARENT_NUMBER, cell_int, row.get(COL_PARENT_NUMBER), COL_PARENT_NUMBER)
+        number = attempt(COL_NUMBER, cell_int, row.get(COL_NUMBER), COL_NUMBER)
+        if number is not None and number < 1:
+            errors[COL_NUMBER] = [f"{COL_NUMBER}必須大於或等於 1。"]
+        parent = None
+        if dp and kind and parent_number is not None:
+            parent = attempt(COL_PARENT_NUMBER, self._find_parent, dp, kind, parent_number)
+        if errors:
+            raise ValidationError(errors)
+
+        parent_name = cell_text(row.get(COL_PARENT_NAME))
+        if parent_name and parent_name != parent.name:
+            raise ValidationError(
+                {COL_PARENT_NAME: f"序號 {parent_number} 是「{parent.name}」，與檔案中的「{parent_name}」不符。"}
+            )
+
+        link = {"objective": parent} if kind == IndicatorKind.KPI else {"common_goal": parent}
+        instance = (
+            Indicator.objects.select_related("department_plan__plan", "department_plan__department")
+            .filter(kind=kind, number=number, **link)
+            .first()
+        )
+        if instance is not None:
+            existing_targets(instance)
+            return instance, False
+        instance = Indicator(department_plan=dp, kind=kind, number=number, **link)
+        instance._existing_targets = {}
+        return instance, True
+
+    # the row's values ----------------------------------------------------------------
+
+    def import_instance(self, instance, row, **kwargs):
+        errors = {}
+        for field in self.get_import_fields():
+            if field.readonly or field.column_name not in row:
+                continue
+            try:
+                field.save(instance, row, **kwargs)
+            except ValueError as e:
+                errors[field.column_name] = [str(e)]
+        self._read_targets(instance, row, errors, **kwargs)
+        if errors:
+            raise ValidationError(errors)
+
+    def _read_targets(self, indicator, row, errors, **kwargs):
+        existing = existing_targets(indicator)
+        row_reason = cell_text(row.get(COL_REASON))
+        reason = row_reason or (kwargs.get("reason") or "").strip()
+        unit_ok = COL_UNIT not in errors and COL_DIRECTION not in errors
+        pending, changes = dict(existing), []
+        for header, raw in row.items():
+            year = year_of_header(header)
+            if year is None or is_blank(raw):
+                continue
+            try:
+                year = validate_target_year(indicator, year, field=header)
+                value = cell_decimal(raw, header)
+                if unit_ok:
+                    validate_target_value(indicator, value, field=header)
+            except ValidationError as e:
+                errors[header] = e.messages
+                continue
+            except ValueError as e:
+                errors[header] = [str(e)]
+                continue
+            old = existing.get(year)
+            if old is not None and old == value:
+                continue
+            if old is not None and not reason:
+                errors[header] = [
+                    f"民國{year}年目標值由 {plain_number(old)} 改為 {plain_number(value)}，"
+                    f"必須填寫修正理由（匯入表單的修正理由，或本列的「{COL_REASON}」欄）。"
+                ]
+                continue
+            pending[year] = value
+            changes.append((year, value, reason))
+        # A new unit must suit the targets that stay as they are, too.
+        if unit_ok and COL_UNIT not in errors:
+            for year, value in existing.items():
+                if pending.get(year) == value:
+                    try:
+                        validate_target_value(indicator, value, field=COL_UNIT)
+                    except ValidationError as e:
+                        errors[COL_UNIT] = [f"民國{year}年目標值 {plain_number(value)}：{m}" for m in e.messages]
+                        break
+        indicator._import_targets = pending
+        indicator._target_changes = changes
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """Model validation, with errors named by the file's column headers."""
+        errors = {k: list(v) for k, v in (import_validation_errors or {}).items()}
+        columns = {f.attribute: f.column_name for f in self.fields.values() if f.attribute}
+        columns.update(objective=COL_PARENT_NUMBER, common_goal=COL_PARENT_NUMBER, number=COL_NUMBER)
+        attributes = {c: a for a, c in columns.items()}
+        exclude = {attributes[c] for c in errors if c in attributes}
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=validate_unique)
+        except ValidationError as e:
+            for key, messages in e.message_dict.items():
+                errors.setdefault(columns.get(key, key), []).extend(messages)
+        if errors:
+            if NON_FIELD_ERRORS in errors and len(errors) == 1:
+                raise ValidationError(errors[NON_FIELD_ERRORS])
+            raise ValidationError(errors)
+
+    def after_save_instance(self, instance, row, **kwargs):
+        if self._is_dry_run(kwargs) and not self._is_using_transactions(kwargs):
+            return
+        user = kwargs.get("user")
+        if user is not None and not getattr(user, "is_authenticated", False):
+            user = None
+        for year, value, reason in getattr(instance, "_target_changes", []):
+            try:
+                target_set(
+                    indicator=instance,
+                    year=year,
+                    value=value,
+                    reason=reason,
+                    user=user,
+                    source=TargetRevision.Source.IMPORT,
+                )
+            except ValidationError as e:
+                raise ValidationError({str(year): e.messages}) from e
+        instance._existing_targets = dict(instance._import_targets)
