@@ -76,8 +76,10 @@ def format_inputs(indicator: Indicator, inputs) -> str:
         return "—"
     spec = indicator.formula_spec
     labels = {i.key: i.label for i in spec.inputs} if spec else {}
+    # The formula's order, not the stored order: PostgreSQL's jsonb sorts an object's keys.
+    order = {key: n for n, key in enumerate(labels)}
     parts = []
-    for key, value in inputs.items():
+    for key, value in sorted(inputs.items(), key=lambda item: order.get(item[0], len(order))):
         text = format_number(value)
         try:
             text = f"{Decimal(text):,f}" if text else "—"
@@ -476,3 +478,79 @@ def reviewable_report_ids(
         for r in submitted
         if r.pk not in authored and user.pk not in (r.created_by_id, r.submitted_by_id, r.updated_by_id)
     }
+
+
+# --- The KPI page's charts ----------------------------------------------------------
+
+
+def _chart_value(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def indicator_charts(page: IndicatorPage) -> dict:
+    """The figures of the KPI page's two charts (Chart.js, see static/js/charts.js), from the
+    page's data without another query: targets against approved actuals by plan year, and
+    the selected year's year-to-date reports against the pace line."""
+    indicator = page.indicator
+    unit = indicator.unit
+    years = {
+        "kind": "bar",
+        "unit": unit,
+        "yLabel": str(indicator.get_unit_display()),
+        "labels": [f"民國{row.year}年" for row in page.years],
+        "datasets": [
+            {
+                "label": _("Target"),
+                "style": "target",
+                "data": [_chart_value(row.target.value if row.target else None) for row in page.years],
+            },
+            {
+                "label": _("Approved actual"),
+                "style": "actual",
+                "data": [_chart_value(row.actual) for row in page.years],
+            },
+        ],
+    }
+    shown = {ReportStatus.APPROVED, ReportStatus.SUBMITTED}
+
+    def ytd(status: str) -> list[float | None]:
+        return [
+            _chart_value(row.report.actual) if row.report and row.report.status == status else None
+            for row in page.periods
+        ]
+
+    year_target = page.selected.target.value if page.selected.target else None
+    periods = {
+        "kind": "bar",
+        "unit": unit,
+        "yLabel": str(indicator.get_unit_display()),
+        "labels": [row.period.short_label for row in page.periods],
+        "datasets": [
+            {
+                "label": _("Expected by the period's end (pace)"),
+                "style": "pace",
+                "type": "line",
+                "data": [_chart_value(row.expected) for row in page.periods],
+            },
+            {"label": _("Year-to-date actual (approved)"), "style": "actual", "data": ytd(ReportStatus.APPROVED)},
+        ],
+    }
+    if any(row.report and row.report.status == ReportStatus.SUBMITTED for row in page.periods):
+        periods["datasets"].append(
+            {
+                "label": _("Year-to-date actual (awaiting review)"),
+                "style": "pending",
+                "data": ytd(ReportStatus.SUBMITTED),
+            }
+        )
+    if year_target is not None:
+        periods["datasets"].append(
+            {
+                "label": _("Year target"),
+                "style": "target-line",
+                "type": "line",
+                "data": [_chart_value(year_target)] * len(page.periods),
+            }
+        )
+    periods["has_figures"] = any(row.report and row.report.status in shown for row in page.periods)
+    return {"years": years, "periods": periods}

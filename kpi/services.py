@@ -80,7 +80,7 @@ def target_set(
     validate_target_value(indicator, value)
     reason = (reason or "").strip()
 
-    target = YearlyTarget.objects.select_for_update().filter(indicator=indicator, year=year).first()
+    target = YearlyTarget.objects.select_for_update().filter(indicator=indicator, year=year).order_by("pk").first()
     if target is None:
         target = YearlyTarget(indicator=indicator, year=year, value=value, original_value=value)
         target.full_clean()

@@ -343,7 +343,11 @@ def _check_period_open(period: ReportingPeriod) -> None:
     # since. The row lock makes a save and a concurrent period_lock take turns, so no
     # change can land in a period after it was locked.
     locked = (
-        ReportingPeriod.objects.select_for_update().filter(pk=period.pk).values_list("is_locked", flat=True).first()
+        ReportingPeriod.objects.select_for_update()
+        .filter(pk=period.pk)
+        .order_by()
+        .values_list("is_locked", flat=True)
+        .first()
     )
     if period.is_locked or locked:
         raise ValidationError(f"{period.label}已鎖定，不能再修改。如需更正，請洽研考人員解除鎖定。")
@@ -385,11 +389,14 @@ def report_save(
         raise ValidationError({"period": "填報期間不屬於此指標的計畫。"})
     _check_period_open(period)
     report = (
-        ProgressReport.objects.select_for_update()
+        ProgressReport.objects.select_for_update(of=("self",))
         .select_related("updated_by")
         .filter(indicator=indicator, period=period)
+        .order_by("pk")
         .first()
     )
+    if report is not None:
+        report.indicator, report.period = indicator, period  # spare _submit reloading them
     clean = report_clean(
         indicator=indicator,
         period=period,
@@ -473,7 +480,7 @@ def _submit(report: ProgressReport, user) -> ProgressReport:
 
 def _locked_report(report: ProgressReport, expected_version: int | None) -> ProgressReport:
     current = (
-        ProgressReport.objects.select_for_update()
+        ProgressReport.objects.select_for_update(of=("self",))
         .select_related("updated_by", "period", "indicator__department_plan")
         .get(pk=report.pk)
     )
@@ -601,7 +608,7 @@ def _check_evidence_editable(report: ProgressReport, user) -> None:
 def evidence_add(*, report: ProgressReport, user, file=None, url: str = "", description: str = "") -> Evidence:
     # Re-read the report (locked): the caller's copy may predate a submission.
     report = (
-        ProgressReport.objects.select_for_update()
+        ProgressReport.objects.select_for_update(of=("self",))
         .select_related("period", "indicator__department_plan")
         .get(pk=report.pk)
     )
@@ -626,7 +633,7 @@ def evidence_add(*, report: ProgressReport, user, file=None, url: str = "", desc
 @transaction.atomic
 def evidence_remove(*, evidence: Evidence, user) -> None:
     report = (
-        ProgressReport.objects.select_for_update()
+        ProgressReport.objects.select_for_update(of=("self",))
         .select_related("period", "indicator__department_plan")
         .get(pk=evidence.report_id)
     )

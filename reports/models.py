@@ -1,1 +1,1 @@
-# Create your models here.
+"""reports owns no models: it reads the plan and kpi apps and aggregates them."""

@@ -6,6 +6,9 @@ reports), then computes in memory with the framework-free rules of kpi.attainmen
 Dashboards, the KPI page, exports and the API all read from it, so the same figure
 never comes out two ways.
 
+`plan_years_attainment` computes several years (a trend) in the same three queries;
+`plan_year_attainment` is its one-year case.
+
 Roll-ups follow DOMAIN.md: an objective's score is the weighted mean of its KPIs'
 capped scores, ignoring white ones, with the count of each light; goals, dimensions,
 departments and the city roll up the same way (pooled over their KPIs, so a KPI
@@ -19,6 +22,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from kpi.attainment import Assessment, RollUp, Thresholds, assess, combine, roll_up
 from kpi.models import Indicator, IndicatorKind, ProgressReport, ReportStatus, YearlyTarget
@@ -68,27 +74,13 @@ def thresholds_for(plan: Plan) -> Thresholds:
     return Thresholds(green=plan.green_threshold, yellow=plan.yellow_threshold)
 
 
-def _latest_approved(indicator_filter: dict, year: int) -> dict[int, ProgressReport]:
-    reports = (
-        ProgressReport.objects.filter(status=ReportStatus.APPROVED, period__year=year, **indicator_filter)
-        .select_related("period", "reviewed_by")
-        .order_by("indicator_id", "-period__end_date", "-id")
-    )
-    latest: dict[int, ProgressReport] = {}
-    for report in reports:
-        latest.setdefault(report.indicator_id, report)
-    return latest
-
-
-def plan_year_attainment(*, plan: Plan, year: int, department_ids: Iterable[int] | None = None) -> PlanYearAttainment:
-    """Compute a plan-year in three queries, whatever the number of indicators."""
-    thresholds = thresholds_for(plan)
+def _indicator_rows(plan: Plan, department_ids: list[int] | None) -> tuple[list[Indicator], dict]:
+    """The plan's indicators (optionally of some departments) with their hierarchy: one query."""
     indicator_filter = {"indicator__department_plan__plan": plan}
     indicators_qs = Indicator.objects.filter(department_plan__plan=plan).select_related(
         "department_plan__department", "objective__goal", "common_goal"
     )
     if department_ids is not None:
-        department_ids = list(department_ids)
         indicators_qs = indicators_qs.filter(department_plan__department_id__in=department_ids)
         indicator_filter["indicator__department_plan__department_id__in"] = department_ids
     indicators = list(
@@ -96,13 +88,69 @@ def plan_year_attainment(*, plan: Plan, year: int, department_ids: Iterable[int]
             "department_plan__toc_number", "-kind", "objective__number", "common_goal__number", "number"
         )
     )
-    targets = {t.indicator_id: t for t in YearlyTarget.objects.filter(year=year, **indicator_filter)}
-    reports = _latest_approved(indicator_filter, year)
+    return indicators, indicator_filter
 
+
+def _latest_approved(indicator_filter: dict, years: list[int]) -> dict[tuple[int, int], ProgressReport]:
+    """(indicator id, year) → the latest approved report of that year."""
+    # Only the latest approved report of each indicator-year leaves the database (ranked
+    # by a window function, kept where the rank is 1), not every approved quarter: a
+    # four-year trend reads a quarter of the rows it would otherwise. A correlated
+    # subquery ("id = the latest id of this indicator-year") did the same but made
+    # PostgreSQL expect a single row and nest its joins: 33 s instead of 1 s for a city
+    # of 500 departments (bench/benchmark.py, docs/performance.md).
+    rank = Window(
+        RowNumber(),
+        partition_by=[F("indicator_id"), F("period__year")],
+        order_by=[F("period__end_date").desc(), F("id").desc()],
+    )
+    reports = (
+        ProgressReport.objects.filter(status=ReportStatus.APPROVED, period__year__in=years, **indicator_filter)
+        .annotate(latest_rank=rank)
+        .filter(latest_rank=1)
+        .select_related("period", "reviewed_by")
+        .order_by("indicator_id", "-period__end_date", "-id")
+    )
+    latest: dict[tuple[int, int], ProgressReport] = {}
+    for report in reports:
+        latest.setdefault((report.indicator_id, report.period.year), report)
+    return latest
+
+
+def plan_year_attainment(*, plan: Plan, year: int, department_ids: Iterable[int] | None = None) -> PlanYearAttainment:
+    """Compute a plan-year in three queries, whatever the number of indicators."""
+    return plan_years_attainment(plan=plan, years=[year], department_ids=department_ids)[year]
+
+
+def plan_years_attainment(
+    *, plan: Plan, years: Iterable[int] | None = None, department_ids: Iterable[int] | None = None
+) -> dict[int, PlanYearAttainment]:
+    """Several years (default: every year of the plan) in the same three queries, year → result.
+
+    Each year is computed exactly as `plan_year_attainment` computes it alone (it is the
+    one-year case of this function), so a trend and a single year never disagree.
+    """
+    years = sorted(set(years)) if years is not None else plan.years
+    department_ids = list(department_ids) if department_ids is not None else None
+    thresholds = thresholds_for(plan)
+    indicators, indicator_filter = _indicator_rows(plan, department_ids)
+    targets = {(t.indicator_id, t.year): t for t in YearlyTarget.objects.filter(year__in=years, **indicator_filter)}
+    reports = _latest_approved(indicator_filter, years)
+    return {year: _compute(plan, year, thresholds, indicators, targets, reports) for year in years}
+
+
+def _compute(
+    plan: Plan,
+    year: int,
+    thresholds: Thresholds,
+    indicators: list[Indicator],
+    targets: dict[tuple[int, int], YearlyTarget],
+    reports: dict[tuple[int, int], ProgressReport],
+) -> PlanYearAttainment:
     results: dict[int, IndicatorResult] = {}
     for ind in indicators:
-        target = targets.get(ind.id)
-        report = reports.get(ind.id)
+        target = targets.get((ind.id, year))
+        report = reports.get((ind.id, year))
         assessment = assess(
             actual=report.actual if report else None,
             target=target.value if target else None,

@@ -27,6 +27,29 @@ def django_db_setup(django_db_setup, django_db_blocker):
         seed_plan(load_fixture())
 
 
+_blocker_key = pytest.StashKey[object]()
+
+
+@pytest.fixture(autouse=True)
+def _reseed_after_flush(request, django_db_blocker):
+    """Transactional tests (live_server, transaction=True) end by flushing the database;
+    mark them so that the hook below puts the seeded plan back for the tests after them."""
+    marker = request.node.get_closest_marker("django_db")
+    if {"transactional_db", "live_server"} & set(request.fixturenames) or (marker and marker.kwargs.get("transaction")):
+        request.node.stash[_blocker_key] = django_db_blocker
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield
+    # After the last test the test database is already gone: nothing to put back.
+    if nextitem is not None and _blocker_key in item.stash:
+        with item.stash[_blocker_key].unblock():
+            if not Plan.objects.exists():
+                seed_plan(load_fixture())
+    return result
+
+
 @pytest.fixture
 def seeded_plan(db, plan_document):
     # Already there unless a transactional test flushed the database; then seed again.

@@ -114,7 +114,7 @@ def test_a_bad_file_saves_nothing(client, staff, kpi, period, media, name, conte
     assert message in body
     assert 'id="id_file_error"' in body  # next to the file field
     assert "我的說明" in body  # what was typed is kept
-    assert "choose the evidence files again" in body
+    assert "儲存前請重新選擇佐證檔案" in body
     nothing_saved(media)
 
 

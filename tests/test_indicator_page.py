@@ -154,7 +154,7 @@ def test_a_revised_target_shows_both_values_and_the_revision(client, staff, plan
     client.force_login(staff)
     body = client.get(detail(kpi, 113)).content.decode()
     assert "6 場" in body
-    assert "Original target" in body and "5 場" in body
+    assert "原訂目標值" in body and "5 場" in body
     assert "研考會議決議調高" in body
     assert "planner" in body  # who revised it
 
@@ -172,7 +172,7 @@ def test_period_rows_show_status_and_actions_for_staff(client, staff, supervisor
     body = response.content.decode()
     assert reverse("kpi:report", args=[kpi.pk, periods[112, 3].pk]) in body
     assert 'action="' + reverse("kpi:review", args=[rows[1].report.pk]) not in body  # staff cannot review
-    assert "Locked" in body
+    assert "已鎖定" in body
 
 
 def test_reviewer_gets_approve_and_return_forms(client, staff, supervisor, kpi, periods):

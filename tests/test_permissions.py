@@ -172,7 +172,10 @@ def test_permission_walk(client, cast, world, action, actor, expected):
     response = client.post(url, data) if method == "post" else client.get(url)
     if hasattr(response, "streaming_content"):
         b"".join(response.streaming_content)
-    response.close()
+        # Not response.close(): that sends request_finished, which would close the test's
+        # database connection (harmless on SQLite's in-memory database, fatal on PostgreSQL).
+        if getattr(response, "file_to_stream", None):
+            response.file_to_stream.close()
 
     after = state(action, world)
     if expected == LOGIN:

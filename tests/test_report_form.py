@@ -220,7 +220,7 @@ def test_submitting_behind_pace_needs_the_reason_and_the_measures(staff_client, 
     body = response.content.decode()
     assert "進度落後（黃燈或紅燈）時必須填寫未達成原因。" in field_errors(body, "id_shortfall_reason")
     assert "進度落後（黃燈或紅燈）時必須填寫改善措施。" in field_errors(body, "id_improvement_plan")
-    assert "(required: behind pace)" in body
+    assert "（進度落後，必填）" in body
     assert "未達成" in body  # the preview's light, with its text
     assert "只辦了一場" in body
     nothing_saved()
@@ -442,7 +442,7 @@ def test_a_returned_report_shows_the_reviewers_comment_first(staff_client, staff
     assert 'class="returned-banner"' in body
     assert body.index("請附上簽到表") < body.index('id="report-form"')
     assert "李主任" in body
-    assert "Resubmit for review" in body
+    assert "重新送出審核" in body
 
 
 def test_resubmitting_a_returned_report(staff_client, staff, supervisor, periods):

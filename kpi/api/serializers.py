@@ -1,6 +1,10 @@
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from kpi.models import Indicator, IndicatorKind
+from kpi.api.base import MAX_ID
+from kpi.models import Evidence, Indicator, IndicatorKind, ProgressReport, ReportEvent, ReportingPeriod, TargetRevision
+from plans.models import ReportingFrequency
 
 
 class TargetSerializer(serializers.Serializer):
@@ -53,3 +57,370 @@ class IndicatorSerializer(serializers.ModelSerializer):
     def get_targets(self, obj) -> list[dict]:
         year = self.context.get("year")
         return [{"year": t.year, "value": t.value} for t in obj.targets.all() if year is None or t.year == year]
+
+
+# --- An indicator in full -------------------------------------------------------------
+
+
+class TargetRevisionSerializer(serializers.Serializer):
+    old_value = serializers.DecimalField(
+        max_digits=14, decimal_places=4, coerce_to_string=False, allow_null=True, help_text="None when first set."
+    )
+    new_value = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=False)
+    reason = serializers.CharField()
+    changed_by = serializers.SerializerMethodField()
+    changed_at = serializers.DateTimeField()
+    source = serializers.ChoiceField(choices=TargetRevision.Source.choices)
+
+    def get_changed_by(self, obj) -> str | None:
+        return person_name(obj.changed_by)
+
+
+class TargetDetailSerializer(serializers.Serializer):
+    year = serializers.IntegerField(help_text="ROC year (民國年).")
+    value = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=False, help_text="In force.")
+    original_value = serializers.DecimalField(
+        max_digits=14, decimal_places=4, coerce_to_string=False, help_text="As the plan first set it."
+    )
+    is_revised = serializers.BooleanField()
+    excluded_reason = serializers.CharField(help_text="Why the KPI-year is not assessed (不予評估); '' if it is.")
+    revisions = TargetRevisionSerializer(many=True, source="revisions.all")
+
+
+class IndicatorDetailSerializer(IndicatorSerializer):
+    """The open-data fields, plus ids, accrual, and every target with its original value and revisions."""
+
+    department_id = serializers.IntegerField(source="department_plan.department_id")
+    department_plan_id = serializers.IntegerField()
+    plan_id = serializers.IntegerField(source="department_plan.plan_id")
+    objective_id = serializers.IntegerField(allow_null=True)
+    common_goal_id = serializers.IntegerField(allow_null=True)
+    targets = TargetDetailSerializer(many=True, source="targets.all")
+
+    class Meta(IndicatorSerializer.Meta):
+        fields = [
+            *IndicatorSerializer.Meta.fields,
+            "department_id",
+            "department_plan_id",
+            "plan_id",
+            "objective_id",
+            "common_goal_id",
+            "accrual",
+        ]
+
+
+# --- Periods --------------------------------------------------------------------------
+
+
+class PeriodSerializer(serializers.ModelSerializer):
+    frequency = extend_schema_field({"type": "string", "enum": ReportingFrequency.values})(
+        serializers.CharField(read_only=True)
+    )
+    label = serializers.CharField(read_only=True, help_text="民國112年第2季")
+    short_label = serializers.CharField(read_only=True, help_text="112Q2")
+
+    class Meta:
+        model = ReportingPeriod
+        fields = [
+            "id",
+            "plan",
+            "year",
+            "frequency",
+            "number",
+            "label",
+            "short_label",
+            "start_date",
+            "end_date",
+            "due_date",
+            "is_locked",
+        ]
+
+
+# --- Reports --------------------------------------------------------------------------
+
+
+def person_name(user) -> str | None:
+    if user is None:
+        return None
+    return user.get_full_name() or user.get_username()
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, obj) -> str:
+        return person_name(obj)
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    """A progress report (進度填報): a year-to-date figure for one indicator and period."""
+
+    indicator_code = serializers.CharField(source="indicator.code", read_only=True)
+    indicator_name = serializers.CharField(source="indicator.name", read_only=True)
+    department = serializers.IntegerField(source="indicator.department_plan.department_id", read_only=True)
+    department_name = serializers.CharField(source="indicator.department_plan.department.name", read_only=True)
+    year = serializers.IntegerField(source="period.year", read_only=True, help_text="ROC year (民國年).")
+    period_label = serializers.CharField(source="period.label", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    actual = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=False, allow_null=True)
+    inputs = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), help_text="A common indicator's formula inputs."
+    )
+    created_by = PersonSerializer(read_only=True)
+    updated_by = PersonSerializer(read_only=True)
+    submitted_by = PersonSerializer(read_only=True, allow_null=True)
+    reviewed_by = PersonSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ProgressReport
+        fields = [
+            "id",
+            "indicator",
+            "indicator_code",
+            "indicator_name",
+            "department",
+            "department_name",
+            "period",
+            "period_label",
+            "year",
+            "status",
+            "status_label",
+            "actual",
+            "inputs",
+            "narrative",
+            "shortfall_reason",
+            "improvement_plan",
+            "version",
+            "created_by",
+            "created_at",
+            "updated_by",
+            "updated_at",
+            "submitted_by",
+            "submitted_at",
+            "reviewed_by",
+            "reviewed_at",
+            "review_comment",
+        ]
+        read_only_fields = fields
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    """A file's or a link's metadata; the file itself comes from `download_url` (signed-in, same access)."""
+
+    type = serializers.SerializerMethodField()
+    uploaded_by = PersonSerializer(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "type",
+            "original_name",
+            "size",
+            "url",
+            "description",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "enum": ["file", "link"]})
+    def get_type(self, obj) -> str:
+        return "link" if obj.url else "file"
+
+    @extend_schema_field({"type": "string", "format": "uri"})
+    def get_download_url(self, obj) -> str:
+        path = reverse("kpi:evidence_download", args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "field → [old, new]",
+        "additionalProperties": {"type": "array", "items": {}},
+    }
+)
+class ChangesField(serializers.JSONField):
+    pass
+
+
+class ReportEventSerializer(serializers.ModelSerializer):
+    """One entry of a report's record (who did what, when, what changed and why)."""
+
+    action_label = serializers.CharField(source="get_action_display", read_only=True)
+    actor = PersonSerializer(read_only=True)
+    changes = ChangesField(read_only=True)
+
+    class Meta:
+        model = ReportEvent
+        fields = ["id", "action", "action_label", "actor", "at", "comment", "changes"]
+        read_only_fields = fields
+
+
+class ReportDetailSerializer(ReportSerializer):
+    evidence = EvidenceSerializer(many=True, source="active_evidence", read_only=True)
+    events = ReportEventSerializer(many=True, source="events.all", read_only=True)
+
+    class Meta(ReportSerializer.Meta):
+        fields = [*ReportSerializer.Meta.fields, "evidence", "events"]
+        read_only_fields = fields
+
+
+# --- Writes ---------------------------------------------------------------------------
+
+
+def figure_text(value) -> str | None:
+    """A number or a string as text for the services to parse; None for anything else
+    (booleans, lists, objects, and text no database can store: NUL or lone surrogates)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
+        return None
+    return text
+
+
+def _safe_key(key) -> str:
+    return "".join(ch for ch in str(key)[:40] if ch != "\x00" and not "\ud800" <= ch <= "\udfff") or "?"
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "number", "nullable": True}, {"type": "string", "maxLength": 40}],
+        "description": "The year-to-date figure (累計實績), a number or a numeric string; not for common indicators.",
+    }
+)
+class FigureField(serializers.Field):
+    """A figure as typed (number or text): `kpi.workflow` parses it and says what is wrong."""
+
+    default_error_messages = {"invalid": "請填數字。", "max_length": "數字太長。"}
+
+    def to_internal_value(self, data):
+        text = figure_text(data)
+        if text is None:
+            self.fail("invalid")
+        if len(text) > 40:
+            self.fail("max_length")
+        return text
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"oneOf": [{"type": "number"}, {"type": "string", "maxLength": 40}]},
+        "description": 'A common indicator\'s formula inputs, e.g. {"budget": 1000000, "spent": 900000, '
+        '"reserved": 0}.',
+    }
+)
+class InputsField(serializers.Field):
+    default_error_messages = {"invalid": '請以物件提供計算數據，例如 {{"budget": 1000}}。'}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict) or len(data) > 20:
+            self.fail("invalid")
+        clean, errors = {}, {}
+        for key, value in data.items():
+            text = figure_text(value)
+            if text is None or figure_text(key) is None:
+                errors[_safe_key(key)] = ["請填數字。"]
+            elif len(text) > 40 or len(key) > 40:
+                errors[_safe_key(key)] = ["數字太長。"]
+            else:
+                clean[key] = text
+        if errors:
+            raise serializers.ValidationError(errors)
+        return clean
+
+    def to_representation(self, value):
+        return value
+
+
+def _text(label: str) -> serializers.CharField:
+    # Lengths and required texts are the workflow's rules (5000 characters; what a submission needs).
+    return JsonCharField(required=False, allow_blank=True, trim_whitespace=False, help_text=label, max_length=20000)
+
+
+class JsonBooleanField(serializers.BooleanField):
+    """true or false, and nothing else (DRF's BooleanField would also take 1, "yes", "on" …)."""
+
+    default_error_messages = {"invalid": "請填 true 或 false。"}
+
+    def to_internal_value(self, data):
+        if data is True or data is False:
+            return data
+        self.fail("invalid")
+
+
+class JsonIntegerField(serializers.IntegerField):
+    """A JSON integer, and nothing else (DRF's IntegerField would also take "1" and 1.0)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class JsonCharField(serializers.CharField):
+    """A JSON string, and nothing else (DRF's CharField would also take 0 and turn it into "0")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ReportFieldsSerializer(serializers.Serializer):
+    actual = FigureField(required=False, allow_null=True)
+    inputs = InputsField(required=False)
+    narrative = _text("達成情形說明: required when submitting.")
+    shortfall_reason = _text("未達成原因: required when submitting a yellow or red figure.")
+    improvement_plan = _text("改善措施: required when submitting a yellow or red figure.")
+    submit = JsonBooleanField(required=False, default=False, help_text="Submit for review after saving.")
+
+
+class ReportCreateSerializer(ReportFieldsSerializer):
+    indicator = JsonIntegerField(min_value=1, max_value=MAX_ID)
+    period = JsonIntegerField(min_value=1, max_value=MAX_ID)
+    version = JsonIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text="Only to save over an existing report for this indicator and period: its current version.",
+    )
+
+
+class ReportUpdateSerializer(ReportFieldsSerializer):
+    version = JsonIntegerField(
+        min_value=0, max_value=2**31 - 1, help_text="The version your copy is based on (409 if it moved on)."
+    )
+
+
+class VersionSerializer(serializers.Serializer):
+    version = JsonIntegerField(
+        min_value=0, max_value=2**31 - 1, help_text="The version you reviewed (409 if it moved on)."
+    )
+
+
+class ApproveSerializer(VersionSerializer):
+    comment = JsonCharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class ReturnSerializer(VersionSerializer):
+    comment = JsonCharField(
+        required=False, allow_blank=True, default="", max_length=5000, help_text="Required: what to correct."
+    )
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False, allow_empty_file=True, help_text="PDF, image or office file.")
+    url = serializers.CharField(required=False, allow_blank=True, max_length=500, help_text="Or a link.")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=200)

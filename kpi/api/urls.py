@@ -1,3 +1,5 @@
+"""The indicator, period and report endpoints of API v1 (included by config/api_urls.py)."""
+
 from django.urls import path
 
 from kpi.api import views
@@ -5,4 +7,14 @@ from kpi.api import views
 app_name = "api"
 urlpatterns = [
     path("indicators/", views.IndicatorListView.as_view(), name="indicator-list"),
+    path("indicators/<api_id:pk>/", views.IndicatorDetailView.as_view(), name="indicator-detail"),
+    path("periods/", views.PeriodListView.as_view(), name="period-list"),
+    path("periods/<api_id:pk>/", views.PeriodDetailView.as_view(), name="period-detail"),
+    path("reports/", views.ReportListView.as_view(), name="report-list"),
+    path("reports/<api_id:pk>/", views.ReportDetailView.as_view(), name="report-detail"),
+    path("reports/<api_id:pk>/events/", views.ReportEventListView.as_view(), name="report-events"),
+    path("reports/<api_id:pk>/submit/", views.ReportSubmitView.as_view(), name="report-submit"),
+    path("reports/<api_id:pk>/approve/", views.ReportApproveView.as_view(), name="report-approve"),
+    path("reports/<api_id:pk>/return/", views.ReportReturnView.as_view(), name="report-return"),
+    path("reports/<api_id:pk>/evidence/", views.EvidenceUploadView.as_view(), name="report-evidence"),
 ]

@@ -1,18 +1,54 @@
-from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, permissions
-from rest_framework.exceptions import ValidationError
+"""API v1 endpoints for indicators, periods and progress reports.
 
+Views only ask and show: who sees what comes from `kpi.access`, every write goes
+through `kpi.workflow` (the same services as the report form and the review page),
+and the services' zh-Hant messages come back as they are (see `kpi.api.base`).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, permissions, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from kpi import access, selectors, workflow
+from kpi.api import serializers as s
+from kpi.api.base import (
+    DETAIL_ERRORS,
+    ERROR_400,
+    ID_PATH,
+    LIST_ERRORS,
+    MAX_ID,
+    WRITE_ERRORS,
+    ApiMixin,
+    FilterBackend,
+    Pagination,
+    StrictOrderingFilter,
+    or_empty,
+    param_error,
+)
+from kpi.api.filters import PeriodFilter, ReportFilter
 from kpi.api.serializers import IndicatorSerializer
-from kpi.models import Indicator, YearlyTarget
+from kpi.models import Indicator, ProgressReport, ReportEvent, ReportingPeriod, YearlyTarget
 from plans.years import is_roc_year
+
+# --- Indicators ------------------------------------------------------------------------
 
 
 @extend_schema(
     parameters=[
         OpenApiParameter("department", str, description="Department name (都市發展處) or id."),
-        OpenApiParameter("year", int, description="ROC year (民國年), e.g. 112; only that year's targets."),
-    ]
+        OpenApiParameter(
+            "year",
+            or_empty({"type": "integer"}),
+            description="ROC year (民國年), e.g. 112; only that year's targets. Empty: every year.",
+        ),
+    ],
+    responses={200: IndicatorSerializer(many=True), 400: ERROR_400},
+    auth=[],
 )
 class IndicatorListView(generics.ListAPIView):
     """Open data: every indicator (KPIs and common indicators) with its yearly targets."""
@@ -39,9 +75,12 @@ class IndicatorListView(generics.ListAPIView):
             "department_plan__department", "department_plan__plan", "objective__goal", "common_goal"
         ).prefetch_related(Prefetch("targets", queryset=YearlyTarget.objects.order_by("year")))
         department = self.request.query_params.get("department", "").strip()
+        if "\x00" in department:
+            raise ValidationError({"department": ["機關名稱不可包含 NUL 字元。"]})
         if department:
-            if department.isdigit():
-                qs = qs.filter(department_plan__department_id=int(department))
+            if department.isascii() and department.isdigit():
+                number = int(department)
+                qs = qs.filter(department_plan__department_id=number) if number <= MAX_ID else qs.none()
             else:
                 qs = qs.filter(department_plan__department__name=department)
         year = self.get_year()
@@ -60,3 +99,303 @@ class IndicatorListView(generics.ListAPIView):
         context = super().get_serializer_context()
         context["year"] = self.get_year()
         return context
+
+
+@extend_schema(parameters=[ID_PATH], responses={200: s.IndicatorDetailSerializer, **DETAIL_ERRORS})
+class IndicatorDetailView(ApiMixin, generics.RetrieveAPIView):
+    """An indicator in full: the open-data fields, ids, and every target with its original value and
+    revisions (who, when, why). Visible to the members of its department, reviewers, the planning office."""
+
+    serializer_class = s.IndicatorDetailSerializer
+
+    def get_queryset(self):
+        return selectors.indicator_queryset(self.request.user).select_related("common_goal")
+
+
+# --- Periods ---------------------------------------------------------------------------
+
+
+@extend_schema(responses={200: s.PeriodSerializer(many=True), **LIST_ERRORS})
+class PeriodListView(ApiMixin, generics.ListAPIView):
+    """Reporting periods (填報期間): plan-wide facts any signed-in user may read."""
+
+    serializer_class = s.PeriodSerializer
+    pagination_class = Pagination
+    filter_backends = [FilterBackend, StrictOrderingFilter]
+    filterset_class = PeriodFilter
+    ordering_fields = {
+        "year": ("year", "number"),
+        "start_date": "start_date",
+        "end_date": "end_date",
+        "due_date": "due_date",
+        "id": "id",
+    }
+    ordering = ["plan_id", "year", "frequency", "number"]
+
+    def get_queryset(self):
+        return access.periods_for(self.request.user)
+
+
+@extend_schema(parameters=[ID_PATH], responses={200: s.PeriodSerializer, **DETAIL_ERRORS})
+class PeriodDetailView(ApiMixin, generics.RetrieveAPIView):
+    serializer_class = s.PeriodSerializer
+
+    def get_queryset(self):
+        return access.periods_for(self.request.user)
+
+
+# --- Reports: reading ----------------------------------------------------------------------
+
+USERS = ("created_by", "updated_by", "submitted_by", "reviewed_by")
+
+
+def visible_reports(user):
+    """The reports the user may view (`kpi.access`), with what the serializers read."""
+    return access.reports_for(user, access.VIEW).select_related(*USERS)
+
+
+def report_detail_queryset(user):
+    events = Prefetch("events", queryset=ReportEvent.objects.select_related("actor").order_by("at", "id"))
+    return visible_reports(user).prefetch_related(selectors.active_evidence(), events)
+
+
+def report_response(request, report_id: int, code: int = status.HTTP_200_OK) -> Response:
+    report = report_detail_queryset(request.user).get(pk=report_id)
+    return Response(s.ReportDetailSerializer(report, context={"request": request}).data, status=code)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the progress reports you may view",
+        responses={200: s.ReportSerializer(many=True), **LIST_ERRORS},
+    ),
+    post=extend_schema(
+        summary="Create (or, with the current version, save over) the report for an indicator and period",
+        description=(
+            "The same rules as the report form (kpi.workflow.report_save): only the department's reporters; "
+            "not in a locked period; a submission needs the figure, the narrative and — when the figure is "
+            "behind — the reason and the plan. If a report already exists for that indicator and period, "
+            "the answer is 409 unless `version` is its current version."
+        ),
+        request=s.ReportCreateSerializer,
+        responses={
+            201: s.ReportDetailSerializer,
+            200: OpenApiResponse(s.ReportDetailSerializer, description="Saved over the existing report"),
+            **WRITE_ERRORS,
+        },
+    ),
+)
+class ReportListView(ApiMixin, generics.ListAPIView):
+    serializer_class = s.ReportSerializer
+    pagination_class = Pagination
+    filter_backends = [FilterBackend, StrictOrderingFilter]
+    filterset_class = ReportFilter
+    ordering_fields = {
+        "id": "id",
+        "period": ("period__end_date", "period__number"),
+        "indicator": ("indicator__department_plan__toc_number", "indicator_id"),
+        "status": "status",
+        "updated_at": "updated_at",
+        "submitted_at": "submitted_at",
+        "reviewed_at": "reviewed_at",
+    }
+    ordering = ["-period__end_date", "indicator__department_plan__toc_number", "indicator_id"]
+    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        return visible_reports(self.request.user)
+
+    def post(self, request, *args, **kwargs):
+        serializer = s.ReportCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        indicator = access.indicators_for(request.user, access.VIEW).filter(pk=data["indicator"]).first()
+        if indicator is None:
+            raise param_error("indicator", "找不到這個指標，或你沒有檢視權限。")
+        period = ReportingPeriod.objects.select_related("plan").filter(pk=data["period"]).first()
+        if period is None:
+            raise param_error("period", "找不到這個填報期間。")
+        values = report_values(indicator, data, current=None)
+        existed = ProgressReport.objects.filter(indicator=indicator, period=period).exists()
+        report = workflow.report_save(
+            indicator=indicator,
+            period=period,
+            user=request.user,
+            expected_version=data.get("version"),
+            submit=data["submit"],
+            **values,
+        )
+        return report_response(request, report.pk, status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+
+
+def report_values(indicator: Indicator, data: dict, current: ProgressReport | None) -> dict:
+    """What to pass to `workflow.report_save`: the fields sent, the rest as saved (or empty)."""
+    formula = bool(indicator.formula_spec)
+    if formula and data.get("actual") not in (None, ""):
+        raise param_error("actual", "共同性指標的實績由計算數據算出：請改填 inputs。")
+    if not formula and data.get("inputs"):
+        raise param_error("inputs", "這個指標沒有計算公式：請填 actual。")
+    values = {
+        "actual": current.actual if current else None,
+        "inputs": dict(current.inputs or {}) if current else {},
+        "narrative": current.narrative if current else "",
+        "shortfall_reason": current.shortfall_reason if current else "",
+        "improvement_plan": current.improvement_plan if current else "",
+    }
+    for name in values:
+        if name in data:
+            values[name] = data[name]
+    if formula:
+        values.pop("actual")
+    else:
+        values.pop("inputs")
+    return values
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[ID_PATH],
+        summary="A progress report with its evidence and its record",
+        responses={200: s.ReportDetailSerializer, **DETAIL_ERRORS},
+    ),
+    patch=extend_schema(
+        parameters=[ID_PATH],
+        summary="Edit a draft or returned report (and optionally submit it)",
+        description=(
+            "Fields not sent keep their saved values (`inputs`, when sent, replaces the saved inputs as a whole). "
+            "`version` is required: 409 if the report moved on since."
+        ),
+        request=s.ReportUpdateSerializer,
+        responses={200: s.ReportDetailSerializer, **WRITE_ERRORS},
+    ),
+)
+class ReportDetailView(ApiMixin, generics.RetrieveAPIView):
+    serializer_class = s.ReportDetailSerializer
+    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        return report_detail_queryset(self.request.user)
+
+    def patch(self, request, *args, **kwargs):
+        report = self.get_object()
+        serializer = s.ReportUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        report = workflow.report_save(
+            indicator=report.indicator,
+            period=report.period,
+            user=request.user,
+            expected_version=data["version"],
+            submit=data["submit"],
+            **report_values(report.indicator, data, current=report),
+        )
+        return report_response(request, report.pk)
+
+
+@extend_schema(parameters=[ID_PATH], responses={200: s.ReportEventSerializer(many=True), **LIST_ERRORS})
+class ReportEventListView(ApiMixin, generics.ListAPIView):
+    """A report's record (review history), oldest first."""
+
+    serializer_class = s.ReportEventSerializer
+    pagination_class = Pagination
+    filter_backends = []
+
+    def get_queryset(self):
+        return ReportEvent.objects.filter(report_id=self.kwargs.get("pk")).select_related("actor").order_by("at", "id")
+
+    def list(self, request, *args, **kwargs):
+        generics.get_object_or_404(visible_reports(request.user), pk=kwargs["pk"])  # 404 unless visible
+        return super().list(request, *args, **kwargs)
+
+
+# --- Reports: the workflow's steps -----------------------------------------------------------
+
+
+class ReportActionView(ApiMixin, generics.GenericAPIView):
+    """A step of the workflow on one report; `run` calls the service."""
+
+    request_serializer = s.VersionSerializer
+    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        return visible_reports(self.request.user)
+
+    def post(self, request, *args, **kwargs):
+        report = self.get_object()
+        serializer = self.request_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.run(report, request.user, serializer.validated_data)
+        return report_response(request, report.pk)
+
+    def run(self, report, user, data):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+@extend_schema(
+    parameters=[ID_PATH],
+    summary="Submit a draft or returned report for review",
+    request=s.VersionSerializer,
+    responses={200: s.ReportDetailSerializer, **WRITE_ERRORS},
+)
+class ReportSubmitView(ReportActionView):
+    serializer_class = s.VersionSerializer
+
+    def run(self, report, user, data):
+        workflow.report_submit(report=report, user=user, expected_version=data["version"])
+
+
+@extend_schema(
+    parameters=[ID_PATH],
+    summary="Approve a submitted report (reviewers; never your own report)",
+    request=s.ApproveSerializer,
+    responses={200: s.ReportDetailSerializer, **WRITE_ERRORS},
+)
+class ReportApproveView(ReportActionView):
+    request_serializer = serializer_class = s.ApproveSerializer
+
+    def run(self, report, user, data):
+        workflow.report_approve(report=report, user=user, comment=data["comment"], expected_version=data["version"])
+
+
+@extend_schema(
+    parameters=[ID_PATH],
+    summary="Return a submitted report for revision, with a comment (required)",
+    request=s.ReturnSerializer,
+    responses={200: s.ReportDetailSerializer, **WRITE_ERRORS},
+)
+class ReportReturnView(ReportActionView):
+    request_serializer = serializer_class = s.ReturnSerializer
+
+    def run(self, report, user, data):
+        workflow.report_return(report=report, user=user, comment=data["comment"], expected_version=data["version"])
+
+
+@extend_schema(
+    parameters=[ID_PATH],
+    summary="Add evidence (a file or a link) to a draft or returned report",
+    description="The same checks as the report form: file type, size and content; one file or one link.",
+    request={"multipart/form-data": s.EvidenceUploadSerializer},
+    responses={201: s.EvidenceSerializer, **WRITE_ERRORS},
+)
+class EvidenceUploadView(ApiMixin, generics.GenericAPIView):
+    serializer_class = s.EvidenceUploadSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return visible_reports(self.request.user)
+
+    def post(self, request, *args, **kwargs):
+        report = self.get_object()
+        serializer = s.EvidenceUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        evidence = workflow.evidence_add(
+            report=report,
+            user=request.user,
+            file=data.get("file"),
+            url=data.get("url", ""),
+            description=data.get("description", ""),
+        )
+        return Response(
+            s.EvidenceSerializer(evidence, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )

@@ -62,6 +62,7 @@ def indicator_detail(request, indicator_id):
         "kpi/indicator_detail.html",
         {
             "page": page,
+            "charts": selectors.indicator_charts(page),
             "indicator": indicator,
             "plan": plan,
             "department": indicator.department_plan.department,

@@ -27,3 +27,9 @@ def target_display(value, unit):
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+@register.filter
+def timeuntil_minutes(delta):
+    """A timedelta as whole minutes (15), for messages such as the sign-in lock-out."""
+    return int(delta.total_seconds() // 60)

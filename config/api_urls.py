@@ -1,0 +1,116 @@
+"""API v1 (/api/v1/): the whole URL tree.
+
+Endpoints live with their apps (plans/api, kpi/api, reports/api); this module puts them
+under one namespace ("api") with the token endpoint, the OpenAPI 3 schema and its
+documentation pages, and ends with a catch-all so that any other path under /api/v1/
+is a JSON 404, never Django's HTML page.
+"""
+
+from django.contrib.auth import authenticate
+from django.urls import path, re_path
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kpi.api.base import ERROR_400, DetailSerializer  # also registers the <api_id:…> path converter
+from kpi.api.docs import RedocView, SwaggerView
+from kpi.api.urls import urlpatterns as kpi_patterns
+from plans.api.urls import urlpatterns as plan_patterns
+from reports.api.urls import urlpatterns as report_patterns
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@authentication_classes([])
+@permission_classes([])
+def not_found(request, path=""):
+    detail = "找不到這個 API 位址。"
+    if not request.path.endswith("/"):
+        detail += f"網址結尾需要斜線，例如 {request.path}/。"
+    return Response({"detail": detail}, status=status.HTTP_404_NOT_FOUND)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send it as the header `Authorization: Token <token>`.")
+
+
+WRONG_CREDENTIALS = "帳號或密碼不正確。"
+LOCKED_OUT = "登入失敗次數過多，帳號暫時鎖定，請稍後再試或洽系統管理者。"
+
+
+class TokenView(APIView):
+    """Trade a username and password for an API token (the same token every time, until an admin
+    deletes it); send it with every request as ``Authorization: Token <key>``.
+
+    Sign-in failures count towards django-axes' lock-out exactly as on the sign-in page: the
+    answer to a failure is returned, not raised, so that the request's transaction keeps
+    axes' record of it.
+    """
+
+    authentication_classes = []
+    permission_classes = []
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(
+        summary="Get your API token",
+        request=TokenRequestSerializer,
+        responses={
+            200: TokenSerializer,
+            400: ERROR_400,
+            429: OpenApiResponse(DetailSerializer, description="Too many failed sign-ins: locked out for a while"),
+        },
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        serializer = TokenRequestSerializer(data=request.data)
+        if not serializer.is_valid():
+            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        # The DRF request, not Django's: axes marks it when locked out, and its middleware
+        # (which would answer with the sign-in page's HTML) does not see the mark.
+        user = authenticate(request=request, **serializer.validated_data)
+        if getattr(request, "axes_locked_out", False):
+            return Response({"detail": LOCKED_OUT}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        if user is None or not user.is_active:
+            return Response({"non_field_errors": [WRONG_CREDENTIALS]}, status=status.HTTP_400_BAD_REQUEST)
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+API_DESCRIPTION = """\
+API v1 of the Keelung City Government KPI tracker (中程施政計畫績效管考).
+
+**Signing in.** POST your username and password to `/api/v1/auth/token/` to get your token, then send
+`Authorization: Token <key>` with every request (a browser that is signed in to the site may use its
+session instead). The open-data indicator list, `GET /api/v1/indicators/`, needs no sign-in.
+
+**Who sees what** is the same as on the pages: staff see their department's indicators and reports,
+reviewers review their department's reports (never their own), the planning office sees everything.
+
+**Years** are ROC years (民國年: 112 is 2023); a Gregorian year is refused, not converted.
+
+**Errors.** 400: `{field: [messages]}` (a common indicator's inputs nest under `inputs`; messages are in
+zh-Hant, as on the pages); 401, 403, 404: `{"detail": message}`; 409 (someone saved the report since
+your copy): `{"detail", "current_version", "changes": {field: {"current", "yours"}}}`.
+"""
+
+app_name = "api"
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(custom_settings={"DESCRIPTION": API_DESCRIPTION}), name="schema"),
+    path("docs/", SwaggerView.as_view(), name="docs"),
+    path("redoc/", RedocView.as_view(), name="redoc"),
+    *plan_patterns,
+    *kpi_patterns,
+    *report_patterns,
+    re_path(r"^(?P<path>.*)$", not_found),
+]

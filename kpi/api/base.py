@@ -1,0 +1,306 @@
+"""What every endpoint of API v1 shares: authentication, errors, pagination, ordering, ids.
+
+The API calls the same services as the pages (`kpi.workflow`, `kpi.access`,
+`reports.services`); this module only turns their answers into HTTP:
+
+- `kpi.workflow.ConflictError` → 409 with the version now saved and what changed;
+- any other `django.core.exceptions.ValidationError` → 400 with the services' zh-Hant
+  messages per field (`inputs.budget` becomes ``{"inputs": {"budget": [...]}}``);
+- `PermissionDenied` → 403 and `Http404` → 404 (DRF's own handling), ``{"detail": …}``.
+
+Every query parameter is checked before it reaches a query: a bad number, an unknown
+value or a Gregorian year is a 400 naming the parameter, never a 500.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import register_converter
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import exceptions, serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
+
+from kpi import workflow
+
+# The largest id the databases accept (a signed 64-bit integer): bigger numbers in a
+# path or a parameter are "not found" / "not valid", never an overflow in the driver.
+MAX_ID = 2**63 - 1
+NON_FIELD = "non_field_errors"
+
+
+# --- Errors ---------------------------------------------------------------------------
+
+
+def _plain(value):
+    """A value of a report field as JSON can carry it (Decimal → number)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def conflict_body(exc: workflow.ConflictError) -> dict:
+    report = exc.report
+    return {
+        "detail": exc.messages[0] if exc.messages else "",
+        "current_version": report.version,
+        "current_status": report.status,
+        "changes": {
+            name: {"current": _plain(theirs), "yours": _plain(yours)} for name, (theirs, yours) in exc.changes.items()
+        },
+    }
+
+
+def validation_body(exc: DjangoValidationError) -> dict:
+    """A service's ValidationError as field errors; ``inputs.<key>`` nests under ``inputs``."""
+    if not hasattr(exc, "error_dict"):
+        return {NON_FIELD: list(exc.messages)}
+    body: dict = {}
+    for key, messages in exc.message_dict.items():
+        if key.startswith("inputs.") or key == "inputs":
+            inputs = body.setdefault("inputs", {})
+            inputs.setdefault(key.partition(".")[2] or NON_FIELD, []).extend(messages)
+        elif key == NON_FIELD_ERRORS:
+            body.setdefault(NON_FIELD, []).extend(messages)
+        else:
+            body.setdefault(key, []).extend(messages)
+    return body
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, workflow.ConflictError):
+        set_rollback()
+        return Response(conflict_body(exc), status=409)
+    if isinstance(exc, DjangoValidationError):
+        set_rollback()
+        return Response(validation_body(exc), status=400)
+    return exception_handler(exc, context)
+
+
+def param_error(name: str, message: str) -> exceptions.ValidationError:
+    return exceptions.ValidationError({name: [message]})
+
+
+# --- The views' common ground -------------------------------------------------------------
+
+
+class ApiMixin:
+    """Token first (so that an anonymous caller gets 401 with ``WWW-Authenticate: Token``),
+    then the browser's session; signed-in users only unless a view opts out."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def get_exception_handler(self):
+        return api_exception_handler
+
+
+# --- Pagination -----------------------------------------------------------------------------
+
+
+class Pagination(PageNumberPagination):
+    """``?page=`` (from 1) and ``?page_size=`` (1–500, default 50); anything else is a 400."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw.strip() == "":
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            raise param_error("page_size", f"「{raw}」不是整數；每頁筆數請填 1 到 {self.max_page_size}。") from None
+        if not 1 <= size <= self.max_page_size:
+            raise param_error("page_size", f"每頁筆數請填 1 到 {self.max_page_size}。")
+        return size
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw.strip() != "":
+            try:
+                number = int(raw)
+            except ValueError:
+                raise param_error("page", f"「{raw}」不是頁碼；頁碼從 1 開始。") from None
+            if number < 1:
+                raise param_error("page", "頁碼從 1 開始。")
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["allowEmptyValue"] = True  # empty: the first page, the default size
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=self.page_size)
+        return parameters
+
+
+# --- Filters ------------------------------------------------------------------------------
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter, as the views use it: an empty parameter (``?year=``) filters nothing."""
+
+
+class FilterBackendSchema(DjangoFilterExtension):
+    """Say so in the schema: every filter parameter may be sent empty (``allowEmptyValue``)."""
+
+    target_class = FilterBackend
+    priority = 1
+
+    def get_schema_operation_parameters(self, auto_schema, *args, **kwargs):
+        parameters = super().get_schema_operation_parameters(auto_schema, *args, **kwargs)
+        for parameter in parameters:
+            parameter["allowEmptyValue"] = True
+        return parameters
+
+
+def or_empty(schema: dict) -> dict:
+    """A query parameter's schema that also admits the empty value (``?year=`` means "any")."""
+    return {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+
+
+# --- Ordering -------------------------------------------------------------------------------
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """DRF's OrderingFilter with the view's explicit `ordering_fields`, and a 400 for any other.
+
+    `ordering_fields` maps the name a client sends to the model paths it orders by, e.g.
+    ``{"period": ("period__end_date", "period__number")}``; ``-name`` reverses it and
+    names combine with commas. The primary key always breaks ties, so pages are stable.
+    """
+
+    def _fields(self, view) -> dict[str, tuple[str, ...]]:
+        fields = getattr(view, "ordering_fields", None) or {}
+        return {name: (paths if isinstance(paths, tuple | list) else (paths,)) for name, paths in fields.items()}
+
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if raw is None or raw.strip() == "":
+            ordering = list(self.get_default_ordering(view) or [])
+        else:
+            fields = self._fields(view)
+            ordering = []
+            for term in (t.strip() for t in raw.split(",")):
+                name = term.removeprefix("-")
+                if name not in fields:
+                    allowed = "、".join(fields)
+                    raise param_error(
+                        self.ordering_param, f"不能依「{term}」排序；可用的欄位：{allowed}（加 - 表示遞減）。"
+                    )
+                sign = "-" if term.startswith("-") else ""
+                ordering += [f"{sign}{path}" for path in fields[name]]
+        if not any(o.lstrip("-") in ("pk", "id") for o in ordering):
+            ordering.append("id")
+        return ordering
+
+    def get_schema_operation_parameters(self, view):
+        names = "|".join(re.escape(n) for n in self._fields(view))
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "allowEmptyValue": True,
+                "in": "query",
+                "description": (
+                    f"Sort by {', '.join(self._fields(view))}; prefix with - for descending, combine with commas."
+                ),
+                "schema": {"type": "string", "pattern": f"^-?({names})(,-?({names}))*$"},
+            }
+        ]
+
+
+# --- Schema helpers -------------------------------------------------------------------------
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong (zh-Hant).")
+
+
+ERROR_400 = OpenApiResponse(
+    response={
+        "type": "object",
+        "description": "Field errors: each field (or parameter) → its messages; `inputs` nests per input; "
+        "`non_field_errors` for the report as a whole.",
+        "additionalProperties": {
+            "oneOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            ]
+        },
+    },
+    description="Invalid input or parameter",
+)
+ERROR_401 = OpenApiResponse(DetailSerializer, description="Not signed in (send `Authorization: Token <key>`)")
+ERROR_403 = OpenApiResponse(DetailSerializer, description="Not allowed")
+ERROR_404 = OpenApiResponse(DetailSerializer, description="Not found, or not visible to you")
+
+
+class ChangeSerializer(serializers.Serializer):
+    current = serializers.JSONField(allow_null=True, help_text="The value saved now.")
+    yours = serializers.JSONField(allow_null=True, help_text="The value you sent.")
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    current_version = serializers.IntegerField(help_text="Send this version to save over it after checking.")
+    current_status = serializers.CharField()
+    changes = serializers.DictField(child=ChangeSerializer(), help_text="field → {current, yours}")
+
+
+ERROR_409 = OpenApiResponse(ConflictSerializer, description="Someone saved the report since your copy")
+
+# Ids in paths: the converter below accepts only these, so say so (drf-spectacular would see a string).
+ID_PATH = OpenApiParameter(
+    "id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, OpenApiParameter.PATH, description="The id."
+)
+
+READ_ERRORS = {401: ERROR_401, 403: ERROR_403}
+LIST_ERRORS = {400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404}
+DETAIL_ERRORS = {401: ERROR_401, 403: ERROR_403, 404: ERROR_404}
+WRITE_ERRORS = {400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409}
+
+
+# --- Ids in paths -----------------------------------------------------------------------------
+
+
+class IdConverter:
+    """``<api_id:pk>``: any path segment; a positive id in the databases' range, else no match.
+
+    Anything else falls through to the API's catch-all, a JSON 404 (never the HTML page, and
+    never an integer overflow in the database driver).
+    """
+
+    regex = "[^/]+"
+
+    def to_python(self, value: str) -> int:
+        if not (value.isascii() and value.isdigit()):
+            raise ValueError(value)
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise ValueError(value)
+        return number
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "api_id")

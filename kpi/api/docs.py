@@ -1,0 +1,91 @@
+"""The API's documentation pages, Swagger UI and ReDoc, served from this server.
+
+drf-spectacular-sidecar ships both UIs as static files, so nothing comes from a CDN.
+The pages are written here rather than taken from drf-spectacular's templates, whose
+ReDoc page loads Google Fonts and whose pages carry inline styles: ours have no inline
+script or style (Swagger UI's start-up script is served as a file by the split view),
+and say where the raw schema is for a reader without JavaScript. (ReDoc's sidebar shows
+a Redocly logo from their CDN; the Content-Security-Policy blocks it, and nothing else is
+fetched from outside.)
+"""
+
+from __future__ import annotations
+
+from csp.constants import SELF
+from csp.decorators import csp_update
+from django.http import HttpResponse
+from django.template import engines
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
+
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title>
+{% if favicon_href %}<link rel="icon" href="{{ favicon_href }}">{% endif %}
+{% if stylesheet %}<link rel="stylesheet" href="{{ stylesheet }}">{% endif %}
+</head>
+<body>
+<noscript>
+<p>This page needs JavaScript. The API's OpenAPI 3 schema is at <a href="{{ schema_url }}">{{ schema_url }}</a>.
+Authenticate with the header <code>Authorization: Token &lt;key&gt;</code>; get a key by posting your username
+and password to <a href="{{ token_url }}">{{ token_url }}</a>.</p>
+</noscript>
+{{ body }}
+{% for src in scripts %}<script src="{{ src }}"></script>
+{% endfor %}</body>
+</html>
+"""
+
+
+def _page(request, **context) -> HttpResponse:
+    template = engines["django"].from_string(PAGE)
+    context.setdefault("token_url", reverse("api:token"))
+    return HttpResponse(template.render(context, request), content_type="text/html; charset=utf-8")
+
+
+class SwaggerView(SpectacularSwaggerSplitView):
+    url_name = "api:schema"
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("script") is not None:
+            return super().get(request, *args, **kwargs)  # the start-up script, as a file
+        from django.utils.safestring import mark_safe
+
+        script_url = request.path + "?script="
+        return _page(
+            request,
+            title=f"{self.title} – Swagger UI",
+            favicon_href=self._swagger_ui_favicon(),
+            stylesheet=self._swagger_ui_resource("swagger-ui.css"),
+            schema_url=self._get_schema_url(request),
+            body=mark_safe('<div id="swagger-ui"></div>'),
+            scripts=[
+                self._swagger_ui_resource("swagger-ui-bundle.js"),
+                self._swagger_ui_resource("swagger-ui-standalone-preset.js"),
+                script_url,
+            ],
+        )
+
+
+class RedocView(SpectacularRedocView):
+    url_name = "api:schema"
+
+    @extend_schema(exclude=True)
+    @csp_update({"worker-src": [SELF, "blob:"]})  # ReDoc's search runs in a worker it builds from a blob
+    def get(self, request, *args, **kwargs):
+        from django.utils.html import format_html
+
+        schema_url = self._get_schema_url(request)
+        return _page(
+            request,
+            title=f"{self.title} – ReDoc",
+            favicon_href=SpectacularSwaggerSplitView._swagger_ui_favicon(),
+            schema_url=schema_url,
+            body=format_html('<redoc spec-url="{}"></redoc>', schema_url),
+            scripts=[self._redoc_standalone()],
+        )

@@ -1,0 +1,259 @@
+"""Bulk import of progress reports (進度填報批次匯入): the upload page and the template download.
+
+The page only asks and shows: `kpi.importers` reads and checks the file and saves every
+row through `kpi.workflow.report_save`, all or nothing; who may import is
+`kpi.access`'s rule (anyone who can report on at least one department).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_safe
+
+from kpi import access, dates, importers, queues, selectors
+from kpi.attainment import Assessment
+from kpi.formulas import FORMULAS
+from kpi.models import ReportingPeriod
+from plans.models import DepartmentPlan
+from reports import exports
+
+NOT_A_REPORTER = "只有機關的填報人可以匯入進度填報；你目前沒有任何機關的填報權限。"
+DRAFT, SUBMIT = "draft", "submit"
+
+
+class ReportImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Spreadsheet file (xlsx, ods or csv)"))
+    mode = forms.ChoiceField(
+        label=gettext_lazy("After the whole file has been checked"),
+        choices=[
+            (DRAFT, gettext_lazy("Save as drafts")),
+            (SUBMIT, gettext_lazy("Submit for review")),
+        ],
+        initial=DRAFT,
+        widget=forms.RadioSelect,
+    )
+    check_only = forms.BooleanField(label=gettext_lazy("Only check the file; save nothing"), required=False)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            importers.file_format(upload.name)
+        except importers.FileError as exc:
+            raise ValidationError(str(exc)) from None
+        if upload.size > importers.MAX_FILE_BYTES:
+            raise ValidationError(
+                f"檔案大小 {upload.size / 1048576:.1f} MB 超過上限 {importers.MAX_FILE_BYTES // 1048576} MB；請分批匯入。"
+            )
+        return upload
+
+
+@dataclass
+class TemplateChoices:
+    """What the template form offers: the user's reportable departments and their open periods."""
+
+    department_plans: list[DepartmentPlan]
+    periods: list[ReportingPeriod]
+    default_period: ReportingPeriod | None
+
+    @property
+    def departments(self):
+        seen = {}
+        for dp in self.department_plans:
+            seen.setdefault(dp.department_id, dp.department)
+        return sorted(seen.values(), key=lambda d: d.name)
+
+    @property
+    def years(self):
+        """Periods grouped by plan year, for <optgroup>."""
+        groups: dict[tuple, list[ReportingPeriod]] = {}
+        for period in self.periods:
+            groups.setdefault((period.plan_id, period.year), []).append(period)
+        return list(groups.values())
+
+
+def _template_choices(user) -> TemplateChoices:
+    ids = access.department_ids_for(user, access.REPORT)
+    department_plans = list(
+        DepartmentPlan.objects.filter(department_id__in=ids).select_related("department", "plan").order_by("plan")
+    )
+    plan_ids = {dp.plan_id for dp in department_plans}
+    periods = list(
+        ReportingPeriod.objects.filter(plan_id__in=plan_ids, frequency=F("plan__reporting_frequency"), is_locked=False)
+        .select_related("plan")
+        .order_by("plan", "year", "number")
+    )
+    today = dates.today()
+    opened = [p for p in periods if queues.opens_on(p) <= today]
+    default = max(opened, key=lambda p: p.end_date) if opened else (periods[0] if periods else None)
+    return TemplateChoices(department_plans=department_plans, periods=periods, default_period=default)
+
+
+def _forbidden(request):
+    return render(request, "kpi/_forbidden.html", {"message": NOT_A_REPORTER}, status=403)
+
+
+def _can_import(user) -> bool:
+    return bool(access.department_ids_for(user, access.REPORT))
+
+
+# --- The page -----------------------------------------------------------------------
+
+OUTCOME_LABELS = {
+    importers.CREATED: gettext_lazy("New report"),
+    importers.UPDATED: gettext_lazy("Updated"),
+    importers.UNCHANGED: gettext_lazy("Unchanged"),
+}
+
+
+@dataclass
+class RowView:
+    """One row of the results table, ready to show."""
+
+    number: int
+    department: str
+    code: str
+    name: str
+    period: str
+    figure: str
+    pace: Assessment | None
+    outcome: str
+    changes: str
+    status_code: str
+    status: str
+    url: str
+    errors: list[str]
+
+
+def _row_view(row: importers.ImportRow, result: importers.ImportResult) -> RowView:
+    indicator, period = row.indicator, row.period
+    figure = ""
+    if row.preview is not None and indicator is not None:
+        figure = selectors.format_amount(indicator, row.preview.actual)
+    status_code = ""
+    if row.report is not None:
+        status_code = row.report.status
+    elif row.existing is not None:
+        status_code = row.existing.status
+    url = ""
+    if indicator is not None and period is not None:
+        url = f"{reverse('kpi:detail', args=[indicator.pk])}?year={period.year}#period-{period.pk}"
+    return RowView(
+        number=row.number,
+        department=indicator.department_plan.department.name if indicator else row.department_text,
+        code=indicator.code if indicator else row.code_text,
+        name=indicator.name if indicator else "",
+        period=period.label if period else _unresolved_period(row),
+        figure=figure,
+        pace=row.preview.pace if row.preview is not None and row.preview.actual is not None else None,
+        outcome=str(OUTCOME_LABELS.get(row.outcome, "")),
+        changes="、".join(row.changes),
+        status_code=status_code,
+        status=selectors.status_label(status_code) if status_code else str(_("Not reported")),
+        url=url,
+        errors=[str(e) for e in row.errors],
+    )
+
+
+def _unresolved_period(row: importers.ImportRow) -> str:
+    """The period as the file wrote it, when it could not be found: 年度 2025、期別 3."""
+    parts = [(importers.COL_YEAR, row.year_text), (importers.COL_PERIOD, row.period_text)]
+    return "、".join(f"{label} {text}" for label, text in parts if text)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def report_import(request):
+    """Upload a spreadsheet of year-to-date figures; every row is checked, then all are saved or none."""
+    if not _can_import(request.user):
+        return _forbidden(request)
+    result, status = None, 200
+    if request.method == "POST":
+        form = ReportImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            result = importers.import_reports(
+                upload.read(),
+                upload.name,
+                user=request.user,
+                submit=form.cleaned_data["mode"] == SUBMIT,
+                dry_run=form.cleaned_data["check_only"],
+            )
+            if result.applied:
+                queues.forget_work(request)  # the navigation's counts have changed
+            elif not result.ok:
+                status = 400
+        else:
+            status = 400
+    else:
+        form = ReportImportForm()
+    choices = _template_choices(request.user)
+    context = {
+        "form": form,
+        "result": result,
+        "choices": choices,
+        "formats": importers.FORMATS,
+        "columns": importers.COLUMNS,
+        "input_columns": importers.INPUT_COLUMNS,
+        "formulas": list(FORMULAS.values()),
+        "max_rows": importers.MAX_ROWS,
+        "max_mb": importers.MAX_FILE_BYTES // 1048576,
+    }
+    if result is not None:
+        shown = result.error_rows if not result.ok else result.written_rows
+        rows = [_row_view(r, result) for r in shown]
+        context.update(
+            rows=rows,
+            show_department=not result.ok or len({r.department for r in rows}) > 1,
+            error_rows=len(result.error_rows),
+            other_rows=len(result.rows) - len(result.error_rows),
+        )
+    return render(request, "kpi/report_import.html", context, status=status)
+
+
+# --- The template download ----------------------------------------------------------
+
+
+def _int_param(request, name):
+    raw = request.GET.get(name, "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+@login_required
+@require_safe
+def report_import_template(request):
+    """A file with the right columns and one row per indicator the user may report on for a period."""
+    if not _can_import(request.user):
+        return _forbidden(request)
+    choices = _template_choices(request.user)
+    period_id = _int_param(request, "period")
+    if period_id is None:
+        period = choices.default_period
+    else:
+        period = next((p for p in choices.periods if p.pk == period_id), None)
+    if period is None:
+        raise Http404("找不到可填報的期間（期間不存在或已鎖定）。")
+    department_id = _int_param(request, "department")
+    department = next((d for d in choices.departments if d.pk == department_id), None)
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in importers.FORMATS:
+        fmt = "xlsx"
+    template = importers.template_for(request.user, period, department.pk if department else None)
+    long_columns = {template.headers.index(c) for c in importers.TEXT_COLUMNS}
+    sheet = exports.Sheet(
+        title="進度填報", headers=list(template.headers), rows=template.rows, long_columns=long_columns
+    )
+    label = period.short_label.replace("/", "-")
+    departments = [department] if department else choices.departments
+    who = departments[0].name if len(departments) == 1 else "全部機關"
+    stem = f"進度填報匯入範本_{who}_{label}"
+    return exports.download(fmt, [sheet], stem=stem, ascii_stem=f"report-import-{label}")

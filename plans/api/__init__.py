@@ -1,0 +1,1 @@
+"""API v1 for the plan hierarchy: plans, departments, department plans, goals, objectives, common goals."""

@@ -1,0 +1,124 @@
+"""GET attainment/: a plan-year's attainment at one level, from reports.services only.
+
+`plan_year_attainment` is the batch service the dashboards, the yearly report and the
+exports read, so the API's figures are the pages' figures. The user sees the
+departments `kpi.access` lets them view; roll-ups above a department (goal, dimension,
+city) then cover those departments only, and the answer says which.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kpi import access
+from kpi.api.base import ERROR_400, READ_ERRORS, ApiMixin, or_empty
+from kpi.api.filters import ID_SCHEMA, YEAR_SCHEMA
+from plans.models import Department, Plan
+from reports.api.serializers import LEVELS, AttainmentQueryForm, AttainmentSerializer
+from reports.services import Group, IndicatorResult, plan_year_attainment
+
+
+def indicator_row(result: IndicatorResult) -> dict:
+    indicator, assessment = result.indicator, result.assessment
+    return {
+        "indicator": indicator.pk,
+        "code": indicator.code,
+        "name": indicator.name,
+        "kind": indicator.kind,
+        "department": indicator.department_plan.department_id,
+        "objective": indicator.objective_id,
+        "common_goal": indicator.common_goal_id,
+        "unit": indicator.unit,
+        "direction": indicator.direction,
+        "weight": indicator.weight,
+        "target": result.target.value if result.target else None,
+        "excluded_reason": result.target.excluded_reason if result.target else "",
+        "actual": result.actual,
+        "report": result.report.pk if result.report else None,
+        "raw": assessment.raw,
+        "capped": assessment.capped,
+        "light": assessment.light.value,
+        "light_label": assessment.light.label,
+        "reason": assessment.reason,
+    }
+
+
+def group_row(group: Group) -> dict:
+    rollup = group.rollup
+    return {
+        "key": str(group.key),
+        "id": group.key if isinstance(group.key, int) else None,
+        "name": group.name,
+        "score": rollup.score,
+        "light": rollup.light.value,
+        "light_label": rollup.light.label,
+        "counts": {light.value: count for light, count in rollup.counts.items()},
+        "total": rollup.total,
+        "weight": rollup.weight,
+    }
+
+
+class AttainmentView(ApiMixin, APIView):
+    @extend_schema(
+        summary="A plan-year's attainment (達成度) and lights at one level",
+        description=(
+            "level=indicator gives each indicator's target, approved actual, raw and capped attainment, light "
+            "and reason (`indicators`); the other levels give roll-ups (`groups`): the weighted mean of the "
+            "capped attainment of their KPIs, ignoring white ones, with the count of each light. Common "
+            "indicators appear at level=indicator only (they are reported beside, not inside, the roll-up)."
+        ),
+        parameters=[
+            OpenApiParameter("plan", {**ID_SCHEMA}, required=True, description="Plan id."),
+            OpenApiParameter("year", {**YEAR_SCHEMA}, required=True, description="ROC year (民國年), e.g. 112."),
+            OpenApiParameter(
+                "level", or_empty({"type": "string", "enum": LEVELS}), description="Default (or empty): indicator."
+            ),
+            OpenApiParameter("department", or_empty(ID_SCHEMA), description="Only this department (id)."),
+        ],
+        responses={200: AttainmentSerializer, 400: ERROR_400, **READ_ERRORS},
+    )
+    def get(self, request):
+        form = AttainmentQueryForm(request.query_params)
+        if not form.is_valid():
+            raise exceptions.ValidationError({name: list(messages) for name, messages in form.errors.items()})
+        data = form.cleaned_data
+        plan = Plan.objects.filter(pk=data["plan"]).first()
+        if plan is None:
+            raise exceptions.ValidationError({"plan": ["找不到這個計畫。"]})
+        year = data["year"]
+        if not plan.contains_year(year):
+            raise exceptions.ValidationError(
+                {"year": [f"民國{year}年不在計畫期間（{plan.start_year}–{plan.end_year}）內。"]}
+            )
+        scope = access.department_ids_for(request.user, access.VIEW)
+        department_ids = None if scope is None else sorted(scope)
+        if data["department"] is not None:
+            department = data["department"]
+            if (scope is not None and department not in scope) or not Department.objects.filter(pk=department).exists():
+                raise exceptions.ValidationError({"department": ["找不到這個機關，或你沒有檢視權限。"]})
+            department_ids = [department]
+        result = plan_year_attainment(plan=plan, year=year, department_ids=department_ids)
+        level = data["level"] or "indicator"
+        body = {
+            "plan": plan.pk,
+            "year": year,
+            "level": level,
+            "departments": department_ids,
+            "thresholds": {"green": result.thresholds.green, "yellow": result.thresholds.yellow},
+        }
+        if level == "indicator":
+            body["indicators"] = [indicator_row(r) for r in result.indicators.values()]
+        elif level == "city":
+            body["groups"] = [group_row(result.city)]
+        else:
+            groups = {
+                "objective": result.objectives,
+                "goal": result.goals,
+                "dimension": result.dimensions,
+                "department": result.departments,
+            }[level]
+            body["groups"] = [group_row(g) for g in groups.values()]
+        return Response(body)

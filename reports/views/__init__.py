@@ -1,0 +1,11 @@
+"""reports' views: dashboards, and the yearly report with its downloads."""
+
+from reports.views.dashboards import at_risk, department, overview  # noqa: F401
+from reports.views.public import (  # noqa: F401
+    open_data,
+    open_data_csv,
+    open_data_json,
+    public_department,
+    public_home,
+)
+from reports.views.yearly import yearly, yearly_download, yearly_print  # noqa: F401

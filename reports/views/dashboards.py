@@ -1,0 +1,73 @@
+"""Dashboards: the city overview, a department's page, and the at-risk list.
+
+Views only ask and show: what a user may see comes from `kpi.access` (through
+`reports.selectors`), every figure from `reports.services` through the selectors.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from kpi.attainment import LIGHT_LABELS
+from reports import selectors
+
+LIGHT_CHOICES = [(light.value, LIGHT_LABELS[light]) for light in selectors.LIGHT_ORDER]
+
+
+def _plan_or_404(request):
+    plan = selectors.current_plan(request.GET.get("plan"))
+    if plan is None:
+        raise Http404("No plan has been entered yet.")
+    return plan
+
+
+def _common_context(plan, filters):
+    return {
+        "plan": plan,
+        "filters": filters,
+        "dimension_choices": selectors.DIMENSION_CHOICES,
+        "light_choices": LIGHT_CHOICES,
+        "thresholds": {"green": plan.green_threshold, "yellow": plan.yellow_threshold},
+        "years": plan.years,
+    }
+
+
+@login_required
+@require_safe
+def overview(request):
+    """Every department the user may view: score, light, the count of each light, and the trend."""
+    plan = _plan_or_404(request)
+    filters = selectors.filters_from(plan, request.GET)
+    data = selectors.overview(request.user, plan, filters)
+    return render(request, "reports/overview.html", {**_common_context(plan, filters), "data": data})
+
+
+@login_required
+@require_safe
+def department(request, department_id):
+    """One department: goals → objectives → KPIs with their roll-ups, and its common indicators."""
+    plan = _plan_or_404(request)
+    visible = selectors.visible_department_plans(request.user, plan)
+    department_plan = next((dp for dp in visible if dp.department_id == department_id), None)
+    if department_plan is None:
+        raise Http404("No such department in this plan, or not one you may view.")
+    filters = selectors.filters_from(plan, request.GET)
+    page = selectors.department_page(request.user, plan, department_plan, filters)
+    return render(request, "reports/department.html", {**_common_context(plan, filters), "page": page})
+
+
+@login_required
+@require_safe
+def at_risk(request):
+    """KPIs behind the pace their target needs, and reports that are overdue."""
+    plan = _plan_or_404(request)
+    filters = selectors.filters_from(plan, request.GET)
+    try:
+        department_id = int(request.GET.get("department") or 0) or None
+    except ValueError:
+        department_id = None
+    page = selectors.at_risk_page(request.user, plan, filters.year, department_id)
+    return render(request, "reports/at_risk.html", {**_common_context(plan, filters), "page": page})

@@ -1,0 +1,122 @@
+"""The public transparency page (施政績效公開) and the open-data files: no sign-in needed.
+
+    reports:public_home        /public/                                      the latest published year
+    reports:public_year        /public/<year>/                               a published year (ROC)
+    reports:public_department  /public/<year>/departments/<department_id>/   one department's results
+    reports:open_data          /open-data/                                   the files, fields and licence
+    reports:open_data_json     /open-data/attainment/<year>.json
+    reports:open_data_csv      /open-data/attainment/<year>.csv
+
+Everything comes from `reports.public`, which reads only published years and approved
+reports. A year that is not published is a plain 404 on every page and file, so
+nothing hints that it exists.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from plans.models import DepartmentPlan, PublishedYear
+from reports import public
+
+
+def _published_or_404(year: int, published: list[PublishedYear] | None = None) -> PublishedYear:
+    found = public.find_published_year(year, published)
+    if found is None:
+        raise Http404("No such year.")
+    return found
+
+
+def _open_data_headers(response: HttpResponse) -> HttpResponse:
+    # Open data may be read by anyone, from any site.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def public_home(request, year: int | None = None):
+    """The city and every department for a published year; the latest one without a year."""
+    years = public.published_years()
+    if year is None:
+        chosen = max(years, key=lambda p: (p.year, p.plan.start_year), default=None)
+    else:
+        chosen = _published_or_404(year, years)
+    plan = chosen.plan if chosen else public.latest_plan()
+    data = public.public_year(chosen) if chosen else None
+    return render(
+        request,
+        "reports/public/home.html",
+        {
+            "plan": plan,
+            "published_years": years,
+            "several_plans": len({p.plan_id for p in years}) > 1,
+            "chosen": chosen,
+            "data": data,
+        },
+    )
+
+
+@require_safe
+def public_department(request, year: int, department_id: int):
+    """One department's plan, targets, approved actuals, lights and narratives for a published year."""
+    years = public.published_years()
+    published = _published_or_404(year, years)
+    data = public.public_year(published, department_id=department_id)
+    if not data.departments:
+        raise Http404("No such department in this plan.")
+    siblings = DepartmentPlan.objects.filter(plan=published.plan).select_related("department").order_by("toc_number")
+    return render(
+        request,
+        "reports/public/department.html",
+        {
+            "plan": published.plan,
+            "published_years": [p for p in years if p.plan_id == published.plan_id],
+            "chosen": published,
+            "data": data,
+            "dept": data.departments[0],
+            "siblings": siblings,
+        },
+    )
+
+
+@require_safe
+def open_data(request):
+    """The open-data index: the published years' files, the field dictionary and the licence."""
+    return render(
+        request,
+        "reports/public/open_data.html",
+        {
+            "published_years": public.published_years(),
+            "license": public.license_info(),
+            "indicator_fields": public.INDICATOR_FIELDS,
+            "csv_extra_fields": public.CSV_EXTRA_FIELDS,
+            "summary_fields": public.SUMMARY_FIELDS,
+        },
+    )
+
+
+@require_safe
+def open_data_json(request, year: int):
+    published = _published_or_404(year)
+    data = public.public_year(published)
+    document = public.open_data_document(
+        data, documentation_url=request.build_absolute_uri(reverse("reports:open_data"))
+    )
+    response = JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Type"] = "application/json; charset=utf-8"
+    response["Content-Disposition"] = f'inline; filename="kpi-attainment-{year}.json"'
+    return _open_data_headers(response)
+
+
+@require_safe
+def open_data_csv(request, year: int):
+    published = _published_or_404(year)
+    data = public.public_year(published)
+    # A byte-order mark, so that Excel opens the UTF-8 file as UTF-8.
+    body = "\ufeff" + public.open_data_csv(data)
+    response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="kpi-attainment-{year}.csv"'
+    return _open_data_headers(response)

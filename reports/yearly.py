@@ -1,0 +1,630 @@
+"""The yearly report (年度績效報告): one set of rows for the page, the print view and every download.
+
+`build_yearly_report` asks `reports.services.plan_year_attainment` for the year's
+targets, approved actuals, attainment, lights and roll-ups (so a figure never comes
+out two ways), then adds what only the report shows: each revised target's history
+(TargetRevision: who, when, why), the evidence of the year's approved reports,
+and, for common indicators, the formula's inputs and working. It runs a fixed number
+of queries whatever the number of indicators and reports:
+
+    memberships (kpi.access, once per user) + department plans in scope (1)
+    + plan_year_attainment (3) + target revisions (1) + evidence (1)
+
+Who sees what comes from `kpi.access`: the report covers the departments the user
+may view (one of them when a department is chosen), and "the whole city" means
+every department the user may view.
+
+`EXPORT_COLUMNS` and `export_rows` flatten the rows for the downloads with zh-Hant
+headers and numbers as numbers; the page and the print view show the same values
+through the same `ReportRow` properties.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils import timezone
+
+from kpi import access, dates
+from kpi.attainment import LIGHT_LABELS, Light, RollUp, Thresholds
+from kpi.formulas import FORMULAS, FormulaError
+from kpi.models import Evidence, Indicator, IndicatorKind, ReportStatus, TargetRevision, YearlyTarget
+from kpi.selectors import format_amount, format_inputs, format_number
+from plans.models import Department, DepartmentPlan, Plan
+from plans.years import roc_label, to_gregorian, to_roc
+from reports.services import IndicatorResult, PlanYearAttainment, plan_year_attainment
+
+ONE_PLACE = Decimal("0.1")
+CITY_NAME = "全市"
+
+
+def one_place(value: Decimal | None) -> Decimal | None:
+    """A percentage as the report shows it: one decimal place, rounded half up (120.0)."""
+    return None if value is None else value.quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
+
+
+def plain_number(value: Decimal | None) -> int | Decimal | None:
+    """A stored figure as a spreadsheet number: 5.0000 → 5, 0.5000 → Decimal('0.5') (never 1E+2)."""
+    if value is None:
+        return None
+    text = format_number(value)
+    number = Decimal(text)
+    return int(number) if number == number.to_integral_value() else number
+
+
+def roc_date_text(day: datetime.date) -> str:
+    return f"民國{to_roc(day.year)}年{day.month}月{day.day}日"
+
+
+# --- Rows ---------------------------------------------------------------------------
+
+
+@dataclass
+class ReportRow:
+    """One indicator of the yearly report: the document's columns and the year's results."""
+
+    result: IndicatorResult
+    department: Department
+    revisions: list[TargetRevision] = field(default_factory=list)  # changes after the plan set the target
+    evidence: list[Evidence] = field(default_factory=list)  # of the year's approved reports
+
+    # The document's columns.
+    @property
+    def indicator(self) -> Indicator:
+        return self.result.indicator
+
+    @property
+    def is_common(self) -> bool:
+        return self.indicator.kind == IndicatorKind.COMMON
+
+    @property
+    def parent(self):
+        return self.indicator.common_goal if self.is_common else self.indicator.objective
+
+    @property
+    def kind_label(self) -> str:
+        return "共同性指標" if self.is_common else "關鍵績效指標"
+
+    @property
+    def group_number(self) -> int:
+        return self.parent.number
+
+    @property
+    def group_name(self) -> str:
+        return self.parent.name
+
+    @property
+    def dimension(self) -> str:
+        return str(self.parent.get_dimension_display())
+
+    @property
+    def code(self) -> str:
+        return self.indicator.code
+
+    @property
+    def arrangement_label(self) -> str:
+        return str(self.indicator.get_evaluation_arrangement_display())
+
+    @property
+    def method_label(self) -> str:
+        return str(self.indicator.get_evaluation_method_display())
+
+    # The target, and its revision.
+    @property
+    def target(self) -> YearlyTarget | None:
+        return self.result.target
+
+    @property
+    def target_value(self) -> Decimal | None:
+        return self.target.value if self.target else None
+
+    @property
+    def is_revised(self) -> bool:
+        return bool(self.target and self.target.is_revised)
+
+    @property
+    def original_target(self) -> Decimal | None:
+        return self.target.original_value if self.is_revised else None
+
+    @property
+    def target_text(self) -> str:
+        return format_amount(self.indicator, self.target_value)
+
+    @property
+    def original_target_text(self) -> str:
+        return format_amount(self.indicator, self.original_target) if self.is_revised else ""
+
+    @property
+    def revision_entries(self) -> list[tuple[TargetRevision, str]]:
+        """(revision, who) for the page: who is a person's name, or the source (匯入, API …)."""
+        return [(r, revision_author(r)) for r in self.revisions]
+
+    @property
+    def revisions_text(self) -> str:
+        """The target's changes, oldest first: 5 場 → 6 場（王小明，民國114年3月1日）：reason."""
+        return "；".join(
+            f"{format_amount(self.indicator, r.old_value)} → {format_amount(self.indicator, r.new_value)}"
+            f"（{revision_author(r)}，{roc_date_text(dates_local(r.changed_at))}）：{r.reason}"
+            for r in self.revisions
+        )
+
+    # The actual: the latest approved report of the year.
+    @property
+    def report(self):
+        return self.result.report
+
+    @property
+    def actual(self) -> Decimal | None:
+        """The approved actual as the report shows it: a formula's result to 2 places, as its working does."""
+        actual = self.result.actual
+        if actual is not None and self.is_common:
+            return actual.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return actual
+
+    @property
+    def actual_text(self) -> str:
+        return format_amount(self.indicator, self.actual)
+
+    @property
+    def actual_period(self) -> str:
+        return self.report.period.label if self.report else ""
+
+    @property
+    def actual_period_short(self) -> str:
+        """The period without the year the report is already about: 第4季, 上半年, 3月."""
+        if not self.report:
+            return ""
+        return self.actual_period.removeprefix(roc_label(self.report.period.year))
+
+    # Attainment and light, from the batch service.
+    @property
+    def assessment(self):
+        return self.result.assessment
+
+    @property
+    def raw(self) -> Decimal | None:
+        return one_place(self.assessment.raw)
+
+    @property
+    def capped(self) -> Decimal | None:
+        return one_place(self.assessment.capped)
+
+    @property
+    def is_capped(self) -> bool:
+        return self.raw is not None and self.capped != self.raw
+
+    @property
+    def raw_text(self) -> str:
+        return "—" if self.raw is None else f"{self.raw}%"
+
+    @property
+    def capped_text(self) -> str:
+        return "—" if self.capped is None else f"{self.capped}%"
+
+    @property
+    def light(self) -> Light:
+        return self.assessment.light
+
+    @property
+    def light_label(self) -> str:
+        return LIGHT_LABELS[self.light]
+
+    @property
+    def white_reason(self) -> str:
+        return self.assessment.reason
+
+    # What the approved report says.
+    @property
+    def narrative(self) -> str:
+        return self.report.narrative if self.report else ""
+
+    @property
+    def shortfall_reason(self) -> str:
+        return self.report.shortfall_reason if self.report else ""
+
+    @property
+    def improvement_plan(self) -> str:
+        return self.report.improvement_plan if self.report else ""
+
+    @property
+    def evidence_entries(self) -> list[tuple[Evidence, str, str]]:
+        """(evidence, period, name) for the page: 第2季, 會議紀錄."""
+        return [(e, evidence_period(e), evidence_name(e)) for e in self.evidence]
+
+    @property
+    def evidence_names(self) -> list[str]:
+        """第2季：會議紀錄 — the period whose report the evidence came with, and what it is."""
+        return [f"{evidence_period(e)}：{evidence_name(e)}" for e in self.evidence]
+
+    @property
+    def evidence_text(self) -> str:
+        return "；".join(self.evidence_names)
+
+    # A common indicator's formula.
+    @property
+    def inputs_text(self) -> str:
+        if not (self.is_common and self.report and self.report.inputs):
+            return ""
+        return format_inputs(self.indicator, self.report.inputs)
+
+    @property
+    def has_working(self) -> bool:
+        return bool(self.inputs_text or self.working)
+
+    @property
+    def working(self) -> str:
+        formula = FORMULAS.get(self.indicator.formula)
+        if not (self.is_common and formula and self.report and self.report.inputs):
+            return ""
+        try:
+            return formula.compute(self.report.inputs).working
+        except FormulaError:
+            return ""
+
+
+def evidence_name(evidence: Evidence) -> str:
+    return evidence.description or evidence.original_name or evidence.url
+
+
+def evidence_period(evidence: Evidence) -> str:
+    period = evidence.report.period
+    return period.label.removeprefix(roc_label(period.year))
+
+
+def revision_author(revision: TargetRevision) -> str:
+    user = revision.changed_by
+    if user is not None:
+        return user.get_full_name() or user.get_username()
+    return str(revision.get_source_display())
+
+
+def dates_local(moment: datetime.datetime) -> datetime.date:
+    return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
+
+
+@dataclass
+class ObjectiveBlock:
+    """A strategic objective (or common goal) and its rows, for the table's row groups."""
+
+    number: int
+    name: str
+    dimension: str
+    rollup: RollUp | None
+    rows: list[ReportRow]
+
+    @property
+    def span(self) -> int:
+        """Table rows the block takes: a common indicator's working has a row of its own."""
+        return sum(2 if r.has_working else 1 for r in self.rows)
+
+
+@dataclass
+class DepartmentSection:
+    department: Department
+    department_plan: DepartmentPlan
+    rollup: RollUp | None  # the department's KPI roll-up (None: no KPIs)
+    common_rollup: RollUp | None  # its common indicators, beside the roll-up
+    objectives: list[ObjectiveBlock]
+    common_goals: list[ObjectiveBlock]
+
+    @property
+    def kpi_rows(self) -> list[ReportRow]:
+        return [r for block in self.objectives for r in block.rows]
+
+    @property
+    def common_rows(self) -> list[ReportRow]:
+        return [r for block in self.common_goals for r in block.rows]
+
+    @property
+    def rows(self) -> list[ReportRow]:
+        return self.kpi_rows + self.common_rows
+
+
+@dataclass
+class YearlyReport:
+    plan: Plan
+    year: int
+    thresholds: Thresholds
+    department: Department | None  # None: the whole city (every department the user may view)
+    sections: list[DepartmentSection]
+    city: RollUp  # the roll-up over every department the user may view
+    viewable: list[DepartmentPlan]  # every department plan the user may view (for the filter)
+    covers_every_department: bool  # the user may view every department
+    generated_on: datetime.date
+
+    @property
+    def gregorian(self) -> int:
+        return to_gregorian(self.year)
+
+    @property
+    def year_label(self) -> str:
+        return f"{roc_label(self.year)}度"
+
+    @property
+    def department_id(self) -> int | None:
+        return self.department.id if self.department else None
+
+    @property
+    def scope_name(self) -> str:
+        return self.department.name if self.department else CITY_NAME
+
+    @property
+    def rows(self) -> list[ReportRow]:
+        return [r for s in self.sections for r in s.rows]
+
+    @property
+    def departments_without_indicators(self) -> list[Department]:
+        if self.department is not None:
+            return []
+        present = {s.department.id for s in self.sections}
+        return [dp.department for dp in self.viewable if dp.department_id not in present]
+
+    @property
+    def generated_text(self) -> str:
+        return roc_date_text(self.generated_on)
+
+    @property
+    def is_year_in_progress(self) -> bool:
+        return self.year >= to_roc(self.generated_on.year)
+
+    @property
+    def thresholds_text(self) -> str:
+        green, yellow = format_number(self.thresholds.green), format_number(self.thresholds.yellow)
+        return f"達成 ≥ {green}%；部分達成 ≥ {yellow}%；未達成 < {yellow}%；不予評估：無法評估（附理由）"
+
+    @property
+    def filename_stem(self) -> str:
+        return f"績效年報_{self.scope_name}_{self.year}"
+
+    @property
+    def ascii_filename_stem(self) -> str:
+        scope = f"department-{self.department.id}" if self.department else "city"
+        return f"yearly-report_{scope}_{self.year}"
+
+
+# --- Building it ----------------------------------------------------------------------
+
+
+def _revisions_by_target(plan: Plan, year: int, department_ids: set[int]) -> dict[int, list[TargetRevision]]:
+    """The year's target changes after the plan set them (old value known), oldest first."""
+    by_target: dict[int, list[TargetRevision]] = {}
+    if not department_ids:
+        return by_target
+    revisions = (
+        TargetRevision.objects.filter(
+            old_value__isnull=False,
+            target__year=year,
+            target__indicator__department_plan__plan=plan,
+            target__indicator__department_plan__department_id__in=department_ids,
+        )
+        .select_related("changed_by")
+        .order_by("target_id", "changed_at", "id")
+    )
+    for revision in revisions:
+        by_target.setdefault(revision.target_id, []).append(revision)
+    return by_target
+
+
+def _evidence_by_indicator(user, plan: Plan, year: int, department_ids: set[int]) -> dict[int, list[Evidence]]:
+    """The evidence of every approved report of the year, oldest first: reports are year-to-date,
+    so what backed the first quarter's figure still backs the year's."""
+    by_indicator: dict[int, list[Evidence]] = {}
+    if not department_ids:
+        return by_indicator
+    evidence = (
+        access.evidence_for(user)
+        .filter(
+            removed_at__isnull=True,
+            report__status=ReportStatus.APPROVED,
+            report__period__year=year,
+            report__indicator__department_plan__plan=plan,
+            report__indicator__department_plan__department_id__in=department_ids,
+        )
+        .select_related("report__period")
+        .order_by("report__indicator_id", "report__period__end_date", "uploaded_at", "id")
+    )
+    for item in evidence:
+        by_indicator.setdefault(item.report.indicator_id, []).append(item)
+    return by_indicator
+
+
+def viewable_department_plans(user, plan: Plan) -> list[DepartmentPlan]:
+    qs = DepartmentPlan.objects.filter(plan=plan).select_related("department").order_by("toc_number")
+    ids = access.department_ids_for(user, access.VIEW)
+    return list(qs if ids is None else qs.filter(department_id__in=ids))
+
+
+def build_yearly_report(
+    *, plan: Plan, year: int, user, department: Department | None = None, viewable: list[DepartmentPlan] | None = None
+) -> YearlyReport:
+    """The report of `department` (or of every department the user may view) for `year`.
+
+    The caller checks that `year` is in the plan and that the user may view
+    `department` (the views answer 400 / 404 before calling this).
+    """
+    if viewable is None:
+        viewable = viewable_department_plans(user, plan)
+    all_ids = access.department_ids_for(user, access.VIEW)
+    # The whole city's roll-up always covers what the user may view, so that a
+    # department's report can be set beside it; the rows are then narrowed.
+    attainment: PlanYearAttainment = plan_year_attainment(
+        plan=plan, year=year, department_ids=None if all_ids is None else [dp.department_id for dp in viewable]
+    )
+    wanted = [dp for dp in viewable if department is None or dp.department_id == department.id]
+    wanted_ids = {dp.department_id for dp in wanted}
+    results = [r for r in attainment.indicators.values() if r.indicator.department_plan.department_id in wanted_ids]
+
+    in_scope = wanted_ids if results else set()
+    revisions = _revisions_by_target(plan, year, in_scope)
+    evidence = _evidence_by_indicator(user, plan, year, in_scope)
+
+    by_department: dict[int, list[ReportRow]] = {}
+    for result in results:
+        dept = result.indicator.department_plan.department
+        by_department.setdefault(dept.id, []).append(
+            ReportRow(
+                result=result,
+                department=dept,
+                revisions=revisions.get(result.target.id, []) if result.target else [],
+                evidence=evidence.get(result.indicator.id, []),
+            )
+        )
+
+    sections = []
+    for dp in wanted:
+        rows = by_department.get(dp.department_id)
+        if not rows:
+            continue
+        sections.append(_section(dp, rows, attainment))
+    return YearlyReport(
+        plan=plan,
+        year=year,
+        thresholds=attainment.thresholds,
+        department=department,
+        sections=sections,
+        city=attainment.city.rollup,
+        viewable=viewable,
+        covers_every_department=all_ids is None,
+        generated_on=dates.today(),
+    )
+
+
+def _blocks(rows: list[ReportRow], rollups: dict) -> list[ObjectiveBlock]:
+    blocks: dict[int, ObjectiveBlock] = {}
+    for row in rows:
+        parent = row.parent
+        block = blocks.get(parent.id)
+        if block is None:
+            group = rollups.get(parent.id)
+            block = blocks[parent.id] = ObjectiveBlock(
+                number=parent.number,
+                name=parent.name,
+                dimension=row.dimension,
+                rollup=group.rollup if group else None,
+                rows=[],
+            )
+        block.rows.append(row)
+    return sorted(blocks.values(), key=lambda b: b.number)
+
+
+def _section(dp: DepartmentPlan, rows: list[ReportRow], attainment: PlanYearAttainment) -> DepartmentSection:
+    kpis = [r for r in rows if not r.is_common]
+    commons = [r for r in rows if r.is_common]
+    department_group = attainment.departments.get(dp.department_id)
+    common_group = attainment.common.get(dp.department_id)
+    return DepartmentSection(
+        department=dp.department,
+        department_plan=dp,
+        rollup=department_group.rollup if department_group else None,
+        common_rollup=common_group.rollup if common_group else None,
+        objectives=_blocks(kpis, attainment.objectives),
+        # Common goals have no roll-up of their own: the department's common indicators
+        # are reported beside the KPI roll-up, as one group.
+        common_goals=_blocks(commons, {}),
+    )
+
+
+# --- The downloads' columns ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    value: Callable[[ReportRow], object]
+    kind: str = "text"  # text | number | percent | long (wrapped text)
+
+
+EXPORT_COLUMNS: list[Column] = [
+    Column("機關", lambda r: r.department.name),
+    Column("類別", lambda r: r.kind_label),
+    Column("序號", lambda r: r.group_number, "number"),
+    Column("關鍵策略目標／共同性目標", lambda r: r.group_name, "long"),
+    Column("面向", lambda r: r.dimension),
+    Column("編號", lambda r: r.code),
+    Column("指標名稱", lambda r: r.indicator.name, "long"),
+    Column("評估體制", lambda r: r.indicator.evaluation_arrangement, "number"),
+    Column("評估方式", lambda r: r.method_label),
+    Column("衡量標準", lambda r: r.indicator.measurement_standard, "long"),
+    Column("單位", lambda r: r.indicator.unit),
+    Column("年度目標值", lambda r: plain_number(r.target_value), "number"),
+    Column("原訂目標值", lambda r: plain_number(r.original_target), "number"),
+    Column("目標值修正紀錄", lambda r: r.revisions_text, "long"),
+    Column("實際值", lambda r: plain_number(r.actual), "number"),
+    Column("實績期間", lambda r: r.actual_period),
+    Column("達成度(%)", lambda r: r.raw, "percent"),
+    Column("計分達成度(%)（上限100%）", lambda r: r.capped, "percent"),
+    Column("燈號", lambda r: r.light_label),
+    Column("不予評估原因", lambda r: r.white_reason),
+    Column("達成情形說明", lambda r: r.narrative, "long"),
+    Column("未達成原因", lambda r: r.shortfall_reason, "long"),
+    Column("改善措施", lambda r: r.improvement_plan, "long"),
+    Column("計算數據", lambda r: r.inputs_text, "long"),
+    Column("計算過程", lambda r: r.working, "long"),
+    Column("佐證資料件數", lambda r: len(r.evidence), "number"),
+    Column("佐證資料", lambda r: r.evidence_text, "long"),
+]
+EXPORT_HEADERS = [c.header for c in EXPORT_COLUMNS]
+
+
+def export_rows(report: YearlyReport) -> list[list[object]]:
+    """Every row as the downloads carry it: numbers as numbers, '' for nothing in a text column."""
+    out = []
+    for row in report.rows:
+        values = []
+        for column in EXPORT_COLUMNS:
+            value = column.value(row)
+            if value is None and column.kind == "text":
+                value = ""
+            values.append(value)
+        out.append(values)
+    return out
+
+
+SUMMARY_HEADERS = ["範圍", "指標數", "平均達成度(%)", "燈號", "達成", "部分達成", "未達成", "不予評估"]
+
+
+def _summary_row(name: str, rollup: RollUp) -> list[object]:
+    return [
+        name,
+        rollup.total,
+        one_place(rollup.score),
+        LIGHT_LABELS[rollup.light],
+        rollup.counts[Light.GREEN],
+        rollup.counts[Light.YELLOW],
+        rollup.counts[Light.RED],
+        rollup.counts[Light.WHITE],
+    ]
+
+
+def summary_rows(report: YearlyReport) -> list[list[object]]:
+    """The roll-ups: each department's KPIs (and its common indicators beside them), then the city."""
+    rows = []
+    for section in report.sections:
+        if section.rollup is not None:
+            rows.append(_summary_row(f"{section.department.name}：關鍵績效指標", section.rollup))
+        if section.common_rollup is not None:
+            rows.append(_summary_row(f"{section.department.name}：共同性指標", section.common_rollup))
+    if len(report.viewable) > 1:
+        rows.append(_summary_row(city_label(report), report.city))
+    return rows
+
+
+def city_label(report: YearlyReport) -> str:
+    if report.covers_every_department:
+        return f"{CITY_NAME}：關鍵績效指標"
+    return f"{CITY_NAME}（可檢視之 {len(report.viewable)} 個機關）：關鍵績效指標"
+
+
+def about_rows(report: YearlyReport) -> list[list[object]]:
+    """What the download is: plan, year, scope, date and the thresholds in force."""
+    return [
+        ["計畫", f"{report.plan.name}（{report.plan.start_year}–{report.plan.end_year}）{report.plan.edition}"],
+        ["年度", f"{report.year_label}（{report.gregorian}）"],
+        ["範圍", report.scope_name if report.department else city_label(report).split("：")[0]],
+        ["產製日期", report.generated_text],
+        ["燈號門檻", report.thresholds_text],
+        ["說明", "實際值為該年度最新一季經核定之累計實績；達成度未設上限，計分達成度以 100% 為上限。"],
+    ]
