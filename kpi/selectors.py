@@ -152,11 +152,6 @@ class YearRow:
         return self.actual_report.actual if self.actual_report else None
 
 
-def excluded_reason(target: YearlyTarget | None) -> str | None:
-    """Why the KPI-year is not assessed (不予評估), or None."""
-    return (target.excluded_reason.strip() or None) if target is not None else None
-
-
 def targets_by_year(indicator: Indicator) -> dict[int, YearlyTarget]:
     return {t.year: t for t in indicator.targets.all()}
 
@@ -190,7 +185,7 @@ def year_rows(indicator: Indicator, selected_year: int) -> list[YearRow]:
                     target=target.value if target else None,
                     direction=indicator.direction,
                     thresholds=thresholds,
-                    excluded_reason=excluded_reason(target),
+                    excluded_reason=workflow.not_assessed_reason(indicator, target, report.period if report else None),
                 ),
                 selected=year == selected_year,
             )
@@ -415,7 +410,7 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
                     target=expected,
                     direction=indicator.direction,
                     thresholds=thresholds,
-                    excluded_reason=excluded_reason(year_target),
+                    excluded_reason=workflow.not_assessed_reason(indicator, year_target, period),
                 ),
                 can_edit=can_report and not period.is_locked and editable_status,
                 can_open_form=can_report and report is not None,

@@ -176,12 +176,16 @@ def plan_thresholds(plan: Plan) -> Thresholds:
     return Thresholds(green=plan.green_threshold, yellow=plan.yellow_threshold)
 
 
-def _targets_by_year(indicator: Indicator) -> dict[int, Decimal]:
+def _target_rows(indicator: Indicator) -> list[YearlyTarget]:
     cache = getattr(indicator, "_prefetched_objects_cache", {})
     targets = cache.get("targets")
     if targets is None:
         targets = YearlyTarget.objects.filter(indicator=indicator)
-    return {t.year: t.value for t in targets}
+    return list(targets)
+
+
+def _targets_by_year(indicator: Indicator) -> dict[int, Decimal]:
+    return {t.year: t.value for t in _target_rows(indicator)}
 
 
 def period_target(indicator: Indicator, period: ReportingPeriod, targets: dict[int, Decimal] | None = None):
@@ -202,19 +206,44 @@ def period_target(indicator: Indicator, period: ReportingPeriod, targets: dict[i
     return expected_to_date(target=target, fraction_of_year=fraction_of_year(period), cumulative_from=start)
 
 
+def not_assessed_reason(
+    indicator: Indicator, target: YearlyTarget | None, period: ReportingPeriod | None
+) -> str | None:
+    """Why a KPI-year is white whatever its figure (不予評估), or None.
+
+    Either an admin excluded the year, or the indicator is judged at year end only (a
+    budget surplus means nothing in March) and the figure is not the year's last one.
+    Every page, export and the API ask this, so the rule is written once.
+    """
+    if target is not None and target.excluded_reason.strip():
+        return target.excluded_reason.strip()
+    if indicator.accrual == Accrual.YEAR_END and period is not None and not period.is_last_of_year:
+        return f"年終評估指標，全年數據核定後始評估（目前為{period.label}累計數）"
+    return None
+
+
 def report_preview(
     *, indicator: Indicator, period: ReportingPeriod, actual: Decimal | None, working: str = ""
 ) -> Preview:
     thresholds = plan_thresholds(period.plan)
-    targets = _targets_by_year(indicator)
-    year_target = targets.get(period.year)
-    due = period_target(indicator, period, targets)
+    targets = {t.year: t for t in _target_rows(indicator)}
+    year_target = targets[period.year].value if period.year in targets else None
+    due = period_target(indicator, period, {y: t.value for y, t in targets.items()})
+    excluded = not_assessed_reason(indicator, targets.get(period.year), period)
     return Preview(
         actual=actual,
         year_target=year_target,
-        year=assess(actual=actual, target=year_target, direction=indicator.direction, thresholds=thresholds),
+        year=assess(
+            actual=actual,
+            target=year_target,
+            direction=indicator.direction,
+            thresholds=thresholds,
+            excluded_reason=excluded,
+        ),
         period_target=due,
-        pace=assess(actual=actual, target=due, direction=indicator.direction, thresholds=thresholds),
+        pace=assess(
+            actual=actual, target=due, direction=indicator.direction, thresholds=thresholds, excluded_reason=excluded
+        ),
         working=working,
     )
 

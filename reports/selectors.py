@@ -283,6 +283,8 @@ def assessable(indicator: Indicator, target) -> bool:
     """A KPI-year whose pace can be judged: a target in force, not excluded, and a ratio that means something."""
     if target is None or (target.excluded_reason or "").strip():
         return False
+    if indicator.accrual == Accrual.YEAR_END:
+        return False  # judged on the full year's figure only: no in-year pace to fall behind
     return not (indicator.direction == Direction.HIGHER and target.value <= 0)
 
 

@@ -28,6 +28,7 @@ from django.db.models.functions import RowNumber
 
 from kpi.attainment import Assessment, RollUp, Thresholds, assess, combine, roll_up
 from kpi.models import Indicator, IndicatorKind, ProgressReport, ReportStatus, YearlyTarget
+from kpi.workflow import not_assessed_reason
 from plans.models import Plan
 
 
@@ -156,7 +157,7 @@ def _compute(
             target=target.value if target else None,
             direction=ind.direction,
             thresholds=thresholds,
-            excluded_reason=(target.excluded_reason or None) if target else None,
+            excluded_reason=not_assessed_reason(ind, target, report.period if report else None),
         )
         results[ind.id] = IndicatorResult(ind, target, report, assessment)
 

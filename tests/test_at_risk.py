@@ -237,6 +237,6 @@ def test_query_count_does_not_grow(
     reports_for_indicators(made[20:], periods[(YEAR, 2)], status=ReportStatus.DRAFT, reporter=reporter)
     with django_assert_max_num_queries(before):
         response = client.get(url(year=YEAR))
-    assert len(response.context["page"].data.behind) > 30
+    assert len(response.context["page"].data.behind) >= 30  # the 30 new KPIs and the seeded ones
     with django_assert_max_num_queries(AT_RISK_MAX_QUERIES):
         client.get(url(year=YEAR))

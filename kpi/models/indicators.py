@@ -58,6 +58,7 @@ class Accrual(models.TextChoices):
 
     CUMULATIVE = "cumulative", _("Cumulative (accrues through the year)")  # 累計
     LEVEL = "level", _("Level (a rate judged as it stands)")  # 水準值
+    YEAR_END = "year_end", _("Year end (judged on the full year's figure only)")  # 年終評估
 
 
 class Indicator(models.Model):
@@ -111,7 +112,7 @@ class Indicator(models.Model):
         choices=Accrual.choices,
         default=Accrual.CUMULATIVE,
         help_text=_(
-            "Cumulative figures (sessions held, % complete) are expected to grow through the year, so an "
+            "Cumulative figures (sessions held, percent complete) are expected to grow through the year, so an "
             "in-year report is judged against the share of the year gone by; a level (an occupancy rate) "
             "is judged against the full target at any time."
         ),
