@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
+PYTEST_ARGS ?= -n 2
 PORT ?= 8000
 
 .PHONY: demo test install install-dev system-deps assets messages serve lint
@@ -30,7 +31,7 @@ system-deps:
 	@./scripts/system-deps.sh
 
 messages:
-	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
+	DJANGO_SETTINGS_MODULE=config.test_settings $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
 
 .env:
 	./scripts/make-local-env.sh
