@@ -38,6 +38,10 @@ class YearlyTargetInlineForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Admin's tabular inline labels its inputs only by the column headings: give each
+        # input its own accessible name, so screen readers say what the box is.
+        for name, field in self.fields.items():
+            field.widget.attrs.setdefault("aria-label", str(field.label))
         if self.instance.pk:
             # A target's year is what it is; a different year is a different target.
             self.fields["year"].disabled = True
