@@ -40,7 +40,7 @@ class YearlyTargetInlineForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Admin's tabular inline labels its inputs only by the column headings: give each
         # input its own accessible name, so screen readers say what the box is.
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             field.widget.attrs.setdefault("aria-label", str(field.label))
         if self.instance.pk:
             # A target's year is what it is; a different year is a different target.
