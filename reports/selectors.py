@@ -714,8 +714,22 @@ class KpiRow:
         return self.result.assessment
 
 
+class _GroupCounts:
+    """The light counts of a tree node's roll-up group, as badges and as text."""
+
+    group: Group | None
+
+    @property
+    def counts(self) -> list[LightCount]:
+        return light_counts(self.group.rollup if self.group else None)
+
+    @property
+    def counts_text(self) -> str:
+        return counts_text(self.group.rollup if self.group else None)
+
+
 @dataclass
-class ObjectiveNode:
+class ObjectiveNode(_GroupCounts):
     objective: StrategicObjective
     group: Group | None
     rows: list[KpiRow]
@@ -725,17 +739,9 @@ class ObjectiveNode:
     def shown_rows(self) -> list[KpiRow]:
         return [r for r in self.rows if r.shown]
 
-    @property
-    def counts(self) -> list[LightCount]:
-        return light_counts(self.group.rollup if self.group else None)
-
-    @property
-    def counts_text(self) -> str:
-        return counts_text(self.group.rollup if self.group else None)
-
 
 @dataclass
-class GoalNode:
+class GoalNode(_GroupCounts):
     goal: Goal | None  # None: objectives not linked to a goal
     group: Group | None
     objectives: list[ObjectiveNode]
@@ -744,14 +750,6 @@ class GoalNode:
     @property
     def shown_objectives(self) -> list[ObjectiveNode]:
         return [o for o in self.objectives if o.shown_rows]
-
-    @property
-    def counts(self) -> list[LightCount]:
-        return light_counts(self.group.rollup if self.group else None)
-
-    @property
-    def counts_text(self) -> str:
-        return counts_text(self.group.rollup if self.group else None)
 
 
 @dataclass
