@@ -25,8 +25,8 @@ changing load weighs on both alike:
 
 Then it prints a Markdown table and, when both sizes were measured, rewrites the
 generated part of docs/performance.md (between the `benchmark:start/end` markers).
-The databases are kept for bench/load.py. The whole run takes about 10–15 minutes on
-2 cores, most of it generating the N = 500 city.
+The databases are kept for bench/load.py. The whole run takes about 8 minutes on a
+quiet 2-core machine, a third of it generating the N = 500 city.
 """
 
 from __future__ import annotations

@@ -86,6 +86,27 @@ def copy_database(source: str, target: str) -> None:
         conn.close()
 
 
+def cpu_seconds(database: str, server_group: int) -> tuple[float, float]:
+    """CPU time used so far by gunicorn's processes and by PostgreSQL's backends serving `database`."""
+    tick = os.sysconf("SC_CLK_TCK")
+    gunicorn = postgres = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        used = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if int(fields[2]) == server_group:  # the process group gunicorn was started in
+            gunicorn += used
+        elif title.startswith("postgres: ") and f" {database} " in title:
+            postgres += used
+    return gunicorn, postgres
+
+
 class Server:
     """gunicorn on 127.0.0.1:<port>, started in its own process group and always stopped."""
 
@@ -534,9 +555,12 @@ def summary(samples: list[Sample], seconds: float, args, people, check: dict, lo
         f"version; the second is refused with the conflict panel) and refusals (a report the other reporter had "
         f"just submitted) are the service working as designed, not errors.",
         "",
-        f"Run {info['date']} on {info['cores']} cores shared by gunicorn, PostgreSQL and the simulated users "
-        f"(whose threads used {info['client_cpu']:.0f} CPU-seconds of the {info['cores'] * seconds:.0f} available); "
-        f"load average {info['load_before']:.1f} before, {info['load_after']:.1f} after.",
+        f"Run {info['date']} on {info['cores']} cores shared by gunicorn, PostgreSQL and the simulated users, "
+        f"and by whatever else the machine ran (load average {info['load_before']:.1f} before). Of the "
+        f"{info['cores'] * seconds:.0f} CPU-seconds the cores had during the run, gunicorn used "
+        f"{info['gunicorn_cpu']:.0f} ({1000 * info['gunicorn_cpu'] / max(1, len(main)):.0f} ms per request), "
+        f"PostgreSQL {info['postgres_cpu']:.0f} ({1000 * info['postgres_cpu'] / max(1, len(main)):.0f} ms per "
+        f"request) and the simulated users {info['client_cpu']:.0f}.",
     ]
     return "\n".join(lines)
 
@@ -577,7 +601,7 @@ def main() -> None:
 
     log = Path("/tmp") / f"kpi-load-{args.port}.log"
     print(f"Starting gunicorn on 127.0.0.1:{args.port} ({args.workers} × {args.threads}); log {log}", flush=True)
-    with Server(args.port, database, args.workers, args.threads, log):
+    with Server(args.port, database, args.workers, args.threads, log) as server:
         users = [User(p, args.port, departments, args.seed, args.think, counter) for p in people]
         print(f"Signing in {len(users)} users …", flush=True)
         started = time.perf_counter()
@@ -596,6 +620,7 @@ def main() -> None:
         print(f"  {logins['ok']} signed in in {logins['seconds']:.1f} s; load for {args.duration:.0f} s …", flush=True)
         began = time.monotonic()
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+        server_before = cpu_seconds(database, server.process.pid)
         for u in active:
             u.deadline = began + args.duration
             u.start()
@@ -603,6 +628,7 @@ def main() -> None:
             u.join(timeout=args.duration + 30)
         seconds = time.monotonic() - began
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        server_after = cpu_seconds(database, server.process.pid)
         client_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
         stuck = [u.name for u in active if u.is_alive()]
     if stuck:
@@ -615,6 +641,8 @@ def main() -> None:
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
         "client_cpu": client_cpu,
+        "gunicorn_cpu": server_after[0] - server_before[0],
+        "postgres_cpu": server_after[1] - server_before[1],
         "cores": os.cpu_count(),
     }
     text = summary(samples, seconds, args, people, check, logins, info)
