@@ -138,6 +138,7 @@ class Work:
     submitted: list[ProgressReport] = field(default_factory=list)  # theirs to report on, awaiting review
     to_review: list[ProgressReport] = field(default_factory=list)
     own_awaiting: list[ProgressReport] = field(default_factory=list)  # in their review scope, but they wrote it
+    review_count: int | None = None  # set instead of the lists above when only the count was asked for
 
     @property
     def to_report_count(self) -> int:
@@ -146,7 +147,7 @@ class Work:
 
     @property
     def to_review_count(self) -> int:
-        return len(self.to_review)
+        return self.review_count if self.review_count is not None else len(self.to_review)
 
     @property
     def is_empty(self) -> bool:
@@ -214,8 +215,13 @@ def reviewable_reports(user):
     )
 
 
-def work_for(user, today: datetime.date | None = None) -> Work:
-    """Everything the user has to do on `today` (default: `kpi.dates.today()`)."""
+def work_for(user, today: datetime.date | None = None, *, count_reviews_only: bool = False) -> Work:
+    """Everything the user has to do on `today` (default: `kpi.dates.today()`).
+
+    With `count_reviews_only` the reports waiting for review are counted in the database
+    rather than loaded: the navigation badge of a city-wide reviewer needs the number, not
+    thousands of rows.
+    """
     today = today or dates.today()
     scope = access.scope(user)
     work = Work(today=today)
@@ -265,8 +271,11 @@ def work_for(user, today: datetime.date | None = None) -> Work:
             work.submitted.sort(key=report_key)
 
     if work.can_review:
-        for report in reviewable_reports(user):
-            (work.own_awaiting if report.mine else work.to_review).append(report)
+        if count_reviews_only:
+            work.review_count = reviewable_reports(user).filter(mine=False).order_by().count()
+        else:
+            for report in reviewable_reports(user):
+                (work.own_awaiting if report.mine else work.to_review).append(report)
     return work
 
 
@@ -279,7 +288,20 @@ def work_for_request(request) -> Work:
     return work
 
 
+def nav_work_for_request(request) -> Work:
+    """What the navigation shows: the page's own work if its view computed it, else a
+    lighter version that counts the reports waiting for review in the database."""
+    work = getattr(request, "_kpi_work", None)
+    if work is None:
+        work = getattr(request, "_kpi_nav_work", None)
+        if work is None:
+            work = work_for(request.user, count_reviews_only=True)
+            request._kpi_nav_work = work
+    return work
+
+
 def forget_work(request) -> None:
     """Drop the cached work after an action changed it within the same request."""
-    if hasattr(request, "_kpi_work"):
-        del request._kpi_work
+    for attribute in ("_kpi_work", "_kpi_nav_work"):
+        if hasattr(request, attribute):
+            delattr(request, attribute)

@@ -492,3 +492,15 @@ def test_roc_date_filters():
     assert percent(Decimal("85.5000")) == "85.5%"
     assert percent(Decimal("100.0000")) == "100%"
     assert percent(None) == "—"
+
+
+def test_navigation_counts_reviews_in_the_database_and_agrees_with_the_queue(rf, cast, reports):
+    from kpi import queues
+
+    for who in ["staff", "supervisor", "planner", "admin"]:
+        user = type(cast[who]).objects.get(pk=cast[who].pk)
+        full = queues.work_for(user)
+        light = queues.work_for(user, count_reviews_only=True)
+        assert light.to_review_count == full.to_review_count
+        assert light.to_report_count == full.to_report_count
+        assert light.to_review == [] and light.review_count is not None or not full.can_review
