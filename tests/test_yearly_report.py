@@ -401,6 +401,37 @@ def test_city_report_covers_every_department_the_user_may_view(client, planner, 
     assert {r["機關"] for r in rows} == {HOME}
 
 
+def test_city_row_only_in_the_city_report(client, planner, filed, second_department):
+    """The city's roll-up is on the city report; one department's report computes that department only."""
+    client.force_login(planner)
+    _, city = xlsx_rows(client.get(url("reports:yearly_download", format="xlsx", year=YEAR)).content, sheet="燈號統計")
+    city_row = next(r for r in city if r["範圍"].startswith("全市"))
+    assert city_row["指標數"] == 20 + 2
+    assert 'class="summary-city"' in client.get(url("reports:yearly", year=YEAR)).content.decode()
+
+    params = {"year": YEAR, "department": home_id()}
+    _, own = xlsx_rows(client.get(url("reports:yearly_download", format="xlsx", **params)).content, sheet="燈號統計")
+    assert [r["範圍"] for r in own] == ["都市發展處：關鍵績效指標", "都市發展處：共同性指標"]
+    assert 'class="summary-city"' not in client.get(url("reports:yearly", **params)).content.decode()
+
+
+def test_department_report_reads_only_its_own_indicators(planner, seeded_plan, filed, second_department, monkeypatch):
+    from reports import yearly
+
+    asked = []
+    real = yearly.plan_year_attainment
+
+    def spy(**kwargs):
+        asked.append(kwargs["department_ids"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(yearly, "plan_year_attainment", spy)
+    department = Department.objects.get(pk=home_id())
+    report = yearly.build_yearly_report(plan=seeded_plan, year=YEAR, user=planner, department=department)
+    assert asked == [[home_id()]]
+    assert report.city is None and [s.department for s in report.sections] == [department]
+
+
 def test_other_department_gets_404(client, other_staff, filed):
     client.force_login(other_staff)
     params = {"year": YEAR, "department": home_id()}
