@@ -287,3 +287,26 @@ def test_query_count_is_pinned(client, seeded_plan, django_assert_max_num_querie
     with django_assert_max_num_queries(4):
         response = client.get(URL)
     assert len(response.json()) == 53
+
+
+@pytest.mark.parametrize("params", [{}, {"year": "112"}, {"department": "都市發展處"}, {"department": "民政處"}])
+def test_the_list_is_what_the_serializer_gives(client, seeded_plan, params):
+    """The list is built from plain values for speed (kpi.api.serializers.indicator_rows);
+    it must be, byte for byte, what IndicatorSerializer makes of the same queryset."""
+    from rest_framework.renderers import JSONRenderer
+    from rest_framework.test import APIRequestFactory
+
+    from kpi.api.serializers import IndicatorSerializer
+    from kpi.api.views import IndicatorListView
+
+    add_indicators(3)
+    # A goal-less objective and a weighted, formula-less KPI, so that every branch is compared.
+    Indicator.objects.filter(name="測試指標 2").update(weight="2.50")
+    view = IndicatorListView()
+    view.request = view.initialize_request(APIRequestFactory().get(URL, params))
+    view.format_kwarg = None
+    queryset = view.get_queryset()
+    expected = IndicatorSerializer(queryset, many=True, context=view.get_serializer_context()).data
+    assert len(expected) > 0
+    response = client.get(URL, params)
+    assert response.content == JSONRenderer().render(expected)

@@ -100,6 +100,10 @@ class IndicatorListView(generics.ListAPIView):
         context["year"] = self.get_year()
         return context
 
+    def list(self, request, *args, **kwargs):
+        # The serializer's output, built from plain values (s.indicator_rows says why).
+        return Response(s.indicator_rows(self.get_queryset(), year=self.get_year()))
+
 
 @extend_schema(parameters=[ID_PATH], responses={200: s.IndicatorDetailSerializer, **DETAIL_ERRORS})
 class IndicatorDetailView(ApiMixin, generics.RetrieveAPIView):
