@@ -618,7 +618,11 @@ def measure_parts(plan, planner, department, repeat: int) -> list[dict]:
 
     parts = [
         (
-            "Navigation work counts (kpi.queues.work_for, on every page)",
+            "Navigation work counts (kpi.queues.work_for, counting reviews: on every page)",
+            lambda: queues.work_for(planner, count_reviews_only=True),
+        ),
+        (
+            "Review queue's work (kpi.queues.work_for, every waiting report)",
             lambda: queues.work_for(planner),
         ),
         (

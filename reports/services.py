@@ -109,7 +109,7 @@ def _latest_approved(indicator_filter: dict, years: list[int]) -> dict[tuple[int
         ProgressReport.objects.filter(status=ReportStatus.APPROVED, period__year__in=years, **indicator_filter)
         .annotate(latest_rank=rank)
         .filter(latest_rank=1)
-        .select_related("period", "reviewed_by")
+        .select_related("period")
         .order_by("indicator_id", "-period__end_date", "-id")
     )
     latest: dict[tuple[int, int], ProgressReport] = {}

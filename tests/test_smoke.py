@@ -20,3 +20,18 @@ def test_indicator_api_is_open_data(client, seeded_plan):
     response = client.get("/api/v1/indicators/")
     assert response.status_code == 200
     assert len(response.json()) == 23
+
+
+def test_the_site_has_an_icon_of_its_own(client, staff, admin_user):
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("img/favicon.svg")
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")
+    for user, url in ((staff, reverse("plans:home")), (admin_user, reverse("admin:index"))):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert 'rel="icon"' in body and "img/favicon.svg" in body, url
