@@ -1,30 +1,36 @@
-"""The permission walk: the fixed cast through every page and action, with the exact status
-each should get, and proof that a refused action changed nothing.
+"""The permission walk: the fixed cast through every page, download, upload and API endpoint,
+with the exact status each should get, and proof that a refused action changed nothing.
 
 The cast (tests/conftest.py): staff (reporter, 都市發展處), other_staff (reporter, 民政處),
 supervisor (reviewer, 都市發展處), planner (planning office), admin (superuser) and the
 anonymous visitor. The world: in 民國114年第1季 staff have a draft of 1-5 with a PDF as
-evidence and have submitted 2-1; 4-1 has no report yet; 113年第4季 is open and 112年第4季
-is locked.
+evidence, a complete draft of 3-1, and have submitted 2-1; 4-1 has no report yet; 113年第4季
+is open and 112年第4季 is locked; 113 is published for the public.
 
 Rules walked (kpi/access.py): anonymous visitors are sent to sign in on every page (the
-open-data API excepted); those who cannot see an indicator get 404 on its pages; those who
-can see but not report get 403 on the report form and its evidence; a report's author
-gets 403 reviewing it and staff of another department 404; only the planning office and
-admins lock and unlock periods (403 for everyone else); only staff users see admin.
+public pages, open data and the API's documentation excepted; the API answers 401); those
+who cannot see an indicator get 404 on its pages; those who can see but not report get 403
+on the report form, its evidence and the import; a report's author gets 403 reviewing it and
+staff of another department 404; only the planning office and admins lock and unlock
+periods (403 for everyone else); only staff users see admin. `test_every_url_is_walked`
+fails when a route is added without joining the walk (admin's pages: tests/test_admin.py).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
+from django.urls import URLResolver, get_resolver, resolve, reverse
 
-from kpi import workflow
+from kpi import importers, workflow
 from kpi.models import Evidence, ProgressReport, ReportingPeriod
+from plans.models import CommonGoal, PublishedYear
 from tests.factories import kpi_by_code
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -43,6 +49,8 @@ class World:
     locked_period: ReportingPeriod
     plan_id: int
     department_id: int
+    submittable: ProgressReport  # a complete, on-target draft of 3-1
+    common_goal_id: int
 
 
 @pytest.fixture
@@ -60,6 +68,15 @@ def world(cast, settings, tmp_path, seeded_plan, home_department):
         indicator=kpi_by_code("2-1"), period=q1, user=staff, actual="5", narrative="已辦理 5 場。", submit=True
     )
     workflow.period_lock(period=periods["112Q4"], user=cast["planner"])
+    PublishedYear.objects.create(plan=seeded_plan, year=113, published_by=cast["admin"])
+    on_target = kpi_by_code("3-1")
+    submittable = workflow.report_save(
+        indicator=on_target,
+        period=q1,
+        user=staff,
+        actual=str(on_target.targets.get(year=114).value),
+        narrative="已如期完成。",
+    )
     return World(
         draft=draft,
         submitted=submitted,
@@ -70,6 +87,10 @@ def world(cast, settings, tmp_path, seeded_plan, home_department):
         locked_period=periods["112Q4"],
         plan_id=seeded_plan.pk,
         department_id=home_department.pk,
+        submittable=submittable,
+        common_goal_id=CommonGoal.objects.filter(department_plan__department=home_department).values_list(
+            "pk", flat=True
+        )[0],
     )
 
 
@@ -114,12 +135,137 @@ ACTIONS = {
 }
 
 
+def _get(name, *args, query=""):
+    return lambda w: ("get", reverse(name, args=[a(w) if callable(a) else a for a in args]) + query, None)
+
+
+def _version(report):
+    return ProgressReport.objects.values_list("version", flat=True).get(pk=report.pk)
+
+
+def _import_file(w):
+    """A one-row CSV: a draft figure for 4-1 in 114Q1, which has no report yet."""
+    row = {"機關": "都市發展處", "編號": "4-1", "年度": 114, "期別": 1, "累計實績": 1, "達成情形說明": "匯入。"}
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([importers.COLUMNS, [row.get(c, "") for c in importers.COLUMNS]])
+    return SimpleUploadedFile("reports.csv", buffer.getvalue().encode("utf-8-sig"), content_type="text/csv")
+
+
+API = "/api/v1/"
+HOME_DEPARTMENT = lambda w: w.department_id  # noqa: E731
+INDICATOR = lambda w: w.draft.indicator_id  # noqa: E731
+# Everything else: every page, download, upload and API endpoint (test_every_url_is_walked
+# checks that no route is left out).
+ACTIONS |= {
+    # Sign-in, language, health.
+    "healthz": lambda w: ("get", reverse("healthz"), None),
+    "favicon": lambda w: ("get", "/favicon.ico", None),
+    "login_page": _get("login"),
+    "logout": lambda w: ("post", reverse("logout"), {}),
+    "set_language": lambda w: ("post", reverse("set_language"), {"language": "en", "next": "/"}),
+    # Reporting: the remaining pages and uploads.
+    "evidence_add": lambda w: (
+        "post",
+        reverse("kpi:evidence_add", args=[w.draft.pk]),
+        {"file": SimpleUploadedFile("簽到表.pdf", PDF, content_type="application/pdf"), "description": "簽到表"},
+    ),
+    "report_import_get": _get("kpi:report_import"),
+    "report_import_template": _get("kpi:report_import_template", query="?format=csv"),
+    "report_import_post": lambda w: ("post", reverse("kpi:report_import"), {"file": _import_file(w), "mode": "draft"}),
+    # Dashboards and the yearly report, for the home department and the city.
+    "overview": _get("reports:overview"),
+    "dashboard_department": _get("reports:department", HOME_DEPARTMENT),
+    "at_risk": _get("reports:at_risk"),
+    "yearly": _get("reports:yearly", query="?year=113"),
+    "yearly_department": lambda w: ("get", reverse("reports:yearly") + f"?year=113&department={w.department_id}", None),
+    "yearly_print": lambda w: (
+        "get",
+        reverse("reports:yearly_print") + f"?year=113&department={w.department_id}",
+        None,
+    ),
+    "yearly_download": lambda w: (
+        "get",
+        reverse("reports:yearly_download") + f"?format=csv&year=113&department={w.department_id}",
+        None,
+    ),
+    "yearly_download_city": _get("reports:yearly_download", query="?format=xlsx&year=113"),
+    # The public side: open to everyone, published years only.
+    "public_home": _get("reports:public_home"),
+    "public_year": _get("reports:public_year", 113),
+    "public_department": _get("reports:public_department", 113, HOME_DEPARTMENT),
+    "public_unpublished": _get("reports:public_year", 114),
+    "open_data": _get("reports:open_data"),
+    "open_data_json": _get("reports:open_data_json", 113),
+    "open_data_csv": _get("reports:open_data_csv", 113),
+    # API v1.
+    "api_token": lambda w: ("post", API + "auth/token/", {"username": "staff", "password": "wrong"}),
+    "api_schema": lambda w: ("get", API + "schema/", None),
+    "api_docs": lambda w: ("get", API + "docs/", None),
+    "api_redoc": lambda w: ("get", API + "redoc/", None),
+    "api_plans": lambda w: ("get", API + "plans/", None),
+    "api_plan": lambda w: ("get", API + f"plans/{w.plan_id}/", None),
+    "api_departments": lambda w: ("get", API + "departments/", None),
+    "api_department_plans": lambda w: ("get", API + "department-plans/", None),
+    "api_department_plan": lambda w: ("get", API + f"department-plans/{w.draft.indicator.department_plan_id}/", None),
+    "api_goals": lambda w: ("get", API + "goals/", None),
+    "api_goal": lambda w: ("get", API + f"goals/{w.draft.indicator.objective.goal_id}/", None),
+    "api_objectives": lambda w: ("get", API + "objectives/", None),
+    "api_objective": lambda w: ("get", API + f"objectives/{w.draft.indicator.objective_id}/", None),
+    "api_common_goals": lambda w: ("get", API + "common-goals/", None),
+    "api_common_goal": lambda w: ("get", API + f"common-goals/{w.common_goal_id}/", None),
+    "api_indicator": lambda w: ("get", API + f"indicators/{w.draft.indicator_id}/", None),
+    "api_periods": lambda w: ("get", API + "periods/", None),
+    "api_period": lambda w: ("get", API + f"periods/{w.period.pk}/", None),
+    "api_reports": lambda w: ("get", API + "reports/", None),
+    "api_report": lambda w: ("get", API + f"reports/{w.draft.pk}/", None),
+    "api_report_events": lambda w: ("get", API + f"reports/{w.draft.pk}/events/", None),
+    "api_report_create": lambda w: (
+        "post_json",
+        API + "reports/",
+        {"indicator": w.report_indicator_id, "period": w.period.pk, "actual": 1, "narrative": "第一季辦理 1 場。"},
+    ),
+    "api_report_patch": lambda w: (
+        "patch",
+        API + f"reports/{w.draft.pk}/",
+        {"version": _version(w.draft), "actual": 3},
+    ),
+    "api_report_submit": lambda w: (
+        "post_json",
+        API + f"reports/{w.submittable.pk}/submit/",
+        {"version": _version(w.submittable)},
+    ),
+    "api_approve": lambda w: (
+        "post_json",
+        API + f"reports/{w.submitted.pk}/approve/",
+        {"version": _version(w.submitted)},
+    ),
+    "api_return": lambda w: (
+        "post_json",
+        API + f"reports/{w.submitted.pk}/return/",
+        {"version": _version(w.submitted), "comment": "請補附簽到表。"},
+    ),
+    "api_evidence": lambda w: (
+        "post",
+        API + f"reports/{w.draft.pk}/evidence/",
+        {"file": SimpleUploadedFile("簽到表.pdf", PDF, content_type="application/pdf"), "description": "簽到表"},
+    ),
+    "api_attainment": lambda w: ("get", API + f"attainment/?plan={w.plan_id}&year=113&level=department", None),
+    "api_unknown": lambda w: ("get", API + "no-such-thing/", None),
+}
+
+
 def state(action, w):
     """What a write would change: compared before and after every POST."""
-    if action == "report_save":
+    if action in ("report_save", "report_import_post", "api_report_create"):
         return ProgressReport.objects.filter(indicator_id=w.report_indicator_id, period=w.period).count()
-    if action.startswith("review_"):
+    if action.startswith("review_") or action in ("api_approve", "api_return"):
         return ProgressReport.objects.filter(pk=w.submitted.pk).values_list("status", "version", "reviewed_by").get()
+    if action in ("evidence_add", "api_evidence"):
+        return Evidence.objects.filter(report=w.draft).count()
+    if action == "api_report_patch":
+        return ProgressReport.objects.filter(pk=w.draft.pk).values_list("version", "actual").get()
+    if action == "api_report_submit":
+        return ProgressReport.objects.filter(pk=w.submittable.pk).values_list("status", flat=True).get()
     if action == "evidence_remove":
         return Evidence.objects.filter(pk=w.evidence.pk).values_list("removed_at", flat=True).get()
     if action == "period_lock":
@@ -153,12 +299,99 @@ EXPECTED = {
     "api_indicators":    (200,         200,         200,         200,         200,         200),
 }  # fmt: skip
 
+
+def changed(code):
+    """The request succeeds with `code` (an API write, the import page) and the state changed."""
+    return ("changed", code)
+
+
+EVERYONE = lambda code: (code,) * len(ACTORS)  # noqa: E731
+SIGNED_IN = (200, 200, 200, 200, 200, LOGIN)
+HOME_ONLY = (200, 404, 200, 200, 200, LOGIN)  # pages of 都市發展處: not for 民政處's reporter
+API_READ = (200, 200, 200, 200, 200, 401)
+API_HOME_ONLY = (200, 404, 200, 200, 200, 401)
+#                                staff        other_staff  supervisor   planner      admin        anonymous
+EXPECTED |= {
+    "healthz":                   EVERYONE(200),
+    "favicon":                   EVERYONE(301),
+    "login_page":                EVERYONE(200),
+    "logout":                    EVERYONE(302),
+    "set_language":              EVERYONE(302),
+    "evidence_add":              (DONE,        404,         403,         403,         403,         LOGIN),
+    "report_import_get":         (200,         200,         403,         403,         403,         LOGIN),
+    "report_import_template":    (200,         200,         403,         403,         403,         LOGIN),
+    # 民政處's reporter gets the page back with an error on the row (another department's KPI).
+    "report_import_post":        (changed(200), 400,        403,         403,         403,         LOGIN),
+    "overview":                  SIGNED_IN,
+    "dashboard_department":      HOME_ONLY,
+    "at_risk":                   SIGNED_IN,
+    "yearly":                    SIGNED_IN,
+    "yearly_department":         HOME_ONLY,
+    "yearly_print":              HOME_ONLY,
+    "yearly_download":           HOME_ONLY,
+    "yearly_download_city":      SIGNED_IN,
+    "public_home":               EVERYONE(200),
+    "public_year":               EVERYONE(200),
+    "public_department":         EVERYONE(200),
+    "public_unpublished":        EVERYONE(404),
+    "open_data":                 EVERYONE(200),
+    "open_data_json":            EVERYONE(200),
+    "open_data_csv":             EVERYONE(200),
+    "api_token":                 EVERYONE(400),  # a wrong password, whoever asks
+    "api_schema":                EVERYONE(200),
+    "api_docs":                  EVERYONE(200),
+    "api_redoc":                 EVERYONE(200),
+    "api_plans":                 API_READ,
+    "api_plan":                  API_READ,
+    "api_departments":           API_READ,
+    "api_department_plans":      API_READ,
+    "api_department_plan":       API_READ,
+    "api_goals":                 API_READ,
+    "api_goal":                  API_READ,
+    "api_objectives":            API_READ,
+    "api_objective":             API_READ,
+    "api_common_goals":          API_READ,
+    "api_common_goal":           API_READ,
+    "api_indicator":             API_HOME_ONLY,
+    "api_periods":               API_READ,
+    "api_period":                API_READ,
+    "api_reports":               API_READ,  # each sees the reports of the departments they may view
+    "api_report":                API_HOME_ONLY,
+    "api_report_events":         API_HOME_ONLY,
+    # The indicator is a field of the body: 民政處's reporter gets a field error, not a 404.
+    "api_report_create":         (changed(201), 400,        403,         403,         403,         401),
+    "api_report_patch":          (changed(200), 404,        403,         403,         403,         401),
+    "api_report_submit":         (changed(200), 404,        403,         403,         403,         401),
+    "api_approve":               (403,         404,         changed(200), changed(200), changed(200), 401),
+    "api_return":                (403,         404,         changed(200), changed(200), changed(200), 401),
+    "api_evidence":              (changed(201), 404,        403,         403,         403,         401),
+    "api_attainment":            API_READ,
+    "api_unknown":               EVERYONE(404),
+}  # fmt: skip
+
 CASES = [(action, actor, row[i]) for action, row in EXPECTED.items() for i, actor in enumerate(ACTORS)]
 
 
 def test_the_table_covers_every_action_and_actor():
     assert set(EXPECTED) == set(ACTIONS)
     assert all(len(row) == len(ACTORS) for row in EXPECTED.values())
+
+
+def _routes(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace != "admin":  # admin's own pages: tests/test_admin.py
+                yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern).removeprefix("^")  # as ResolverMatch.route joins a regex
+
+
+def test_every_url_is_walked(world):
+    """A new page, download, upload or API endpoint must join the walk (and so this table)."""
+    walked = {resolve(urlsplit(ACTIONS[action](world)[1]).path).route for action in ACTIONS}
+    routes = set(_routes(get_resolver().url_patterns))
+    assert routes - walked == set()
+    assert len(routes) > 50
 
 
 @pytest.mark.parametrize(("action", "actor", "expected"), CASES, ids=[f"{a}-{u}" for a, u, _ in CASES])
@@ -169,7 +402,10 @@ def test_permission_walk(client, cast, world, action, actor, expected):
     method, url, data = ACTIONS[action](world)
     before = state(action, world)
 
-    response = client.post(url, data) if method == "post" else client.get(url)
+    if method in ("patch", "post_json"):
+        response = getattr(client, method.removesuffix("_json"))(url, data, content_type="application/json")
+    else:
+        response = client.post(url, data) if method == "post" else client.get(url)
     if hasattr(response, "streaming_content"):
         b"".join(response.streaming_content)
         # Not response.close(): that sends request_finished, which would close the test's
@@ -184,13 +420,16 @@ def test_permission_walk(client, cast, world, action, actor, expected):
     elif expected == ADMIN_LOGIN:
         assert response.status_code == 302, response
         assert response["Location"].startswith(reverse("admin:login")), response["Location"]
+    elif isinstance(expected, tuple):
+        assert response.status_code == expected[1], (response.status_code, response.content[:500])
+        assert after != before, f"{actor} was allowed to {action}, but nothing changed"
     elif expected == DONE:
         assert response.status_code == 302, (response.status_code, response.content[:500])
         assert after != before, f"{actor} was allowed to {action}, but nothing changed"
     else:
         assert response.status_code == expected, (response.status_code, response.content[:500])
 
-    if method == "post" and expected != DONE:
+    if method != "get" and expected != DONE and not isinstance(expected, tuple):
         assert after == before, f"{actor} was refused {action}, yet something changed: {before} → {after}"
 
 
