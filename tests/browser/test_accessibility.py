@@ -110,6 +110,7 @@ class PageType:
     lang: str = "zh-Hant"
     # axe rules left out on third-party UIs we cannot fix without patching them: {rule id: why}.
     known: dict[str, str] = field(default_factory=dict)
+    status: int = 200  # the error pages answer 403 or 404
 
 
 SWAGGER_UI = {
@@ -150,6 +151,8 @@ PAGES = [
     PageType("open-data", None, lambda w: reverse("reports:open_data")),
     PageType("api-docs", None, lambda w: "/api/v1/docs/", lang="en", known=SWAGGER_UI),
     PageType("api-redoc", None, lambda w: "/api/v1/redoc/", lang="en"),
+    PageType("not-found", "staff", lambda w: "/kpi/999999/", status=404),
+    PageType("forbidden", "supervisor", lambda w: reverse("kpi:report", args=[w.to_report.pk, w.period.pk]), status=403),
     PageType("admin-index", "admin_user", lambda w: reverse("admin:index")),
     PageType(
         "admin-indicator",
@@ -211,7 +214,7 @@ def test_page_meets_wcag_21_aa(page: Page, request, world, live_server, kind: Pa
         cookie = client.cookies[settings.SESSION_COOKIE_NAME]
         page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
     response = page.goto(kind.url(world))
-    assert response.status == 200, f"{kind.url(world)}: {response.status}"
+    assert response.status == kind.status, f"{kind.url(world)}: {response.status}"
     page.wait_for_load_state("networkidle")
     if kind.then:
         kind.then(page)
