@@ -152,7 +152,9 @@ PAGES = [
     PageType("api-docs", None, lambda w: "/api/v1/docs/", lang="en", known=SWAGGER_UI),
     PageType("api-redoc", None, lambda w: "/api/v1/redoc/", lang="en"),
     PageType("not-found", "staff", lambda w: "/kpi/999999/", status=404),
-    PageType("forbidden", "supervisor", lambda w: reverse("kpi:report", args=[w.to_report.pk, w.period.pk]), status=403),
+    PageType(
+        "forbidden", "supervisor", lambda w: reverse("kpi:report", args=[w.to_report.pk, w.period.pk]), status=403
+    ),
     PageType("admin-index", "admin_user", lambda w: reverse("admin:index")),
     PageType(
         "admin-indicator",
