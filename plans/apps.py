@@ -6,3 +6,6 @@ class PlansConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "plans"
     verbose_name = _("Medium-term plans")
+
+    def ready(self):
+        from plans import checks  # noqa: F401  (registers the system checks)

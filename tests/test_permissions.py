@@ -163,6 +163,12 @@ ACTIONS |= {
     "login_page": _get("login"),
     "logout": lambda w: ("post", reverse("logout"), {}),
     "set_language": lambda w: ("post", reverse("set_language"), {"language": "en", "next": "/"}),
+    "password_change": _get("password_change"),
+    "password_change_done": _get("password_change_done"),
+    "password_reset": _get("password_reset"),
+    "password_reset_done": _get("password_reset_done"),
+    "password_reset_confirm": _get("password_reset_confirm", "MQ", "no-such-token"),  # answers "link expired"
+    "password_reset_complete": _get("password_reset_complete"),
     # Reporting: the remaining pages and uploads.
     "evidence_add": lambda w: (
         "post",
@@ -317,6 +323,12 @@ EXPECTED |= {
     "login_page":                EVERYONE(200),
     "logout":                    EVERYONE(302),
     "set_language":              EVERYONE(302),
+    "password_change":           SIGNED_IN,
+    "password_change_done":      SIGNED_IN,
+    "password_reset":            EVERYONE(200),
+    "password_reset_done":       EVERYONE(200),
+    "password_reset_confirm":    EVERYONE(200),
+    "password_reset_complete":   EVERYONE(200),
     "evidence_add":              (DONE,        404,         403,         403,         403,         LOGIN),
     "report_import_get":         (200,         200,         403,         403,         403,         LOGIN),
     "report_import_template":    (200,         200,         403,         403,         403,         LOGIN),

@@ -42,6 +42,19 @@ def test_production_settings_pass_the_deploy_check_with_no_warning():
     assert "no issues" in result.stdout
 
 
+def test_the_deploy_check_refuses_the_demo_mode():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=_production_env(DEMO_MODE="on"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "plans.E001" in result.stdout + result.stderr
+
+
 def test_production_settings_are_secure_by_default():
     code = (
         "from django.conf import settings as s;"

@@ -97,6 +97,15 @@ def _bad_figure(page: Page) -> None:
     expect(page.locator("#id_actual")).to_have_attribute("aria-invalid", "true")
 
 
+def _mismatched_passwords(page: Page) -> None:
+    """The password form after a wrong current password: errors next to the fields."""
+    page.locator("#id_old_password").fill("wrong")
+    page.locator("#id_new_password1").fill("Keelung-harbour-2025!")
+    page.locator("#id_new_password2").fill("Keelung-harbour-2025!")
+    page.locator("main button[type=submit]").click()
+    expect(page.locator("#id_old_password")).to_have_attribute("aria-invalid", "true")
+
+
 @dataclass
 class PageType:
     name: str
@@ -151,6 +160,9 @@ PAGES = [
     PageType("open-data", None, lambda w: reverse("reports:open_data")),
     PageType("api-docs", None, lambda w: "/api/v1/docs/", lang="en", known=SWAGGER_UI),
     PageType("api-redoc", None, lambda w: "/api/v1/redoc/", lang="en"),
+    PageType("password-change", "staff", lambda w: reverse("password_change"), then=_mismatched_passwords),
+    PageType("password-reset", None, lambda w: reverse("password_reset")),
+    PageType("password-reset-expired-link", None, lambda w: reverse("password_reset_confirm", args=["MQ", "x"])),
     PageType("not-found", "staff", lambda w: "/kpi/999999/", status=404),
     PageType(
         "forbidden", "supervisor", lambda w: reverse("kpi:report", args=[w.to_report.pk, w.period.pk]), status=403
