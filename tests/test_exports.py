@@ -135,3 +135,48 @@ def test_one_place_rounds_half_up():
     assert one_place(Decimal("120.0000")) == Decimal("120.0")
     assert str(one_place(Decimal("100"))) == "100.0"
     assert one_place(None) is None
+
+
+# --- what people type is never taken for a formula, and never breaks a download ---------------
+
+TYPED = ["=HYPERLINK(\"http://example.com\",\"點此\")", "+886-2-1234", "-5% 較去年", "@SUM(A1)", "正常文字"]
+
+
+def typed_sheet():
+    return [exports.Sheet("績效年報", ["說明", "數值"], [[text, -5] for text in TYPED])]
+
+
+def test_xlsx_writes_typed_text_as_text_never_as_a_formula():
+    sheet = load_workbook(io.BytesIO(exports.render("xlsx", typed_sheet())))["績效年報"]
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == TYPED  # unchanged …
+    assert {c.data_type for c in cells} == {"s"}  # … and all text
+    assert sheet["B2"].value == -5 and sheet["B2"].data_type == "n"  # numbers stay numbers
+
+
+def test_csv_marks_text_that_excel_would_take_for_a_formula():
+    rows = list(csv.reader(io.StringIO(exports.render("csv", typed_sheet()).decode("utf-8-sig"))))
+    assert [r[0] for r in rows[1:]] == ["'" + t for t in TYPED[:4]] + ["正常文字"]
+    assert {r[1] for r in rows[1:]} == {"-5"}  # a negative number is a number, not text
+
+
+def test_ods_writes_typed_text_as_text():
+    document = opendocument.load(io.BytesIO(exports.render("ods", typed_sheet())))
+    cells = [row.getElementsByType(TableCell)[0] for row in document.spreadsheet.getElementsByType(TableRow)[1:]]
+    assert {c.getAttribute("valuetype") for c in cells} == {"string"}
+    assert [str(c) for c in cells] == TYPED
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods", "csv"])
+def test_control_characters_pasted_from_word_do_not_break_a_download(fmt):
+    text = "第一行\x0b第二行\x07。"  # Word's manual line break, and a bell
+    data = exports.render(fmt, [exports.Sheet("績效年報", ["說明"], [[text]])])
+    if fmt == "xlsx":
+        cell = load_workbook(io.BytesIO(data))["績效年報"]["A2"]
+        assert cell.value == "第一行\n第二行。" and cell.alignment.wrap_text
+    elif fmt == "ods":
+        book = tablib.Databook()
+        book.load(data, format="ods")
+        assert book.sheets()[0][0][0].replace("\n", "") == "第一行第二行。"
+    else:
+        assert list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[1] == ["第一行\n第二行。"]
