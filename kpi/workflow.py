@@ -10,6 +10,7 @@ zh-Hant that can be shown next to the field they concern.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -298,6 +299,20 @@ class CleanReport:
     preview: Preview
 
 
+_LINE_BREAKS = re.compile(r"[\x0b\x0c\x85\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def plain_text(text: str | None) -> str:
+    """A narrative as stored: stripped, no control characters but tabs and line breaks.
+
+    Text pasted from Word carries vertical tabs (its manual line break) and stray
+    control characters; PostgreSQL refuses NUL, and xlsx/ods cannot hold the others.
+    Every writer (form, API, import) goes through report_clean, so this runs once.
+    """
+    return _CONTROL.sub("", _LINE_BREAKS.sub("\n", text or "")).strip()
+
+
 def report_clean(
     *,
     indicator: Indicator,
@@ -312,9 +327,9 @@ def report_clean(
     """Validate what a person entered. Drafts may be incomplete; a submission may not."""
     errors: dict[str, list[str]] = {}
     narrative, shortfall_reason, improvement_plan = (
-        (narrative or "").strip(),
-        (shortfall_reason or "").strip(),
-        (improvement_plan or "").strip(),
+        plain_text(narrative),
+        plain_text(shortfall_reason),
+        plain_text(improvement_plan),
     )
     value, working, clean_inputs = None, "", {}
     spec = indicator.formula_spec

@@ -741,3 +741,14 @@ def test_the_check_costs_a_fixed_number_of_queries_and_the_save_a_few_per_row(db
         f"\nqueries: check {check_large} for any size; save {save_small} for 10 rows, {save_large} for 200 rows ({per_row:.1f} per row)"
     )
     assert per_row <= 8  # report_save: savepoint, period lock, report lock, insert, event, release …
+
+
+def test_text_pasted_from_word_is_stored_without_control_characters(staff, periods):
+    """A vertical tab (Word's line break) becomes a line break; NUL, which PostgreSQL refuses,
+    and the other control characters are dropped: the import saves instead of failing."""
+    indicator = home_indicators()[4]
+    row = good_row(indicator, narrative="第一行\x0b第二行\x00，完成\x07。")
+    result = run([row], staff)
+    assert result.ok and result.applied, errors_of(result) or result.file_errors
+    report = ProgressReport.objects.get(indicator=indicator, period=periods["114Q1"])
+    assert report.narrative == "第一行\n第二行，完成。"

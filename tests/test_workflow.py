@@ -904,3 +904,18 @@ def test_seed_demo_reports_is_deterministic(seeded_plan, settings):
         ProgressReport.objects.order_by("indicator_id", "period_id").values_list("actual", "status", "narrative")
     )
     assert first == second
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("  已完成。 ", "已完成。"),
+        ("第一行\x0b第二行", "第一行\n第二行"),  # Word's manual line break
+        ("甲\u2028乙\x0c丙", "甲\n乙\n丙"),
+        ("NUL\x00 and bell\x07 and DEL\x7f", "NUL and bell and DEL"),
+        ("表格\t分隔\r\n換行", "表格\t分隔\r\n換行"),  # tabs and the browser's line breaks stay
+        (None, ""),
+    ],
+)
+def test_plain_text(typed, stored):
+    assert workflow.plain_text(typed) == stored
