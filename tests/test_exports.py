@@ -139,7 +139,7 @@ def test_one_place_rounds_half_up():
 
 # --- what people type is never taken for a formula, and never breaks a download ---------------
 
-TYPED = ["=HYPERLINK(\"http://example.com\",\"點此\")", "+886-2-1234", "-5% 較去年", "@SUM(A1)", "正常文字"]
+TYPED = ['=HYPERLINK("http://example.com","點此")', "+886-2-1234", "-5% 較去年", "@SUM(A1)", "正常文字"]
 
 
 def typed_sheet():
