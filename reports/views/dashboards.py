@@ -50,8 +50,9 @@ def overview(request):
 def department(request, department_id):
     """One department: goals → objectives → KPIs with their roll-ups, and its common indicators."""
     plan = _plan_or_404(request)
-    visible = selectors.visible_department_plans(request.user, plan)
-    department_plan = next((dp for dp in visible if dp.department_id == department_id), None)
+    # Only the one department is read: the planning office may view hundreds.
+    visible = selectors.visible_department_plans(request.user, plan, department_id=department_id)
+    department_plan = visible[0] if visible else None
     if department_plan is None:
         raise Http404("No such department in this plan, or not one you may view.")
     filters = selectors.filters_from(plan, request.GET)
