@@ -36,6 +36,7 @@ from kpi.models import (
 )
 from kpi.services import parse_decimal, target_set, validate_target_value, validate_target_year
 from plans.models import CommonGoal, Department, DepartmentPlan, Plan, StrategicObjective
+from reports.exports import clean_text
 
 COL_PLAN = "計畫"
 COL_DEPARTMENT = "機關"
@@ -396,6 +397,11 @@ class IndicatorResource(resources.ModelResource):
                 "department_plan__plan", "department_plan__department", "objective", "common_goal"
             ).prefetch_related("targets")
         return queryset
+
+    def export_field(self, field, instance, **kwargs):
+        # Plan text pasted from Word into admin carries vertical tabs, which xlsx and ods
+        # cannot hold: the whole export would fail. They become line breaks.
+        return clean_text(super().export_field(field, instance, **kwargs))
 
     # before the rows -----------------------------------------------------------------
 

@@ -468,3 +468,14 @@ def test_admin_confirm_rolls_back_if_the_data_changed_since_the_preview(admin_cl
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:kpi_indicator_import")
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.__name__)
+def test_text_pasted_from_word_does_not_break_the_admin_export(admin_client, seeded_plan, fmt):
+    indicator = Indicator.objects.filter(kind="kpi").first()
+    indicator.measurement_standard = "完成規劃。\x0b（依計畫書）"  # Word's manual line break
+    indicator.save()
+    response = admin_client.post(reverse("admin:kpi_indicator_export"), {"resource": "0", "format": format_index(fmt)})
+    assert response.status_code == 200
+    dataset = reread(fmt, response.content.decode("utf-8") if fmt is CSV else response.content)
+    assert "完成規劃。\n（依計畫書）" in [row[dataset.headers.index("衡量標準")] for row in dataset]
