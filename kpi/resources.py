@@ -35,8 +35,8 @@ from kpi.models import (
     Unit,
 )
 from kpi.services import parse_decimal, target_set, validate_target_value, validate_target_year
+from kpi.text import clean_text
 from plans.models import CommonGoal, Department, DepartmentPlan, Plan, StrategicObjective
-from reports.exports import clean_text
 
 COL_PLAN = "計畫"
 COL_DEPARTMENT = "機關"

@@ -10,7 +10,6 @@ zh-Hant that can be shown next to the field they concern.
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -41,6 +40,7 @@ from kpi.models import (
     YearlyTarget,
 )
 from kpi.services import parse_decimal
+from kpi.text import plain_text
 from plans.models import Plan, ReportingFrequency
 from plans.years import to_gregorian
 
@@ -299,20 +299,6 @@ class CleanReport:
     preview: Preview
 
 
-_LINE_BREAKS = re.compile(r"[\x0b\x0c\x85\u2028\u2029]")
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-
-
-def plain_text(text: str | None) -> str:
-    """A narrative as stored: stripped, no control characters but tabs and line breaks.
-
-    Text pasted from Word carries vertical tabs (its manual line break) and stray
-    control characters; PostgreSQL refuses NUL, and xlsx/ods cannot hold the others.
-    Every writer (form, API, import) goes through report_clean, so this runs once.
-    """
-    return _CONTROL.sub("", _LINE_BREAKS.sub("\n", text or "")).strip()
-
-
 def report_clean(
     *,
     indicator: Indicator,
@@ -326,6 +312,7 @@ def report_clean(
 ) -> CleanReport:
     """Validate what a person entered. Drafts may be incomplete; a submission may not."""
     errors: dict[str, list[str]] = {}
+    # Stored without control characters (kpi.text): the form, the API and the import all pass here.
     narrative, shortfall_reason, improvement_plan = (
         plain_text(narrative),
         plain_text(shortfall_reason),

@@ -12,13 +12,12 @@
   (CWE-1236, "CSV injection"): xlsx cells are written as text whatever they start with,
   and csv text cells starting with = + - @ or a tab get a leading apostrophe, which is
   what Excel shows as "this is text". Control characters that XML cannot hold (a
-  vertical tab pasted from Word, say) would make xlsx and ods fail: a vertical tab or
-  form feed becomes a line break, the others are dropped.
+  vertical tab pasted from Word, say) would make xlsx and ods fail: every cell goes
+  through kpi.text.clean_text, the rule stored narratives follow too.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -31,6 +30,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from kpi.text import clean_text
+
 FORMATS: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
@@ -38,16 +39,7 @@ FORMATS: dict[str, str] = {
 }
 MAX_WIDTH = 60  # characters; longer text wraps
 LONG_WIDTH = 40
-LINE_BREAKS = re.compile(r"[\x0b\x0c]")  # Word's manual line break, form feed
-NOT_IN_XML = re.compile(r"[\x00-\x08\x0e-\x1f]")  # the other characters XML 1.0 cannot hold
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def clean_text(value: object) -> object:
-    """A cell's value with what XML cannot hold turned into line breaks or dropped."""
-    if isinstance(value, str):
-        return NOT_IN_XML.sub("", LINE_BREAKS.sub("\n", value))
-    return value
 
 
 def csv_text(value: object) -> object:

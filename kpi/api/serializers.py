@@ -13,6 +13,7 @@ from kpi.models import (
     TargetRevision,
     YearlyTarget,
 )
+from kpi.models.indicators import indicator_code
 from plans.models import ReportingFrequency
 
 
@@ -116,7 +117,6 @@ def indicator_rows(queryset, *, year: int | None = None) -> list[dict]:
     for row in rows:
         is_kpi = row["kind"] == IndicatorKind.KPI
         parent = "objective__" if is_kpi else "common_goal__"
-        parent_number = row[parent + "number"]
         result.append(
             {
                 "id": row["id"],
@@ -125,7 +125,7 @@ def indicator_rows(queryset, *, year: int | None = None) -> list[dict]:
                 "goal": row["objective__goal__name"],
                 "objective": row[parent + "name"],
                 "dimension": row[parent + "dimension"],
-                "code": f"{'' if is_kpi else '共'}{parent_number if parent_number is not None else '?'}-{row['number']}",
+                "code": indicator_code(row["kind"], row[parent + "number"], row["number"]),
                 "name": row["name"],
                 "evaluation_arrangement": row["evaluation_arrangement"],
                 "evaluation_method": row["evaluation_method"],

@@ -61,6 +61,12 @@ class Accrual(models.TextChoices):
     YEAR_END = "year_end", _("Year end (judged on the full year's figure only)")  # 年終評估
 
 
+def indicator_code(kind: str, parent_number: int | None, number: int) -> str:
+    """An indicator's code from plain values (Indicator.code, and lists read as values)."""
+    prefix = "" if kind == IndicatorKind.KPI else "共"
+    return f"{prefix}{parent_number if parent_number is not None else '?'}-{number}"
+
+
 class Indicator(models.Model):
     """績效指標: a key performance indicator (關鍵績效指標) or a common indicator (共同性指標).
 
@@ -175,8 +181,7 @@ class Indicator(models.Model):
     def code(self) -> str:
         """1-1 for the first KPI of objective 1; 共1-1 for the first common indicator."""
         parent = self.parent
-        prefix = "" if self.kind == IndicatorKind.KPI else "共"
-        return f"{prefix}{parent.number if parent else '?'}-{self.number}"
+        return indicator_code(self.kind, parent.number if parent else None, self.number)
 
     @property
     def formula_spec(self):
