@@ -614,7 +614,7 @@ def measure_import(plan, repeat: int) -> tuple[dict, dict, str]:
 def measure_parts(plan, planner, department, repeat: int) -> list[dict]:
     """The shared pieces the pages are built from, timed alone (the planning office's view)."""
     from kpi import queues
-    from reports.services import plan_year_attainment, plan_years_attainment
+    from kpi.assessments import plan_year_attainment, plan_years_attainment
 
     parts = [
         (

@@ -17,8 +17,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kpi.api.base import ERROR_400, DetailSerializer  # also registers the <api_id:…> path converter
-from kpi.api.docs import RedocView, SwaggerView
+from common.api.base import ERROR_400, DetailSerializer  # also registers the <api_id:…> path converter
+from common.api.docs import RedocView, SwaggerView
 from kpi.api.urls import urlpatterns as kpi_patterns
 from plans.api.urls import urlpatterns as plan_patterns
 from reports.api.urls import urlpatterns as report_patterns

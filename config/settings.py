@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "csp",
+    "common",
     "plans",
     "kpi",
     "reports",
@@ -132,7 +133,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "plans:home"
+LOGIN_REDIRECT_URL = "kpi:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # zh-Hant first; English through the same translation machinery.

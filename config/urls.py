@@ -40,5 +40,4 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("", include("kpi.urls")),
     path("", include("reports.urls")),
-    path("", include("plans.urls")),
 ]

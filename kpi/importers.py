@@ -64,11 +64,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Prefetch
 
+from common.years import ROC_OFFSET, is_roc_year
 from kpi import access, workflow
 from kpi.formulas import FORMULAS
 from kpi.models import Indicator, IndicatorKind, ProgressReport, ReportingPeriod, ReportStatus, Unit, YearlyTarget
 from plans.models import Department, DepartmentPlan, ReportingFrequency
-from plans.years import ROC_OFFSET, is_roc_year
 
 COL_DEPARTMENT = "機關"
 COL_CODE = "編號"

@@ -41,7 +41,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
 
-from kpi import access, dates, workflow
+from common import dates
+from common.years import to_roc
+from kpi import access, workflow
 from kpi.models import (
     Indicator,
     IndicatorKind,
@@ -51,7 +53,6 @@ from kpi.models import (
     ReportStatus,
 )
 from plans.models import Plan
-from plans.years import to_roc
 
 OPENS_DAYS_BEFORE_END = 14
 # The actions that make someone the author of a report (as `access.is_author`).
@@ -216,7 +217,7 @@ def reviewable_reports(user):
 
 
 def work_for(user, today: datetime.date | None = None, *, count_reviews_only: bool = False) -> Work:
-    """Everything the user has to do on `today` (default: `kpi.dates.today()`).
+    """Everything the user has to do on `today` (default: `common.dates.today()`).
 
     With `count_reviews_only` the reports waiting for review are counted in the database
     rather than loaded: the navigation badge of a city-wide reviewer needs the number, not

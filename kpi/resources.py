@@ -24,6 +24,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
 from import_export import fields, resources, widgets
 
+from common.text import clean_text
 from kpi.formulas import FORMULAS
 from kpi.models import (
     Direction,
@@ -35,7 +36,6 @@ from kpi.models import (
     Unit,
 )
 from kpi.services import parse_decimal, target_set, validate_target_value, validate_target_year
-from kpi.text import clean_text
 from plans.models import CommonGoal, Department, DepartmentPlan, Plan, StrategicObjective
 
 COL_PLAN = "計畫"

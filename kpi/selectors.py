@@ -15,7 +15,9 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from kpi import access, dates, workflow
+from common import dates
+from common.years import to_gregorian, to_roc
+from kpi import access, workflow
 from kpi.attainment import Assessment, assess
 from kpi.models import (
     Evidence,
@@ -32,7 +34,6 @@ from kpi.models import (
     YearlyTarget,
 )
 from plans.models import Plan
-from plans.years import to_gregorian, to_roc
 
 # The actions that make someone an author of a report; mirrors `access.is_author`
 # (checked against it in tests/test_indicator_page.py) so that the KPI page can tell

@@ -9,8 +9,8 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from common.years import is_roc_year
 from kpi.models import COUNT_UNITS, Indicator, TargetRevision, Unit, YearlyTarget
-from plans.years import is_roc_year
 
 MAX_TARGET = Decimal("9999999999")
 

@@ -18,6 +18,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common import errors
+from common.text import plain_text
+from common.years import to_gregorian
 from kpi import access
 from kpi.attainment import Assessment, Thresholds, assess, expected_to_date
 from kpi.formulas import FormulaError
@@ -40,9 +43,7 @@ from kpi.models import (
     YearlyTarget,
 )
 from kpi.services import parse_decimal
-from kpi.text import plain_text
 from plans.models import Plan, ReportingFrequency
-from plans.years import to_gregorian
 
 EDITABLE_STATUSES = {ReportStatus.DRAFT, ReportStatus.RETURNED}
 REPORT_FIELDS = ("actual", "inputs", "narrative", "shortfall_reason", "improvement_plan")
@@ -57,22 +58,20 @@ FIELD_LABELS = {
 PERIODS_PER_YEAR = {ReportingFrequency.MONTHLY: 12, ReportingFrequency.QUARTERLY: 4, ReportingFrequency.HALF_YEARLY: 2}
 
 
-class ConflictError(ValidationError):
-    """Someone else saved the report after this copy was opened.
-
-    `changes` maps field → (value in the database now, value this person sent), so
-    the form can show what changed and keep what they typed.
-    """
+class ConflictError(errors.ConflictError):
+    """Someone else saved the report after this copy was opened (see `common.errors`)."""
 
     def __init__(self, report: ProgressReport, changes: dict[str, tuple]):
         who = report.updated_by.get_full_name() or report.updated_by.get_username()
         when = timezone.localtime(report.updated_at).strftime("%Y-%m-%d %H:%M")
         super().__init__(
             f"這份填報已由 {who} 於 {when} 更新（第 {report.version} 版），你的修改尚未儲存。"
-            "請檢視對方的變更後再儲存一次；你輸入的內容已保留在表單中。"
+            "請檢視對方的變更後再儲存一次；你輸入的內容已保留在表單中。",
+            current_version=report.version,
+            current_status=report.status,
+            changes=changes,
         )
         self.report = report
-        self.changes = changes
 
 
 # --- Periods ---------------------------------------------------------------------
@@ -312,7 +311,7 @@ def report_clean(
 ) -> CleanReport:
     """Validate what a person entered. Drafts may be incomplete; a submission may not."""
     errors: dict[str, list[str]] = {}
-    # Stored without control characters (kpi.text): the form, the API and the import all pass here.
+    # Stored without control characters (common.text): the form, the API and the import all pass here.
     narrative, shortfall_reason, improvement_plan = (
         plain_text(narrative),
         plain_text(shortfall_reason),

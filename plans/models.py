@@ -1,7 +1,7 @@
 """The plan hierarchy: plan → department plan → goals → strategic objectives.
 
 Years are stored as ROC years (民國年, Gregorian − 1911) everywhere, because that is
-how every document, form and review meeting speaks of them; `plans.years` converts
+how every document, form and review meeting speaks of them; `common.years` converts
 at the edges.
 """
 
@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from plans.years import MAX_ROC_YEAR, MIN_ROC_YEAR
+from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR
 
 
 class Dimension(models.TextChoices):

@@ -7,7 +7,7 @@ the same figure wherever it looks. Two rules, both enforced here and nowhere els
    any other year does not exist for the public (the views answer 404, not "not
    published yet").
 2. Only approved figures. Actuals, attainment, lights and lights' texts come from
-   `reports.services.plan_year_attainment`, whose actual for a KPI-year is the
+   `kpi.assessments.plan_year_attainment`, whose actual for a KPI-year is the
    latest *approved* report of that year. The texts shown beside a figure
    (達成情形說明, and 未達成原因 / 改善措施 when the light is yellow or red) are those
    of that same approved report, never of a later draft, submitted or returned one.
@@ -29,11 +29,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from common.years import to_gregorian
+from kpi.assessments import IndicatorResult, PlanYearAttainment, plan_year_attainment
 from kpi.attainment import Assessment, Light, RollUp, Thresholds
 from kpi.models import Indicator, IndicatorKind, ProgressReport, ReportStatus, YearlyTarget
 from plans.models import DepartmentPlan, Dimension, Goal, Plan, PublishedYear, StrategicObjective
-from plans.years import to_gregorian
-from reports.services import IndicatorResult, PlanYearAttainment, plan_year_attainment
 
 # Lights in the order the public pages and files list them.
 LIGHT_ORDER = (Light.GREEN, Light.YELLOW, Light.RED, Light.WHITE)

@@ -1,11 +1,11 @@
 """What the dashboards show: the city overview, a department's tree, and the at-risk list.
 
-Every figure comes from `reports.services.plan_years_attainment` (all plan years in
+Every figure comes from `kpi.assessments.plan_years_attainment` (all plan years in
 three queries), so the overview, the department page, the KPI page and the exports
 agree. Pace ("is this KPI keeping up with its target this year?") follows
 `kpi.attainment.is_behind_pace` and `kpi.workflow.period_target`, judged against the
 share of the year covered by the periods whose reports are already due
-(`kpi.dates.today()`). Who sees what comes from `kpi.access.department_ids_for`.
+(`common.dates.today()`). Who sees what comes from `kpi.access.department_ids_for`.
 
 Each builder runs a fixed number of queries whatever the number of departments,
 indicators and reports (pinned in tests/test_dashboards.py and tests/test_at_risk.py).
@@ -18,7 +18,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from kpi import access, dates, workflow
+from common import dates
+from common.years import roc_label, to_roc
+from kpi import access, workflow
+from kpi.assessments import Group, IndicatorResult, PlanYearAttainment, plan_years_attainment
 from kpi.attainment import HIGHER, Assessment, Light, RollUp, assess, combine, is_behind_pace
 from kpi.models import (
     Accrual,
@@ -32,8 +35,6 @@ from kpi.models import (
 )
 from kpi.selectors import year_from_param
 from plans.models import OBJECTIVE_DIMENSIONS, DepartmentPlan, Goal, Plan, StrategicObjective
-from plans.years import roc_label, to_roc
-from reports.services import Group, IndicatorResult, PlanYearAttainment, plan_years_attainment
 
 LIGHT_ORDER = (Light.GREEN, Light.YELLOW, Light.RED, Light.WHITE)
 DIMENSION_CHOICES = [(d.value, d.label) for d in OBJECTIVE_DIMENSIONS]

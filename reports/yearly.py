@@ -1,6 +1,6 @@
 """The yearly report (年度績效報告): one set of rows for the page, the print view and every download.
 
-`build_yearly_report` asks `reports.services.plan_year_attainment` for the year's
+`build_yearly_report` asks `kpi.assessments.plan_year_attainment` for the year's
 targets, approved actuals, attainment, lights and roll-ups (so a figure never comes
 out two ways), then adds what only the report shows: each revised target's history
 (TargetRevision: who, when, why), the evidence of the year's approved reports,
@@ -28,14 +28,15 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
-from kpi import access, dates
+from common import dates
+from common.years import roc_label, to_gregorian, to_roc
+from kpi import access
+from kpi.assessments import IndicatorResult, PlanYearAttainment, plan_year_attainment
 from kpi.attainment import LIGHT_LABELS, Light, RollUp, Thresholds
 from kpi.formulas import FORMULAS, FormulaError
 from kpi.models import Evidence, Indicator, IndicatorKind, ReportStatus, TargetRevision, YearlyTarget
 from kpi.selectors import format_amount, format_inputs, format_number
 from plans.models import Department, DepartmentPlan, Plan
-from plans.years import roc_label, to_gregorian, to_roc
-from reports.services import IndicatorResult, PlanYearAttainment, plan_year_attainment
 
 ONE_PLACE = Decimal("0.1")
 CITY_NAME = "全市"

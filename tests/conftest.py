@@ -8,8 +8,8 @@ office, an admin, and the anonymous visitor (the test client without a login).
 import pytest
 from django.contrib.auth import get_user_model
 
+from kpi.seeding import load_fixture, seed_plan
 from plans.models import Department, Membership, Plan, Role
-from plans.seeding import load_fixture, seed_plan
 
 HOME = "都市發展處"
 OTHER = "民政處"

@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from common.years import to_gregorian
 from kpi.models import (
     Indicator,
     IndicatorKind,
@@ -41,7 +42,6 @@ from plans.models import (
     Role,
     StrategicObjective,
 )
-from plans.years import to_gregorian
 
 PERIODS_PER_YEAR = {ReportingFrequency.MONTHLY: 12, ReportingFrequency.QUARTERLY: 4, ReportingFrequency.HALF_YEARLY: 2}
 

@@ -13,10 +13,10 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from kpi import workflow
+from kpi.assessments import plan_year_attainment
 from kpi.models import Indicator, ProgressReport, ReportingPeriod, ReportStatus
 from kpi.services import target_set
 from plans.models import DepartmentPlan, Goal, Plan, PublishedYear, StrategicObjective
-from reports.services import plan_year_attainment
 from tests.factories import UserFactory, kpi_by_code, objectives_with_kpis, reports_for_indicators
 
 API = "/api/v1/"

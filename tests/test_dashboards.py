@@ -26,9 +26,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kpi import workflow
+from kpi.assessments import plan_year_attainment, plan_years_attainment
 from kpi.attainment import Light
 from kpi.models import Indicator, ReportingPeriod, ReportStatus
-from reports.services import plan_year_attainment, plan_years_attainment
 from tests.factories import UserFactory, kpi_by_code, objectives_with_kpis, reports_for_indicators
 
 YEAR = 112
@@ -263,7 +263,7 @@ def test_unknown_department_is_404(client, planner):
 def test_nav_links_for_people_with_a_department(client, cast):
     for who in ("staff", "supervisor", "planner", "admin"):
         client.force_login(cast[who])
-        html = client.get(reverse("plans:home")).content.decode()
+        html = client.get(reverse("kpi:home")).content.decode()
         assert reverse("reports:overview") in html, who
         assert reverse("reports:at_risk") in html, who
 

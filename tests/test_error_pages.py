@@ -18,7 +18,7 @@ def test_not_found_is_a_page_of_the_site(client, staff):
     body = response.content.decode()
     assert '<html lang="zh-Hant-TW">' in body
     assert "找不到網頁" in body and "錯誤代碼：404" in body
-    assert 'class="main-nav"' in body and reverse("plans:home") in body  # the site's frame and a way back
+    assert 'class="main-nav"' in body and reverse("kpi:home") in body  # the site's frame and a way back
     assert "Not Found" not in body and "No such" not in body  # not Django's page, not the view's reason
 
 

@@ -1,4 +1,4 @@
-"""reports.exports: tablib datasets → xlsx, ods, csv, and the download's headers."""
+"""common.spreadsheets.writing: tablib datasets → xlsx, ods, csv, and the download's headers."""
 
 import csv
 import io
@@ -11,7 +11,7 @@ from odf import opendocument
 from odf.table import Table, TableCell, TableRow
 from openpyxl import load_workbook
 
-from reports import exports
+from common.spreadsheets import writing as exports
 from reports.yearly import one_place, plain_number
 
 HEADERS = ["機關", "編號", "年度目標值", "達成度(%)", "達成情形說明"]

@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import F
 
 from kpi import workflow
+from kpi.assessments import plan_year_attainment
 from kpi.models import (
     Evidence,
     Indicator,
@@ -28,7 +29,6 @@ from kpi.models import (
     YearlyTarget,
 )
 from plans.models import DepartmentPlan, Membership, Plan, Role
-from reports.services import plan_year_attainment
 
 PLAN = "合成城市中程施政計畫"
 

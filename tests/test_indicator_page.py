@@ -96,7 +96,7 @@ def test_shows_the_indicators_columns_and_breadcrumbs(client, staff, kpi):
         kpi.get_direction_display(),
         "都市發展處",
         "1. 市港再生",
-        reverse("plans:department_plan", args=[kpi.department_plan.plan_id, kpi.department_plan.department_id]),
+        reverse("kpi:department_plan", args=[kpi.department_plan.plan_id, kpi.department_plan.department_id]),
     ):
         assert str(text) in body, text
     assert "<script>" not in body

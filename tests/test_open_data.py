@@ -17,10 +17,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from kpi.assessments import plan_year_attainment
 from kpi.models import ProgressReport, ReportStatus
 from plans.models import PublishedYear
 from reports import public
-from reports.services import plan_year_attainment
 from tests.factories import kpi_by_code
 from tests.test_public import (  # noqa: F401  (public_scenario: the fixture, used through pytestmark)
     SECRETS,

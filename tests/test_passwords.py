@@ -22,7 +22,7 @@ def test_a_signed_in_user_changes_their_password_and_stays_signed_in(client, sta
     assert "密碼已變更" in client.get(response["Location"]).content.decode()
     staff.refresh_from_db()
     assert staff.check_password(NEW)
-    assert client.get(reverse("plans:home")).status_code == 200  # still signed in
+    assert client.get(reverse("kpi:home")).status_code == 200  # still signed in
 
 
 def test_a_wrong_current_password_changes_nothing_and_says_why(client, staff):
@@ -53,7 +53,7 @@ def test_changing_needs_sign_in(client, db):
 def test_pages_link_to_the_password_pages(client, staff):
     assert f'href="{RESET}"' in client.get(reverse("login")).content.decode()
     client.force_login(staff)
-    assert f'href="{CHANGE}"' in client.get(reverse("plans:home")).content.decode()
+    assert f'href="{CHANGE}"' in client.get(reverse("kpi:home")).content.decode()
 
 
 def test_a_forgotten_password_is_set_again_through_the_emailed_link(client, staff):

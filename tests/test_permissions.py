@@ -108,8 +108,8 @@ def _review(action):
 
 
 ACTIONS = {
-    "home": lambda w: ("get", reverse("plans:home"), None),
-    "department_plan": lambda w: ("get", reverse("plans:department_plan", args=[w.plan_id, w.department_id]), None),
+    "home": lambda w: ("get", reverse("kpi:home"), None),
+    "department_plan": lambda w: ("get", reverse("kpi:department_plan", args=[w.plan_id, w.department_id]), None),
     "detail": lambda w: ("get", reverse("kpi:detail", args=[w.draft.indicator_id]), None),
     "report_get": lambda w: ("get", reverse("kpi:report", args=[w.report_indicator_id, w.period.pk]), None),
     "report_save": lambda w: (

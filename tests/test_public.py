@@ -17,11 +17,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kpi import workflow
+from kpi.assessments import plan_year_attainment
 from kpi.attainment import Light
 from kpi.models import ReportingPeriod
 from kpi.services import target_set
 from plans.models import PublishedYear
-from reports.services import plan_year_attainment
 from tests.factories import department_plan_with_kpis, kpi_by_code, objectives_with_kpis, reports_for_indicators
 
 YEAR = 114
@@ -393,8 +393,9 @@ def test_query_count_is_pinned_and_flat(client, public_scenario, seeded_plan, na
 
 def test_an_unapproved_report_reaching_the_selector_fails_closed(public_scenario, monkeypatch):
     """Should the attainment service ever hand over an unapproved report, nothing is published."""
+    from kpi import assessments as services
     from kpi.models import ProgressReport, ReportStatus
-    from reports import public, services
+    from reports import public
 
     submitted = ProgressReport.objects.filter(status=ReportStatus.SUBMITTED).select_related("period").first()
     real = services.plan_year_attainment

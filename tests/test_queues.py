@@ -371,9 +371,9 @@ def test_navigation_counts_and_current_page(client, staff, supervisor, reports):
     assert reverse("kpi:periods") in body
 
     client.force_login(supervisor)
-    body = client.get(reverse("plans:home")).content.decode()
+    body = client.get(reverse("kpi:home")).content.decode()
     assert '<span class="nav-count" aria-hidden="true">2</span>' in body
-    assert f'href="{reverse("plans:home")}" aria-current="page"' in body
+    assert f'href="{reverse("kpi:home")}" aria-current="page"' in body
     assert f'href="{reverse("kpi:review_queue")}"' in body
 
 
@@ -450,7 +450,7 @@ def test_navigation_counts_cost_a_fixed_number_of_queries(client, cast, periods,
     """The plan list page plus the counts: the counts add the same few queries however much
     work there is — from none at all to plenty."""
     client.force_login(cast[who])
-    url = reverse("plans:home")
+    url = reverse("kpi:home")
     before = count_queries(client, url)
     more_data()
     assert count_queries(client, url) == before <= NAV_MAX_QUERIES

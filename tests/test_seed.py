@@ -19,6 +19,7 @@ import pytest
 from django.core.management import call_command
 
 from kpi.models import Indicator, IndicatorKind, TargetRevision, YearlyTarget
+from kpi.seeding import SEED_REASON, seed_plan
 from kpi.services import target_set
 from plans.models import (
     CommonGoal,
@@ -29,7 +30,6 @@ from plans.models import (
     Plan,
     StrategicObjective,
 )
-from plans.seeding import SEED_REASON, seed_plan
 
 YEARS = (111, 112, 113, 114)
 

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 def test_plan_page_shows_seeded_kpis_to_signed_in_user(client, staff, home_department, seeded_plan):
     client.force_login(staff)
-    response = client.get(reverse("plans:department_plan", args=[seeded_plan.id, home_department.id]))
+    response = client.get(reverse("kpi:department_plan", args=[seeded_plan.id, home_department.id]))
     assert response.status_code == 200
     body = response.content.decode()
     assert "首都圈國家海洋門戶" in body
@@ -11,7 +11,7 @@ def test_plan_page_shows_seeded_kpis_to_signed_in_user(client, staff, home_depar
 
 
 def test_plan_page_requires_sign_in(client, home_department, seeded_plan):
-    response = client.get(reverse("plans:department_plan", args=[seeded_plan.id, home_department.id]))
+    response = client.get(reverse("kpi:department_plan", args=[seeded_plan.id, home_department.id]))
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
 
@@ -29,7 +29,7 @@ def test_the_site_has_an_icon_of_its_own(client, staff, admin_user):
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"].endswith("img/favicon.svg")
-    for user, url in ((staff, reverse("plans:home")), (admin_user, reverse("admin:index"))):
+    for user, url in ((staff, reverse("kpi:home")), (admin_user, reverse("admin:index"))):
         client.force_login(user)
         response = client.get(url)
         assert response.status_code == 200

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 from django.template import Context, Template
-
 from plans.templatetags.roc import gregorian, roc_year, target_display
-from plans.years import MAX_ROC_YEAR, MIN_ROC_YEAR, ROC_OFFSET, is_roc_year, roc_label, to_gregorian, to_roc
+
+from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR, ROC_OFFSET, is_roc_year, roc_label, to_gregorian, to_roc
 
 
 @pytest.mark.parametrize(("roc", "gregorian_year"), [(111, 2022), (112, 2023), (113, 2024), (114, 2025), (1, 1912)])

@@ -2,7 +2,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from kpi.api.base import MAX_ID
+from common.api.base import MAX_ID
 from kpi.models import (
     Evidence,
     Indicator,

@@ -2,7 +2,7 @@
 
 Views only ask and show: who sees what comes from `kpi.access`, every write goes
 through `kpi.workflow` (the same services as the report form and the review page),
-and the services' zh-Hant messages come back as they are (see `kpi.api.base`).
+and the services' zh-Hant messages come back as they are (see `common.api.base`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from kpi import access, selectors, workflow
-from kpi.api import serializers as s
-from kpi.api.base import (
+from common.api.base import (
     DETAIL_ERRORS,
     ERROR_400,
     ID_PATH,
@@ -30,10 +28,12 @@ from kpi.api.base import (
     or_empty,
     param_error,
 )
+from common.years import is_roc_year
+from kpi import access, selectors, workflow
+from kpi.api import serializers as s
 from kpi.api.filters import PeriodFilter, ReportFilter
 from kpi.api.serializers import IndicatorSerializer
 from kpi.models import Indicator, ProgressReport, ReportEvent, ReportingPeriod, YearlyTarget
-from plans.years import is_roc_year
 
 # --- Indicators ------------------------------------------------------------------------
 

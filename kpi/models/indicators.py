@@ -8,9 +8,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR
 from kpi.formulas import FORMULAS
 from plans.models import CommonGoal, DepartmentPlan, StrategicObjective
-from plans.years import MAX_ROC_YEAR, MIN_ROC_YEAR
 
 
 class IndicatorKind(models.TextChoices):

@@ -5,9 +5,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR
 from kpi.models.indicators import Indicator
 from plans.models import Plan, ReportingFrequency
-from plans.years import MAX_ROC_YEAR, MIN_ROC_YEAR
 
 
 class ReportingPeriod(models.Model):

@@ -6,8 +6,8 @@ from decimal import Decimal
 from django import template
 from django.utils import timezone
 
+from common.years import to_roc
 from kpi.attainment import LIGHT_LABELS, Light
-from plans.years import to_roc
 
 register = template.Library()
 

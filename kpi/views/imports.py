@@ -20,12 +20,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
-from kpi import access, dates, importers, queues, selectors
+from common import dates
+from common.spreadsheets import writing as exports
+from kpi import access, importers, queues, selectors
 from kpi.attainment import Assessment
 from kpi.formulas import FORMULAS
 from kpi.models import ReportingPeriod
 from plans.models import DepartmentPlan
-from reports import exports
 
 NOT_A_REPORTER = "只有機關的填報人可以匯入進度填報；你目前沒有任何機關的填報權限。"
 DRAFT, SUBMIT = "draft", "submit"

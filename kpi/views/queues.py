@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kpi import access, dates, queues, workflow
+from common import dates
+from kpi import access, queues, workflow
 from kpi.models import PeriodEvent, ProgressReport, ReportingPeriod, ReportStatus
 from plans.models import Plan
 

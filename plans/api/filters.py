@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
-from kpi.api.filters import choice_filter, id_filter, year_filter
+from common.api.filters import choice_filter, id_filter, year_filter
 from plans.models import (
     COMMON_GOAL_DIMENSIONS,
     OBJECTIVE_DIMENSIONS,

@@ -11,8 +11,15 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 
-from kpi.api.base import DETAIL_ERRORS, ID_PATH, LIST_ERRORS, ApiMixin, FilterBackend, Pagination, StrictOrderingFilter
-from kpi.models import Indicator
+from common.api.base import (
+    DETAIL_ERRORS,
+    ID_PATH,
+    LIST_ERRORS,
+    ApiMixin,
+    FilterBackend,
+    Pagination,
+    StrictOrderingFilter,
+)
 from plans.api import filters
 from plans.api import serializers as s
 from plans.models import CommonGoal, Department, DepartmentPlan, Goal, Plan, StrategicObjective
@@ -103,8 +110,11 @@ class DepartmentPlanDetailView(ApiMixin, generics.RetrieveAPIView):
 
 
 def _indicator_ids():
+    # The indicators are kpi's: read them through the reverse relation kpi adds, so that
+    # plans does not import the app above it (the layers contract in pyproject.toml).
+    indicator = StrategicObjective._meta.get_field("indicators").related_model
     return Prefetch(
-        "indicators", queryset=Indicator.objects.only("id", "objective_id", "common_goal_id").order_by("number")
+        "indicators", queryset=indicator.objects.only("id", "objective_id", "common_goal_id").order_by("number")
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from rest_framework import serializers
 
-from kpi.api.filters import IdField, RocYearField
+from common.api.filters import IdField, RocYearField
 from kpi.attainment import Light
 from kpi.models import Direction, IndicatorKind, Unit
 

@@ -1,4 +1,4 @@
-"""GET attainment/: a plan-year's attainment at one level, from reports.services only.
+"""GET attainment/: a plan-year's attainment at one level, from kpi.assessments only.
 
 `plan_year_attainment` is the batch service the dashboards, the yearly report and the
 exports read, so the API's figures are the pages' figures. The user sees the
@@ -13,12 +13,12 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api.base import ERROR_400, READ_ERRORS, ApiMixin, or_empty
+from common.api.filters import ID_SCHEMA, YEAR_SCHEMA
 from kpi import access
-from kpi.api.base import ERROR_400, READ_ERRORS, ApiMixin, or_empty
-from kpi.api.filters import ID_SCHEMA, YEAR_SCHEMA
+from kpi.assessments import Group, IndicatorResult, plan_year_attainment
 from plans.models import Department, Plan
 from reports.api.serializers import LEVELS, AttainmentQueryForm, AttainmentSerializer
-from reports.services import Group, IndicatorResult, plan_year_attainment
 
 
 def indicator_row(result: IndicatorResult) -> dict:

@@ -1,7 +1,7 @@
 """Dashboards: the city overview, a department's page, and the at-risk list.
 
 Views only ask and show: what a user may see comes from `kpi.access` (through
-`reports.selectors`), every figure from `reports.services` through the selectors.
+`reports.selectors`), every figure from `kpi.assessments` through the selectors.
 """
 
 from __future__ import annotations

@@ -23,10 +23,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from common.spreadsheets import writing as exports
+from common.years import to_roc
 from kpi.selectors import default_year
 from plans.models import Department, DepartmentPlan, Plan
-from plans.years import to_roc
-from reports import exports
 from reports.yearly import (
     EXPORT_COLUMNS,
     EXPORT_HEADERS,

@@ -137,8 +137,8 @@ DJANGO_ADMIN_CHANGE_FORM: dict[str, str] = {
 
 PAGES = [
     PageType("login", None, lambda w: reverse("login")),
-    PageType("plans-home", "staff", lambda w: reverse("plans:home")),
-    PageType("department-plan", "staff", lambda w: reverse("plans:department_plan", args=[w.plan.pk, w.home.pk])),
+    PageType("plans-home", "staff", lambda w: reverse("kpi:home")),
+    PageType("department-plan", "staff", lambda w: reverse("kpi:department_plan", args=[w.plan.pk, w.home.pk])),
     PageType("my-updates", "staff", lambda w: reverse("kpi:my_updates")),
     PageType("report-form", "staff", lambda w: reverse("kpi:report", args=[w.to_report.pk, w.period.pk])),
     PageType(

@@ -73,6 +73,7 @@ from kpi.models import (
     Unit,
     YearlyTarget,
 )
+from kpi.seeding import SEED_REASON, load_fixture
 from plans.models import (
     CommonGoal,
     Department,
@@ -84,7 +85,6 @@ from plans.models import (
     Role,
     StrategicObjective,
 )
-from plans.seeding import SEED_REASON, load_fixture
 
 DEFAULT_PLAN_NAME = "合成城市中程施政計畫"
 TEMPLATE_DEPARTMENT = "都市發展處"

@@ -19,7 +19,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from kpi import dates, queues
+from common import dates
+from kpi import queues
 from kpi.templatetags.kpi_tags import roc_date
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000"

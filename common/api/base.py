@@ -1,9 +1,9 @@
 """What every endpoint of API v1 shares: authentication, errors, pagination, ordering, ids.
 
-The API calls the same services as the pages (`kpi.workflow`, `kpi.access`,
-`reports.services`); this module only turns their answers into HTTP:
+The API calls the same services as the pages (`kpi.services`, `kpi.access`,
+`kpi.assessments`); this module only turns their answers into HTTP:
 
-- `kpi.workflow.ConflictError` → 409 with the version now saved and what changed;
+- `common.errors.ConflictError` → 409 with the version now saved and what changed;
 - any other `django.core.exceptions.ValidationError` → 400 with the services' zh-Hant
   messages per field (`inputs.budget` becomes ``{"inputs": {"budget": [...]}}``);
 - `PermissionDenied` → 403 and `Http404` → 404 (DRF's own handling), ``{"detail": …}``.
@@ -31,7 +31,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
-from kpi import workflow
+from common.errors import ConflictError
 
 # The largest id the databases accept (a signed 64-bit integer): bigger numbers in a
 # path or a parameter are "not found" / "not valid", never an overflow in the driver.
@@ -51,12 +51,11 @@ def _plain(value):
     return value
 
 
-def conflict_body(exc: workflow.ConflictError) -> dict:
-    report = exc.report
+def conflict_body(exc: ConflictError) -> dict:
     return {
         "detail": exc.messages[0] if exc.messages else "",
-        "current_version": report.version,
-        "current_status": report.status,
+        "current_version": exc.current_version,
+        "current_status": exc.current_status,
         "changes": {
             name: {"current": _plain(theirs), "yours": _plain(yours)} for name, (theirs, yours) in exc.changes.items()
         },
@@ -80,7 +79,7 @@ def validation_body(exc: DjangoValidationError) -> dict:
 
 
 def api_exception_handler(exc, context):
-    if isinstance(exc, workflow.ConflictError):
+    if isinstance(exc, ConflictError):
         set_rollback()
         return Response(conflict_body(exc), status=409)
     if isinstance(exc, DjangoValidationError):

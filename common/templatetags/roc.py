@@ -1,6 +1,6 @@
 from django import template
 
-from plans.years import roc_label, to_gregorian
+from common.years import roc_label, to_gregorian
 
 register = template.Library()
 

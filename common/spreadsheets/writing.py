@@ -13,7 +13,7 @@
   and csv text cells starting with = + - @ or a tab get a leading apostrophe, which is
   what Excel shows as "this is text". Control characters that XML cannot hold (a
   vertical tab pasted from Word, say) would make xlsx and ods fail: every cell goes
-  through kpi.text.clean_text, the rule stored narratives follow too.
+  through common.text.clean_text, the rule stored narratives follow too.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from kpi.text import clean_text
+from common.text import clean_text
 
 FORMATS: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

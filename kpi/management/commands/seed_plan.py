@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from plans.seeding import DEFAULT_FIXTURE, load_fixture, seed_plan
+from kpi.seeding import DEFAULT_FIXTURE, load_fixture, seed_plan
 
 
 class Command(BaseCommand):
