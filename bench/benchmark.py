@@ -514,7 +514,6 @@ def measure_import(plan, repeat: int) -> tuple[dict, dict, str]:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from kpi import workflow
     from kpi.models import Evidence, ProgressReport, ReportEvent
     from plans.models import Membership, Role
 
@@ -522,13 +521,13 @@ def measure_import(plan, repeat: int) -> tuple[dict, dict, str]:
     pairs = {(k.id, p.id) for k, p in rows}
     data = import_file(rows)
     try:
-        from kpi import importers
+        from kpi import importers, services
     except ImportError:
         importers = None
     how = (
         "kpi.importers.import_reports of a 1,000-row CSV (drafts), one transaction"
         if importers
-        else "1,000 × kpi.workflow.report_save (drafts) in one transaction: kpi.importers does not exist yet"
+        else "1,000 × kpi.services.report_save (drafts) in one transaction: kpi.importers does not exist yet"
     )
 
     def setup():
@@ -552,7 +551,7 @@ def measure_import(plan, repeat: int) -> tuple[dict, dict, str]:
                 raise SystemExit(f"The import did not go through: {errors}")
         else:
             for indicator, period in rows:
-                workflow.report_save(
+                services.report_save(
                     indicator=indicator,
                     period=period,
                     user=user,

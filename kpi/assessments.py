@@ -26,9 +26,18 @@ from decimal import Decimal
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
-from kpi.attainment import Assessment, RollUp, Thresholds, assess, combine, roll_up
-from kpi.models import Indicator, IndicatorKind, ProgressReport, ReportStatus, YearlyTarget
-from kpi.workflow import not_assessed_reason
+from kpi.attainment import Assessment, RollUp, Thresholds, assess, combine, expected_to_date, roll_up
+from kpi.models import (
+    Accrual,
+    Direction,
+    Indicator,
+    IndicatorKind,
+    ProgressReport,
+    ReportingPeriod,
+    ReportStatus,
+    Unit,
+    YearlyTarget,
+)
 from plans.models import Plan
 
 
@@ -92,8 +101,13 @@ def _indicator_rows(plan: Plan, department_ids: list[int] | None) -> tuple[list[
     return indicators, indicator_filter
 
 
-def _latest_approved(indicator_filter: dict, years: list[int]) -> dict[tuple[int, int], ProgressReport]:
-    """(indicator id, year) → the latest approved report of that year."""
+def latest_approved(*, years: Iterable[int], **report_filters) -> dict[tuple[int, int], ProgressReport]:
+    """The year's actual (the rule): (indicator id, year) → the latest approved report of that year.
+
+    `report_filters` narrow the reports (``indicator=…``, ``indicator__department_plan__plan=…``).
+    Every page, export and the API take a year's actual from here or from the batch
+    service below, which calls it.
+    """
     # Only the latest approved report of each indicator-year leaves the database (ranked
     # by a window function, kept where the rank is 1), not every approved quarter: a
     # four-year trend reads a quarter of the rows it would otherwise. A correlated
@@ -106,7 +120,7 @@ def _latest_approved(indicator_filter: dict, years: list[int]) -> dict[tuple[int
         order_by=[F("period__end_date").desc(), F("id").desc()],
     )
     reports = (
-        ProgressReport.objects.filter(status=ReportStatus.APPROVED, period__year__in=years, **indicator_filter)
+        ProgressReport.objects.filter(status=ReportStatus.APPROVED, period__year__in=list(years), **report_filters)
         .annotate(latest_rank=rank)
         .filter(latest_rank=1)
         .select_related("period")
@@ -136,7 +150,7 @@ def plan_years_attainment(
     thresholds = thresholds_for(plan)
     indicators, indicator_filter = _indicator_rows(plan, department_ids)
     targets = {(t.indicator_id, t.year): t for t in YearlyTarget.objects.filter(year__in=years, **indicator_filter)}
-    reports = _latest_approved(indicator_filter, years)
+    reports = latest_approved(years=years, **indicator_filter)
     return {year: _compute(plan, year, thresholds, indicators, targets, reports) for year in years}
 
 
@@ -204,3 +218,94 @@ def _compute(
         for did, members in by_common.items()
     }
     return PlanYearAttainment(plan, year, thresholds, results, objectives, goals, dimensions, departments, city, common)
+
+
+# --- One report: what the form shows, what the period should reach ---------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the form shows before submitting: the figure against the year and the pace."""
+
+    actual: Decimal | None
+    year_target: Decimal | None
+    year: Assessment
+    period_target: Decimal | None  # what the year-to-date figure should be by the period's end
+    pace: Assessment
+    working: str = ""
+
+    @property
+    def needs_explanation(self) -> bool:
+        return self.pace.light in ("yellow", "red")
+
+
+def _target_rows(indicator: Indicator) -> list[YearlyTarget]:
+    cache = getattr(indicator, "_prefetched_objects_cache", {})
+    targets = cache.get("targets")
+    if targets is None:
+        targets = YearlyTarget.objects.filter(indicator=indicator)
+    return list(targets)
+
+
+def _targets_by_year(indicator: Indicator) -> dict[int, Decimal]:
+    return {t.year: t.value for t in _target_rows(indicator)}
+
+
+def period_target(indicator: Indicator, period: ReportingPeriod, targets: dict[int, Decimal] | None = None):
+    """The year-to-date figure the period should reach: the pro-rated share of the year's
+    target for cumulative figures (from last year's level for a % ladder), the full
+    target for levels and lower-is-better rates."""
+    targets = targets if targets is not None else _targets_by_year(indicator)
+    target = targets.get(period.year)
+    if target is None:
+        return None
+    if indicator.accrual == Accrual.LEVEL or indicator.direction == Direction.LOWER:
+        return target
+    start = Decimal(0)
+    if indicator.unit == Unit.PERCENT:
+        previous = targets.get(period.year - 1)
+        if previous is not None and previous < target:
+            start = previous  # a cumulative ladder: 10 → 40 → 70 → 100
+    return expected_to_date(target=target, fraction_of_year=period.fraction_of_year, cumulative_from=start)
+
+
+def not_assessed_reason(
+    indicator: Indicator, target: YearlyTarget | None, period: ReportingPeriod | None
+) -> str | None:
+    """Why a KPI-year is white whatever its figure (不予評估), or None.
+
+    Either an admin excluded the year, or the indicator is judged at year end only (a
+    budget surplus means nothing in March) and the figure is not the year's last one.
+    Every page, export and the API ask this, so the rule is written once.
+    """
+    if target is not None and target.excluded_reason.strip():
+        return target.excluded_reason.strip()
+    if indicator.accrual == Accrual.YEAR_END and period is not None and not period.is_last_of_year:
+        return f"年終評估指標，全年數據核定後始評估（目前為{period.label}累計數）"
+    return None
+
+
+def report_preview(
+    *, indicator: Indicator, period: ReportingPeriod, actual: Decimal | None, working: str = ""
+) -> Preview:
+    thresholds = thresholds_for(period.plan)
+    targets = {t.year: t for t in _target_rows(indicator)}
+    year_target = targets[period.year].value if period.year in targets else None
+    due = period_target(indicator, period, {y: t.value for y, t in targets.items()})
+    excluded = not_assessed_reason(indicator, targets.get(period.year), period)
+    return Preview(
+        actual=actual,
+        year_target=year_target,
+        year=assess(
+            actual=actual,
+            target=year_target,
+            direction=indicator.direction,
+            thresholds=thresholds,
+            excluded_reason=excluded,
+        ),
+        period_target=due,
+        pace=assess(
+            actual=actual, target=due, direction=indicator.direction, thresholds=thresholds, excluded_reason=excluded
+        ),
+        working=working,
+    )

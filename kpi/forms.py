@@ -2,7 +2,7 @@
 
 The forms only carry what a person typed and show errors next to the right field;
 the rules (what a valid figure is, what a submission needs, which files are
-accepted) live in `kpi.workflow`, whose zh-Hant messages are placed on these fields
+accepted) live in `kpi.services`, whose zh-Hant messages are placed on these fields
 by `ReportForm.add_service_errors`.
 """
 
@@ -13,11 +13,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from kpi import workflow
+from kpi import services
 from kpi.models import COUNT_UNITS, Direction, Indicator, Unit
 from kpi.selectors import format_number
 
-EVIDENCE_EXTENSIONS = sorted(workflow.EVIDENCE_SIGNATURES)
+EVIDENCE_EXTENSIONS = sorted(services.EVIDENCE_SIGNATURES)
 
 
 class MultipleFileInput(forms.FileInput):
@@ -62,21 +62,21 @@ class ReportForm(forms.Form):
     """A report's fields, the evidence to add with it, and the version it is based on."""
 
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
-    actual = forms.CharField(label=workflow.FIELD_LABELS["actual"], required=False, max_length=40)
+    actual = forms.CharField(label=services.FIELD_LABELS["actual"], required=False, max_length=40)
     narrative = forms.CharField(
-        label=workflow.FIELD_LABELS["narrative"],
+        label=services.FIELD_LABELS["narrative"],
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("What was done this year so far. Required when submitting."),
     )
     shortfall_reason = forms.CharField(
-        label=workflow.FIELD_LABELS["shortfall_reason"],
+        label=services.FIELD_LABELS["shortfall_reason"],
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when submitting a figure that is behind (yellow or red)."),
     )
     improvement_plan = forms.CharField(
-        label=workflow.FIELD_LABELS["improvement_plan"],
+        label=services.FIELD_LABELS["improvement_plan"],
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when submitting a figure that is behind (yellow or red)."),
@@ -146,7 +146,7 @@ class ReportForm(forms.Form):
         return [self[name] for name in self.input_names]
 
     def report_values(self) -> dict:
-        """What to pass to `workflow.report_clean` / `report_save` (raw strings; workflow parses)."""
+        """What to pass to `services.report_clean` / `report_save` (raw strings; workflow parses)."""
         data = self.cleaned_data
         values = {name: data.get(name, "") for name in self.TEXT_FIELDS}
         if self.input_names:

@@ -29,11 +29,11 @@ All or nothing, in two steps:
    (departments, department plans, the user's reportable indicators with their
    targets, periods, existing reports), then checks every row: department, code, year,
    period, lock, permission (`kpi.access`), duplicates within the file, the existing
-   report's status, and the figures through `workflow.report_clean` — the form's
+   report's status, and the figures through `services.report_clean` — the form's
    validation, unchanged. Every error of every row is collected, with the row number
    as the spreadsheet shows it.
 2. `apply` runs only when no row has an error. Every row goes through
-   `workflow.report_save` (with `submit`), the form's service, with the existing
+   `services.report_save` (with `submit`), the form's service, with the existing
    report's current version — so permissions, locks, statuses, validation and the
    record (`ReportEvent`) are exactly the form's — all inside ONE transaction. If any
    save fails (someone changed a report between the check and the save), the
@@ -65,7 +65,7 @@ from django.db import transaction
 from django.db.models import F, Prefetch
 
 from common.years import ROC_OFFSET, is_roc_year
-from kpi import access, workflow
+from kpi import access, assessments, services
 from kpi.formulas import FORMULAS
 from kpi.models import Indicator, IndicatorKind, ProgressReport, ReportingPeriod, ReportStatus, Unit, YearlyTarget
 from plans.models import Department, DepartmentPlan, ReportingFrequency
@@ -76,10 +76,10 @@ COL_NAME = "指標名稱"
 COL_UNIT = "單位"
 COL_YEAR = "年度"
 COL_PERIOD = "期別"
-COL_ACTUAL = workflow.FIELD_LABELS["actual"]  # 累計實績
-COL_NARRATIVE = workflow.FIELD_LABELS["narrative"]  # 達成情形說明
-COL_SHORTFALL = workflow.FIELD_LABELS["shortfall_reason"]  # 未達成原因
-COL_IMPROVEMENT = workflow.FIELD_LABELS["improvement_plan"]  # 改善措施
+COL_ACTUAL = services.FIELD_LABELS["actual"]  # 累計實績
+COL_NARRATIVE = services.FIELD_LABELS["narrative"]  # 達成情形說明
+COL_SHORTFALL = services.FIELD_LABELS["shortfall_reason"]  # 未達成原因
+COL_IMPROVEMENT = services.FIELD_LABELS["improvement_plan"]  # 改善措施
 # Formula inputs by the label the plan document uses (預算數 …), in FORMULAS' order.
 INPUT_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(i.label for f in FORMULAS.values() for i in f.inputs))
 TEXT_COLUMNS = {COL_NARRATIVE: "narrative", COL_SHORTFALL: "shortfall_reason", COL_IMPROVEMENT: "improvement_plan"}
@@ -381,7 +381,7 @@ class ImportRow:
     period: ReportingPeriod | None = None
     existing: ProgressReport | None = None
     values: dict = field(default_factory=dict)  # what goes to report_save
-    preview: workflow.Preview | None = None
+    preview: assessments.Preview | None = None
     changes: list[str] = field(default_factory=list)  # labels of the fields that change
     errors: list[RowError] = field(default_factory=list)
     outcome: str = ""  # created / updated / unchanged / skipped
@@ -495,7 +495,7 @@ class _Lookups:
         )
         missing = set(plans) - {p.plan_id for p in periods}
         for plan_id in missing:  # a plan's first use: create its periods, as the periods page does
-            periods += workflow.periods_ensure(plan=plans[plan_id])
+            periods += services.periods_ensure(plan=plans[plan_id])
         self.periods = {(p.plan_id, p.year, p.number): p for p in periods}
         self.period_counts = {}
         for p in periods:
@@ -660,7 +660,7 @@ def _year(row: ImportRow) -> int | None:
 def _validate(row: ImportRow, cells: dict, *, user, submit: bool) -> None:
     """The existing report's status, then the figures through the form's own validation."""
     indicator, period, existing = row.indicator, row.period, row.existing
-    if existing is not None and existing.status not in workflow.EDITABLE_STATUSES:
+    if existing is not None and existing.status not in services.EDITABLE_STATUSES:
         label = ReportStatus(existing.status).label
         row.error(
             "",
@@ -694,7 +694,7 @@ def _validate(row: ImportRow, cells: dict, *, user, submit: bool) -> None:
         return
 
     try:
-        clean = workflow.report_clean(indicator=indicator, period=period, submitting=submit, **values)
+        clean = services.report_clean(indicator=indicator, period=period, submitting=submit, **values)
     except ValidationError as exc:
         row.errors.extend(_service_errors(exc, indicator))
         return
@@ -710,7 +710,7 @@ def _validate(row: ImportRow, cells: dict, *, user, submit: bool) -> None:
         "shortfall_reason": clean.shortfall_reason,
         "improvement_plan": clean.improvement_plan,
     }
-    row.changes = [workflow.FIELD_LABELS[f] for f, v in cleaned.items() if getattr(existing, f) != v]
+    row.changes = [services.FIELD_LABELS[f] for f, v in cleaned.items() if getattr(existing, f) != v]
     row.outcome = UPDATED if row.changes else UNCHANGED
 
 
@@ -725,7 +725,7 @@ def _service_errors(exc: ValidationError, indicator: Indicator | None) -> list[R
         return [RowError("", m) for m in exc.messages]
     errors = []
     for key, messages in exc.message_dict.items():
-        column = labels.get(key) or workflow.FIELD_LABELS.get(key, "" if key == "__all__" else key)
+        column = labels.get(key) or services.FIELD_LABELS.get(key, "" if key == "__all__" else key)
         errors += [RowError(column, m) for m in messages]
     return errors
 
@@ -738,14 +738,14 @@ class _RollBack(Exception):
 
 
 def apply(result: ImportResult, *, user) -> ImportResult:
-    """Save every checked row through `workflow.report_save`, in one transaction; all or nothing."""
+    """Save every checked row through `services.report_save`, in one transaction; all or nothing."""
     if not result.ok or result.dry_run:
         return result
     try:
         with transaction.atomic():
             for row in result.written_rows:
                 try:
-                    row.report = workflow.report_save(
+                    row.report = services.report_save(
                         indicator=row.indicator,
                         period=row.period,
                         user=user,
@@ -753,7 +753,7 @@ def apply(result: ImportResult, *, user) -> ImportResult:
                         submit=result.submit,
                         **row.values,
                     )
-                except workflow.ConflictError as exc:
+                except services.ConflictError as exc:
                     theirs = exc.report
                     who = theirs.updated_by.get_full_name() or theirs.updated_by.get_username()
                     row.error(
@@ -813,7 +813,7 @@ def template_for(user, period: ReportingPeriod, department_id: int | None = None
     rows, left_out = [], []
     for indicator in indicators:
         report = reports.get(indicator.pk)
-        if report is not None and report.status not in workflow.EDITABLE_STATUSES:
+        if report is not None and report.status not in services.EDITABLE_STATUSES:
             left_out.append((indicator, report))
             continue
         spec = indicator.formula_spec

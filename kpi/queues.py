@@ -43,7 +43,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRe
 
 from common import dates
 from common.years import to_roc
-from kpi import access, workflow
+from kpi import access, services
 from kpi.models import (
     Indicator,
     IndicatorKind,
@@ -177,7 +177,7 @@ def _current_periods(plan_ids: set[int], today: datetime.date) -> list[Reporting
         created = False
         for plan in Plan.objects.filter(pk__in=missing):
             if any(plan.contains_year(y) for y in years):
-                workflow.periods_ensure(plan=plan)
+                services.periods_ensure(plan=plan)
                 created = True
         if created:
             return _current_periods_from(

@@ -16,8 +16,7 @@ from django.conf import settings
 from django.db import transaction
 
 from kpi.models import Indicator, IndicatorKind, TargetRevision, YearlyTarget
-from kpi.services import target_set
-from kpi.workflow import periods_ensure
+from kpi.services import periods_ensure, target_set
 from plans.models import CommonGoal, Department, DepartmentPlan, Goal, ObjectiveItem, Plan, StrategicObjective
 
 DEFAULT_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "keelung-111-114.json"

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from common import dates
 from common.years import to_gregorian, to_roc
-from kpi import access, workflow
+from kpi import access, assessments, services
 from kpi.attainment import Assessment, assess
 from kpi.models import (
     Evidence,
@@ -160,7 +160,7 @@ def targets_by_year(indicator: Indicator) -> dict[int, YearlyTarget]:
 def year_rows(indicator: Indicator, selected_year: int) -> list[YearRow]:
     """Every plan year: target (and its revisions), approved actual, attainment and light. One query."""
     plan = indicator.department_plan.plan
-    thresholds = workflow.plan_thresholds(plan)
+    thresholds = assessments.thresholds_for(plan)
     approved = (
         ProgressReport.objects.filter(indicator=indicator, status=ReportStatus.APPROVED)
         .select_related("period", "reviewed_by")
@@ -186,7 +186,9 @@ def year_rows(indicator: Indicator, selected_year: int) -> list[YearRow]:
                     target=target.value if target else None,
                     direction=indicator.direction,
                     thresholds=thresholds,
-                    excluded_reason=workflow.not_assessed_reason(indicator, target, report.period if report else None),
+                    excluded_reason=assessments.not_assessed_reason(
+                        indicator, target, report.period if report else None
+                    ),
                 ),
                 selected=year == selected_year,
             )
@@ -201,7 +203,7 @@ def year_periods(plan: Plan, year: int) -> list[ReportingPeriod]:
     """The plan's reporting periods of the year, created on first use."""
     periods = list(ReportingPeriod.objects.filter(plan=plan, year=year).order_by("frequency", "number"))
     if not periods:
-        workflow.periods_ensure(plan=plan)
+        services.periods_ensure(plan=plan)
         periods = list(ReportingPeriod.objects.filter(plan=plan, year=year).order_by("frequency", "number"))
     return periods
 
@@ -289,7 +291,7 @@ def report_timeline(indicator: Indicator, events: list[ReportEvent]) -> list[Tim
     for event in events:
         changes = [
             TimelineChange(
-                label=workflow.FIELD_LABELS.get(name, name),
+                label=services.FIELD_LABELS.get(name, name),
                 old=format_field(indicator, name, pair[0] if isinstance(pair, list | tuple) and pair else None),
                 new=format_field(
                     indicator, name, pair[1] if isinstance(pair, list | tuple) and len(pair) > 1 else pair
@@ -380,7 +382,7 @@ class IndicatorPage:
 def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
     """Everything the KPI page shows, in a fixed number of queries."""
     plan = indicator.department_plan.plan
-    thresholds = workflow.plan_thresholds(plan)
+    thresholds = assessments.thresholds_for(plan)
     years = year_rows(indicator, year)
     selected = next(row for row in years if row.year == year)
     periods = year_periods(plan, year)
@@ -399,8 +401,8 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
     rows = []
     for period in periods:
         report = reports.get(period.pk)
-        expected = workflow.period_target(indicator, period, target_values)
-        editable_status = report is None or report.status in workflow.EDITABLE_STATUSES
+        expected = assessments.period_target(indicator, period, target_values)
+        editable_status = report is None or report.status in services.EDITABLE_STATUSES
         rows.append(
             PeriodRow(
                 period=period,
@@ -411,7 +413,7 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
                     target=expected,
                     direction=indicator.direction,
                     thresholds=thresholds,
-                    excluded_reason=workflow.not_assessed_reason(indicator, year_target, period),
+                    excluded_reason=assessments.not_assessed_reason(indicator, year_target, period),
                 ),
                 can_edit=can_report and not period.is_locked and editable_status,
                 can_open_form=can_report and report is not None,

@@ -39,6 +39,13 @@ class ReportingFrequency(models.TextChoices):
     QUARTERLY = "quarterly", _("Quarterly")
     HALF_YEARLY = "half_yearly", _("Half-yearly")
 
+    @property
+    def periods_per_year(self) -> int:
+        return PERIODS_PER_YEAR[self]
+
+
+PERIODS_PER_YEAR = {ReportingFrequency.MONTHLY: 12, ReportingFrequency.QUARTERLY: 4, ReportingFrequency.HALF_YEARLY: 2}
+
 
 class Plan(models.Model):
     """中程施政計畫: a city government's medium-term administrative plan.

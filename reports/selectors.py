@@ -3,7 +3,7 @@
 Every figure comes from `kpi.assessments.plan_years_attainment` (all plan years in
 three queries), so the overview, the department page, the KPI page and the exports
 agree. Pace ("is this KPI keeping up with its target this year?") follows
-`kpi.attainment.is_behind_pace` and `kpi.workflow.period_target`, judged against the
+`kpi.attainment.is_behind_pace` and `kpi.assessments.period_target`, judged against the
 share of the year covered by the periods whose reports are already due
 (`common.dates.today()`). Who sees what comes from `kpi.access.department_ids_for`.
 
@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from common import dates
 from common.years import roc_label, to_roc
-from kpi import access, workflow
+from kpi import access, assessments, services
 from kpi.assessments import Group, IndicatorResult, PlanYearAttainment, plan_years_attainment
 from kpi.attainment import HIGHER, Assessment, Light, RollUp, assess, combine, is_behind_pace
 from kpi.models import (
@@ -240,7 +240,7 @@ def year_periods(plan: Plan, year: int) -> list[ReportingPeriod]:
     qs = ReportingPeriod.objects.filter(plan=plan, year=year, frequency=plan.reporting_frequency).order_by("number")
     periods = list(qs)
     if not periods and plan.contains_year(year):
-        workflow.periods_ensure(plan=plan)
+        services.periods_ensure(plan=plan)
         periods = list(qs.all())
     return periods
 
@@ -318,13 +318,13 @@ def pace_of(
         and indicator.direction == HIGHER
         else Decimal(0)
     )
-    expected = workflow.period_target(indicator, at, targets)
+    expected = assessments.period_target(indicator, at, targets)
     actual = report.actual if report is not None else None
     behind = is_behind_pace(
         actual_to_date=actual,
         target=target,
         direction=indicator.direction,
-        fraction_of_year=workflow.fraction_of_year(at),
+        fraction_of_year=at.fraction_of_year,
         cumulative_from=start,
         level=indicator.accrual == Accrual.LEVEL,
         thresholds=thresholds,
@@ -418,7 +418,7 @@ class RiskData:
 
     @property
     def fraction(self) -> Decimal:
-        return workflow.fraction_of_year(self.due_period) if self.due_period else Decimal(0)
+        return self.due_period.fraction_of_year if self.due_period else Decimal(0)
 
     def _per_department(self, rows: list) -> Counter:
         # Counted once per list (and again only if the list grew): the overview asks for

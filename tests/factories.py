@@ -2,7 +2,7 @@
 
 They write straight to the database (no services, no TargetRevision rows), which is
 what "the query count does not grow with the data" tests want: build 2 × 2 and then
-5 × 6 of something and compare. For behaviour, use the services in `kpi.workflow`.
+5 × 6 of something and compare. For behaviour, use the services in `kpi.services`.
 
     dp = department_plan_with_kpis(objectives=3, kpis=4)            # 12 KPIs with targets
     reporter = UserFactory(reporter_of=[dp.department])

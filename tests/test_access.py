@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from kpi import access, workflow
+from kpi import access, services
 from kpi.models import Evidence, Indicator, ProgressReport, ReportingPeriod, ReportStatus
 from plans.models import DepartmentPlan
 from tests.factories import (
@@ -34,12 +34,12 @@ def other_indicators(seeded_plan, other_department):
 def world(cast, other_indicators, seeded_plan, settings, tmp_path):
     """A report with evidence in each department."""
     settings.MEDIA_ROOT = tmp_path
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     q1 = ReportingPeriod.objects.get(plan=seeded_plan, year=111, number=1)
-    home = workflow.report_save(indicator=kpi_by_code("1-5"), period=q1, user=cast["staff"], actual="1")
-    away = workflow.report_save(indicator=other_indicators[0], period=q1, user=cast["other_staff"], actual="1")
+    home = services.report_save(indicator=kpi_by_code("1-5"), period=q1, user=cast["staff"], actual="1")
+    away = services.report_save(indicator=other_indicators[0], period=q1, user=cast["other_staff"], actual="1")
     for report, user in ((home, cast["staff"]), (away, cast["other_staff"])):
-        workflow.evidence_add(report=report, user=user, url="https://www.klcg.gov.tw/")
+        services.evidence_add(report=report, user=user, url="https://www.klcg.gov.tw/")
     return {"home": home, "away": away}
 
 
@@ -194,7 +194,7 @@ def test_is_author(cast, world):
 
 
 def test_periods_are_readable_by_everyone_signed_in(cast, seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     assert access.periods_for(cast["other_staff"]).count() == 16
 
 

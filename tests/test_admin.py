@@ -100,7 +100,7 @@ def test_admin_site_is_titled_with_the_site_name(admin_client):
 
 def _reporting_history(admin_user):
     """A submitted report with evidence, and a period locked and unlocked: a row in every reporting model."""
-    from kpi import workflow
+    from kpi import services
     from kpi.models import Indicator, ReportingPeriod
     from plans.models import Membership, PublishedYear, Role
 
@@ -108,7 +108,7 @@ def _reporting_history(admin_user):
     reporter = get_user_model().objects.create_user("reporter-for-admin-test")
     Membership.objects.create(user=reporter, department=indicator.department_plan.department, role=Role.REPORTER)
     period = ReportingPeriod.objects.filter(plan=indicator.department_plan.plan, year=114, number=1).get()
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=indicator,
         period=period,
         user=reporter,
@@ -117,11 +117,11 @@ def _reporting_history(admin_user):
         shortfall_reason="會議延期",
         improvement_plan="下季補開",
     )
-    workflow.evidence_add(report=report, user=reporter, url="https://example.gov.tw/minutes", description="會議紀錄")
-    workflow.report_submit(report=report, user=reporter, expected_version=report.version)
+    services.evidence_add(report=report, user=reporter, url="https://example.gov.tw/minutes", description="會議紀錄")
+    services.report_submit(report=report, user=reporter, expected_version=report.version)
     other = ReportingPeriod.objects.filter(plan=period.plan, year=113, number=4).get()
-    workflow.period_lock(period=other, user=admin_user)
-    workflow.period_unlock(period=other, user=admin_user, reason="更正資料")
+    services.period_lock(period=other, user=admin_user)
+    services.period_unlock(period=other, user=admin_user, reason="更正資料")
     PublishedYear.objects.create(plan=period.plan, year=113, published_by=admin_user)
 
 

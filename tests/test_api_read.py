@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from kpi import workflow
+from kpi import services
 from kpi.assessments import plan_year_attainment
 from kpi.models import Indicator, ProgressReport, ReportingPeriod, ReportStatus
 from kpi.services import target_set
@@ -28,7 +28,7 @@ NARRATIVE = "本季依進度辦理。"
 
 @pytest.fixture
 def periods(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
@@ -36,7 +36,7 @@ def save(user, code, period, actual, submit=True, **extra):
     extra.setdefault("narrative", NARRATIVE)
     extra.setdefault("shortfall_reason", "活動延期。")
     extra.setdefault("improvement_plan", "下季補辦。")
-    return workflow.report_save(
+    return services.report_save(
         indicator=kpi_by_code(code), period=period, user=user, actual=actual, submit=submit, **extra
     )
 
@@ -44,8 +44,8 @@ def save(user, code, period, actual, submit=True, **extra):
 @pytest.fixture
 def home_reports(staff, supervisor, periods):
     """Four reports of 都市發展處: approved 1-5 (112Q1, 112Q2), submitted 2-1 112Q2, draft 3-2 112Q3."""
-    q1 = workflow.report_approve(report=save(staff, "1-5", periods["112Q1"], "1"), user=supervisor)
-    q2 = workflow.report_approve(report=save(staff, "1-5", periods["112Q2"], "3"), user=supervisor)
+    q1 = services.report_approve(report=save(staff, "1-5", periods["112Q1"], "1"), user=supervisor)
+    q2 = services.report_approve(report=save(staff, "1-5", periods["112Q2"], "3"), user=supervisor)
     submitted = save(staff, "2-1", periods["112Q2"], "1")
     draft = save(staff, "3-2", periods["112Q3"], "50", submit=False)
     return {"q1": q1, "q2": q2, "submitted": submitted, "draft": draft}
@@ -165,7 +165,7 @@ def test_report_detail_is_scoped_by_access(client, cast, home_reports, user, cod
 
 def test_report_in_full(client, staff, supervisor, home_reports):
     report = home_reports["q2"]
-    link = workflow.evidence_add(
+    link = services.evidence_add(
         report=home_reports["draft"], user=staff, url="https://www.klcg.gov.tw/news/1", description="新聞稿"
     )
     row = get(as_user(client, staff), f"reports/{report.pk}/").json()
@@ -205,8 +205,8 @@ def test_report_in_full(client, staff, supervisor, home_reports):
 
 def test_removed_evidence_is_not_listed(client, staff, home_reports):
     draft = home_reports["draft"]
-    link = workflow.evidence_add(report=draft, user=staff, url="https://example.org/a")
-    workflow.evidence_remove(evidence=link, user=staff)
+    link = services.evidence_add(report=draft, user=staff, url="https://example.org/a")
+    services.evidence_remove(evidence=link, user=staff)
     assert get(as_user(client, staff), f"reports/{draft.pk}/").json()["evidence"] == []
 
 
@@ -445,7 +445,7 @@ def test_goals_objectives_and_common_goals(client, staff, seeded_plan, home_depa
 
 
 def test_periods_filters(client, staff, planner, seeded_plan, periods):
-    workflow.period_lock(period=periods["112Q1"], user=planner)
+    services.period_lock(period=periods["112Q1"], user=planner)
     client = as_user(client, staff)
     assert get(client, "periods/", plan=seeded_plan.pk).json()["count"] == 16
     rows = get(client, "periods/", plan=seeded_plan.pk, year=112).json()["results"]
@@ -490,7 +490,7 @@ def number(value):
 def attained(home_reports, staff, supervisor, periods):
     """More approved figures, so that every light shows: 1-1 green, 2-1 red, 1-5 yellow-ish."""
     for code, actual in [("1-1", "100"), ("6-1", "30")]:
-        workflow.report_approve(
+        services.report_approve(
             report=save(staff, code, periods["112Q4"], actual),
             user=supervisor,
         )
@@ -700,7 +700,7 @@ def test_report_detail_query_count_does_not_grow_with_events(client, staff, supe
     client = as_user(client, staff)
     before = query_count(client, f"reports/{report.pk}/")
     for n in range(2, 6):
-        report = workflow.report_save(
+        report = services.report_save(
             indicator=report.indicator,
             period=report.period,
             user=staff,
@@ -708,7 +708,7 @@ def test_report_detail_query_count_does_not_grow_with_events(client, staff, supe
             narrative=NARRATIVE,
             expected_version=report.version,
         )
-        workflow.evidence_add(report=report, user=staff, url=f"https://example.org/{n}")
+        services.evidence_add(report=report, user=staff, url=f"https://example.org/{n}")
     assert ProgressReport.objects.get(pk=report.pk).events.count() == 9
     assert query_count(client, f"reports/{report.pk}/") == before
 

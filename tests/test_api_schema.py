@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from kpi import workflow
+from kpi import services
 from kpi.models import ReportingPeriod
 from plans.models import Membership, Role
 from tests.factories import UserFactory, kpi_by_code
@@ -68,16 +68,16 @@ def token(settings, seeded_plan, home_department, staff, supervisor):
     user = UserFactory(username="fuzzer")
     Membership.objects.create(user=user, department=home_department, role=Role.REPORTER)
     Membership.objects.create(user=user, department=None, role=Role.PLANNING_OFFICE)
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     q1, q2 = ReportingPeriod.objects.filter(plan=seeded_plan, year=112, number__in=[1, 2]).order_by("number")
     extra = {"narrative": "說明", "shortfall_reason": "原因", "improvement_plan": "措施"}
-    approved = workflow.report_save(
+    approved = services.report_save(
         indicator=kpi_by_code("1-5"), period=q1, user=staff, actual="1", submit=True, **extra
     )
-    workflow.report_approve(report=approved, user=supervisor)
-    workflow.report_save(indicator=kpi_by_code("1-5"), period=q2, user=staff, actual="2", submit=True, **extra)
-    draft = workflow.report_save(indicator=kpi_by_code("4-3"), period=q2, user=user, actual="1", **extra)
-    workflow.evidence_add(report=draft, user=user, url="https://example.org/minutes")
+    services.report_approve(report=approved, user=supervisor)
+    services.report_save(indicator=kpi_by_code("1-5"), period=q2, user=staff, actual="2", submit=True, **extra)
+    draft = services.report_save(indicator=kpi_by_code("4-3"), period=q2, user=user, actual="1", **extra)
+    services.evidence_add(report=draft, user=user, url="https://example.org/minutes")
     return Token.objects.create(user=user).key
 
 

@@ -10,7 +10,7 @@ import datetime
 import pytest
 from rest_framework.test import APIClient
 
-from kpi import workflow
+from kpi import services
 from kpi.models import ProgressReport, ReportingPeriod
 from plans.models import Membership, Role
 from tests.factories import kpi_by_code
@@ -25,7 +25,7 @@ def today(settings):
 
 @pytest.fixture
 def period(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return ReportingPeriod.objects.get(plan=seeded_plan, year=112, number=3)
 
 

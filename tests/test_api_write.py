@@ -1,4 +1,4 @@
-"""API v1, writing: the report form's rules through kpi.workflow, as HTTP status codes.
+"""API v1, writing: the report form's rules through kpi.services, as HTTP status codes.
 
 ValidationError → 400 with the services' zh-Hant messages per field (the same words as
 the form shows), PermissionDenied → 403, ConflictError → 409 with the version now saved
@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from kpi import workflow
+from kpi import services
 from kpi.models import Evidence, ProgressReport, ReportEvent, ReportingPeriod, ReportStatus
 from plans.models import Membership, Role
 from tests.factories import kpi_by_code
@@ -30,7 +30,7 @@ def today(settings):
 
 @pytest.fixture
 def periods(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
@@ -54,9 +54,9 @@ def create(client, code, period, **fields):
 
 
 def workflow_message(code, period, **values):
-    """What kpi.workflow (and so the report form) says about these values."""
+    """What kpi.services (and so the report form) says about these values."""
     with pytest.raises(ValidationError) as caught:
-        workflow.report_clean(indicator=kpi_by_code(code), period=period, submitting=True, **values)
+        services.report_clean(indicator=kpi_by_code(code), period=period, submitting=True, **values)
     return caught.value.message_dict
 
 
@@ -224,7 +224,7 @@ def test_a_period_of_another_plan_is_refused(client, staff, periods, seeded_plan
     other = Plan.objects.create(
         name="下期", start_year=115, end_year=118, edition="草案", published_year=114, published_month=1
     )
-    workflow.periods_ensure(plan=other)
+    services.periods_ensure(plan=other)
     period = ReportingPeriod.objects.filter(plan=other).first()
     response = create(login(client, staff), "1-5", period, actual="1")
     assert response.status_code == 400
@@ -254,7 +254,7 @@ def test_another_departments_staff_cannot_see_the_indicator(client, other_staff,
 
 
 def test_a_locked_period_refuses_writes(client, staff, planner, periods):
-    workflow.period_lock(period=periods["112Q2"], user=planner)
+    services.period_lock(period=periods["112Q2"], user=planner)
     response = create(login(client, staff), "1-5", periods["112Q2"], actual="1")
     assert response.status_code == 400
     assert response.json() == {
@@ -267,7 +267,7 @@ def test_a_locked_period_refuses_writes(client, staff, planner, periods):
 
 @pytest.fixture
 def draft(staff, periods):
-    return workflow.report_save(
+    return services.report_save(
         indicator=kpi_by_code("1-5"), period=periods["112Q2"], user=staff, actual="2", narrative=NARRATIVE
     )
 
@@ -297,7 +297,7 @@ def test_patch_needs_the_version(client, staff, draft):
 
 
 def test_patch_on_a_stale_version_is_a_conflict(client, staff, draft):
-    workflow.report_save(
+    services.report_save(
         indicator=draft.indicator, period=draft.period, user=staff, actual="4", narrative=NARRATIVE, expected_version=1
     )
     response = patch(login(client, staff), f"reports/{draft.pk}/", {"version": 1, "actual": "3"})
@@ -335,7 +335,7 @@ def test_submitted_reports_cannot_be_edited(client, staff, draft):
 
 @pytest.fixture
 def submitted(staff, periods):
-    return workflow.report_save(
+    return services.report_save(
         indicator=kpi_by_code("1-5"), period=periods["112Q2"], user=staff, actual="3",
         narrative=NARRATIVE, shortfall_reason=REASON, improvement_plan=PLAN, submit=True,
     )  # fmt: skip

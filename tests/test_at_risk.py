@@ -24,7 +24,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kpi import workflow
+from kpi import services
 from kpi.models import ReportingPeriod, ReportStatus
 from tests.factories import UserFactory, kpi_by_code, objectives_with_kpis, reports_for_indicators
 
@@ -38,12 +38,12 @@ def today(settings):
 
 @pytest.fixture
 def periods(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return {(p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
 def file(code, period, user, actual=None, *, approve_by=None, submit=True, inputs=None, reason="委託案延後。"):
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=kpi_by_code(code),
         period=period,
         user=user,
@@ -55,7 +55,7 @@ def file(code, period, user, actual=None, *, approve_by=None, submit=True, input
         submit=submit,
     )
     if approve_by is not None:
-        report = workflow.report_approve(report=report, user=approve_by, expected_version=report.version)
+        report = services.report_approve(report=report, user=approve_by, expected_version=report.version)
     return report
 
 
@@ -150,7 +150,7 @@ def test_overdue_reports_grouped_by_department(client, supervisor, home_departme
 
 
 def test_a_locked_period_is_not_overdue(client, supervisor, planner, periods, reported):
-    workflow.period_lock(period=periods[(YEAR, 2)], user=planner)
+    services.period_lock(period=periods[(YEAR, 2)], user=planner)
     client.force_login(supervisor)
     assert client.get(url(year=YEAR)).context["page"].data.overdue == []
 

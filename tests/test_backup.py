@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 
-from kpi import workflow
+from kpi import services
 from kpi.models import Indicator, ReportingPeriod
 from kpi.services import target_set
 
@@ -29,7 +29,7 @@ def _history(staff, supervisor, planner, tmp_path, settings):
     indicator = Indicator.objects.get(objective__number=1, number=5, department_plan__department__name="都市發展處")
     target_set(indicator=indicator, year=114, value="6", reason="市港再生平台加開", user=planner)
     q1, q2 = (ReportingPeriod.objects.get(plan=indicator.department_plan.plan, year=114, number=n) for n in (1, 2))
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=indicator,
         period=q1,
         user=staff,
@@ -39,10 +39,10 @@ def _history(staff, supervisor, planner, tmp_path, settings):
         improvement_plan="補開",
     )
     pdf = SimpleUploadedFile("紀錄.pdf", b"%PDF-1.4\n%backup test\n", content_type="application/pdf")
-    workflow.evidence_add(report=report, user=staff, file=pdf, description="會議紀錄")
-    report = workflow.report_submit(report=report, user=staff, expected_version=report.version)
-    report = workflow.report_return(report=report, user=supervisor, comment="請補附件", expected_version=report.version)
-    report = workflow.report_save(
+    services.evidence_add(report=report, user=staff, file=pdf, description="會議紀錄")
+    report = services.report_submit(report=report, user=staff, expected_version=report.version)
+    report = services.report_return(report=report, user=supervisor, comment="請補附件", expected_version=report.version)
+    report = services.report_save(
         indicator=indicator,
         period=q1,
         user=staff,
@@ -51,9 +51,9 @@ def _history(staff, supervisor, planner, tmp_path, settings):
         expected_version=report.version,
         submit=True,
     )
-    workflow.report_approve(report=report, user=supervisor, expected_version=report.version)
-    workflow.report_save(indicator=indicator, period=q2, user=staff, actual="4", narrative="草稿")
-    workflow.period_lock(period=q1, user=planner)
+    services.report_approve(report=report, user=supervisor, expected_version=report.version)
+    services.report_save(indicator=indicator, period=q2, user=staff, actual="4", narrative="草稿")
+    services.period_lock(period=q1, user=planner)
 
 
 ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?$")

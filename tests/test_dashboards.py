@@ -25,7 +25,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kpi import workflow
+from kpi import services
 from kpi.assessments import plan_year_attainment, plan_years_attainment
 from kpi.attainment import Light
 from kpi.models import Indicator, ReportingPeriod, ReportStatus
@@ -41,13 +41,13 @@ def today(settings):
 
 @pytest.fixture
 def periods(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return {(p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
 def file(code, period, staff, actual=None, *, approve_by=None, inputs=None):
     """Staff file (and submit) a report through the services; the supervisor approves it."""
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=kpi_by_code(code),
         period=period,
         user=staff,
@@ -59,7 +59,7 @@ def file(code, period, staff, actual=None, *, approve_by=None, inputs=None):
         submit=True,
     )
     if approve_by is not None:
-        report = workflow.report_approve(report=report, user=approve_by, expected_version=report.version)
+        report = services.report_approve(report=report, user=approve_by, expected_version=report.version)
     return report
 
 

@@ -7,7 +7,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.views import defaults
 
-from kpi import workflow
+from kpi import services
 from kpi.models import ReportingPeriod
 
 
@@ -36,7 +36,7 @@ def test_api_not_found_stays_json(client, db):
 
 def test_forbidden_shows_the_reason_in_zh_hant(client, staff, seeded_plan, settings):
     settings.KPI_TODAY = datetime.date(2025, 4, 10)
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     period = ReportingPeriod.objects.filter(plan=seeded_plan).first()
     client.force_login(staff)
     response = client.post(reverse("kpi:period_lock", args=[period.pk]))

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from kpi import workflow
+from kpi import services
 from kpi.models import Evidence, Indicator, ProgressReport, ReportEvent, ReportingPeriod, ReportStatus
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -24,7 +24,7 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def periods(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return {(p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
@@ -136,7 +136,7 @@ def test_one_bad_file_among_good_ones_saves_nothing(client, staff, kpi, period, 
 
 def test_an_evidence_failure_inside_the_save_rolls_the_report_back(client, staff, kpi, period, media, monkeypatch):
     """Even when the file passes the form's first check, a refusal during the save undoes the report."""
-    real_add = workflow.evidence_add
+    real_add = services.evidence_add
     calls = []
 
     def add_then_refuse(**kwargs):
@@ -145,7 +145,7 @@ def test_an_evidence_failure_inside_the_save_rolls_the_report_back(client, staff
             raise ValidationError({"file": "模擬：檔案無法儲存。"})
         return real_add(**kwargs)
 
-    monkeypatch.setattr(workflow, "evidence_add", add_then_refuse)
+    monkeypatch.setattr(services, "evidence_add", add_then_refuse)
     client.force_login(staff)
     files = [SimpleUploadedFile("one.pdf", PDF), SimpleUploadedFile("two.pdf", PDF)]
     response = form_post(client, kpi, period, files=files, narrative="保留我")
@@ -168,7 +168,7 @@ def test_a_bad_link_saves_nothing(client, staff, kpi, period, media):
 
 @pytest.fixture
 def draft(staff, kpi, period):
-    return workflow.report_save(indicator=kpi, period=period, user=staff, actual="2", expected_version=0)
+    return services.report_save(indicator=kpi, period=period, user=staff, actual="2", expected_version=0)
 
 
 def test_evidence_add_endpoint(client, staff, draft):
@@ -199,7 +199,7 @@ def test_evidence_add_is_for_reporters(client, cast, draft, user, status):
 
 
 def test_evidence_cannot_be_added_to_a_submitted_report(client, staff, draft):
-    workflow.report_save(
+    services.report_save(
         indicator=draft.indicator,
         period=draft.period,
         user=staff,
@@ -216,7 +216,7 @@ def test_evidence_cannot_be_added_to_a_submitted_report(client, staff, draft):
 
 @pytest.fixture
 def evidence(staff, draft):
-    return workflow.evidence_add(report=draft, user=staff, file=SimpleUploadedFile("會議紀錄.pdf", PDF))
+    return services.evidence_add(report=draft, user=staff, file=SimpleUploadedFile("會議紀錄.pdf", PDF))
 
 
 def test_staff_removes_evidence_but_the_record_keeps_it(client, staff, evidence, kpi):
@@ -283,7 +283,7 @@ def test_download_of_a_missing_file_is_404(client, staff, evidence):
 
 
 def test_a_link_goes_to_its_address(client, supervisor, staff, draft):
-    link = workflow.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/news/1")
+    link = services.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/news/1")
     client.force_login(supervisor)
     response = client.get(reverse("kpi:evidence_download", args=[link.pk]))
     assert response.status_code == 302

@@ -3,7 +3,7 @@
 It writes in bulk, bypassing the workflow services, so these tests check that what it
 writes is what the services would have written: the shape of 都市發展處, statuses and
 versions, the record of each action, targets with their revisions, and figures that
-`kpi.workflow.report_clean` accepts.
+`kpi.services.report_clean` accepts.
 """
 
 from collections import Counter
@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import F
 
-from kpi import workflow
+from kpi import services
 from kpi.assessments import plan_year_attainment
 from kpi.models import (
     Evidence,
@@ -162,7 +162,7 @@ def test_figures_pass_the_services_rules(city):
     )
     behind = 0
     for r in reports:
-        clean = workflow.report_clean(
+        clean = services.report_clean(
             indicator=r.indicator,
             period=r.period,
             actual=r.actual,

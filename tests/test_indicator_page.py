@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kpi import access, selectors, workflow
+from kpi import access, selectors, services
 from kpi.models import Indicator, ProgressReport, ReportEvent, ReportingPeriod
 from kpi.services import target_set
 from plans.models import Membership, Role
@@ -22,7 +22,7 @@ def today(settings):
 
 @pytest.fixture
 def periods(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return {(p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
@@ -37,11 +37,11 @@ def detail(ind, year=None):
 
 
 def approve(report, user):
-    return workflow.report_approve(report=report, user=user, expected_version=report.version)
+    return services.report_approve(report=report, user=user, expected_version=report.version)
 
 
 def submitted_report(ind, period, user, actual, narrative="說明", **extra):
-    return workflow.report_save(
+    return services.report_save(
         indicator=ind,
         period=period,
         user=user,
@@ -162,8 +162,8 @@ def test_a_revised_target_shows_both_values_and_the_revision(client, staff, plan
 def test_period_rows_show_status_and_actions_for_staff(client, staff, supervisor, planner, kpi, periods):
     approve(submitted_report(kpi, periods[112, 1], staff, 2), supervisor)
     submitted_report(kpi, periods[112, 2], staff, 3, shortfall_reason="原因", improvement_plan="措施")
-    workflow.report_save(indicator=kpi, period=periods[112, 3], user=staff, actual="3", expected_version=0)
-    workflow.period_lock(period=periods[112, 4], user=planner)
+    services.report_save(indicator=kpi, period=periods[112, 3], user=staff, actual="3", expected_version=0)
+    services.period_lock(period=periods[112, 4], user=planner)
     client.force_login(staff)
     response = client.get(detail(kpi, 112))
     rows = response.context["page"].periods
@@ -190,10 +190,10 @@ def test_reviewer_gets_approve_and_return_forms(client, staff, supervisor, kpi, 
 
 def test_an_author_gets_no_review_forms(client, staff, supervisor, home_department, kpi, periods):
     Membership.objects.create(user=supervisor, department=home_department, role=Role.REPORTER)
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=kpi, period=periods[112, 2], user=supervisor, actual="3", expected_version=0
     )
-    workflow.report_save(
+    services.report_save(
         indicator=kpi,
         period=periods[112, 2],
         user=staff,
@@ -213,8 +213,8 @@ def test_reviewable_ids_agree_with_access(staff, supervisor, planner, admin_user
     """The page's one-pass reviewer check says what access.can_review says, for every case."""
     Membership.objects.create(user=supervisor, department=home_department, role=Role.REPORTER)
     a = submitted_report(kpi, periods[112, 1], staff, 2)
-    b = workflow.report_save(indicator=kpi, period=periods[112, 2], user=supervisor, actual="3", expected_version=0)
-    b = workflow.report_save(
+    b = services.report_save(indicator=kpi, period=periods[112, 2], user=supervisor, actual="3", expected_version=0)
+    b = services.report_save(
         indicator=kpi,
         period=periods[112, 2],
         user=staff,
@@ -238,7 +238,7 @@ def test_latest_report_texts_and_evidence_links(client, staff, kpi, periods, set
     settings.MEDIA_ROOT = tmp_path
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=kpi,
         period=periods[112, 2],
         user=staff,
@@ -248,7 +248,7 @@ def test_latest_report_texts_and_evidence_links(client, staff, kpi, periods, set
         improvement_plan="下季補辦",
         expected_version=0,
     )
-    evidence = workflow.evidence_add(
+    evidence = services.evidence_add(
         report=report, user=staff, file=SimpleUploadedFile("簽到表.pdf", b"%PDF-1.4 test"), description="簽到表"
     )
     client.force_login(staff)
@@ -259,10 +259,10 @@ def test_latest_report_texts_and_evidence_links(client, staff, kpi, periods, set
 
 
 def test_timeline_records_every_change_readably(client, staff, supervisor, planner, kpi, periods):
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=kpi, period=periods[112, 2], user=staff, actual="1", narrative="第一版", expected_version=0
     )
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=kpi,
         period=periods[112, 2],
         user=staff,
@@ -273,9 +273,9 @@ def test_timeline_records_every_change_readably(client, staff, supervisor, plann
         expected_version=report.version,
         submit=True,
     )
-    workflow.report_return(report=report, user=supervisor, comment="請補簽到表", expected_version=report.version)
+    services.report_return(report=report, user=supervisor, comment="請補簽到表", expected_version=report.version)
     target_set(indicator=kpi, year=112, value="6", reason="調高目標", user=planner)
-    workflow.period_lock(period=periods[112, 2], user=planner)
+    services.period_lock(period=periods[112, 2], user=planner)
     client.force_login(staff)
     response = client.get(detail(kpi, 112))
     timeline = response.context["page"].timeline
@@ -304,10 +304,10 @@ def _fill(kpi, periods, staff, supervisor, keys):
     """A report in each (year, number) period: edited, submitted, returned, resubmitted and mostly approved."""
     for year, number in keys:
         period = periods[year, number]
-        report = workflow.report_save(
+        report = services.report_save(
             indicator=kpi, period=period, user=staff, actual=str(number), narrative="a", expected_version=0
         )
-        report = workflow.report_save(
+        report = services.report_save(
             indicator=kpi,
             period=period,
             user=staff,
@@ -318,8 +318,8 @@ def _fill(kpi, periods, staff, supervisor, keys):
             expected_version=report.version,
             submit=True,
         )
-        report = workflow.report_return(report=report, user=supervisor, comment="c", expected_version=report.version)
-        report = workflow.report_save(
+        report = services.report_return(report=report, user=supervisor, comment="c", expected_version=report.version)
+        report = services.report_save(
             indicator=kpi,
             period=period,
             user=staff,

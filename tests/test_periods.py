@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from kpi import queues, workflow
+from kpi import queues, services
 from kpi.models import PeriodAction, PeriodEvent, ProgressReport, ReportingPeriod
 from tests.factories import kpi_by_code
 
@@ -21,7 +21,7 @@ def today(settings):
 
 @pytest.fixture
 def periods(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
@@ -70,7 +70,7 @@ def test_others_see_the_page_read_only(client, cast, periods):
 
 
 def test_the_planning_office_and_admins_get_the_lock_buttons(client, cast, periods, planner):
-    workflow.period_lock(period=periods["112Q4"], user=planner)
+    services.period_lock(period=periods["112Q4"], user=planner)
     for who in ("planner", "admin"):
         client.force_login(cast[who])
         body = client.get(reverse("kpi:periods")).content.decode()
@@ -82,7 +82,7 @@ def test_the_planning_office_and_admins_get_the_lock_buttons(client, cast, perio
 
 
 def test_the_report_counts_follow_what_the_user_may_see(client, staff, other_staff, periods):
-    workflow.report_save(indicator=kpi_by_code("1-5"), period=periods["114Q1"], user=staff, actual="2")
+    services.report_save(indicator=kpi_by_code("1-5"), period=periods["114Q1"], user=staff, actual="2")
     client.force_login(staff)
     q1 = next(
         p for _, ps in client.get(reverse("kpi:periods")).context["years"] for p in ps if p.short_label == "114Q1"
@@ -127,7 +127,7 @@ def test_lock_and_unlock_with_a_reason(client, cast, periods, who):
 @pytest.mark.parametrize("reason", ["", "   "])
 def test_unlocking_needs_a_reason(client, planner, periods, reason):
     period = periods["113Q4"]
-    workflow.period_lock(period=period, user=planner)
+    services.period_lock(period=period, user=planner)
     client.force_login(planner)
 
     response = client.post(unlock_url(period), {"reason": reason})
@@ -146,7 +146,7 @@ def test_unlocking_needs_a_reason(client, planner, periods, reason):
 
 def test_locking_a_locked_period_says_so(client, planner, periods):
     period = periods["113Q4"]
-    workflow.period_lock(period=period, user=planner)
+    services.period_lock(period=period, user=planner)
     client.force_login(planner)
     response = client.post(lock_url(period), follow=True)
     assert "此期間已鎖定。" in response.content.decode()
@@ -162,7 +162,7 @@ def test_unlocking_an_open_period_says_so(client, planner, periods):
 @pytest.mark.parametrize("who", ["staff", "other_staff", "supervisor"])
 def test_others_may_not_lock_or_unlock(client, cast, planner, periods, who):
     open_period, locked = periods["113Q4"], periods["112Q4"]
-    workflow.period_lock(period=locked, user=planner)
+    services.period_lock(period=locked, user=planner)
     client.force_login(cast[who])
     assert client.post(lock_url(open_period)).status_code == 403
     assert client.post(unlock_url(locked), {"reason": "想改"}).status_code == 403
@@ -187,15 +187,15 @@ def test_lock_and_unlock_are_post_only_and_need_sign_in(client, planner, periods
 
 def test_a_locked_period_refuses_report_save(staff, planner, periods):
     period = periods["114Q1"]
-    workflow.period_lock(period=period, user=planner)
+    services.period_lock(period=period, user=planner)
     with pytest.raises(ValidationError, match="已鎖定"):
-        workflow.report_save(indicator=kpi_by_code("1-5"), period=period, user=staff, actual="2")
+        services.report_save(indicator=kpi_by_code("1-5"), period=period, user=staff, actual="2")
     assert not ProgressReport.objects.exists()
 
 
 def test_a_locked_period_refuses_the_report_form(client, staff, planner, periods):
     period = periods["114Q1"]
-    workflow.period_lock(period=period, user=planner)
+    services.period_lock(period=period, user=planner)
     client.force_login(staff)
     indicator = kpi_by_code("1-5")
     response = client.post(
@@ -208,15 +208,15 @@ def test_a_locked_period_refuses_the_report_form(client, staff, planner, periods
 
 def test_unlocking_lets_reports_change_again(staff, planner, periods):
     period = periods["114Q1"]
-    workflow.period_lock(period=period, user=planner)
-    workflow.period_unlock(period=period, user=planner, reason="補件")
+    services.period_lock(period=period, user=planner)
+    services.period_unlock(period=period, user=planner, reason="補件")
     period.refresh_from_db()
-    report = workflow.report_save(indicator=kpi_by_code("1-5"), period=period, user=staff, actual="2")
+    report = services.report_save(indicator=kpi_by_code("1-5"), period=period, user=staff, actual="2")
     assert report.pk
 
 
 def test_locking_takes_the_period_off_the_work_lists(staff, planner, periods):
     assert len(queues.work_for(staff).overdue) == 23
-    workflow.period_lock(period=periods["113Q4"], user=planner)
+    services.period_lock(period=periods["113Q4"], user=planner)
     staff.refresh_from_db()
     assert queues.work_for(staff).overdue == []

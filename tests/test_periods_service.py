@@ -1,11 +1,11 @@
-"""Reporting periods: creating them from the plan's frequency, and locking them (kpi.workflow)."""
+"""Reporting periods: creating them from the plan's frequency, and locking them (kpi.services)."""
 
 import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from kpi import workflow
+from kpi import services
 from kpi.models import PeriodAction, PeriodEvent, ReportingPeriod
 from plans.models import ReportingFrequency
 
@@ -18,7 +18,7 @@ def d(text):
 
 
 def test_quarterly_periods_cover_the_plan_years_with_gregorian_dates(seeded_plan):
-    periods = workflow.periods_ensure(plan=seeded_plan)
+    periods = services.periods_ensure(plan=seeded_plan)
 
     assert len(periods) == 16
     assert [(p.year, p.number) for p in periods] == [(y, q) for y in (111, 112, 113, 114) for q in (1, 2, 3, 4)]
@@ -38,7 +38,7 @@ def test_quarterly_periods_cover_the_plan_years_with_gregorian_dates(seeded_plan
     ],
 )
 def test_quarter_dates_are_the_gregorian_dates_of_the_roc_year(seeded_plan, year, number, start, end):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     period = ReportingPeriod.objects.get(plan=seeded_plan, year=year, number=number)
 
     assert (period.start_date, period.end_date) == (d(start), d(end))
@@ -50,18 +50,18 @@ def test_due_date_follows_the_plans_report_due_days(seeded_plan):
     seeded_plan.report_due_days = 30
     seeded_plan.save()
 
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
 
     q1 = ReportingPeriod.objects.get(plan=seeded_plan, year=111, number=1)
     assert q1.due_date == d("2022-04-30")
 
 
 def test_periods_ensure_is_idempotent(seeded_plan):
-    first = workflow.periods_ensure(plan=seeded_plan)
+    first = services.periods_ensure(plan=seeded_plan)
     first[0].is_locked = True
     first[0].save()
 
-    second = workflow.periods_ensure(plan=seeded_plan)
+    second = services.periods_ensure(plan=seeded_plan)
 
     assert [p.pk for p in second] == [p.pk for p in first]
     assert ReportingPeriod.objects.filter(plan=seeded_plan).count() == 16
@@ -80,7 +80,7 @@ def test_the_plans_frequency_decides_the_periods(seeded_plan, frequency, count, 
     seeded_plan.reporting_frequency = frequency
     seeded_plan.save()
 
-    periods = workflow.periods_ensure(plan=seeded_plan)
+    periods = services.periods_ensure(plan=seeded_plan)
 
     assert len(periods) == count
     assert periods[0].start_date == d("2022-01-01")
@@ -90,13 +90,13 @@ def test_the_plans_frequency_decides_the_periods(seeded_plan, frequency, count, 
     # Consecutive and without gaps.
     for before, after in zip(periods, periods[1:], strict=False):
         assert after.start_date == before.end_date + datetime.timedelta(days=1)
-    assert len(workflow.periods_ensure(plan=seeded_plan)) == count
+    assert len(services.periods_ensure(plan=seeded_plan)) == count
 
 
 def test_february_of_a_leap_year_is_a_whole_month(seeded_plan):
     seeded_plan.reporting_frequency = ReportingFrequency.MONTHLY
     seeded_plan.save()
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
 
     monthly = ReportingPeriod.objects.filter(plan=seeded_plan, frequency=ReportingFrequency.MONTHLY)
     feb_113 = monthly.get(year=113, number=2)
@@ -119,7 +119,7 @@ def test_fraction_of_year(seeded_plan, frequency, number, fraction):
     from decimal import Decimal
 
     period = ReportingPeriod(plan=seeded_plan, year=111, frequency=frequency, number=number)
-    assert workflow.fraction_of_year(period) == Decimal(fraction)
+    assert period.fraction_of_year == Decimal(fraction)
 
 
 # --- period_lock / period_unlock -----------------------------------------------------
@@ -127,7 +127,7 @@ def test_fraction_of_year(seeded_plan, frequency, number, fraction):
 
 @pytest.fixture
 def q1(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return ReportingPeriod.objects.get(plan=seeded_plan, year=111, number=1)
 
 
@@ -135,12 +135,12 @@ def q1(seeded_plan):
 def test_the_planning_office_and_admins_lock_and_unlock(cast, q1, who):
     user = cast[who]
 
-    locked = workflow.period_lock(period=q1, user=user)
+    locked = services.period_lock(period=q1, user=user)
     assert locked.is_locked
     q1.refresh_from_db()
     assert q1.is_locked
 
-    unlocked = workflow.period_unlock(period=q1, user=user, reason="第一季資料更正")
+    unlocked = services.period_unlock(period=q1, user=user, reason="第一季資料更正")
     assert not unlocked.is_locked
 
     events = list(PeriodEvent.objects.filter(period=q1).values_list("action", "actor__username", "reason"))
@@ -153,10 +153,10 @@ def test_the_planning_office_and_admins_lock_and_unlock(cast, q1, who):
 @pytest.mark.parametrize("who", ["staff", "other_staff", "supervisor"])
 def test_no_one_else_locks_or_unlocks(cast, q1, planner, who):
     with pytest.raises(PermissionDenied):
-        workflow.period_lock(period=q1, user=cast[who])
-    workflow.period_lock(period=q1, user=planner)
+        services.period_lock(period=q1, user=cast[who])
+    services.period_lock(period=q1, user=planner)
     with pytest.raises(PermissionDenied):
-        workflow.period_unlock(period=q1, user=cast[who], reason="想改")
+        services.period_unlock(period=q1, user=cast[who], reason="想改")
 
     q1.refresh_from_db()
     assert q1.is_locked
@@ -168,15 +168,15 @@ def test_an_inactive_planner_cannot_lock(q1, planner):
     planner.save()
 
     with pytest.raises(PermissionDenied):
-        workflow.period_lock(period=q1, user=planner)
+        services.period_lock(period=q1, user=planner)
 
 
 @pytest.mark.parametrize("reason", ["", "   ", None])
 def test_unlocking_requires_a_reason(q1, planner, reason):
-    workflow.period_lock(period=q1, user=planner)
+    services.period_lock(period=q1, user=planner)
 
     with pytest.raises(ValidationError) as exc:
-        workflow.period_unlock(period=q1, user=planner, reason=reason)
+        services.period_unlock(period=q1, user=planner, reason=reason)
 
     assert "reason" in exc.value.message_dict
     q1.refresh_from_db()
@@ -186,14 +186,14 @@ def test_unlocking_requires_a_reason(q1, planner, reason):
 
 def test_locking_twice_or_unlocking_an_open_period_is_refused(q1, planner):
     with pytest.raises(ValidationError):
-        workflow.period_unlock(period=q1, user=planner, reason="測試")
-    workflow.period_lock(period=q1, user=planner)
+        services.period_unlock(period=q1, user=planner, reason="測試")
+    services.period_lock(period=q1, user=planner)
     with pytest.raises(ValidationError):
-        workflow.period_lock(period=q1, user=planner)
+        services.period_lock(period=q1, user=planner)
     assert PeriodEvent.objects.filter(period=q1).count() == 1
 
 
 def test_the_unlock_reason_is_stored_stripped(q1, planner):
-    workflow.period_lock(period=q1, user=planner)
-    workflow.period_unlock(period=q1, user=planner, reason="  補登佐證資料  ")
+    services.period_lock(period=q1, user=planner)
+    services.period_unlock(period=q1, user=planner, reason="  補登佐證資料  ")
     assert PeriodEvent.objects.get(action=PeriodAction.UNLOCKED).reason == "補登佐證資料"

@@ -28,7 +28,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, resolve, reverse
 
-from kpi import importers, workflow
+from kpi import importers, services
 from kpi.models import Evidence, ProgressReport, ReportingPeriod
 from plans.models import CommonGoal, PublishedYear
 from tests.factories import kpi_by_code
@@ -57,20 +57,20 @@ class World:
 def world(cast, settings, tmp_path, seeded_plan, home_department):
     settings.KPI_TODAY = datetime.date(2025, 4, 10)
     settings.MEDIA_ROOT = tmp_path
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     periods = {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
     staff, q1 = cast["staff"], periods["114Q1"]
-    draft = workflow.report_save(indicator=kpi_by_code("1-5"), period=q1, user=staff, actual="2", narrative="草稿")
-    evidence = workflow.evidence_add(
+    draft = services.report_save(indicator=kpi_by_code("1-5"), period=q1, user=staff, actual="2", narrative="草稿")
+    evidence = services.evidence_add(
         report=draft, user=staff, file=SimpleUploadedFile("會議紀錄.pdf", PDF, content_type="application/pdf")
     )
-    submitted = workflow.report_save(
+    submitted = services.report_save(
         indicator=kpi_by_code("2-1"), period=q1, user=staff, actual="5", narrative="已辦理 5 場。", submit=True
     )
-    workflow.period_lock(period=periods["112Q4"], user=cast["planner"])
+    services.period_lock(period=periods["112Q4"], user=cast["planner"])
     PublishedYear.objects.create(plan=seeded_plan, year=113, published_by=cast["admin"])
     on_target = kpi_by_code("3-1")
-    submittable = workflow.report_save(
+    submittable = services.report_save(
         indicator=on_target,
         period=q1,
         user=staff,

@@ -1,6 +1,6 @@
 """The public transparency page (施政績效公開): no sign-in, published years only, approved figures only.
 
-The scenario (`public_scenario`) files reports for 民國114年 through kpi.workflow as the
+The scenario (`public_scenario`) files reports for 民國114年 through kpi.services as the
 cast would — staff report, the supervisor approves or returns — so that the year holds
 approved, submitted, draft and returned reports side by side, plus an approved report
 in 113, which is not published. Every unapproved figure and text carries a unique
@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kpi import workflow
+from kpi import services
 from kpi.assessments import plan_year_attainment
 from kpi.attainment import Light
 from kpi.models import ReportingPeriod
@@ -56,7 +56,7 @@ SHOWN = [
 
 
 def _save(code, period, user, actual=None, *, submit=True, inputs=None, **texts):
-    return workflow.report_save(
+    return services.report_save(
         indicator=kpi_by_code(code),
         period=period,
         user=user,
@@ -69,12 +69,12 @@ def _save(code, period, user, actual=None, *, submit=True, inputs=None, **texts)
 
 
 def _approve(report, user):
-    return workflow.report_approve(report=report, user=user, expected_version=report.version)
+    return services.report_approve(report=report, user=user, expected_version=report.version)
 
 
 @pytest.fixture
 def public_scenario(seeded_plan, staff, supervisor, admin_user):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     q = {(p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
     # 1-5 (場, target 5): Q1 approved; Q2 submitted and waiting.
@@ -84,7 +84,7 @@ def public_scenario(seeded_plan, staff, supervisor, admin_user):
     _save("2-1", q[YEAR, 3], staff, 9753, submit=False, narrative="DRAFT-SECRET-乙")
     # 4-1: submitted, then returned.
     returned = _save("4-1", q[YEAR, 4], staff, 8531, narrative="RETURNED-SECRET-丙")
-    workflow.report_return(report=returned, user=supervisor, comment="請補充佐證。", expected_version=returned.version)
+    services.report_return(report=returned, user=supervisor, comment="請補充佐證。", expected_version=returned.version)
     # 1-1 (%, target 100): Q4 approved at 90 → yellow, with its reasons.
     _approve(
         _save(

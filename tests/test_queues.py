@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kpi import access, queues, workflow
+from kpi import access, queues, services
 from kpi.models import Indicator, ProgressReport, ReportingPeriod, ReportStatus
 from kpi.templatetags.kpi_tags import percent, roc_date, roc_datetime, roc_month_day
 from plans.models import DepartmentPlan, Membership, Role
@@ -32,14 +32,14 @@ def today(settings):
 
 @pytest.fixture
 def periods(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
 def save(user, code, period, submit=False, **kwargs):
     kwargs.setdefault("narrative", NARRATIVE)
     kwargs.setdefault("actual", "20")  # every count KPI used here has a target of at most 15
-    return workflow.report_save(indicator=kpi_by_code(code), period=period, user=user, submit=submit, **kwargs)
+    return services.report_save(indicator=kpi_by_code(code), period=period, user=user, submit=submit, **kwargs)
 
 
 def keys(items):
@@ -60,7 +60,7 @@ def test_a_period_opens_fourteen_days_before_it_ends(periods):
     assert queues.period_state(q1, datetime.date(2025, 3, 17)) == queues.PeriodState.OPEN
     assert queues.period_state(q1, datetime.date(2025, 4, 15)) == queues.PeriodState.OPEN
     assert queues.period_state(q1, datetime.date(2025, 4, 16)) == queues.PeriodState.PAST_DUE
-    workflow.period_lock(period=q1, user=UserFactory(admin=True))
+    services.period_lock(period=q1, user=UserFactory(admin=True))
     q1.refresh_from_db()
     assert queues.period_state(q1, datetime.date(2025, 4, 16)) == queues.PeriodState.LOCKED
 
@@ -100,7 +100,7 @@ def test_which_periods_are_asked_for(staff, periods, settings, day, overdue, due
 
 
 def test_a_locked_period_asks_for_nothing(staff, planner, periods):
-    workflow.period_lock(period=periods["113Q4"], user=planner)
+    services.period_lock(period=periods["113Q4"], user=planner)
     work = queues.work_for(staff)
     assert work.overdue == []
     assert len(work.due) == INDICATORS
@@ -108,7 +108,7 @@ def test_a_locked_period_asks_for_nothing(staff, planner, periods):
 
 def test_if_the_latest_open_period_is_locked_the_year_asks_for_nothing(staff, planner, periods, settings):
     settings.KPI_TODAY = datetime.date(2025, 6, 20)
-    workflow.period_lock(period=periods["114Q2"], user=planner)
+    services.period_lock(period=periods["114Q2"], user=planner)
     assert queues.work_for(staff).due == []
 
 
@@ -130,8 +130,8 @@ def reports(staff, supervisor, periods):
     made = {
         "draft": save(staff, "1-5", q1),
         "submitted": save(staff, "2-1", q1, submit=True),
-        "approved": workflow.report_approve(report=save(staff, "4-1", q4, submit=True), user=supervisor),
-        "returned": workflow.report_return(
+        "approved": services.report_approve(report=save(staff, "4-1", q4, submit=True), user=supervisor),
+        "returned": services.report_return(
             report=save(staff, "4-2", q4, submit=True), user=supervisor, comment="請補附會議紀錄。"
         ),
         "old_submitted": save(staff, "5-2", q4, submit=True),
@@ -183,12 +183,12 @@ def test_anonymous_has_no_work():
 
 
 def test_a_returned_report_in_a_locked_period_is_not_listed(staff, planner, reports, periods):
-    workflow.period_lock(period=periods["113Q4"], user=planner)
+    services.period_lock(period=periods["113Q4"], user=planner)
     assert queues.work_for(staff).returned == []
 
 
 def test_submitted_reports_in_a_locked_period_are_not_waiting_for_review(supervisor, planner, reports, periods):
-    workflow.period_lock(period=periods["113Q4"], user=planner)
+    services.period_lock(period=periods["113Q4"], user=planner)
     assert report_keys(queues.work_for(supervisor).to_review) == [("2-1", "114Q1")]
 
 
@@ -206,7 +206,7 @@ def test_reports_you_wrote_are_kept_apart_from_those_you_may_review(staff, colle
     save(colleague, "1-5", q1, submit=True)  # created and submitted by the colleague
     edited = save(staff, "2-1", q1)
     edited = save(colleague, "2-1", q1, actual="19", expected_version=edited.version)  # the colleague edits…
-    workflow.report_submit(report=edited, user=staff, expected_version=edited.version)  # …staff submit
+    services.report_submit(report=edited, user=staff, expected_version=edited.version)  # …staff submit
     save(staff, "4-1", q1, submit=True)  # not touched by the colleague
 
     work = queues.work_for(colleague)

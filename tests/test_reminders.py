@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from kpi import workflow
+from kpi import services
 from kpi.models import ReportingPeriod
 from tests.factories import kpi_by_code
 
@@ -23,7 +23,7 @@ def today(settings):
 
 @pytest.fixture
 def periods(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
@@ -49,7 +49,7 @@ def mail_to(address):
 
 
 def test_who_gets_an_e_mail(people, periods, staff, supervisor):
-    submitted = workflow.report_save(
+    submitted = services.report_save(
         indicator=kpi_by_code("1-5"), period=periods["114Q1"], user=staff, actual="3", narrative="已辦理。", submit=True
     )
     output = run()
@@ -68,10 +68,10 @@ def test_who_gets_an_e_mail(people, periods, staff, supervisor):
 
 
 def test_the_staff_e_mail_lists_overdue_and_due_items_in_zh_hant(people, periods, staff, supervisor):
-    returned = workflow.report_save(
+    returned = services.report_save(
         indicator=kpi_by_code("2-1"), period=periods["113Q4"], user=staff, actual="5", narrative="已辦理。", submit=True
     )
-    workflow.report_return(report=returned, user=supervisor, comment="請補附簽到表。")
+    services.report_return(report=returned, user=supervisor, comment="請補附簽到表。")
     run()
 
     message = mail_to("staff@example.gov.tw")
@@ -95,7 +95,7 @@ def test_the_staff_e_mail_lists_overdue_and_due_items_in_zh_hant(people, periods
 
 
 def test_days_decides_what_is_due_soon(people, periods, planner):
-    workflow.period_lock(period=periods["113Q4"], user=planner)  # nothing overdue any more
+    services.period_lock(period=periods["113Q4"], user=planner)  # nothing overdue any more
 
     run("--days", "3")
     assert mail_to("staff@example.gov.tw") is None, "114Q1 is due in 5 days, beyond 3"
@@ -109,7 +109,7 @@ def test_days_decides_what_is_due_soon(people, periods, planner):
 
 
 def test_the_default_days_come_from_the_settings(people, periods, planner, settings):
-    workflow.period_lock(period=periods["113Q4"], user=planner)
+    services.period_lock(period=periods["113Q4"], user=planner)
     settings.REMINDER_DAYS = 4
     run()
     assert mail_to("staff@example.gov.tw") is None
@@ -143,7 +143,7 @@ def test_links_use_site_url(people, periods, settings):
 def test_nothing_to_do_nothing_sent(people, periods, planner):
     for period in periods.values():
         if not period.is_locked:
-            workflow.period_lock(period=period, user=planner)
+            services.period_lock(period=period, user=planner)
     output = run()
     assert mail.outbox == []
     assert "已寄出 0 封提醒" in output

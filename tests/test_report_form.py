@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from kpi import workflow
+from kpi import services
 from kpi.models import Indicator, ProgressReport, ReportEvent, ReportingPeriod, ReportStatus
 from plans.models import Membership, Role
 
@@ -21,7 +21,7 @@ def today(settings):
 
 @pytest.fixture
 def periods(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return {(p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
@@ -90,7 +90,7 @@ def test_staff_gets_a_new_form(staff_client, periods):
 
 def test_form_shows_the_existing_report_and_its_version(staff_client, staff, periods):
     ind = indicator("1-5")
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=ind, period=periods[112, 3], user=staff, actual="3", narrative="已辦理三場", expected_version=0
     )
     body = staff_client.get(url(ind, periods[112, 3])).content.decode()
@@ -171,7 +171,7 @@ def test_submit_sends_the_report_for_review(staff_client, staff, periods):
 
 def test_editing_a_draft_needs_its_version(staff_client, staff, periods):
     ind = indicator("1-5")
-    report = workflow.report_save(indicator=ind, period=periods[112, 3], user=staff, actual="1", expected_version=0)
+    report = services.report_save(indicator=ind, period=periods[112, 3], user=staff, actual="1", expected_version=0)
     response = post(staff_client, ind, periods[112, 3], version=report.version, actual="2", narrative="更新")
     assert response.status_code == 302
     report.refresh_from_db()
@@ -286,7 +286,7 @@ def test_preview_shows_attainment_and_light_without_saving(staff_client, periods
 
 def test_the_saved_report_is_previewed_on_get(staff_client, staff, periods):
     ind = indicator("1-5")
-    workflow.report_save(indicator=ind, period=periods[112, 3], user=staff, actual="5", expected_version=0)
+    services.report_save(indicator=ind, period=periods[112, 3], user=staff, actual="5", expected_version=0)
     body = staff_client.get(url(ind, periods[112, 3])).content.decode()
     assert "100.0%" in body and "133.3%" in body
 
@@ -391,8 +391,8 @@ def test_a_stale_save_shows_the_conflict_and_keeps_both(client, staff, second_re
 
 def test_a_locked_period_shows_the_form_read_only(staff_client, staff, planner, periods):
     ind, period = indicator("1-5"), periods[112, 3]
-    workflow.report_save(indicator=ind, period=period, user=staff, actual="2", expected_version=0)
-    workflow.period_lock(period=period, user=planner)
+    services.report_save(indicator=ind, period=period, user=staff, actual="2", expected_version=0)
+    services.period_lock(period=period, user=planner)
     body = staff_client.get(url(ind, period)).content.decode()
     assert 'class="lock-banner"' in body
     assert 'value="submit"' not in body
@@ -401,8 +401,8 @@ def test_a_locked_period_shows_the_form_read_only(staff_client, staff, planner, 
 
 def test_a_locked_period_refuses_a_save(staff_client, staff, planner, periods):
     ind, period = indicator("1-5"), periods[112, 3]
-    report = workflow.report_save(indicator=ind, period=period, user=staff, actual="2", expected_version=0)
-    workflow.period_lock(period=period, user=planner)
+    report = services.report_save(indicator=ind, period=period, user=staff, actual="2", expected_version=0)
+    services.period_lock(period=period, user=planner)
     response = post(staff_client, ind, period, version=report.version, actual="5", narrative="想改")
     assert response.status_code == 200
     assert "已鎖定，不能再修改" in response.content.decode()
@@ -412,7 +412,7 @@ def test_a_locked_period_refuses_a_save(staff_client, staff, planner, periods):
 
 def test_a_locked_period_refuses_a_new_report(staff_client, planner, periods):
     period = periods[112, 3]
-    workflow.period_lock(period=period, user=planner)
+    services.period_lock(period=period, user=planner)
     response = post(staff_client, indicator("1-5"), period, action="submit", actual="5", narrative="新的")
     assert "已鎖定，不能再修改" in response.content.decode()
     nothing_saved()
@@ -420,7 +420,7 @@ def test_a_locked_period_refuses_a_new_report(staff_client, planner, periods):
 
 def test_a_submitted_report_cannot_be_edited(staff_client, staff, periods):
     ind, period = indicator("1-5"), periods[112, 3]
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=ind, period=period, user=staff, actual="4", narrative="四場", expected_version=0, submit=True
     )
     body = staff_client.get(url(ind, period)).content.decode()
@@ -434,10 +434,10 @@ def test_a_submitted_report_cannot_be_edited(staff_client, staff, periods):
 
 def test_a_returned_report_shows_the_reviewers_comment_first(staff_client, staff, supervisor, periods):
     ind, period = indicator("1-5"), periods[112, 3]
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=ind, period=period, user=staff, actual="4", narrative="四場", expected_version=0, submit=True
     )
-    workflow.report_return(report=report, user=supervisor, comment="請附上簽到表", expected_version=report.version)
+    services.report_return(report=report, user=supervisor, comment="請附上簽到表", expected_version=report.version)
     body = staff_client.get(url(ind, period)).content.decode()
     assert 'class="returned-banner"' in body
     assert body.index("請附上簽到表") < body.index('id="report-form"')
@@ -447,10 +447,10 @@ def test_a_returned_report_shows_the_reviewers_comment_first(staff_client, staff
 
 def test_resubmitting_a_returned_report(staff_client, staff, supervisor, periods):
     ind, period = indicator("1-5"), periods[112, 3]
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=ind, period=period, user=staff, actual="4", narrative="四場", expected_version=0, submit=True
     )
-    report = workflow.report_return(report=report, user=supervisor, comment="請補充", expected_version=report.version)
+    report = services.report_return(report=report, user=supervisor, comment="請補充", expected_version=report.version)
     response = post(
         staff_client, ind, period, action="submit", version=report.version, actual="4", narrative="四場，已補充"
     )
@@ -465,7 +465,7 @@ def test_resubmitting_a_returned_report(staff_client, staff, supervisor, periods
 
 @pytest.fixture
 def submitted(staff, periods):
-    return workflow.report_save(
+    return services.report_save(
         indicator=indicator("1-5"),
         period=periods[112, 3],
         user=staff,
@@ -522,11 +522,11 @@ def test_staff_cannot_approve(client, staff, submitted):
 def test_a_supervisor_who_edited_the_report_cannot_approve_it(client, staff, supervisor, home_department, periods):
     Membership.objects.create(user=supervisor, department=home_department, role=Role.REPORTER)
     ind, period = indicator("1-5"), periods[112, 3]
-    report = workflow.report_save(indicator=ind, period=period, user=staff, actual="3", expected_version=0)
-    report = workflow.report_save(
+    report = services.report_save(indicator=ind, period=period, user=staff, actual="3", expected_version=0)
+    report = services.report_save(
         indicator=ind, period=period, user=supervisor, actual="4", narrative="主管修改", expected_version=report.version
     )
-    report = workflow.report_submit(report=report, user=staff, expected_version=report.version)
+    report = services.report_submit(report=report, user=staff, expected_version=report.version)
     client.force_login(supervisor)
     response = review(client, report, "approve")
     assert response.status_code == 403

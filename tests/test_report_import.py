@@ -2,7 +2,7 @@
 
 A file is imported whole or not at all: any bad row rejects it, with an error per row
 (numbered as the spreadsheet shows them, the header being row 1), and nothing is
-written. Good files go through `workflow.report_save`, so the record shows them.
+written. Good files go through `services.report_save`, so the record shows them.
 """
 
 import csv
@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from kpi import importers, workflow
+from kpi import importers, services
 from kpi.models import Indicator, ProgressReport, ReportAction, ReportEvent, ReportingPeriod
 from kpi.models import ReportStatus as S
 from tests.factories import UserFactory, department_plan_with_kpis, kpi_by_code, quarters
@@ -38,7 +38,7 @@ def today(settings):
 
 @pytest.fixture
 def periods(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
@@ -170,9 +170,9 @@ def test_a_resubmission_updates_the_drafts_and_submits_them(staff, periods):
 def test_an_unchanged_draft_is_left_alone_and_a_returned_report_is_resubmitted(staff, supervisor, periods):
     period = periods["114Q1"]
     ind_a, ind_b = kpi_by_code("1-5"), kpi_by_code("4-2")
-    draft = workflow.report_save(indicator=ind_a, period=period, user=staff, actual="5", narrative=NARRATIVE)
-    sent = workflow.report_save(indicator=ind_b, period=period, user=staff, actual="1", narrative="x", submit=True)
-    workflow.report_return(report=sent, user=supervisor, comment="請補充場次說明。")
+    draft = services.report_save(indicator=ind_a, period=period, user=staff, actual="5", narrative=NARRATIVE)
+    sent = services.report_save(indicator=ind_b, period=period, user=staff, actual="1", narrative="x", submit=True)
+    services.report_return(report=sent, user=supervisor, comment="請補充場次說明。")
     rows = [good_row(ind) for ind in home_indicators() if ind.code in ("1-5", "4-2")]
 
     result = run(rows, staff)  # drafts: 1-5 is the same, 4-2 changes
@@ -195,21 +195,21 @@ def test_an_unchanged_draft_is_left_alone_and_a_returned_report_is_resubmitted(s
 
 
 def _submitted(staff, periods, code="2-1"):
-    workflow.report_save(
+    services.report_save(
         indicator=kpi_by_code(code), period=periods["114Q1"], user=staff, actual="5", narrative="x", submit=True
     )
 
 
 def _approved(staff, periods, code="2-1"):
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=kpi_by_code(code), period=periods["114Q1"], user=staff, actual="5", narrative="x", submit=True
     )
     reviewer = UserFactory(reviewer_of=[report.indicator.department_plan.department])
-    workflow.report_approve(report=report, user=reviewer)
+    services.report_approve(report=report, user=reviewer)
 
 
 def _lock(staff, periods):
-    workflow.period_lock(period=periods["114Q2"], user=UserFactory(planning_office=True))
+    services.period_lock(period=periods["114Q2"], user=UserFactory(planning_office=True))
 
 
 BAD_ROWS = {
@@ -355,12 +355,12 @@ def test_a_report_changed_between_the_check_and_the_save_rolls_everything_back(s
     """The check reads the report's version; report_save refuses a stale one (a ConflictError)."""
     codes = by_code()
     period = periods["114Q1"]
-    workflow.report_save(indicator=codes["2-1"], period=period, user=staff, actual="1")
+    services.report_save(indicator=codes["2-1"], period=period, user=staff, actual="1")
     data, name = as_file([good_row(codes["1-5"]), good_row(codes["2-1"])])
     result = importers.check(importers.read_sheet(data, name), user=staff, submit=False)
     assert result.ok
     colleague = UserFactory(reporter_of=[codes["2-1"].department_plan.department], first_name="陳同仁")
-    workflow.report_save(indicator=codes["2-1"], period=period, user=colleague, actual="2", expected_version=1)
+    services.report_save(indicator=codes["2-1"], period=period, user=colleague, actual="2", expected_version=1)
     before = counts()
 
     importers.apply(result, user=staff)
@@ -593,7 +593,7 @@ def test_a_file_of_the_wrong_type_is_refused_by_the_form(client, staff, periods)
 def test_the_template_lists_the_users_indicators_with_drafts_filled_in(client, staff, periods):
     client.force_login(staff)
     period = periods["114Q1"]
-    workflow.report_save(indicator=kpi_by_code("1-5"), period=period, user=staff, actual="2", narrative="草稿")
+    services.report_save(indicator=kpi_by_code("1-5"), period=period, user=staff, actual="2", narrative="草稿")
     _submitted(staff, periods, "2-1")
 
     response = client.get(reverse("kpi:report_import_template"), {"period": period.pk, "format": "xlsx"})
@@ -635,7 +635,7 @@ def test_a_filled_in_template_imports(client, staff, periods):
 def test_a_template_uploaded_unchanged_changes_nothing(fmt, client, staff, periods):
     client.force_login(staff)
     period = periods["114Q1"]
-    draft = workflow.report_save(
+    draft = services.report_save(
         indicator=kpi_by_code("共1-1"),
         period=period,
         user=staff,

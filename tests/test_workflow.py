@@ -1,4 +1,4 @@
-"""The reporting workflow's services (kpi.workflow): saving, submitting, reviewing, evidence, actuals.
+"""The reporting workflow's services (kpi.services): saving, submitting, reviewing, evidence, actuals.
 
 Periods and locking are in test_periods_service.py; who sees what is in test_access.py.
 """
@@ -11,7 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
-from kpi import access, workflow
+from common.text import plain_text
+from kpi import access, assessments, services
 from kpi.models import Evidence, PeriodAction, PeriodEvent, ProgressReport, ReportAction, ReportEvent, ReportingPeriod
 from kpi.models import ReportStatus as S
 from plans.models import DepartmentPlan
@@ -24,7 +25,7 @@ PLAN = "下季加開 1 場並先行以書面意見交換。"
 
 @pytest.fixture
 def periods(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
@@ -34,7 +35,7 @@ def events(report):
 
 def save(user, code, period, **kwargs):
     kwargs.setdefault("narrative", NARRATIVE)
-    return workflow.report_save(indicator=kpi_by_code(code), period=period, user=user, **kwargs)
+    return services.report_save(indicator=kpi_by_code(code), period=period, user=user, **kwargs)
 
 
 def submitted(staff, periods, code="1-5", label="111Q2", actual="3"):
@@ -43,7 +44,7 @@ def submitted(staff, periods, code="1-5", label="111Q2", actual="3"):
 
 def approved(staff, supervisor, periods, code="1-5", label="111Q2", actual="3"):
     report = submitted(staff, periods, code, label, actual)
-    return workflow.report_approve(report=report, user=supervisor)
+    return services.report_approve(report=report, user=supervisor)
 
 
 # --- report_save: drafts and edits --------------------------------------------------
@@ -127,7 +128,7 @@ def test_submitting_a_saved_draft_checks_it_is_complete(staff, periods):
     draft = save(staff, "1-5", periods["111Q4"], actual="5", narrative="")
 
     with pytest.raises(ValidationError) as exc:
-        workflow.report_submit(report=draft, user=staff, expected_version=1)
+        services.report_submit(report=draft, user=staff, expected_version=1)
 
     assert set(exc.value.message_dict) == {"narrative"}
     draft.refresh_from_db()
@@ -150,7 +151,7 @@ def test_submit_from_the_form(staff, periods):
 def test_submit_a_saved_draft(staff, periods):
     draft = save(staff, "1-5", periods["111Q4"], actual="5")
 
-    report = workflow.report_submit(report=draft, user=staff, expected_version=1)
+    report = services.report_submit(report=draft, user=staff, expected_version=1)
 
     assert report.status == S.SUBMITTED
     assert events(report) == [ReportAction.CREATED, ReportAction.SUBMITTED]
@@ -162,7 +163,7 @@ def test_a_submitted_report_cannot_be_edited_or_submitted_again(staff, periods):
     with pytest.raises(ValidationError):
         save(staff, "1-5", periods["111Q2"], actual="4", expected_version=report.version)
     with pytest.raises(ValidationError):
-        workflow.report_submit(report=report, user=staff, expected_version=report.version)
+        services.report_submit(report=report, user=staff, expected_version=report.version)
     report.refresh_from_db()
     assert report.actual == Decimal(3)
 
@@ -198,7 +199,7 @@ def test_a_submitted_report_cannot_be_edited_or_submitted_again(staff, periods):
     ],
 )
 def test_pace(periods, code, label, actual, expected, light):
-    preview = workflow.report_preview(indicator=kpi_by_code(code), period=periods[label], actual=Decimal(actual))
+    preview = assessments.report_preview(indicator=kpi_by_code(code), period=periods[label], actual=Decimal(actual))
 
     assert preview.period_target == Decimal(expected)
     assert preview.pace.light == light
@@ -206,7 +207,7 @@ def test_pace(periods, code, label, actual, expected, light):
 
 
 def test_the_year_assessment_is_against_the_full_target(periods):
-    preview = workflow.report_preview(indicator=kpi_by_code("1-5"), period=periods["111Q2"], actual=Decimal(3))
+    preview = assessments.report_preview(indicator=kpi_by_code("1-5"), period=periods["111Q2"], actual=Decimal(3))
     assert preview.year_target == Decimal(5)
     assert preview.year.raw == Decimal("60.0000")
     assert preview.pace.raw == Decimal("120.0000")
@@ -284,10 +285,10 @@ def test_unit_rules(staff, periods, code, value, ok):
 
 def test_validate_actual_for_lower_is_better_percentages(seeded_plan):
     growth = kpi_by_code("共2-1")
-    assert workflow.validate_actual(growth, "-5") == Decimal(-5)
-    assert workflow.validate_actual(growth, "150") == Decimal(150)
+    assert services.validate_actual(growth, "-5") == Decimal(-5)
+    assert services.validate_actual(growth, "150") == Decimal(150)
     with pytest.raises(ValidationError):
-        workflow.validate_actual(growth, "-101")
+        services.validate_actual(growth, "-101")
 
 
 # --- common indicators: computed from inputs ------------------------------------------
@@ -373,7 +374,7 @@ def test_a_stale_edit_is_refused_with_the_changes_and_writes_nothing(staff, coll
     save(staff, "1-5", periods["111Q2"], actual="1")
     save(colleague, "1-5", periods["111Q2"], actual="2", narrative="同事更新的說明。", expected_version=1)
 
-    with pytest.raises(workflow.ConflictError) as exc:
+    with pytest.raises(services.ConflictError) as exc:
         save(staff, "1-5", periods["111Q2"], actual="3", narrative=NARRATIVE, expected_version=1)
 
     error = exc.value
@@ -390,9 +391,9 @@ def test_a_stale_submit_is_refused(staff, colleague, periods):
     draft = save(staff, "1-5", periods["111Q2"], actual="3")
     save(colleague, "1-5", periods["111Q2"], actual="4", expected_version=1)
 
-    with pytest.raises(workflow.ConflictError):
-        workflow.report_submit(report=draft, user=staff, expected_version=1)
-    with pytest.raises(workflow.ConflictError):
+    with pytest.raises(services.ConflictError):
+        services.report_submit(report=draft, user=staff, expected_version=1)
+    with pytest.raises(services.ConflictError):
         save(staff, "1-5", periods["111Q2"], actual="3", expected_version=1, submit=True)
 
     assert ProgressReport.objects.get().status == S.DRAFT
@@ -402,7 +403,7 @@ def test_two_people_starting_the_same_new_report(staff, colleague, periods):
     save(colleague, "1-5", periods["111Q2"], actual="2")
 
     # The staff member's form was opened before the report existed (no version).
-    with pytest.raises(workflow.ConflictError) as exc:
+    with pytest.raises(services.ConflictError) as exc:
         save(staff, "1-5", periods["111Q2"], actual="3")
 
     assert exc.value.changes == {"actual": (Decimal(2), Decimal(3))}
@@ -417,10 +418,10 @@ def test_a_version_for_a_report_that_does_not_exist(staff, periods):
 
 def test_a_stale_review_is_refused(staff, colleague, supervisor, periods):
     report = submitted(staff, periods)
-    workflow.report_return(report=report, user=supervisor, comment="請補充會議紀錄。")
+    services.report_return(report=report, user=supervisor, comment="請補充會議紀錄。")
 
-    with pytest.raises(workflow.ConflictError):
-        workflow.report_approve(report=report, user=supervisor, expected_version=report.version - 1)
+    with pytest.raises(services.ConflictError):
+        services.report_approve(report=report, user=supervisor, expected_version=report.version - 1)
 
 
 # --- locked periods -------------------------------------------------------------------
@@ -430,32 +431,32 @@ def test_a_locked_period_refuses_every_change(staff, supervisor, planner, period
     settings.MEDIA_ROOT = tmp_path
     q1, q2, q3 = periods["111Q1"], periods["111Q2"], periods["111Q3"]
     draft = save(staff, "1-5", q1, actual="1")
-    evidence = workflow.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/")
+    evidence = services.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/")
     waiting = save(staff, "1-5", q2, actual="3", submit=True)
     for period in (q1, q2, q3):
-        workflow.period_lock(period=period, user=planner)
+        services.period_lock(period=period, user=planner)
 
     with pytest.raises(ValidationError):
         save(staff, "1-5", q1, actual="2", expected_version=draft.version)
     with pytest.raises(ValidationError):
         save(staff, "1-4", q3, actual="1")  # not even a new one
     with pytest.raises(ValidationError):
-        workflow.report_submit(report=draft, user=staff)
+        services.report_submit(report=draft, user=staff)
     with pytest.raises(ValidationError):
-        workflow.report_approve(report=waiting, user=supervisor)
+        services.report_approve(report=waiting, user=supervisor)
     with pytest.raises(ValidationError):
-        workflow.report_return(report=waiting, user=supervisor, comment="請修正")
+        services.report_return(report=waiting, user=supervisor, comment="請修正")
     with pytest.raises(ValidationError):
-        workflow.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/")
+        services.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/")
     with pytest.raises(ValidationError):
-        workflow.evidence_remove(evidence=evidence, user=staff)
+        services.evidence_remove(evidence=evidence, user=staff)
 
     assert ProgressReport.objects.count() == 2
     assert ProgressReport.objects.get(pk=waiting.pk).status == S.SUBMITTED
     assert Evidence.objects.get().removed_at is None
 
-    workflow.period_unlock(period=q2, user=planner, reason="主管會議後補審")
-    assert workflow.report_approve(report=waiting, user=supervisor).status == S.APPROVED
+    services.period_unlock(period=q2, user=planner, reason="主管會議後補審")
+    assert services.report_approve(report=waiting, user=supervisor).status == S.APPROVED
 
 
 # --- who may report ------------------------------------------------------------------
@@ -472,7 +473,7 @@ def test_only_the_departments_staff_report(cast, periods, who):
 def test_only_the_departments_staff_submit(cast, staff, periods, who):
     draft = save(staff, "1-5", periods["111Q1"], actual="1")
     with pytest.raises(PermissionDenied):
-        workflow.report_submit(report=draft, user=cast[who])
+        services.report_submit(report=draft, user=cast[who])
 
 
 def test_an_inactive_reporter_cannot_report(staff, periods):
@@ -488,7 +489,7 @@ def test_an_inactive_reporter_cannot_report(staff, periods):
 def test_the_supervisor_approves(staff, supervisor, periods):
     report = submitted(staff, periods)
 
-    done = workflow.report_approve(report=report, user=supervisor, comment=" 同意 ", expected_version=report.version)
+    done = services.report_approve(report=report, user=supervisor, comment=" 同意 ", expected_version=report.version)
 
     assert done.status == S.APPROVED
     assert done.reviewed_by == supervisor
@@ -503,9 +504,9 @@ def test_the_supervisor_approves(staff, supervisor, periods):
 def test_staff_cannot_approve_their_own_report(staff, periods):
     report = submitted(staff, periods)
     with pytest.raises(PermissionDenied):
-        workflow.report_approve(report=report, user=staff)
+        services.report_approve(report=report, user=staff)
     with pytest.raises(PermissionDenied):
-        workflow.report_return(report=report, user=staff, comment="退回自己")
+        services.report_return(report=report, user=staff, comment="退回自己")
     assert ProgressReport.objects.get().status == S.SUBMITTED
 
 
@@ -513,29 +514,29 @@ def test_a_reviewer_who_edited_the_report_cannot_approve_it(staff, supervisor, h
     deputy = UserFactory(username="deputy", reporter_of=[home_department], reviewer_of=[home_department])
     draft = save(staff, "1-5", periods["111Q2"], actual="2")
     save(deputy, "1-5", periods["111Q2"], actual="3", expected_version=draft.version)
-    report = workflow.report_submit(report=draft, user=staff)
+    report = services.report_submit(report=draft, user=staff)
     # Neither created_by, updated_by nor submitted_by is the deputy any more: only the record knows.
     assert deputy.pk not in (report.created_by_id, report.updated_by_id, report.submitted_by_id)
 
     assert access.is_author(deputy, report)
     assert not access.can_review(deputy, report)
     with pytest.raises(PermissionDenied):
-        workflow.report_approve(report=report, user=deputy)
+        services.report_approve(report=report, user=deputy)
 
-    assert workflow.report_approve(report=report, user=supervisor).status == S.APPROVED
+    assert services.report_approve(report=report, user=supervisor).status == S.APPROVED
 
 
 def test_a_reviewer_who_is_also_a_reporter_may_review_what_others_wrote(staff, home_department, periods):
     deputy = UserFactory(username="deputy", reporter_of=[home_department], reviewer_of=[home_department])
     report = submitted(staff, periods)
-    assert workflow.report_approve(report=report, user=deputy).reviewed_by == deputy
+    assert services.report_approve(report=report, user=deputy).reviewed_by == deputy
 
 
 @pytest.mark.parametrize("who", ["planner", "admin"])
 def test_the_planning_office_and_admins_review_any_department(cast, other_department, seeded_plan, periods, who):
     dp = DepartmentPlan.objects.get(plan=seeded_plan, department=other_department)
     indicator = IndicatorFactory(objective=StrategicObjectiveFactory(department_plan=dp, number=1), number=1)
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=indicator,
         period=periods["111Q4"],
         user=cast["other_staff"],
@@ -544,7 +545,7 @@ def test_the_planning_office_and_admins_review_any_department(cast, other_depart
         submit=True,
     )
 
-    assert workflow.report_approve(report=report, user=cast[who]).status == S.APPROVED
+    assert services.report_approve(report=report, user=cast[who]).status == S.APPROVED
 
 
 @pytest.mark.parametrize("who", ["other_staff", "other_reviewer"])
@@ -552,16 +553,16 @@ def test_other_departments_cannot_review(cast, other_department, staff, periods,
     user = cast.get(who) or UserFactory(username="other_reviewer", reviewer_of=[other_department])
     report = submitted(staff, periods)
     with pytest.raises(PermissionDenied):
-        workflow.report_approve(report=report, user=user)
+        services.report_approve(report=report, user=user)
     with pytest.raises(PermissionDenied):
-        workflow.report_return(report=report, user=user, comment="請修正")
+        services.report_return(report=report, user=user, comment="請修正")
 
 
 @pytest.mark.parametrize("comment", ["", "   ", None])
 def test_returning_needs_a_comment(staff, supervisor, periods, comment):
     report = submitted(staff, periods)
     with pytest.raises(ValidationError) as exc:
-        workflow.report_return(report=report, user=supervisor, comment=comment)
+        services.report_return(report=report, user=supervisor, comment=comment)
     assert "comment" in exc.value.message_dict
     assert ProgressReport.objects.get().status == S.SUBMITTED
 
@@ -569,7 +570,7 @@ def test_returning_needs_a_comment(staff, supervisor, periods, comment):
 def test_return_edit_resubmit_approve(staff, supervisor, periods):
     report = save(staff, "1-5", periods["111Q4"], actual="5", submit=True)
 
-    returned = workflow.report_return(report=report, user=supervisor, comment="請上傳第 5 場會議紀錄。")
+    returned = services.report_return(report=report, user=supervisor, comment="請上傳第 5 場會議紀錄。")
     assert returned.status == S.RETURNED
     assert returned.review_comment == "請上傳第 5 場會議紀錄。"
     assert ReportEvent.objects.get(action=ReportAction.RETURNED).comment == "請上傳第 5 場會議紀錄。"
@@ -583,10 +584,10 @@ def test_return_edit_resubmit_approve(staff, supervisor, periods):
         expected_version=returned.version,
     )
     assert edited.status == S.RETURNED  # still returned until it is sent again
-    workflow.evidence_add(report=edited, user=staff, url="https://www.klcg.gov.tw/")
-    resubmitted = workflow.report_submit(report=edited, user=staff, expected_version=edited.version)
+    services.evidence_add(report=edited, user=staff, url="https://www.klcg.gov.tw/")
+    resubmitted = services.report_submit(report=edited, user=staff, expected_version=edited.version)
     assert resubmitted.status == S.SUBMITTED
-    done = workflow.report_approve(report=resubmitted, user=supervisor)
+    done = services.report_approve(report=resubmitted, user=supervisor)
 
     assert done.status == S.APPROVED
     assert events(done) == [
@@ -602,7 +603,7 @@ def test_return_edit_resubmit_approve(staff, supervisor, periods):
 
 def test_resubmitting_from_the_form_records_resubmitted(staff, supervisor, periods):
     report = save(staff, "1-5", periods["111Q4"], actual="5", submit=True)
-    returned = workflow.report_return(report=report, user=supervisor, comment="請補充說明")
+    returned = services.report_return(report=report, user=supervisor, comment="請補充說明")
 
     again = save(
         staff,
@@ -623,14 +624,14 @@ def test_only_submitted_reports_are_reviewed(staff, supervisor, periods, status)
     if status == "draft":
         report = save(staff, "1-5", periods["111Q2"], actual="3")
     elif status == "returned":
-        report = workflow.report_return(report=submitted(staff, periods), user=supervisor, comment="請修正")
+        report = services.report_return(report=submitted(staff, periods), user=supervisor, comment="請修正")
     else:
         report = approved(staff, supervisor, periods)
 
     with pytest.raises(ValidationError):
-        workflow.report_approve(report=report, user=supervisor)
+        services.report_approve(report=report, user=supervisor)
     with pytest.raises(ValidationError):
-        workflow.report_return(report=report, user=supervisor, comment="請修正")
+        services.report_return(report=report, user=supervisor, comment="請修正")
     assert ProgressReport.objects.get().status == status
 
 
@@ -654,33 +655,38 @@ def test_the_database_refuses_an_approved_report_without_a_reviewer(staff, perio
         ProgressReport.objects.filter(pk=report.pk).update(status=S.APPROVED)
 
 
-# --- approved_actual ----------------------------------------------------------------------
+# --- the year's actual (kpi.assessments.latest_approved) -----------------------------
 
 
 def test_the_years_actual_is_its_latest_approved_report(staff, supervisor, periods):
     indicator = kpi_by_code("1-5")
-    assert workflow.approved_actual(indicator, 111) is None
+
+    def approved_actual(indicator, year):
+        return assessments.latest_approved(years=[year], indicator=indicator).get((indicator.id, year))
+
+    assert approved_actual(indicator, 111) is None
 
     approved(staff, supervisor, periods, label="111Q2", actual="3")
     q3 = approved(staff, supervisor, periods, label="111Q3", actual="4")
     save(staff, "1-5", periods["111Q4"], actual="5", submit=True)  # waiting: does not count
     approved(staff, supervisor, periods, label="112Q1", actual="2")  # another year
 
-    actual = workflow.approved_actual(indicator, 111)
+    actual = approved_actual(indicator, 111)
     assert actual.pk == q3.pk
     assert actual.actual == Decimal(4)
-    assert workflow.approved_actual(indicator, 112).actual == Decimal(2)
-    assert workflow.approved_actual(indicator, 113) is None
-    assert workflow.approved_actual(kpi_by_code("1-4"), 111) is None
+    assert approved_actual(indicator, 112).actual == Decimal(2)
+    assert approved_actual(indicator, 113) is None
+    assert approved_actual(kpi_by_code("1-4"), 111) is None
 
 
 def test_a_later_quarter_wins_whatever_the_order_of_approval(staff, supervisor, periods):
     q3 = submitted(staff, periods, label="111Q3", actual="4")
     q2 = submitted(staff, periods, label="111Q2", actual="3")
-    workflow.report_approve(report=q3, user=supervisor)
-    workflow.report_approve(report=q2, user=supervisor)
+    services.report_approve(report=q3, user=supervisor)
+    services.report_approve(report=q2, user=supervisor)
 
-    assert workflow.approved_actual(kpi_by_code("1-5"), 111).pk == q3.pk
+    indicator = kpi_by_code("1-5")
+    assert assessments.latest_approved(years=[111], indicator=indicator)[(indicator.id, 111)].pk == q3.pk
 
 
 # --- evidence -----------------------------------------------------------------------------
@@ -712,7 +718,7 @@ def draft(staff, periods):
     ],
 )
 def test_evidence_files_that_are_what_they_say(staff, draft, media, name, content):
-    evidence = workflow.evidence_add(
+    evidence = services.evidence_add(
         report=draft, user=staff, file=SimpleUploadedFile(name, content), description=" 第二季會議紀錄 "
     )
 
@@ -741,7 +747,7 @@ def test_evidence_files_that_are_what_they_say(staff, draft, media, name, conten
 )
 def test_evidence_files_that_are_refused(staff, draft, media, name, content):
     with pytest.raises(ValidationError) as exc:
-        workflow.evidence_add(report=draft, user=staff, file=SimpleUploadedFile(name, content))
+        services.evidence_add(report=draft, user=staff, file=SimpleUploadedFile(name, content))
 
     assert "file" in exc.value.message_dict
     assert not Evidence.objects.exists()
@@ -753,27 +759,27 @@ def test_evidence_over_the_size_limit_is_refused(staff, draft, media, settings):
     settings.EVIDENCE_MAX_BYTES = len(PDF) - 1
 
     with pytest.raises(ValidationError) as exc:
-        workflow.evidence_add(report=draft, user=staff, file=SimpleUploadedFile("大檔.pdf", PDF))
+        services.evidence_add(report=draft, user=staff, file=SimpleUploadedFile("大檔.pdf", PDF))
     assert "file" in exc.value.message_dict
 
     settings.EVIDENCE_MAX_BYTES = len(PDF)
-    assert workflow.evidence_add(report=draft, user=staff, file=SimpleUploadedFile("剛好.pdf", PDF)).pk
+    assert services.evidence_add(report=draft, user=staff, file=SimpleUploadedFile("剛好.pdf", PDF)).pk
 
 
 def test_evidence_is_a_file_or_a_link_not_both_nor_neither(staff, draft, media):
     with pytest.raises(ValidationError):
-        workflow.evidence_add(
+        services.evidence_add(
             report=draft, user=staff, file=SimpleUploadedFile("a.pdf", PDF), url="https://www.klcg.gov.tw/"
         )
     with pytest.raises(ValidationError):
-        workflow.evidence_add(report=draft, user=staff)
+        services.evidence_add(report=draft, user=staff)
     with pytest.raises(ValidationError):
-        workflow.evidence_add(report=draft, user=staff, url="   ")
+        services.evidence_add(report=draft, user=staff, url="   ")
     assert not Evidence.objects.exists()
 
 
 def test_a_link_alone_is_evidence(staff, draft):
-    evidence = workflow.evidence_add(report=draft, user=staff, url=" https://www.klcg.gov.tw/tw/News.html ")
+    evidence = services.evidence_add(report=draft, user=staff, url=" https://www.klcg.gov.tw/tw/News.html ")
 
     assert evidence.url == "https://www.klcg.gov.tw/tw/News.html"
     assert not evidence.file
@@ -783,15 +789,15 @@ def test_a_link_alone_is_evidence(staff, draft):
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "not a link", "file:///etc/passwd"])
 def test_a_link_must_be_a_web_address(staff, draft, url):
     with pytest.raises(ValidationError):
-        workflow.evidence_add(report=draft, user=staff, url=url)
+        services.evidence_add(report=draft, user=staff, url=url)
     assert not Evidence.objects.exists()
 
 
 def test_removing_evidence_hides_it_but_keeps_the_file(staff, draft, media):
-    evidence = workflow.evidence_add(report=draft, user=staff, file=SimpleUploadedFile("會議紀錄.pdf", PDF))
+    evidence = services.evidence_add(report=draft, user=staff, file=SimpleUploadedFile("會議紀錄.pdf", PDF))
     path = media / evidence.file.name
 
-    workflow.evidence_remove(evidence=evidence, user=staff)
+    services.evidence_remove(evidence=evidence, user=staff)
 
     evidence.refresh_from_db()
     assert evidence.removed_at is not None
@@ -802,34 +808,34 @@ def test_removing_evidence_hides_it_but_keeps_the_file(staff, draft, media):
 
 
 def test_evidence_cannot_be_removed_twice(staff, draft):
-    evidence = workflow.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/")
-    workflow.evidence_remove(evidence=evidence, user=staff)
+    evidence = services.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/")
+    services.evidence_remove(evidence=evidence, user=staff)
 
     with pytest.raises(ValidationError):
-        workflow.evidence_remove(evidence=evidence, user=staff)
+        services.evidence_remove(evidence=evidence, user=staff)
     assert ReportEvent.objects.filter(action=ReportAction.EVIDENCE_REMOVED).count() == 1
 
 
 def test_evidence_is_fixed_once_the_report_is_submitted(staff, supervisor, draft, media):
-    evidence = workflow.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/")
+    evidence = services.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/")
     stale = ProgressReport.objects.get(pk=draft.pk)  # a copy loaded before the report was submitted
-    workflow.report_submit(report=draft, user=staff)
+    services.report_submit(report=draft, user=staff)
 
     with pytest.raises(ValidationError):
-        workflow.evidence_add(report=stale, user=staff, url="https://www.klcg.gov.tw/")
+        services.evidence_add(report=stale, user=staff, url="https://www.klcg.gov.tw/")
     with pytest.raises(ValidationError):
-        workflow.evidence_remove(evidence=evidence, user=staff)
+        services.evidence_remove(evidence=evidence, user=staff)
     assert Evidence.objects.count() == 1
     assert Evidence.objects.get().removed_at is None
 
 
 @pytest.mark.parametrize("who", ["other_staff", "supervisor", "planner"])
 def test_only_the_departments_staff_handle_evidence(cast, staff, draft, who):
-    evidence = workflow.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/")
+    evidence = services.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/")
     with pytest.raises(PermissionDenied):
-        workflow.evidence_add(report=draft, user=cast[who], url="https://www.klcg.gov.tw/")
+        services.evidence_add(report=draft, user=cast[who], url="https://www.klcg.gov.tw/")
     with pytest.raises(PermissionDenied):
-        workflow.evidence_remove(evidence=evidence, user=cast[who])
+        services.evidence_remove(evidence=evidence, user=cast[who])
 
 
 # --- seed_demo_reports -------------------------------------------------------------------
@@ -862,11 +868,11 @@ def test_seed_demo_reports(seeded_plan, settings, capsys):
     for report in reports.exclude(status=S.DRAFT).select_related("indicator", "period__plan"):
         assert report.narrative
         assert report.reviewed_by_id != report.submitted_by_id or report.reviewed_by_id is None
-        preview = workflow.report_preview(indicator=report.indicator, period=report.period, actual=report.actual)
+        preview = assessments.report_preview(indicator=report.indicator, period=report.period, actual=report.actual)
         if preview.needs_explanation:
             assert report.shortfall_reason and report.improvement_plan
     lights = [
-        workflow.report_preview(indicator=r.indicator, period=r.period, actual=r.actual).year.light
+        assessments.report_preview(indicator=r.indicator, period=r.period, actual=r.actual).year.light
         for r in reports.filter(status=S.APPROVED, period__number=4).select_related("indicator", "period__plan")
     ]
     assert lights.count("green") > len(lights) / 2
@@ -918,4 +924,4 @@ def test_seed_demo_reports_is_deterministic(seeded_plan, settings):
     ],
 )
 def test_plain_text(typed, stored):
-    assert workflow.plain_text(typed) == stored
+    assert plain_text(typed) == stored

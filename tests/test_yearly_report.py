@@ -30,7 +30,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from kpi import workflow
+from kpi import services
 from kpi.models import Evidence, ReportingPeriod, TargetRevision, YearlyTarget
 from kpi.services import target_set
 from plans.models import Department, DepartmentPlan
@@ -49,21 +49,21 @@ def today(settings):
 
 @pytest.fixture
 def periods(seeded_plan):
-    workflow.periods_ensure(plan=seeded_plan)
+    services.periods_ensure(plan=seeded_plan)
     return {(p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
 def file_report(staff, supervisor, code, period, *, approve=True, submit=True, evidence=(), **fields):
     indicator = kpi_by_code(code)
     fields.setdefault("narrative", f"{code} 年度執行情形說明。")
-    report = workflow.report_save(indicator=indicator, period=period, user=staff, expected_version=0, **fields)
+    report = services.report_save(indicator=indicator, period=period, user=staff, expected_version=0, **fields)
     for url, description in evidence:
-        workflow.evidence_add(report=report, user=staff, url=url, description=description)
+        services.evidence_add(report=report, user=staff, url=url, description=description)
     if submit:
         report.refresh_from_db()
-        report = workflow.report_submit(report=report, user=staff, expected_version=report.version)
+        report = services.report_submit(report=report, user=staff, expected_version=report.version)
     if approve:
-        report = workflow.report_approve(report=report, user=supervisor, expected_version=report.version)
+        report = services.report_approve(report=report, user=supervisor, expected_version=report.version)
     return report
 
 

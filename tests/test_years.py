@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 from django.template import Context, Template
-from plans.templatetags.roc import gregorian, roc_year, target_display
 
+from common.templatetags.roc import gregorian, roc_year, target_display
 from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR, ROC_OFFSET, is_roc_year, roc_label, to_gregorian, to_roc
 
 

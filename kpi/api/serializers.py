@@ -377,7 +377,7 @@ def _safe_key(key) -> str:
     }
 )
 class FigureField(serializers.Field):
-    """A figure as typed (number or text): `kpi.workflow` parses it and says what is wrong."""
+    """A figure as typed (number or text): `kpi.services` parses it and says what is wrong."""
 
     default_error_messages = {"invalid": "請填數字。", "max_length": "數字太長。"}
 

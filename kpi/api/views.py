@@ -1,7 +1,7 @@
 """API v1 endpoints for indicators, periods and progress reports.
 
 Views only ask and show: who sees what comes from `kpi.access`, every write goes
-through `kpi.workflow` (the same services as the report form and the review page),
+through `kpi.services` (the same services as the report form and the review page),
 and the services' zh-Hant messages come back as they are (see `common.api.base`).
 """
 
@@ -29,7 +29,7 @@ from common.api.base import (
     param_error,
 )
 from common.years import is_roc_year
-from kpi import access, selectors, workflow
+from kpi import access, selectors, services
 from kpi.api import serializers as s
 from kpi.api.filters import PeriodFilter, ReportFilter
 from kpi.api.serializers import IndicatorSerializer
@@ -176,7 +176,7 @@ def report_response(request, report_id: int, code: int = status.HTTP_200_OK) -> 
     post=extend_schema(
         summary="Create (or, with the current version, save over) the report for an indicator and period",
         description=(
-            "The same rules as the report form (kpi.workflow.report_save): only the department's reporters; "
+            "The same rules as the report form (kpi.services.report_save): only the department's reporters; "
             "not in a locked period; a submission needs the figure, the narrative and — when the figure is "
             "behind — the reason and the plan. If a report already exists for that indicator and period, "
             "the answer is 409 unless `version` is its current version."
@@ -221,7 +221,7 @@ class ReportListView(ApiMixin, generics.ListAPIView):
             raise param_error("period", "找不到這個填報期間。")
         values = report_values(indicator, data, current=None)
         existed = ProgressReport.objects.filter(indicator=indicator, period=period).exists()
-        report = workflow.report_save(
+        report = services.report_save(
             indicator=indicator,
             period=period,
             user=request.user,
@@ -233,7 +233,7 @@ class ReportListView(ApiMixin, generics.ListAPIView):
 
 
 def report_values(indicator: Indicator, data: dict, current: ProgressReport | None) -> dict:
-    """What to pass to `workflow.report_save`: the fields sent, the rest as saved (or empty)."""
+    """What to pass to `services.report_save`: the fields sent, the rest as saved (or empty)."""
     formula = bool(indicator.formula_spec)
     if formula and data.get("actual") not in (None, ""):
         raise param_error("actual", "共同性指標的實績由計算數據算出：請改填 inputs。")
@@ -285,7 +285,7 @@ class ReportDetailView(ApiMixin, generics.RetrieveAPIView):
         serializer = s.ReportUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        report = workflow.report_save(
+        report = services.report_save(
             indicator=report.indicator,
             period=report.period,
             user=request.user,
@@ -345,7 +345,7 @@ class ReportSubmitView(ReportActionView):
     serializer_class = s.VersionSerializer
 
     def run(self, report, user, data):
-        workflow.report_submit(report=report, user=user, expected_version=data["version"])
+        services.report_submit(report=report, user=user, expected_version=data["version"])
 
 
 @extend_schema(
@@ -358,7 +358,7 @@ class ReportApproveView(ReportActionView):
     request_serializer = serializer_class = s.ApproveSerializer
 
     def run(self, report, user, data):
-        workflow.report_approve(report=report, user=user, comment=data["comment"], expected_version=data["version"])
+        services.report_approve(report=report, user=user, comment=data["comment"], expected_version=data["version"])
 
 
 @extend_schema(
@@ -371,7 +371,7 @@ class ReportReturnView(ReportActionView):
     request_serializer = serializer_class = s.ReturnSerializer
 
     def run(self, report, user, data):
-        workflow.report_return(report=report, user=user, comment=data["comment"], expected_version=data["version"])
+        services.report_return(report=report, user=user, comment=data["comment"], expected_version=data["version"])
 
 
 @extend_schema(
@@ -393,7 +393,7 @@ class EvidenceUploadView(ApiMixin, generics.GenericAPIView):
         serializer = s.EvidenceUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        evidence = workflow.evidence_add(
+        evidence = services.evidence_add(
             report=report,
             user=request.user,
             file=data.get("file"),

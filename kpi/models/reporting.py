@@ -1,5 +1,7 @@
 """Progress reporting: periods, reports, their review, evidence, and the record of changes."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -7,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR
 from kpi.models.indicators import Indicator
-from plans.models import Plan, ReportingFrequency
+from plans.models import PERIODS_PER_YEAR, Plan, ReportingFrequency
 
 
 class ReportingPeriod(models.Model):
@@ -65,6 +67,11 @@ class ReportingPeriod(models.Model):
     @property
     def is_last_of_year(self) -> bool:
         return self.end_date.month == 12
+
+    @property
+    def fraction_of_year(self) -> Decimal:
+        """The share of the year that the period's year-to-date figure covers (Q2: 0.5)."""
+        return Decimal(self.number) / Decimal(PERIODS_PER_YEAR[self.frequency])
 
 
 class ReportStatus(models.TextChoices):

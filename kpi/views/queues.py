@@ -1,6 +1,6 @@
 """Work queues and reporting periods: "My updates" (待填報), the review queue (審核) and the
 periods page (填報期間) with locking. The items come from `kpi.queues`; writes go through
-`kpi.workflow`; permissions through `kpi.access`."""
+`kpi.services`; permissions through `kpi.access`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from common import dates
-from kpi import access, queues, workflow
+from kpi import access, assessments, queues, services
 from kpi.models import PeriodEvent, ProgressReport, ReportingPeriod, ReportStatus
 from plans.models import Plan
 
@@ -55,7 +55,7 @@ def my_updates(request):
 @dataclass(frozen=True)
 class QueueRow:
     report: ProgressReport
-    preview: workflow.Preview
+    preview: assessments.Preview
 
 
 def _int_param(request, name):
@@ -86,7 +86,7 @@ def review_queue(request):
     shown = [r for r in work.to_review if keep(r)]
     prefetch_related_objects([r.indicator for r in shown], "targets")  # one query, for the previews
     rows = [
-        QueueRow(r, workflow.report_preview(indicator=r.indicator, period=r.period, actual=r.actual)) for r in shown
+        QueueRow(r, assessments.report_preview(indicator=r.indicator, period=r.period, actual=r.actual)) for r in shown
     ]
     own = [r for r in work.own_awaiting if keep(r)]
     return render(
@@ -125,7 +125,7 @@ def _render_periods(request, plan=None, plans=None, errors=None, values=None, st
     context = {"plan": plan, "plans": plans, "years": []}
     if plan is not None:
         if not ReportingPeriod.objects.filter(plan=plan).exists():
-            workflow.periods_ensure(plan=plan)
+            services.periods_ensure(plan=plan)
         today = dates.today()
         periods = list(
             access.periods_for(request.user)
@@ -187,7 +187,7 @@ def _managed_period(request, period_id):
 def period_lock(request, period_id):
     period = _managed_period(request, period_id)
     try:
-        workflow.period_lock(period=period, user=request.user)
+        services.period_lock(period=period, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -203,7 +203,7 @@ def period_unlock(request, period_id):
     period = _managed_period(request, period_id)
     reason = request.POST.get("reason", "")
     try:
-        workflow.period_unlock(period=period, user=request.user, reason=reason)
+        services.period_unlock(period=period, user=request.user, reason=reason)
     except ValidationError as exc:
         if hasattr(exc, "error_dict") and "reason" in exc.error_dict:
             plan, plans = _chosen_plan(request, period.plan_id)

@@ -2,7 +2,7 @@
 
 Views only ask and show: what a user may see comes from `kpi.access` (through
 `kpi.selectors`), page data from `kpi.selectors`, and every write goes through
-`kpi.workflow`, whose zh-Hant messages are shown as they are.
+`kpi.services`, whose zh-Hant messages are shown as they are.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from kpi import access, selectors, workflow
+from kpi import access, assessments, selectors, services
 from kpi.forms import EvidenceForm, ReportForm, ReviewForm
 from kpi.models import ReportingPeriod
 
@@ -66,8 +66,8 @@ def indicator_detail(request, indicator_id):
             "indicator": indicator,
             "plan": plan,
             "department": indicator.department_plan.department,
-            "thresholds": workflow.plan_thresholds(plan),
-            "labels": workflow.FIELD_LABELS,
+            "thresholds": assessments.thresholds_for(plan),
+            "labels": services.FIELD_LABELS,
         },
     )
 
@@ -78,7 +78,7 @@ def indicator_detail(request, indicator_id):
 def _quiet_preview(indicator, period, values):
     """The preview of what was typed, or None when the figure itself is not valid."""
     try:
-        return workflow.report_clean(indicator=indicator, period=period, submitting=False, **values).preview
+        return services.report_clean(indicator=indicator, period=period, submitting=False, **values).preview
     except ValidationError:
         return None
 
@@ -96,12 +96,12 @@ def _report_values(report) -> dict:
 def _not_editable_reason(period, report) -> str:
     if period.is_locked:
         return "locked"
-    if report is not None and report.status not in workflow.EDITABLE_STATUSES:
+    if report is not None and report.status not in services.EDITABLE_STATUSES:
         return "status"
     return ""
 
 
-def _conflict_panel(indicator, exc: workflow.ConflictError) -> dict:
+def _conflict_panel(indicator, exc: services.ConflictError) -> dict:
     current = exc.report
     return {
         "who": current.updated_by.get_full_name() or current.updated_by.get_username(),
@@ -111,7 +111,7 @@ def _conflict_panel(indicator, exc: workflow.ConflictError) -> dict:
         "message": exc.messages[0] if exc.messages else "",
         "rows": [
             {
-                "label": workflow.FIELD_LABELS.get(name, name),
+                "label": services.FIELD_LABELS.get(name, name),
                 "current": selectors.format_field(indicator, name, theirs),
                 "yours": selectors.format_field(indicator, name, yours),
             }
@@ -127,7 +127,7 @@ def _save(request, form: ReportForm, indicator, period, action: str):
     added = []
     try:
         with transaction.atomic():
-            report = workflow.report_save(
+            report = services.report_save(
                 indicator=indicator,
                 period=period,
                 user=user,
@@ -137,18 +137,18 @@ def _save(request, form: ReportForm, indicator, period, action: str):
             )
             for upload in data.get("file") or []:
                 added.append(
-                    workflow.evidence_add(
+                    services.evidence_add(
                         report=report, user=user, file=upload, description=data.get("description", "")
                     )
                 )
             if data.get("url"):
                 added.append(
-                    workflow.evidence_add(
+                    services.evidence_add(
                         report=report, user=user, url=data["url"], description=data.get("description", "")
                     )
                 )
             if action == "submit":
-                report = workflow.report_submit(report=report, user=user, expected_version=report.version)
+                report = services.report_submit(report=report, user=user, expected_version=report.version)
     except Exception:
         # The rows are rolled back; files written to storage before the failure go too.
         for evidence in added:
@@ -191,7 +191,7 @@ def report_form(request, indicator_id, period_id):
     if not not_editable:
         # Check everything first so that every error shows at once; the save below checks again.
         try:
-            context["preview"] = workflow.report_clean(
+            context["preview"] = services.report_clean(
                 indicator=indicator, period=period, submitting=action == "submit", **values
             ).preview
         except ValidationError as exc:
@@ -200,7 +200,7 @@ def report_form(request, indicator_id, period_id):
         if action != "preview":
             for upload in files:
                 try:
-                    workflow.validate_evidence_file(upload)
+                    services.validate_evidence_file(upload)
                 except ValidationError as exc:
                     form.add_service_errors(exc)
         if action == "preview" or form.errors:
@@ -209,7 +209,7 @@ def report_form(request, indicator_id, period_id):
 
     try:
         report, evidence_count = _save(request, form, indicator, period, action)
-    except workflow.ConflictError as exc:
+    except services.ConflictError as exc:
         # Keep what the person typed, based on the version now saved, so that a deliberate
         # second save goes through.
         report = selectors.reports_query().filter(pk=exc.report.pk).first()
@@ -261,10 +261,10 @@ def _render_form(request, indicator, period, report, form, not_editable, context
             "year_target_revisions": [r for r in year_target.revisions.all() if r.old_value is not None]
             if year_target
             else [],
-            "period_target": workflow.period_target(indicator, period, {y: t.value for y, t in targets.items()}),
+            "period_target": assessments.period_target(indicator, period, {y: t.value for y, t in targets.items()}),
             "needs_explanation": bool(preview and preview.actual is not None and preview.needs_explanation),
             "evidence": getattr(report, "active_evidence", []) if report else [],
-            "thresholds": workflow.plan_thresholds(indicator.department_plan.plan),
+            "thresholds": assessments.thresholds_for(indicator.department_plan.plan),
         },
     )
 
@@ -286,14 +286,14 @@ def report_review(request, report_id):
     label = f"{report.indicator.code} {report.indicator.name}（{report.period.label}）"
     try:
         if action == "approve":
-            workflow.report_approve(report=report, user=request.user, comment=comment, expected_version=version)
+            services.report_approve(report=report, user=request.user, comment=comment, expected_version=version)
             messages.success(request, f"已核定 {label} 的填報。")
         else:
-            workflow.report_return(report=report, user=request.user, comment=comment, expected_version=version)
+            services.report_return(report=report, user=request.user, comment=comment, expected_version=version)
             messages.success(request, f"已退回 {label} 的填報，填報人會看到你的意見。")
     except PermissionDenied as exc:
         return _forbidden(request, str(exc) or "你沒有審核此指標的權限。", report.indicator)
-    except workflow.ConflictError as exc:
+    except services.ConflictError as exc:
         who = exc.report.updated_by.get_full_name() or exc.report.updated_by.get_username()
         when = timezone.localtime(exc.report.updated_at).strftime("%Y-%m-%d %H:%M")
         messages.error(
@@ -330,13 +330,13 @@ def evidence_add(request, report_id):
     try:
         with transaction.atomic():
             if not files and not url:
-                workflow.evidence_add(report=report, user=request.user)  # says what is missing
+                services.evidence_add(report=report, user=request.user)  # says what is missing
             for upload in files:
                 added.append(
-                    workflow.evidence_add(report=report, user=request.user, file=upload, description=description)
+                    services.evidence_add(report=report, user=request.user, file=upload, description=description)
                 )
             if url:
-                added.append(workflow.evidence_add(report=report, user=request.user, url=url, description=description))
+                added.append(services.evidence_add(report=report, user=request.user, url=url, description=description))
     except PermissionDenied as exc:
         return _forbidden(request, str(exc) or NO_REPORT_PERMISSION, report.indicator)
     except ValidationError as exc:
@@ -373,7 +373,7 @@ def evidence_remove(request, evidence_id):
     evidence = get_object_or_404(access.evidence_for(request.user).filter(removed_at__isnull=True), pk=evidence_id)
     report = evidence.report
     try:
-        workflow.evidence_remove(evidence=evidence, user=request.user)
+        services.evidence_remove(evidence=evidence, user=request.user)
     except PermissionDenied as exc:
         return _forbidden(request, str(exc) or NO_REPORT_PERMISSION, report.indicator)
     except ValidationError as exc:

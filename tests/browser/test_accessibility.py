@@ -5,7 +5,7 @@ table with the same figures).
 
 Keyboard use of the report form is covered by test_report_walk.py.
 
-The data come from the services (kpi.workflow): KPI 1-5 of 都市發展處 has approved figures
+The data come from the services (kpi.services): KPI 1-5 of 都市發展處 has approved figures
 for 民國113年 and 民國114年 (so its charts and the dashboard's are drawn), KPI 1-4 has a
 report waiting for review, 民國114年 is published for the public pages.
 """
@@ -23,7 +23,7 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from kpi import workflow
+from kpi import services
 from kpi.models import Indicator, ReportingPeriod
 from plans.models import PublishedYear
 
@@ -57,13 +57,13 @@ def world(settings, home_department, staff, supervisor, planner, admin_user):
     }
     kpi = indicators[5]
     plan = kpi.department_plan.plan
-    workflow.periods_ensure(plan=plan)
+    services.periods_ensure(plan=plan)
 
     def period(year, number):
         return ReportingPeriod.objects.get(plan=plan, frequency=plan.reporting_frequency, year=year, number=number)
 
     for year, number, actual in ((113, 4, "5"), (114, 1, "2")):
-        report = workflow.report_save(
+        report = services.report_save(
             indicator=kpi,
             period=period(year, number),
             user=staff,
@@ -73,10 +73,10 @@ def world(settings, home_department, staff, supervisor, planner, admin_user):
             improvement_plan="下季補開。" if year == 114 else "",
             submit=True,
         )
-        workflow.report_approve(report=report, user=supervisor, expected_version=report.version)
+        services.report_approve(report=report, user=supervisor, expected_version=report.version)
     q1 = period(114, 1)
     waiting = indicators[4]
-    report = workflow.report_save(
+    report = services.report_save(
         indicator=waiting,
         period=q1,
         user=staff,
@@ -85,7 +85,7 @@ def world(settings, home_department, staff, supervisor, planner, admin_user):
         shortfall_reason="延宕。",
         improvement_plan="加速辦理。",
     )
-    workflow.report_submit(report=report, user=staff, expected_version=report.version)
+    services.report_submit(report=report, user=staff, expected_version=report.version)
     PublishedYear.objects.create(plan=plan, year=114, published_by=admin_user)
     return World(plan=plan, home=home_department, kpi=kpi, waiting=waiting, to_report=indicators[3], period=q1)
 

@@ -1,7 +1,7 @@
 """The supervisor's way through the figures, in a real browser: the dashboard → 都市發展處 →
 a KPI's page with its charts and their data tables → the yearly report, downloaded as xlsx.
 
-The figures come from reports approved through `kpi.workflow`: KPI 1-5 (召開市港再生標竿計畫
+The figures come from reports approved through `kpi.services`: KPI 1-5 (召開市港再生標竿計畫
 平台會議次數, 5 場 a year) has 5 場 approved for 民國113年 and 2 場 so far for 民國114年.
 """
 
@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
-from kpi import workflow
+from kpi import services
 from kpi.models import Indicator, ReportingPeriod
 from tests.browser.conftest import expect_controls_named, sign_in, starts, t
 
@@ -30,10 +30,10 @@ def kpi(settings, home_department, staff, supervisor):
         department_plan__department=home_department, objective__number=1, number=5
     )
     plan = indicator.department_plan.plan
-    workflow.periods_ensure(plan=plan)
+    services.periods_ensure(plan=plan)
     for year, number, actual in ((113, 4, "5"), (114, 1, "2")):
         period = ReportingPeriod.objects.get(plan=plan, frequency=plan.reporting_frequency, year=year, number=number)
-        report = workflow.report_save(
+        report = services.report_save(
             indicator=indicator,
             period=period,
             user=staff,
@@ -43,7 +43,7 @@ def kpi(settings, home_department, staff, supervisor):
             improvement_plan="下季補開。" if year == 114 else "",
             submit=True,
         )
-        workflow.report_approve(report=report, user=supervisor, expected_version=report.version)
+        services.report_approve(report=report, user=supervisor, expected_version=report.version)
     return indicator
 
 

@@ -18,7 +18,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from kpi import queues, workflow
+from kpi import queues, services
 from kpi.models import Indicator, ProgressReport, ReportAction, ReportingPeriod, ReportStatus
 from tests.browser.conftest import expect_controls_named, sign_in, sign_out, starts, t, tn
 
@@ -263,7 +263,7 @@ def tab_to(page: Page, selector: str, limit: int = 80) -> None:
 
 
 def test_report_form_by_keyboard_alone(page: Page, snap, staff, kpi):
-    workflow.periods_ensure(plan=kpi.department_plan.plan)
+    services.periods_ensure(plan=kpi.department_plan.plan)
     period = ReportingPeriod.objects.get(plan=kpi.department_plan.plan, year=114, number=1, frequency="quarterly")
     sign_in(page, "staff")
     page.goto(reverse("kpi:report", args=[kpi.pk, period.pk]))

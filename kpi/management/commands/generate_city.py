@@ -20,13 +20,13 @@ of quarterly progress reports with their record:
 - periods of 111–113 are locked by the planning office (with their PeriodEvent).
 
 Figures are year-to-date and plausible for their unit (green, yellow or red years);
-reports behind pace carry 未達成原因 and 改善措施, as `kpi.workflow.report_clean` requires.
+reports behind pace carry 未達成原因 and 改善措施, as `kpi.services.report_clean` requires.
 Users: per department two reporters (city-r001-1, city-r001-2) and a reviewer
 (city-v001), and one planning-office user (city-planner), with the password given by
 --password, or none at all (they cannot sign in) without it. Everything comes from `random.Random(seed)`: the same N and seed give
 the same city.
 
-On purpose this command bypasses the workflow services (`kpi.workflow.report_save`,
+On purpose this command bypasses the workflow services (`kpi.services.report_save`,
 `report_approve`, `kpi.services.target_set`): at N = 500 it writes about 180,000
 reports and 600,000 events, which one service call per action would take hours to do.
 It writes with `bulk_create` in batches the same rows the services would write —
@@ -53,7 +53,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from kpi import workflow
+from kpi import assessments, services
 from kpi.attainment import Thresholds, assess
 from kpi.formulas import FORMULAS
 from kpi.models import (
@@ -245,7 +245,7 @@ class Command(BaseCommand):
             name=name, start_year=111, end_year=114, edition="合成資料", published_year=111, published_month=2
         )
         self.thresholds = Thresholds(green=self.plan.green_threshold, yellow=self.plan.yellow_threshold)
-        self.periods = workflow.periods_ensure(plan=self.plan)
+        self.periods = services.periods_ensure(plan=self.plan)
         self.last_period = self.periods[-1]
 
     def make_users(self, password: str) -> None:
@@ -587,7 +587,7 @@ class Command(BaseCommand):
             shortfall = improvement = ""
             pace = assess(
                 actual=actual,
-                target=workflow.period_target(ind, period, targets),
+                target=assessments.period_target(ind, period, targets),
                 direction=ind.direction,
                 thresholds=self.thresholds,
             )

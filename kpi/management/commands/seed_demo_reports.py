@@ -1,7 +1,7 @@
 """Plausible progress reports for the local demo (DEMO_MODE only).
 
 For the seeded plan's 都市發展處 the demo users file and review reports through the
-services in `kpi.workflow`, so the demo shows exactly what the rules allow:
+services in `kpi.services`, so the demo shows exactly what the rules allow:
 
 - every quarter of the plan's completed years (111–113) approved: most on track,
   some yellow and a few red with 未達成原因 and 改善措施, and one report a year
@@ -27,7 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from kpi import workflow
+from kpi import assessments, services
 from kpi.models import Accrual, Indicator, IndicatorKind, ProgressReport, ReportStatus, Unit
 from plans.demo import DEMO_PASSWORD, HOME_DEPARTMENT, ensure_demo_users
 from plans.models import DepartmentPlan
@@ -280,7 +280,7 @@ class Seeder:
             .select_related("department_plan__plan", "objective", "common_goal")
             .prefetch_related("targets")
         )
-        self.periods = {(p.year, p.number): p for p in workflow.periods_ensure(plan=self.plan)}
+        self.periods = {(p.year, p.number): p for p in services.periods_ensure(plan=self.plan)}
         self.per_year = max(number for _, number in self.periods)
         self.previous: dict[int, Decimal] = {}  # indicator → last year-to-date figure this year
         self.ratios: dict[int, Decimal] = {}  # indicator → this year's ratio to target
@@ -424,7 +424,7 @@ class Seeder:
             fields = {"actual": value}
         period = self.periods[(year, number)]
         fields["narrative"] = self.narrative(indicator, number, value, extra)
-        if workflow.report_preview(indicator=indicator, period=period, actual=value).needs_explanation:
+        if assessments.report_preview(indicator=indicator, period=period, actual=value).needs_explanation:
             fields["shortfall_reason"], fields["improvement_plan"] = self.explanation(indicator, year, number)
         self.previous[indicator.pk] = value
         return fields
@@ -435,7 +435,7 @@ class Seeder:
             comment = APPROVE_BEHIND if self.rng.random() < 0.5 else ""
         elif self.rng.random() < 0.15:
             comment = "同意。"
-        return workflow.report_approve(report=report, user=self.supervisor, comment=comment)
+        return services.report_approve(report=report, user=self.supervisor, comment=comment)
 
     def file(self, indicator, year: int, number: int, outcome: str, *, status: str, returned: bool = False):
         period = self.periods[(year, number)]
@@ -445,21 +445,21 @@ class Seeder:
             if "inputs" in DRAFTS.get(indicator.code, {}):
                 # Only the budget is known before the quarter's accounts close.
                 fields["inputs"] = {"budget": str(self.budget), "spent": "", "reserved": ""}
-            return workflow.report_save(indicator=indicator, period=period, user=self.staff, **fields)
-        report = workflow.report_save(indicator=indicator, period=period, user=self.staff, submit=True, **fields)
+            return services.report_save(indicator=indicator, period=period, user=self.staff, **fields)
+        report = services.report_save(indicator=indicator, period=period, user=self.staff, submit=True, **fields)
         if returned or status == ReportStatus.RETURNED:
             comment, correction = RETURN_COMMENTS[(year + number) % len(RETURN_COMMENTS)]
-            report = workflow.report_return(report=report, user=self.supervisor, comment=comment)
+            report = services.report_return(report=report, user=self.supervisor, comment=comment)
             if status == ReportStatus.RETURNED:
                 return report
             fields["narrative"] += correction
-            report = workflow.report_save(
+            report = services.report_save(
                 indicator=indicator, period=period, user=self.staff, expected_version=report.version, **fields
             )
-            workflow.evidence_add(
+            services.evidence_add(
                 report=report, user=self.staff, url=EVIDENCE_URL, description="會議紀錄（市府網站公告）"
             )
-            report = workflow.report_submit(report=report, user=self.staff, expected_version=report.version)
+            report = services.report_submit(report=report, user=self.staff, expected_version=report.version)
         if status == ReportStatus.APPROVED:
             report = self.approve(report)
         return report
@@ -494,7 +494,7 @@ class Seeder:
             self.year(year, plan, outcome, returned)
         for year in done:
             for number in numbers:
-                workflow.period_lock(period=self.periods[(year, number)], user=self.planner)
+                services.period_lock(period=self.periods[(year, number)], user=self.planner)
         # The year in progress: Q1 approved, Q2 waiting for review, Q3 one returned and a few drafts.
         plan = {(1, c): ReportStatus.APPROVED for c in codes}
         plan.update({(2, c): ReportStatus.SUBMITTED for c in codes})
@@ -550,7 +550,7 @@ class Command(BaseCommand):
             year_end = [r for r in rows if r.period.is_last_of_year and r.status == ReportStatus.APPROVED]
             if year_end:
                 lights = Counter(
-                    workflow.report_preview(indicator=r.indicator, period=r.period, actual=r.actual).year.light.label
+                    assessments.report_preview(indicator=r.indicator, period=r.period, actual=r.actual).year.light.label
                     for r in year_end
                 )
                 line += " — year end: " + "、".join(f"{label} {n}" for label, n in lights.items())

@@ -1,49 +1,40 @@
-"""Progress reporting and review: the service functions that carry the rules.
+"""Progress reports: validation, saving, submitting and reviewing (the rules of the workflow).
 
 The report form, the review pages, the API and the importers call these, so each
 rule (who may act, what a valid figure is, locked periods, conflicting edits, the
 record of changes) is written once. Every function is keyword-only, runs in one
-transaction and raises `ValidationError` (or its subclasses below) with messages in
+transaction and raises `ValidationError` (or `ConflictError`) with messages in
 zh-Hant that can be shown next to the field they concern.
 """
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common import errors
 from common.text import plain_text
-from common.years import to_gregorian
 from kpi import access
-from kpi.attainment import Assessment, Thresholds, assess, expected_to_date
+from kpi.assessments import Preview, report_preview
 from kpi.formulas import FormulaError
 from kpi.formulas import _parse_inputs as parse_formula_inputs
 from kpi.models import (
     COUNT_UNITS,
-    Accrual,
     Direction,
     EvaluationMethod,
-    Evidence,
     Indicator,
-    PeriodAction,
-    PeriodEvent,
     ProgressReport,
     ReportAction,
     ReportEvent,
     ReportingPeriod,
     ReportStatus,
     Unit,
-    YearlyTarget,
 )
-from kpi.services import parse_decimal
-from plans.models import Plan, ReportingFrequency
+from kpi.services.targets import parse_decimal
 
 EDITABLE_STATUSES = {ReportStatus.DRAFT, ReportStatus.RETURNED}
 REPORT_FIELDS = ("actual", "inputs", "narrative", "shortfall_reason", "improvement_plan")
@@ -55,7 +46,6 @@ FIELD_LABELS = {
     "improvement_plan": "改善措施",
     "status": "狀態",
 }
-PERIODS_PER_YEAR = {ReportingFrequency.MONTHLY: 12, ReportingFrequency.QUARTERLY: 4, ReportingFrequency.HALF_YEARLY: 2}
 
 
 class ConflictError(errors.ConflictError):
@@ -72,183 +62,6 @@ class ConflictError(errors.ConflictError):
             changes=changes,
         )
         self.report = report
-
-
-# --- Periods ---------------------------------------------------------------------
-
-
-def _period_bounds(year: int, frequency: str, number: int) -> tuple[datetime.date, datetime.date]:
-    g = to_gregorian(year)
-    months = 12 // PERIODS_PER_YEAR[frequency]
-    first_month = (number - 1) * months + 1
-    last_month = first_month + months - 1
-    start = datetime.date(g, first_month, 1)
-    end = (
-        datetime.date(g + 1, 1, 1) if last_month == 12 else datetime.date(g, last_month + 1, 1)
-    ) - datetime.timedelta(days=1)
-    return start, end
-
-
-@transaction.atomic
-def periods_ensure(*, plan: Plan) -> list[ReportingPeriod]:
-    """Create the plan's reporting periods for its frequency (idempotent)."""
-    existing = {
-        (p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=plan, frequency=plan.reporting_frequency)
-    }
-    periods = []
-    for year in plan.years:
-        for number in range(1, PERIODS_PER_YEAR[plan.reporting_frequency] + 1):
-            period = existing.get((year, number))
-            if period is not None and not period.is_locked:
-                # The plan's due-days setting may have changed since: open periods follow it.
-                due = period.end_date + datetime.timedelta(days=plan.report_due_days)
-                if period.due_date != due:
-                    period.due_date = due
-                    period.save(update_fields=["due_date"])
-            if period is None:
-                start, end = _period_bounds(year, plan.reporting_frequency, number)
-                period = ReportingPeriod.objects.create(
-                    plan=plan,
-                    year=year,
-                    frequency=plan.reporting_frequency,
-                    number=number,
-                    start_date=start,
-                    end_date=end,
-                    due_date=end + datetime.timedelta(days=plan.report_due_days),
-                )
-            periods.append(period)
-    return periods
-
-
-def fraction_of_year(period: ReportingPeriod) -> Decimal:
-    return Decimal(period.number) / Decimal(PERIODS_PER_YEAR[period.frequency])
-
-
-@transaction.atomic
-def period_lock(*, period: ReportingPeriod, user) -> ReportingPeriod:
-    if not access.can_manage_periods(user):
-        raise PermissionDenied("只有研考人員可以鎖定填報期間。")
-    period = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
-    if period.is_locked:
-        raise ValidationError("此期間已鎖定。")
-    period.is_locked = True
-    period.save(update_fields=["is_locked"])
-    PeriodEvent.objects.create(period=period, action=PeriodAction.LOCKED, actor=user)
-    return period
-
-
-@transaction.atomic
-def period_unlock(*, period: ReportingPeriod, user, reason: str) -> ReportingPeriod:
-    if not access.can_manage_periods(user):
-        raise PermissionDenied("只有研考人員可以解除鎖定。")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "解除鎖定必須填寫理由。"})
-    period = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
-    if not period.is_locked:
-        raise ValidationError("此期間未鎖定。")
-    period.is_locked = False
-    period.save(update_fields=["is_locked"])
-    PeriodEvent.objects.create(period=period, action=PeriodAction.UNLOCKED, actor=user, reason=reason)
-    return period
-
-
-# --- Attainment of a single report ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Preview:
-    """What the form shows before submitting: the figure against the year and the pace."""
-
-    actual: Decimal | None
-    year_target: Decimal | None
-    year: Assessment
-    period_target: Decimal | None  # what the year-to-date figure should be by the period's end
-    pace: Assessment
-    working: str = ""
-
-    @property
-    def needs_explanation(self) -> bool:
-        return self.pace.light in ("yellow", "red")
-
-
-def plan_thresholds(plan: Plan) -> Thresholds:
-    return Thresholds(green=plan.green_threshold, yellow=plan.yellow_threshold)
-
-
-def _target_rows(indicator: Indicator) -> list[YearlyTarget]:
-    cache = getattr(indicator, "_prefetched_objects_cache", {})
-    targets = cache.get("targets")
-    if targets is None:
-        targets = YearlyTarget.objects.filter(indicator=indicator)
-    return list(targets)
-
-
-def _targets_by_year(indicator: Indicator) -> dict[int, Decimal]:
-    return {t.year: t.value for t in _target_rows(indicator)}
-
-
-def period_target(indicator: Indicator, period: ReportingPeriod, targets: dict[int, Decimal] | None = None):
-    """The year-to-date figure the period should reach: the pro-rated share of the year's
-    target for cumulative figures (from last year's level for a % ladder), the full
-    target for levels and lower-is-better rates."""
-    targets = targets if targets is not None else _targets_by_year(indicator)
-    target = targets.get(period.year)
-    if target is None:
-        return None
-    if indicator.accrual == Accrual.LEVEL or indicator.direction == Direction.LOWER:
-        return target
-    start = Decimal(0)
-    if indicator.unit == Unit.PERCENT:
-        previous = targets.get(period.year - 1)
-        if previous is not None and previous < target:
-            start = previous  # a cumulative ladder: 10 → 40 → 70 → 100
-    return expected_to_date(target=target, fraction_of_year=fraction_of_year(period), cumulative_from=start)
-
-
-def not_assessed_reason(
-    indicator: Indicator, target: YearlyTarget | None, period: ReportingPeriod | None
-) -> str | None:
-    """Why a KPI-year is white whatever its figure (不予評估), or None.
-
-    Either an admin excluded the year, or the indicator is judged at year end only (a
-    budget surplus means nothing in March) and the figure is not the year's last one.
-    Every page, export and the API ask this, so the rule is written once.
-    """
-    if target is not None and target.excluded_reason.strip():
-        return target.excluded_reason.strip()
-    if indicator.accrual == Accrual.YEAR_END and period is not None and not period.is_last_of_year:
-        return f"年終評估指標，全年數據核定後始評估（目前為{period.label}累計數）"
-    return None
-
-
-def report_preview(
-    *, indicator: Indicator, period: ReportingPeriod, actual: Decimal | None, working: str = ""
-) -> Preview:
-    thresholds = plan_thresholds(period.plan)
-    targets = {t.year: t for t in _target_rows(indicator)}
-    year_target = targets[period.year].value if period.year in targets else None
-    due = period_target(indicator, period, {y: t.value for y, t in targets.items()})
-    excluded = not_assessed_reason(indicator, targets.get(period.year), period)
-    return Preview(
-        actual=actual,
-        year_target=year_target,
-        year=assess(
-            actual=actual,
-            target=year_target,
-            direction=indicator.direction,
-            thresholds=thresholds,
-            excluded_reason=excluded,
-        ),
-        period_target=due,
-        pace=assess(
-            actual=actual, target=due, direction=indicator.direction, thresholds=thresholds, excluded_reason=excluded
-        ),
-        working=working,
-    )
-
-
-# --- Validation -------------------------------------------------------------------
 
 
 # ProgressReport.actual holds 14 digits, 4 of them after the point: a bigger figure is a
@@ -365,10 +178,7 @@ def report_clean(
     return CleanReport(value, clean_inputs, narrative, shortfall_reason, improvement_plan, preview)
 
 
-# --- Reports ----------------------------------------------------------------------
-
-
-def _check_period_open(period: ReportingPeriod) -> None:
+def check_period_open(period: ReportingPeriod) -> None:
     # Ask the database, not the copy the caller loaded: the period may have been locked
     # since. The row lock makes a save and a concurrent period_lock take turns, so no
     # change can land in a period after it was locked.
@@ -417,7 +227,7 @@ def report_save(
         raise PermissionDenied("你沒有填報此指標的權限。")
     if period.plan_id != indicator.department_plan.plan_id:
         raise ValidationError({"period": "填報期間不屬於此指標的計畫。"})
-    _check_period_open(period)
+    check_period_open(period)
     report = (
         ProgressReport.objects.select_for_update(of=("self",))
         .select_related("updated_by")
@@ -524,7 +334,7 @@ def report_submit(*, report: ProgressReport, user, expected_version: int | None 
     if not access.can_report(user, report.indicator):
         raise PermissionDenied("你沒有填報此指標的權限。")
     report = _locked_report(report, expected_version)
-    _check_period_open(report.period)
+    check_period_open(report.period)
     return _submit(report, user)
 
 
@@ -534,7 +344,7 @@ def _review(report: ProgressReport, user, expected_version: int | None) -> Progr
         raise PermissionDenied("不能審核自己填寫的報告。")
     if not access.can_review(user, report):
         raise PermissionDenied("你沒有審核此指標的權限。")
-    _check_period_open(report.period)
+    check_period_open(report.period)
     if report.status != ReportStatus.SUBMITTED:
         raise ValidationError(f"只有待審核的填報可以審核；這份目前為「{report.get_status_display()}」。")
     return report
@@ -581,110 +391,3 @@ def report_return(*, report: ProgressReport, user, comment: str, expected_versio
         changes={"status": [ReportStatus.SUBMITTED.value, ReportStatus.RETURNED.value]},
     )
     return report
-
-
-# --- Evidence ---------------------------------------------------------------------
-
-# Extension → the bytes such a file starts with. Office Open XML and ODF files are
-# ZIP archives; legacy Office files are OLE compound documents.
-_ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-EVIDENCE_SIGNATURES = {
-    "pdf": (b"%PDF",),
-    "png": (b"\x89PNG\r\n\x1a\n",),
-    "jpg": (b"\xff\xd8\xff",),
-    "jpeg": (b"\xff\xd8\xff",),
-    "gif": (b"GIF87a", b"GIF89a"),
-    "webp": (b"RIFF",),  # and "WEBP" at bytes 8–12, checked below
-    "docx": (_ZIP,),
-    "xlsx": (_ZIP,),
-    "pptx": (_ZIP,),
-    "odt": (_ZIP,),
-    "ods": (_ZIP,),
-    "odp": (_ZIP,),
-    "doc": (_OLE,),
-    "xls": (_OLE,),
-    "ppt": (_OLE,),
-}
-
-
-def validate_evidence_file(upload) -> str:
-    """Return the checked extension, or raise a ValidationError saying what is wrong."""
-    name = upload.name or ""
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext not in EVIDENCE_SIGNATURES:
-        allowed = "、".join(sorted({e.upper() for e in EVIDENCE_SIGNATURES}))
-        raise ValidationError({"file": f"不接受「.{ext or '（無副檔名）'}」檔案。可上傳：{allowed}。"})
-    limit = settings.EVIDENCE_MAX_BYTES
-    if upload.size > limit:
-        raise ValidationError({"file": f"檔案大小 {upload.size / 1048576:.1f} MB 超過上限 {limit // 1048576} MB。"})
-    if upload.size == 0:
-        raise ValidationError({"file": "檔案是空的。"})
-    head = upload.read(16)
-    upload.seek(0)
-    if not any(head.startswith(sig) for sig in EVIDENCE_SIGNATURES[ext]) or (ext == "webp" and head[8:12] != b"WEBP"):
-        raise ValidationError({"file": f"檔案內容不是有效的 {ext.upper()} 檔，請確認檔案未損毀且副檔名正確。"})
-    return ext
-
-
-def _check_evidence_editable(report: ProgressReport, user) -> None:
-    if not access.can_report(user, report.indicator):
-        raise PermissionDenied("你沒有填報此指標的權限。")
-    _check_period_open(report.period)
-    if report.status not in EDITABLE_STATUSES:
-        raise ValidationError(f"這份填報目前為「{report.get_status_display()}」，不能更改佐證資料。")
-
-
-@transaction.atomic
-def evidence_add(*, report: ProgressReport, user, file=None, url: str = "", description: str = "") -> Evidence:
-    # Re-read the report (locked): the caller's copy may predate a submission.
-    report = (
-        ProgressReport.objects.select_for_update(of=("self",))
-        .select_related("period", "indicator__department_plan")
-        .get(pk=report.pk)
-    )
-    _check_evidence_editable(report, user)
-    url = (url or "").strip()
-    if bool(file) == bool(url):
-        raise ValidationError({"file": "請上傳一個檔案或填寫一個連結（擇一）。"})
-    evidence = Evidence(report=report, url=url, description=(description or "").strip()[:200], uploaded_by=user)
-    if file:
-        validate_evidence_file(file)
-        evidence.original_name = file.name[-255:]
-        evidence.size = file.size
-        evidence.file = file
-    evidence.full_clean(exclude=["file"])
-    evidence.save()
-    ReportEvent.objects.create(
-        report=report, action=ReportAction.EVIDENCE_ADDED, actor=user, comment=evidence.original_name or evidence.url
-    )
-    return evidence
-
-
-@transaction.atomic
-def evidence_remove(*, evidence: Evidence, user) -> None:
-    report = (
-        ProgressReport.objects.select_for_update(of=("self",))
-        .select_related("period", "indicator__department_plan")
-        .get(pk=evidence.report_id)
-    )
-    _check_evidence_editable(report, user)
-    if Evidence.objects.select_for_update().get(pk=evidence.pk).removed_at is not None:
-        raise ValidationError("這份佐證資料已經移除。")
-    label = evidence.original_name or evidence.url
-    evidence.removed_at = timezone.now()
-    evidence.removed_by = user
-    evidence.save(update_fields=["removed_at", "removed_by"])
-    ReportEvent.objects.create(report=report, action=ReportAction.EVIDENCE_REMOVED, actor=user, comment=label)
-
-
-# --- Actuals ----------------------------------------------------------------------
-
-
-def approved_actual(indicator: Indicator, year: int) -> ProgressReport | None:
-    """The year's actual: its latest approved report."""
-    return (
-        ProgressReport.objects.filter(indicator=indicator, period__year=year, status=ReportStatus.APPROVED)
-        .select_related("period")
-        .order_by("-period__end_date")
-        .first()
-    )

@@ -1,0 +1,40 @@
+"""Writes that carry rules, split by job (as pretix splits `base/services/`).
+
+Forms, admin, the API, importers and the seeder call these, so each rule is written
+once: `targets` (yearly targets and their revisions), `periods` (reporting periods and
+locks), `reports` (validation, save, submit, review) and `evidence` (files and links).
+The assessment of a figure (達成度, lights, what a period should reach) is not a write:
+it lives in `kpi.assessments`, on top of the framework-free `kpi.attainment`.
+"""
+
+from kpi.services.evidence import (  # noqa: F401
+    EVIDENCE_SIGNATURES,
+    evidence_add,
+    evidence_remove,
+    validate_evidence_file,
+)
+from kpi.services.periods import (  # noqa: F401
+    period_lock,
+    period_unlock,
+    periods_ensure,
+)
+from kpi.services.reports import (  # noqa: F401
+    EDITABLE_STATUSES,
+    FIELD_LABELS,
+    REPORT_FIELDS,
+    CleanReport,
+    ConflictError,
+    report_approve,
+    report_clean,
+    report_return,
+    report_save,
+    report_submit,
+    validate_actual,
+)
+from kpi.services.targets import (  # noqa: F401
+    MAX_TARGET,
+    parse_decimal,
+    target_set,
+    validate_target_value,
+    validate_target_year,
+)

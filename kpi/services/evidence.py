@@ -1,0 +1,103 @@
+"""Evidence (佐證資料): files and links attached to a report while it can still be edited."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from kpi import access
+from kpi.models import Evidence, ProgressReport, ReportAction, ReportEvent
+from kpi.services.reports import EDITABLE_STATUSES, check_period_open
+
+# Extension → the bytes such a file starts with. Office Open XML and ODF files are
+# ZIP archives; legacy Office files are OLE compound documents.
+_ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+EVIDENCE_SIGNATURES = {
+    "pdf": (b"%PDF",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+    "webp": (b"RIFF",),  # and "WEBP" at bytes 8–12, checked below
+    "docx": (_ZIP,),
+    "xlsx": (_ZIP,),
+    "pptx": (_ZIP,),
+    "odt": (_ZIP,),
+    "ods": (_ZIP,),
+    "odp": (_ZIP,),
+    "doc": (_OLE,),
+    "xls": (_OLE,),
+    "ppt": (_OLE,),
+}
+
+
+def validate_evidence_file(upload) -> str:
+    """Return the checked extension, or raise a ValidationError saying what is wrong."""
+    name = upload.name or ""
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in EVIDENCE_SIGNATURES:
+        allowed = "、".join(sorted({e.upper() for e in EVIDENCE_SIGNATURES}))
+        raise ValidationError({"file": f"不接受「.{ext or '（無副檔名）'}」檔案。可上傳：{allowed}。"})
+    limit = settings.EVIDENCE_MAX_BYTES
+    if upload.size > limit:
+        raise ValidationError({"file": f"檔案大小 {upload.size / 1048576:.1f} MB 超過上限 {limit // 1048576} MB。"})
+    if upload.size == 0:
+        raise ValidationError({"file": "檔案是空的。"})
+    head = upload.read(16)
+    upload.seek(0)
+    if not any(head.startswith(sig) for sig in EVIDENCE_SIGNATURES[ext]) or (ext == "webp" and head[8:12] != b"WEBP"):
+        raise ValidationError({"file": f"檔案內容不是有效的 {ext.upper()} 檔，請確認檔案未損毀且副檔名正確。"})
+    return ext
+
+
+def _check_evidence_editable(report: ProgressReport, user) -> None:
+    if not access.can_report(user, report.indicator):
+        raise PermissionDenied("你沒有填報此指標的權限。")
+    check_period_open(report.period)
+    if report.status not in EDITABLE_STATUSES:
+        raise ValidationError(f"這份填報目前為「{report.get_status_display()}」，不能更改佐證資料。")
+
+
+@transaction.atomic
+def evidence_add(*, report: ProgressReport, user, file=None, url: str = "", description: str = "") -> Evidence:
+    # Re-read the report (locked): the caller's copy may predate a submission.
+    report = (
+        ProgressReport.objects.select_for_update(of=("self",))
+        .select_related("period", "indicator__department_plan")
+        .get(pk=report.pk)
+    )
+    _check_evidence_editable(report, user)
+    url = (url or "").strip()
+    if bool(file) == bool(url):
+        raise ValidationError({"file": "請上傳一個檔案或填寫一個連結（擇一）。"})
+    evidence = Evidence(report=report, url=url, description=(description or "").strip()[:200], uploaded_by=user)
+    if file:
+        validate_evidence_file(file)
+        evidence.original_name = file.name[-255:]
+        evidence.size = file.size
+        evidence.file = file
+    evidence.full_clean(exclude=["file"])
+    evidence.save()
+    ReportEvent.objects.create(
+        report=report, action=ReportAction.EVIDENCE_ADDED, actor=user, comment=evidence.original_name or evidence.url
+    )
+    return evidence
+
+
+@transaction.atomic
+def evidence_remove(*, evidence: Evidence, user) -> None:
+    report = (
+        ProgressReport.objects.select_for_update(of=("self",))
+        .select_related("period", "indicator__department_plan")
+        .get(pk=evidence.report_id)
+    )
+    _check_evidence_editable(report, user)
+    if Evidence.objects.select_for_update().get(pk=evidence.pk).removed_at is not None:
+        raise ValidationError("這份佐證資料已經移除。")
+    label = evidence.original_name or evidence.url
+    evidence.removed_at = timezone.now()
+    evidence.removed_by = user
+    evidence.save(update_fields=["removed_at", "removed_by"])
+    ReportEvent.objects.create(report=report, action=ReportAction.EVIDENCE_REMOVED, actor=user, comment=label)
