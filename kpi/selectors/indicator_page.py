@@ -9,7 +9,7 @@ pinned in tests/test_indicator_page.py). Who may see what is decided by
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Prefetch
@@ -22,17 +22,16 @@ from kpi.attainment import Assessment, assess
 from kpi.models import (
     Evidence,
     Indicator,
-    PeriodAction,
-    PeriodEvent,
     ProgressReport,
     ReportAction,
     ReportEvent,
     ReportingPeriod,
     ReportStatus,
     TargetRevision,
-    Unit,
     YearlyTarget,
 )
+from kpi.selectors.display import format_inputs, status_label
+from kpi.selectors.timeline import TimelineEntry, period_timeline, report_timeline, target_timeline
 from plans.models import Plan
 
 # The actions that make someone an author of a report; mirrors `access.is_author`
@@ -42,77 +41,6 @@ from plans.models import Plan
 AUTHOR_ACTIONS = frozenset(
     {ReportAction.CREATED, ReportAction.EDITED, ReportAction.SUBMITTED, ReportAction.RESUBMITTED}
 )
-
-
-# --- Formatting --------------------------------------------------------------------
-
-
-def format_number(value) -> str:
-    """Decimal('12.5000') → '12.5'; '1000000' → '1000000'; None/'' → ''."""
-    if value is None or value == "":
-        return ""
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        return str(value)
-    if not number.is_finite():
-        return str(value)
-    normalized = number.normalize()
-    if normalized == normalized.to_integral_value():
-        return f"{normalized.to_integral_value():f}"
-    return f"{normalized:f}"
-
-
-def format_amount(indicator: Indicator, value) -> str:
-    """A figure with its unit, as the plan writes it: 100%, 1 式, 15 件; '' → '—'."""
-    text = format_number(value)
-    if not text:
-        return "—"
-    return f"{text}%" if indicator.unit == Unit.PERCENT else f"{text} {indicator.unit}"
-
-
-def format_inputs(indicator: Indicator, inputs) -> str:
-    """A common indicator's inputs in the formula's words: 預算數 1,000,000；實支數 900,000."""
-    if not inputs:
-        return "—"
-    spec = indicator.formula_spec
-    labels = {i.key: i.label for i in spec.inputs} if spec else {}
-    # The formula's order, not the stored order: PostgreSQL's jsonb sorts an object's keys.
-    order = {key: n for n, key in enumerate(labels)}
-    parts = []
-    for key, value in sorted(inputs.items(), key=lambda item: order.get(item[0], len(order))):
-        text = format_number(value)
-        try:
-            text = f"{Decimal(text):,f}" if text else "—"
-        except ArithmeticError:
-            pass
-        parts.append(f"{labels.get(key, key)} {text}")
-    return "；".join(parts)
-
-
-def status_label(status: str) -> str:
-    if not status:
-        return _("Not reported")
-    try:
-        return str(ReportStatus(status).label)
-    except ValueError:
-        return status
-
-
-def format_field(indicator: Indicator, name: str, value) -> str:
-    """A report field's value as a person reads it (for the record and the conflict panel)."""
-    if name == "actual":
-        return format_amount(indicator, value)
-    if name == "inputs":
-        return format_inputs(indicator, value)
-    if name == "status":
-        return status_label(value or "")
-    if value is None or value == "":
-        return "—"
-    return str(value)
-
-
-# --- The indicator and its year ---------------------------------------------------
 
 
 def indicator_queryset(user, action: str = access.VIEW):
@@ -196,9 +124,6 @@ def year_rows(indicator: Indicator, selected_year: int) -> list[YearRow]:
     return rows
 
 
-# --- Periods and reports of the selected year -------------------------------------
-
-
 def year_periods(plan: Plan, year: int) -> list[ReportingPeriod]:
     """The plan's reporting periods of the year, created on first use."""
     periods = list(ReportingPeriod.objects.filter(plan=plan, year=year).order_by("frequency", "number"))
@@ -254,115 +179,6 @@ class ReportCard:
     is_latest: bool
     can_review: bool
     inputs_display: str = ""
-
-
-@dataclass
-class TimelineChange:
-    label: str
-    old: str
-    new: str
-
-    @property
-    def is_long(self) -> bool:
-        return len(self.old) + len(self.new) > 120
-
-
-@dataclass
-class TimelineEntry:
-    at: datetime.datetime
-    kind: str  # report | target | period
-    action: str
-    action_label: str
-    actor: str
-    subject: str  # the period or year the entry is about
-    comment: str = ""
-    changes: list[TimelineChange] = field(default_factory=list)
-    order: int = 0
-
-
-def _person(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
-
-
-def report_timeline(indicator: Indicator, events: list[ReportEvent]) -> list[TimelineEntry]:
-    entries = []
-    for event in events:
-        changes = [
-            TimelineChange(
-                label=services.FIELD_LABELS.get(name, name),
-                old=format_field(indicator, name, pair[0] if isinstance(pair, list | tuple) and pair else None),
-                new=format_field(
-                    indicator, name, pair[1] if isinstance(pair, list | tuple) and len(pair) > 1 else pair
-                ),
-            )
-            for name, pair in (event.changes or {}).items()
-        ]
-        entries.append(
-            TimelineEntry(
-                at=event.at,
-                kind="report",
-                action=event.action,
-                action_label=str(event.get_action_display()),
-                actor=_person(event.actor),
-                subject=event.report.period.label,
-                comment=event.comment,
-                changes=changes,
-                order=event.pk,
-            )
-        )
-    return entries
-
-
-def target_timeline(indicator: Indicator) -> list[TimelineEntry]:
-    entries = []
-    for target in indicator.targets.all():
-        for revision in target.revisions.all():
-            set_now = revision.old_value is None
-            entries.append(
-                TimelineEntry(
-                    at=revision.changed_at,
-                    kind="target",
-                    action="target_set" if set_now else "target_revised",
-                    action_label=_("Target set") if set_now else _("Target revised"),
-                    actor=_person(revision.changed_by) or str(revision.get_source_display()),
-                    subject=f"民國{target.year}年",
-                    comment=revision.reason,
-                    changes=[
-                        TimelineChange(
-                            label=_("Target"),
-                            old=format_amount(indicator, revision.old_value),
-                            new=format_amount(indicator, revision.new_value),
-                        )
-                    ],
-                    order=revision.pk,
-                )
-            )
-    return entries
-
-
-def period_timeline(indicator: Indicator) -> list[TimelineEntry]:
-    """Locks and unlocks of the periods this indicator has reports in."""
-    events = (
-        PeriodEvent.objects.filter(period__reports__indicator=indicator)
-        .select_related("actor", "period")
-        .distinct()
-        .order_by("at", "id")
-    )
-    return [
-        TimelineEntry(
-            at=e.at,
-            kind="period",
-            action=e.action,
-            action_label=_("Period locked") if e.action == PeriodAction.LOCKED else _("Period unlocked"),
-            actor=_person(e.actor),
-            subject=e.period.label,
-            comment=e.reason,
-            order=e.pk,
-        )
-        for e in events
-    ]
 
 
 @dataclass
@@ -476,9 +292,6 @@ def reviewable_report_ids(
         for r in submitted
         if r.pk not in authored and user.pk not in (r.created_by_id, r.submitted_by_id, r.updated_by_id)
     }
-
-
-# --- The KPI page's charts ----------------------------------------------------------
 
 
 def _chart_value(value) -> float | None:

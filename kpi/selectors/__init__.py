@@ -1,0 +1,19 @@
+"""Read helpers for the KPI page and the report form, split by job.
+
+`indicator_page` builds the page (the indicator, its years, periods, reports and
+charts), `timeline` its record of changes, `display` a report's fields as people read
+them. Each runs a fixed number of queries (pinned in tests/test_indicator_page.py).
+"""
+
+from kpi.selectors.display import format_amount, format_field, format_inputs, format_number, status_label  # noqa: F401
+from kpi.selectors.indicator_page import (  # noqa: F401
+    active_evidence,
+    default_year,
+    indicator_charts,
+    indicator_page,
+    indicator_queryset,
+    reports_query,
+    reviewable_report_ids,
+    targets_by_year,
+    year_from_param,
+)

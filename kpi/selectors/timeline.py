@@ -1,0 +1,126 @@
+"""The KPI page's timeline: every change to its reports, targets and periods, oldest first."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from kpi import services
+from kpi.models import (
+    Indicator,
+    PeriodAction,
+    PeriodEvent,
+    ReportEvent,
+)
+from kpi.selectors.display import format_amount, format_field
+
+
+@dataclass
+class TimelineChange:
+    label: str
+    old: str
+    new: str
+
+    @property
+    def is_long(self) -> bool:
+        return len(self.old) + len(self.new) > 120
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime.datetime
+    kind: str  # report | target | period
+    action: str
+    action_label: str
+    actor: str
+    subject: str  # the period or year the entry is about
+    comment: str = ""
+    changes: list[TimelineChange] = field(default_factory=list)
+    order: int = 0
+
+
+def _person(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def report_timeline(indicator: Indicator, events: list[ReportEvent]) -> list[TimelineEntry]:
+    entries = []
+    for event in events:
+        changes = [
+            TimelineChange(
+                label=services.FIELD_LABELS.get(name, name),
+                old=format_field(indicator, name, pair[0] if isinstance(pair, list | tuple) and pair else None),
+                new=format_field(
+                    indicator, name, pair[1] if isinstance(pair, list | tuple) and len(pair) > 1 else pair
+                ),
+            )
+            for name, pair in (event.changes or {}).items()
+        ]
+        entries.append(
+            TimelineEntry(
+                at=event.at,
+                kind="report",
+                action=event.action,
+                action_label=str(event.get_action_display()),
+                actor=_person(event.actor),
+                subject=event.report.period.label,
+                comment=event.comment,
+                changes=changes,
+                order=event.pk,
+            )
+        )
+    return entries
+
+
+def target_timeline(indicator: Indicator) -> list[TimelineEntry]:
+    entries = []
+    for target in indicator.targets.all():
+        for revision in target.revisions.all():
+            set_now = revision.old_value is None
+            entries.append(
+                TimelineEntry(
+                    at=revision.changed_at,
+                    kind="target",
+                    action="target_set" if set_now else "target_revised",
+                    action_label=_("Target set") if set_now else _("Target revised"),
+                    actor=_person(revision.changed_by) or str(revision.get_source_display()),
+                    subject=f"民國{target.year}年",
+                    comment=revision.reason,
+                    changes=[
+                        TimelineChange(
+                            label=_("Target"),
+                            old=format_amount(indicator, revision.old_value),
+                            new=format_amount(indicator, revision.new_value),
+                        )
+                    ],
+                    order=revision.pk,
+                )
+            )
+    return entries
+
+
+def period_timeline(indicator: Indicator) -> list[TimelineEntry]:
+    """Locks and unlocks of the periods this indicator has reports in."""
+    events = (
+        PeriodEvent.objects.filter(period__reports__indicator=indicator)
+        .select_related("actor", "period")
+        .distinct()
+        .order_by("at", "id")
+    )
+    return [
+        TimelineEntry(
+            at=e.at,
+            kind="period",
+            action=e.action,
+            action_label=_("Period locked") if e.action == PeriodAction.LOCKED else _("Period unlocked"),
+            actor=_person(e.actor),
+            subject=e.period.label,
+            comment=e.reason,
+            order=e.pk,
+        )
+        for e in events
+    ]
