@@ -26,6 +26,7 @@ from decimal import Decimal
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
+from kpi import units
 from kpi.attainment import Assessment, RollUp, Thresholds, assess, combine, expected_to_date, roll_up
 from kpi.models import (
     Accrual,
@@ -35,7 +36,6 @@ from kpi.models import (
     ProgressReport,
     ReportingPeriod,
     ReportStatus,
-    Unit,
     YearlyTarget,
 )
 from plans.models import Plan
@@ -261,11 +261,7 @@ def period_target(indicator: Indicator, period: ReportingPeriod, targets: dict[i
         return None
     if indicator.accrual == Accrual.LEVEL or indicator.direction == Direction.LOWER:
         return target
-    start = Decimal(0)
-    if indicator.unit == Unit.PERCENT:
-        previous = targets.get(period.year - 1)
-        if previous is not None and previous < target:
-            start = previous  # a cumulative ladder: 10 → 40 → 70 → 100
+    start = units.cumulative_start(indicator, targets, period.year)
     return expected_to_date(target=target, fraction_of_year=period.fraction_of_year, cumulative_from=start)
 
 

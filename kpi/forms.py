@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from kpi import services
-from kpi.models import COUNT_UNITS, Direction, Indicator, Unit
+from kpi import services, units
+from kpi.models import Indicator
 from kpi.selectors import format_number
 
 EVIDENCE_EXTENSIONS = sorted(services.EVIDENCE_SIGNATURES)
@@ -37,18 +37,6 @@ class MultipleFileField(forms.Field):
 
     def bound_data(self, data, initial):
         return initial  # a file input never shows a value back
-
-
-def actual_help_text(indicator: Indicator) -> str:
-    if indicator.unit in COUNT_UNITS:
-        return _("Year-to-date count of %(unit)s since the start of the year: a whole number, 0 or more.") % {
-            "unit": indicator.unit
-        }
-    if indicator.unit == Unit.SET:
-        return _("The completed fraction of the deliverable, from 0 to 1: 1 when done, 0.5 when half done.")
-    if indicator.direction == Direction.LOWER:
-        return _("A percentage (no need to type the percent sign); it may be negative.")
-    return _("A percentage from 0 to 100, year to date (no need to type the percent sign).")
 
 
 def evidence_help_text() -> str:
@@ -116,7 +104,7 @@ class ReportForm(forms.Form):
                 )
                 self.input_names.append(name)
         else:
-            self.fields["actual"].help_text = actual_help_text(indicator)
+            self.fields["actual"].help_text = units.actual_help_text(indicator)
             self.fields["actual"].widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
         self.fields["file"].help_text = evidence_help_text()
         self.fields["file"].widget.attrs["accept"] = ",".join(f".{e}" for e in EVIDENCE_EXTENSIONS)

@@ -32,7 +32,6 @@ from kpi.services.reports import (  # noqa: F401
     validate_actual,
 )
 from kpi.services.targets import (  # noqa: F401
-    MAX_TARGET,
     parse_decimal,
     target_set,
     validate_target_value,

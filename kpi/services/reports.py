@@ -10,7 +10,7 @@ zh-Hant that can be shown next to the field they concern.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -18,21 +18,17 @@ from django.utils import timezone
 
 from common import errors
 from common.text import plain_text
-from kpi import access
+from kpi import access, units
 from kpi.assessments import Preview, report_preview
 from kpi.formulas import FormulaError
 from kpi.formulas import _parse_inputs as parse_formula_inputs
 from kpi.models import (
-    COUNT_UNITS,
-    Direction,
-    EvaluationMethod,
     Indicator,
     ProgressReport,
     ReportAction,
     ReportEvent,
     ReportingPeriod,
     ReportStatus,
-    Unit,
 )
 from kpi.services.targets import parse_decimal
 
@@ -64,41 +60,9 @@ class ConflictError(errors.ConflictError):
         self.report = report
 
 
-# ProgressReport.actual holds 14 digits, 4 of them after the point: a bigger figure is a
-# typo, and the database could not store it (PostgreSQL) or read it back (SQLite).
-MAX_ACTUAL = Decimal(10) ** 10
-TOO_LARGE = "數值過大，請確認數字。"
-
-
-def fits_actual_column(number: Decimal) -> bool:
-    return number.adjusted() < 10 and abs(number.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)) < MAX_ACTUAL
-
-
 def validate_actual(indicator: Indicator, value) -> Decimal:
-    """The unit decides what a year-to-date figure may be."""
-    number = parse_decimal(value, field="actual")
-    if not fits_actual_column(number):
-        raise ValidationError({"actual": TOO_LARGE})
-    if indicator.unit in COUNT_UNITS:
-        if number < 0 or number != number.to_integral_value():
-            raise ValidationError({"actual": f"以「{indicator.unit}」計的實績必須是大於或等於 0 的整數。"})
-    elif indicator.unit == Unit.SET:
-        if not (0 <= number <= 1):
-            raise ValidationError(
-                {"actual": "以「式」計的實績是完成比例，請填 0 到 1 之間的數字（完成為 1，例如完成一半填 0.5）。"}
-            )
-    elif indicator.unit == Unit.PERCENT:
-        if indicator.direction == Direction.HIGHER and not (0 <= number <= 100):
-            raise ValidationError({"actual": "百分比請填 0 到 100 之間的數字（不含 % 符號亦可）。"})
-        if indicator.direction == Direction.LOWER and not (-100 <= number <= 1000):
-            raise ValidationError({"actual": "百分比請填 -100 到 1000 之間的數字。"})
-    if (
-        indicator.evaluation_method == EvaluationMethod.PROGRESS_CONTROL
-        and indicator.unit == Unit.PERCENT
-        and number > 100
-    ):
-        raise ValidationError({"actual": "進度不可超過 100%。"})
-    return number
+    """A year-to-date figure the indicator's unit allows (the rule: `kpi.units`)."""
+    return units.check_actual(indicator, parse_decimal(value, field="actual"))
 
 
 @dataclass(frozen=True)
@@ -140,8 +104,8 @@ def report_clean(
             if submitting or len(filled) == len(spec.inputs):
                 result = spec.compute(clean_inputs)
                 value, working = result.value, result.working
-                if not fits_actual_column(value):
-                    errors.setdefault("inputs", []).append(TOO_LARGE)
+                if not units.fits_actual_column(value):
+                    errors.setdefault("inputs", []).append(units.too_large())
                     value, working = None, ""
             elif filled:
                 # A draft may hold some of the inputs: check the ones typed, compute nothing yet.

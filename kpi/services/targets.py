@@ -10,9 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from common.years import is_roc_year
-from kpi.models import COUNT_UNITS, Indicator, TargetRevision, Unit, YearlyTarget
-
-MAX_TARGET = Decimal("9999999999")
+from kpi import units
+from kpi.models import Indicator, TargetRevision, YearlyTarget
 
 
 def parse_decimal(value, *, field: str = "value") -> Decimal:
@@ -33,17 +32,8 @@ def parse_decimal(value, *, field: str = "value") -> Decimal:
 
 
 def validate_target_value(indicator: Indicator, value: Decimal, *, field: str = "value") -> None:
-    """The unit decides what a target may be."""
-    if abs(value) > MAX_TARGET:
-        raise ValidationError({field: "目標值過大。"})
-    if indicator.unit in COUNT_UNITS:
-        if value < 0 or value != value.to_integral_value():
-            raise ValidationError({field: f"以「{indicator.unit}」計的目標值必須是大於或等於 0 的整數。"})
-    elif indicator.unit == Unit.SET:
-        if not (0 <= value <= 1):
-            raise ValidationError({field: "以「式」計的目標值是完成比例，必須介於 0 與 1 之間（完成為 1）。"})
-    elif indicator.unit == Unit.PERCENT and indicator.direction == "higher" and value < 0:
-        raise ValidationError({field: "百分比目標值不可為負數。"})
+    """A target the indicator's unit allows (the rule: `kpi.units`)."""
+    units.check_target(indicator, value, field=field)
 
 
 def validate_target_year(indicator: Indicator, year, *, field: str = "year") -> int:

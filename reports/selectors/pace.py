@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from kpi import assessments, services
+from kpi import assessments, services, units
 from kpi.assessments import PlanYearAttainment
 from kpi.attainment import HIGHER, Assessment, assess, is_behind_pace
 from kpi.models import (
@@ -15,7 +15,6 @@ from kpi.models import (
     Indicator,
     ProgressReport,
     ReportingPeriod,
-    Unit,
 )
 from plans.models import Plan
 
@@ -94,15 +93,7 @@ def pace_of(
     target = targets.get(at.year)
     if target is None:
         return None
-    previous = targets.get(at.year - 1)
-    start = (
-        previous
-        if indicator.unit == Unit.PERCENT
-        and previous is not None
-        and previous < target
-        and indicator.direction == HIGHER
-        else Decimal(0)
-    )
+    start = units.cumulative_start(indicator, targets, at.year)
     expected = assessments.period_target(indicator, at, targets)
     actual = report.actual if report is not None else None
     behind = is_behind_pace(
