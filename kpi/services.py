@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from kpi.history import record_change
 from kpi.models import COUNT_UNITS, Indicator, TargetRevision, Unit, YearlyTarget
 from plans.years import is_roc_year
 
@@ -84,6 +85,7 @@ def target_set(
     if target is None:
         target = YearlyTarget(indicator=indicator, year=year, value=value, original_value=value)
         target.full_clean()
+        record_change(target, reason=reason or "新增目標值", user=user)  # the record of changes, too
         target.save()
         TargetRevision.objects.create(
             target=target,
@@ -100,6 +102,7 @@ def target_set(
         raise ValidationError({"reason": "修改目標值必須填寫修正理由。"})
     old = target.value
     target.value = value
+    record_change(target, reason=reason, user=user)
     target.save(update_fields=["value"])
     TargetRevision.objects.create(
         target=target, old_value=old, new_value=value, reason=reason, changed_by=user, source=source

@@ -12,6 +12,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kpi.admin import HistoryAdmin
+from kpi.admin_forms import ChangeReasonForm
 from plans.models import (
     CommonGoal,
     Department,
@@ -56,14 +58,26 @@ class DepartmentPlanInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(HistoryAdmin):
+    """A plan and its settings; changing the light thresholds needs a reason (kpi.history),
+    and the plan's history page keeps every change with who, when and why."""
+
+    form = ChangeReasonForm
     list_display = ["name", "start_year", "end_year", "edition", "published_year", "published_month"]
     inlines = [DepartmentPlanInline]
     fieldsets = [
         (None, {"fields": ["name", "start_year", "end_year", "edition", "published_year", "published_month"]}),
         (
             _("Reporting and status lights"),
-            {"fields": ["reporting_frequency", "report_due_days", "green_threshold", "yellow_threshold"]},
+            {
+                "fields": [
+                    "reporting_frequency",
+                    "report_due_days",
+                    "green_threshold",
+                    "yellow_threshold",
+                    "change_reason",
+                ]
+            },
         ),
     ]
 
