@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from kpi import access, dates, workflow
 from kpi.attainment import Assessment, assess
+from kpi.history import indicator_changes
 from kpi.models import (
     Evidence,
     Indicator,
@@ -438,6 +439,7 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
         card = by_report.get(row.report.pk) if row.report else None
         row.has_card, row.can_review = card is not None, bool(card and card.can_review)
     timeline = report_timeline(indicator, events) + target_timeline(indicator) + period_timeline(indicator)
+    timeline += indicator_changes(indicator)  # settings, exclusions and thresholds (kpi.history)
     timeline.sort(key=lambda e: (e.at, e.order), reverse=True)
     return IndicatorPage(
         indicator=indicator,
