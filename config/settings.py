@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "simple_history",
     "axes",
     "csp",
     "common",
@@ -73,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who made a change, for the record of changes (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -201,10 +204,15 @@ OPEN_DATA_LICENSE = {
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
+# django-simple-history keeps the record of every change that can move a light (see
+# kpi/history.py). The record is read-only: reverting from admin would skip the reason
+# and the target rules, so it is off.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 # The address people use to reach the app, for links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
-# Reporting "today" override for training and the local demo (see kpi/dates.py).
+# Reporting "today" override for training and the local demo (see common/dates.py).
 KPI_TODAY = datetime.date.fromisoformat(env.str("KPI_TODAY")) if env.str("KPI_TODAY", default="") else None
 # Reminders: what "due soon" means, in days.
 REMINDER_DAYS = env.int("REMINDER_DAYS", default=7)

@@ -3,6 +3,10 @@
 Targets are never saved by the admin's formsets: every change goes through
 `kpi.services.target_set` (source: admin), which keeps the original value and records
 who changed what, when and why.
+
+Indicators, yearly targets and plans keep a record of every change
+(django-simple-history); a change that can move a light needs a reason
+(`kpi.history`), and each object's history page lists old → new, who, when and why.
 """
 
 from __future__ import annotations
@@ -20,8 +24,15 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ExportForm
+from simple_history.admin import SimpleHistoryAdmin
 
-from kpi.admin_forms import IndicatorConfirmImportForm, IndicatorImportForm, YearlyTargetInlineForm
+from kpi import history
+from kpi.admin_forms import (
+    ChangeReasonForm,
+    IndicatorConfirmImportForm,
+    IndicatorImportForm,
+    YearlyTargetInlineForm,
+)
 from kpi.models import (
     Evidence,
     Indicator,
@@ -34,6 +45,7 @@ from kpi.models import (
 )
 from kpi.resources import IndicatorResource, plain_number
 from kpi.services import target_set
+from kpi.templatetags.kpi_tags import roc_datetime
 from plans.models import CommonGoal, DepartmentPlan, Plan, StrategicObjective
 
 
@@ -71,6 +83,25 @@ class ODS(base_formats.ODS):
         return base_formats.TablibFormat.create_dataset(self, in_stream, **kwargs)
 
 
+class HistoryAdmin(SimpleHistoryAdmin):
+    """History pages from the record of changes: when (Taipei time, ROC date), what, who
+    changed old → new and why, in the words of the KPI page. Read-only: no revert."""
+
+    object_history_template = "admin/history/object_history.html"
+    object_history_list_template = "admin/history/object_history_list.html"
+
+    def history_view_title(self, request, obj):
+        return gettext("Record of changes: %(object)s") % {"object": obj}
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        # Newest first; each row against the one before it (the oldest row of a page has
+        # no "before" on the page, as in simple-history's own view).
+        records = list(historical_records)
+        for record, previous in zip(records, [*records[1:], None], strict=True):
+            record.type_label = history.history_type_label(record.history_type)
+            record.history_delta_changes = history.describe(record, previous)
+
+
 class TargetSaveError(Exception):
     """`target_set` refused a change that the form had accepted (e.g. a concurrent edit)."""
 
@@ -80,8 +111,8 @@ class YearlyTargetInline(admin.TabularInline):
 
     model = YearlyTarget
     form = YearlyTargetInlineForm
-    fields = ["year", "value", "original_display", "reason", "excluded_reason"]
-    readonly_fields = ["original_display"]
+    fields = ["year", "value", "original_display", "reason", "excluded_reason", "history_link"]
+    readonly_fields = ["original_display", "history_link"]
     ordering = ["year"]
     can_delete = False
     verbose_name = _("yearly target")
@@ -90,6 +121,14 @@ class YearlyTargetInline(admin.TabularInline):
     @admin.display(description=_("original target"))
     def original_display(self, obj):
         return _number(obj.original_value) if obj is not None and obj.pk else "–"
+
+    @admin.display(description=_("The record"))
+    def history_link(self, obj):
+        if obj is None or not obj.pk:
+            return "–"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:kpi_yearlytarget_history", args=[obj.pk]), _("The record")
+        )
 
     def missing_years(self, obj) -> list[int]:
         have = set(obj.targets.values_list("year", flat=True)) if obj is not None and obj.pk else set()
@@ -113,7 +152,8 @@ class LabelledChoiceField(forms.ModelChoiceField):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(ImportExportModelAdmin):
+class IndicatorAdmin(ImportExportModelAdmin, HistoryAdmin):
+    form = ChangeReasonForm
     resource_classes = [IndicatorResource]
     formats = [XLSX, ODS, CSV]
     import_form_class = IndicatorImportForm
@@ -152,6 +192,7 @@ class IndicatorAdmin(ImportExportModelAdmin):
                     "accrual",
                     "weight",
                     "formula",
+                    "change_reason",
                 ]
             },
         ),
@@ -257,7 +298,7 @@ class IndicatorAdmin(ImportExportModelAdmin):
                     _number(r.new_value),
                     r.reason,
                     r.changed_by or "–",
-                    r.changed_at.strftime("%Y-%m-%d %H:%M"),
+                    roc_datetime(r.changed_at),  # Taipei time
                     r.get_source_display(),
                 )
                 for r in revisions
@@ -294,8 +335,11 @@ class IndicatorAdmin(ImportExportModelAdmin):
                 raise TargetSaveError(f"{data['year']}: {' '.join(e.messages)}") from e
             changed_fields = ["value"] if changed else []
             if "excluded_reason" in target_form.changed_data:
-                # Not assessed this year (不予評估): a note on the target, not a change of its value.
+                # Not assessed this year (不予評估): a note on the target, not a change of its
+                # value, but a change of its light: on the record with the row's reason, or
+                # for an exclusion its own text (YearlyTargetInlineForm checked there is one).
                 target.excluded_reason = data.get("excluded_reason", "").strip()
+                history.record_change(target, reason=data.get("reason") or target.excluded_reason, user=request.user)
                 target.save(update_fields=["excluded_reason"])
                 changed_fields.append("excluded_reason")
             if not existed:
@@ -336,6 +380,36 @@ class IndicatorAdmin(ImportExportModelAdmin):
             )
             return HttpResponseRedirect(reverse("admin:kpi_indicator_import"))
         return super().process_result(result, request)
+
+
+@admin.register(YearlyTarget)
+class YearlyTargetAdmin(HistoryAdmin):
+    """Each target read-only, with its record of changes (value and exclusion).
+
+    Targets change on their indicator's page, through `target_set`."""
+
+    list_display = ["indicator_display", "year", "value_display", "excluded_reason"]
+    list_filter = ["year", "indicator__department_plan__department"]
+    search_fields = ["indicator__name"]
+    list_select_related = ["indicator__objective", "indicator__common_goal"]
+    fields = ["indicator", "year", "value", "original_value", "excluded_reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("indicator"), ordering="indicator")
+    def indicator_display(self, obj):
+        return f"{obj.indicator.code} {obj.indicator.name}"
+
+    @admin.display(description=_("target"), ordering="value")
+    def value_display(self, obj):
+        return _number(obj.value)
 
 
 @admin.register(TargetRevision)
@@ -445,3 +519,42 @@ class EvidenceAdmin(ReadOnlyAdmin):
         "uploaded_by",
     ]
     exclude = ["file"]
+
+
+# plan (its thresholds move lights, so its admin lives here) ------------------------------------------------------------------------------
+
+
+class DepartmentPlanInline(admin.TabularInline):
+    model = DepartmentPlan
+    fields = ["toc_number", "toc_label", "department", "page"]
+    ordering = ["toc_number"]
+    extra = 0
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("department")
+
+
+@admin.register(Plan)
+class PlanAdmin(HistoryAdmin):
+    """A plan and its settings; changing the light thresholds needs a reason (kpi.history),
+    and the plan's history page keeps every change with who, when and why."""
+
+    form = ChangeReasonForm
+    list_display = ["name", "start_year", "end_year", "edition", "published_year", "published_month"]
+    inlines = [DepartmentPlanInline]
+    fieldsets = [
+        (None, {"fields": ["name", "start_year", "end_year", "edition", "published_year", "published_month"]}),
+        (
+            _("Reporting and status lights"),
+            {
+                "fields": [
+                    "reporting_frequency",
+                    "report_due_days",
+                    "green_threshold",
+                    "yellow_threshold",
+                    "change_reason",
+                ]
+            },
+        ),
+    ]

@@ -1,4 +1,5 @@
-"""Forms for the indicator admin: the yearly-target inline and the import steps."""
+"""Forms for the indicator admin: the change form's reason, the yearly-target inline and the
+import steps."""
 
 from __future__ import annotations
 
@@ -9,11 +10,52 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm, ImportForm
 
+from kpi import history
 from kpi.models import YearlyTarget
 from kpi.resources import plain_number
 from kpi.services import validate_target_value, validate_target_year
 
 REASON_REQUIRED = "修改目標值必須填寫修正理由。"
+
+
+class ChangeReasonForm(forms.ModelForm):
+    """An admin change form with 修改理由, kept with the change on the record of changes.
+
+    Required when a field that can move a light changed (`kpi.history.LIGHT_FIELDS`);
+    optional, and still recorded, when only other fields did. A save that changes nothing
+    records nothing.
+    """
+
+    change_reason = forms.CharField(
+        label=_("Reason for change (修改理由)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        model = self._meta.model
+        labels = "、".join(history.field_label(model, name) for name in history.light_fields(model))
+        self.fields["change_reason"].help_text = _(
+            "Required when %(fields)s change, since that can change status lights; kept on the record."
+        ) % {"fields": labels}
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None:
+            try:
+                cleaned["change_reason"] = history.check_reason(
+                    self._meta.model, self.changed_data, cleaned.get("change_reason")
+                )
+            except ValidationError as e:
+                self.add_error("change_reason", e)
+        return cleaned
+
+    def save(self, commit=True):
+        if self.instance.pk is not None and not set(self.changed_data) - {"change_reason"}:
+            self.instance.skip_history_when_saving = True  # nothing changed: nothing to record
+        history.record_change(self.instance, reason=self.cleaned_data.get("change_reason", ""))
+        return super().save(commit)
 
 
 class YearlyTargetInlineForm(forms.ModelForm):
@@ -49,6 +91,18 @@ class YearlyTargetInlineForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk and "excluded_reason" in self.changed_data:
+            # Excluding the year (不予評估) or taking it back moves its light: the row's reason,
+            # or for an exclusion its own text, says why.
+            try:
+                history.check_reason(
+                    YearlyTarget,
+                    ["excluded_reason"],
+                    cleaned.get("reason") or cleaned.get("excluded_reason"),
+                    reason_field="修正理由",
+                )
+            except ValidationError as e:
+                self.add_error("reason", e)
         year, value = cleaned.get("year"), cleaned.get("value")
         indicator = cleaned.get("indicator") or getattr(self.instance, "indicator", None)
         if year is None or value is None or indicator is None or not indicator.department_plan_id:

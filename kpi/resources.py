@@ -10,6 +10,9 @@ An indicator is identified by 計畫 (the plan's years, "111-114") + 機關 + �
 target; a blank cell leaves the target alone. Targets are written only through
 `kpi.services.target_set` (source: import), so every change is on the record; changing
 an existing target needs a reason, from the import form or the row's 修正理由 column.
+So does changing a field of an existing indicator that can move a light (方向, 單位, 權重,
+公式, 評估方式: `kpi.history.LIGHT_FIELDS`); every change to an indicator is kept on its
+record of changes with that reason.
 
 A file is all or nothing: `import_data` always runs in a transaction and rolls it back
 if any row is invalid, so one bad row means nothing is written, not even the good rows.
@@ -25,6 +28,7 @@ from django.db.models import QuerySet
 from import_export import fields, resources, widgets
 
 from common.text import clean_text
+from kpi import history
 from kpi.formulas import FORMULAS
 from kpi.models import (
     Direction,
@@ -559,6 +563,7 @@ class IndicatorResource(resources.ModelResource):
 
     def import_instance(self, instance, row, **kwargs):
         errors = {}
+        before = history.snapshot(instance) if instance.pk else None
         for field in self.get_import_fields():
             if field.readonly or field.column_name not in row:
                 continue
@@ -567,13 +572,32 @@ class IndicatorResource(resources.ModelResource):
             except ValueError as e:
                 errors[field.column_name] = [str(e)]
         self._read_targets(instance, row, errors, **kwargs)
+        reason = self._reason(row, **kwargs)
+        if before is not None:
+            changed = history.changed_fields(instance, before)
+            for name in history.moved_light_fields(Indicator, changed):
+                field = Indicator._meta.get_field(name)
+                column = self.fields[name].column_name if name in self.fields else name
+                if not reason and column not in errors:
+                    errors[column] = [
+                        f"{history.field_label(Indicator, name)}由「{history.display_value(field, before[name])}」"
+                        f"改為「{history.display_value(field, getattr(instance, name))}」會改變燈號，"
+                        f"必須填寫修正理由（匯入表單的修正理由，或本列的「{COL_REASON}」欄）。"
+                    ]
+            if not changed:
+                instance.skip_history_when_saving = True  # only targets changed, or nothing
+        history.record_change(instance, reason=reason, user=kwargs.get("user"))
         if errors:
             raise ValidationError(errors)
 
+    @staticmethod
+    def _reason(row, **kwargs) -> str:
+        """The row's 修正理由, or else the import form's."""
+        return cell_text(row.get(COL_REASON)) or (kwargs.get("reason") or "").strip()
+
     def _read_targets(self, indicator, row, errors, **kwargs):
         existing = existing_targets(indicator)
-        row_reason = cell_text(row.get(COL_REASON))
-        reason = row_reason or (kwargs.get("reason") or "").strip()
+        reason = self._reason(row, **kwargs)
         unit_ok = COL_UNIT not in errors and COL_DIRECTION not in errors
         pending, changes = dict(existing), []
         for header, raw in row.items():

@@ -1,5 +1,8 @@
-"""Admin for the plan hierarchy (plan → department plan → goals, objectives, common goals),
+"""Admin for the plan hierarchy (department plan → goals, objectives, common goals),
 departments, and who belongs where (memberships, also inline on the user).
+
+The plan itself is administered in kpi/admin.py: its light thresholds move lights, and
+the rule that such a change needs a reason (kpi.history) is kpi's.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from plans.models import (
     Goal,
     Membership,
     ObjectiveItem,
-    Plan,
     PublishedYear,
     StrategicObjective,
 )
@@ -39,33 +41,6 @@ def _object_id(request) -> int | None:
 class GoalChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.department_plan.department.name} · {obj.number} {obj.name}"
-
-
-# plan ------------------------------------------------------------------------------
-
-
-class DepartmentPlanInline(admin.TabularInline):
-    model = DepartmentPlan
-    fields = ["toc_number", "toc_label", "department", "page"]
-    ordering = ["toc_number"]
-    extra = 0
-    show_change_link = True
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("department")
-
-
-@admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "start_year", "end_year", "edition", "published_year", "published_month"]
-    inlines = [DepartmentPlanInline]
-    fieldsets = [
-        (None, {"fields": ["name", "start_year", "end_year", "edition", "published_year", "published_month"]}),
-        (
-            _("Reporting and status lights"),
-            {"fields": ["reporting_frequency", "report_due_days", "green_threshold", "yellow_threshold"]},
-        ),
-    ]
 
 
 # department plan ---------------------------------------------------------------------

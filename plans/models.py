@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR
 
@@ -74,6 +75,14 @@ class Plan(models.Model):
     )
     yellow_threshold = models.DecimalField(
         _("yellow light from (attainment %)"), max_digits=6, decimal_places=2, default=80
+    )
+
+    # The record of changes (django-simple-history); the thresholds move every light of
+    # the plan, so changing them needs a reason (kpi.history.LIGHT_FIELDS).
+    history = HistoricalRecords(
+        verbose_name=_("plan change"),
+        verbose_name_plural=_("plan changes"),
+        history_change_reason_field=models.TextField(null=True),
     )
 
     class Meta:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR
 from kpi.formulas import FORMULAS
@@ -131,6 +132,14 @@ class Indicator(models.Model):
         help_text=_("Common indicators only: how the value is computed from its inputs."),
     )
 
+    # The record of changes (django-simple-history): every save keeps the old values, who
+    # and why. Which fields move a light, and so need a reason: kpi.history.LIGHT_FIELDS.
+    history = HistoricalRecords(
+        verbose_name=_("indicator change"),
+        verbose_name_plural=_("indicator changes"),
+        history_change_reason_field=models.TextField(null=True),
+    )
+
     class Meta:
         verbose_name = _("indicator")
         verbose_name_plural = _("indicators")
@@ -230,6 +239,13 @@ class YearlyTarget(models.Model):
         _("not assessed because"),
         blank=True,
         help_text=_("Leave empty unless this indicator is excluded from assessment for this year (不予評估)."),
+    )
+
+    # Value changes are also kept in TargetRevision; this record adds exclusions (不予評估).
+    history = HistoricalRecords(
+        verbose_name=_("yearly target change"),
+        verbose_name_plural=_("yearly target changes"),
+        history_change_reason_field=models.TextField(null=True),
     )
 
     class Meta:

@@ -19,6 +19,7 @@ from common import dates
 from common.years import to_gregorian, to_roc
 from kpi import access, assessments, services
 from kpi.attainment import Assessment, assess
+from kpi.history import indicator_changes
 from kpi.models import (
     Evidence,
     Indicator,
@@ -257,6 +258,7 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
         card = by_report.get(row.report.pk) if row.report else None
         row.has_card, row.can_review = card is not None, bool(card and card.can_review)
     timeline = report_timeline(indicator, events) + target_timeline(indicator) + period_timeline(indicator)
+    timeline += indicator_changes(indicator)  # settings, exclusions and thresholds (kpi.history)
     timeline.sort(key=lambda e: (e.at, e.order), reverse=True)
     return IndicatorPage(
         indicator=indicator,

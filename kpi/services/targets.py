@@ -11,6 +11,7 @@ from django.db import transaction
 
 from common.years import is_roc_year
 from kpi import units
+from kpi.history import record_change
 from kpi.models import Indicator, TargetRevision, YearlyTarget
 
 
@@ -74,6 +75,7 @@ def target_set(
     if target is None:
         target = YearlyTarget(indicator=indicator, year=year, value=value, original_value=value)
         target.full_clean()
+        record_change(target, reason=reason or "新增目標值", user=user)  # the record of changes, too
         target.save()
         TargetRevision.objects.create(
             target=target,
@@ -90,6 +92,7 @@ def target_set(
         raise ValidationError({"reason": "修改目標值必須填寫修正理由。"})
     old = target.value
     target.value = value
+    record_change(target, reason=reason, user=user)
     target.save(update_fields=["value"])
     TargetRevision.objects.create(
         target=target, old_value=old, new_value=value, reason=reason, changed_by=user, source=source
