@@ -334,17 +334,26 @@ def sheet_row(number: int) -> int:
     return number + HEADER_ROWS
 
 
+def _blank_cells(row):
+    """The row with its empty cells as "", which the admin shows as empty rather than "None"."""
+    return {column: "" if value is None else value for column, value in row.items()}
+
+
 class SheetRowsResult(Result):
     """An import result whose rows are numbered as the spreadsheet numbers them.
 
     django-import-export counts data rows from 1, so its "row 1" is the spreadsheet's row 2
-    (row 1 holds the column headers); people look for the row they were told.
+    (row 1 holds the column headers); people look for the row they were told. The rows it
+    keeps for the admin's error tables show empty cells as empty.
     """
 
     def append_invalid_row(self, number, row, validation_error):
-        super().append_invalid_row(sheet_row(number), row, validation_error)
+        super().append_invalid_row(sheet_row(number), _blank_cells(row), validation_error)
 
     def append_error_row(self, number, row, errors):
+        for error in errors:
+            if isinstance(error.row, dict):
+                error.row = _blank_cells(error.row)
         super().append_error_row(sheet_row(number), row, errors)
 
     def row_errors(self):
