@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from plans.models import (
@@ -186,10 +187,26 @@ class CommonGoalAdmin(admin.ModelAdmin):
 # departments and people -----------------------------------------------------------------
 
 
+def plan_order():
+    """Departments in the order of the latest plan's table of contents, as the plan lists them.
+
+    Sorting by name would sort by character code (主計處, 交通處, 人事處 …), which no one
+    reading the plan expects. Admin uses a related model admin's ordering for its list
+    filters and drop-downs, so every department filter and choice follows this order.
+    """
+    toc_number = (
+        DepartmentPlan.objects.filter(department=OuterRef("pk")).order_by("-plan__start_year").values("toc_number")[:1]
+    )
+    return [Subquery(toc_number).asc(nulls_last=True), "name"]
+
+
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ["name", "short_name"]
     search_fields = ["name", "short_name"]
+
+    def get_ordering(self, request):
+        return plan_order()
 
 
 @admin.register(Membership)
