@@ -4,6 +4,9 @@ departments, and who belongs where (memberships, also inline on the user).
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.conf import settings as axes_settings
+from axes.models import AccessAttempt
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -11,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from plans.models import (
@@ -248,3 +252,27 @@ class PublishedYearAdmin(admin.ModelAdmin):
         if not change:
             obj.published_by = request.user
         super().save_model(request, obj, form, change)
+
+
+# django-axes ----------------------------------------------------------------------------
+
+
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    """django-axes' sign-in attempts, with labels for the two columns it leaves unlabelled
+    (they would read "Status" and "Expiration", and a status "3 Attempt Remaining")."""
+
+    @admin.display(description=_("Status"))
+    def status(self, obj):
+        remaining = axes_settings.AXES_FAILURE_LIMIT - obj.failures_since_start
+        if remaining > 0:
+            return ngettext("%(count)s attempt left", "%(count)s attempts left", remaining) % {"count": remaining}
+        return gettext("Locked Out")
+
+    @admin.display(description=_("Expires At"))
+    def expiration(self, obj):
+        return super().expiration(obj)
+
+
+if admin.site.is_registered(AccessAttempt):  # unless AXES_ENABLE_ADMIN is off
+    admin.site.unregister(AccessAttempt)
+    admin.site.register(AccessAttempt, AccessAttemptAdmin)
