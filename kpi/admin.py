@@ -502,8 +502,12 @@ class ReportEventAdmin(ReportEventColumns, ReadOnlyAdmin):
 
 @admin.register(ReportingPeriod)
 class ReportingPeriodAdmin(ReadOnlyAdmin):
-    list_display = ["label", "start_date", "end_date", "due_date", "is_locked"]
+    list_display = ["label_display", "start_date", "end_date", "due_date", "is_locked"]
     list_filter = ["plan", "year", "is_locked"]
+
+    @admin.display(description=ReportingPeriod._meta.verbose_name, ordering="start_date")
+    def label_display(self, obj):
+        return obj.label  # 民國114年第1季 (a property, which admin would head "Label")
 
 
 @admin.register(PeriodEvent)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.conf import settings as axes_settings
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -14,7 +14,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
 from django.db.models import OuterRef, Subquery
-from django.utils.translation import gettext, ngettext
+from django.utils import formats, timezone
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from plans.models import (
@@ -255,6 +256,25 @@ class PublishedYearAdmin(admin.ModelAdmin):
 
 
 # django-axes ----------------------------------------------------------------------------
+
+
+def _sign_in_record(text):
+    """A `__str__` for axes' records, which name themselves in English ("Attempted Access: …")
+    in admin's breadcrumbs, page titles and delete confirmations."""
+
+    def __str__(self):
+        return gettext(text) % {
+            "username": self.username or "–",
+            "time": formats.localize(timezone.template_localtime(self.attempt_time)),
+            "ip": self.ip_address or "–",
+        }
+
+    return __str__
+
+
+AccessAttempt.__str__ = _sign_in_record(gettext_noop("Sign-in attempts by %(username)s (%(time)s, %(ip)s)"))
+AccessFailureLog.__str__ = _sign_in_record(gettext_noop("Failed sign-in by %(username)s (%(time)s, %(ip)s)"))
+AccessLog.__str__ = _sign_in_record(gettext_noop("Sign-in by %(username)s (%(time)s, %(ip)s)"))
 
 
 class AccessAttemptAdmin(AxesAccessAttemptAdmin):
