@@ -18,6 +18,7 @@ from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
@@ -44,7 +45,8 @@ from kpi.models import (
     YearlyTarget,
 )
 from kpi.resources import IndicatorResource, plain_number
-from kpi.services import target_set
+from kpi.selectors import format_field
+from kpi.services import FIELD_LABELS, target_set
 from kpi.templatetags.kpi_tags import roc_datetime
 from plans.models import CommonGoal, DepartmentPlan, Plan, StrategicObjective
 
@@ -64,6 +66,29 @@ def indicator_years(indicator) -> list[int]:
 
 def _number(value) -> str:
     return "" if value is None else str(plain_number(value))
+
+
+def local_time(model, name):
+    """An admin column or read-only field showing the model's date-time `name` in Taipei
+    time with its ROC date (民國114年3月2日 14:05), as the rest of the app shows times."""
+
+    @admin.display(description=model._meta.get_field(name).verbose_name, ordering=name)
+    def display(self, obj):
+        return roc_datetime(getattr(obj, name)) or self.get_empty_value_display()
+
+    return display
+
+
+def report_changes(event) -> str:
+    """A report event's changes as people read them (狀態：草稿 → 待審核), not as stored JSON."""
+    indicator = event.report.indicator
+    lines = []
+    for name, pair in (event.changes or {}).items():
+        old, new = (pair[0], pair[1]) if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
+        lines.append(
+            (FIELD_LABELS.get(name, name), format_field(indicator, name, old), format_field(indicator, name, new))
+        )
+    return format_html_join(mark_safe("<br>"), "{}：{} → {}", lines)
 
 
 class ODS(base_formats.ODS):
@@ -416,7 +441,7 @@ class YearlyTargetAdmin(HistoryAdmin):
 class TargetRevisionAdmin(admin.ModelAdmin):
     """The record of target changes: rows are only ever added, by `target_set`."""
 
-    list_display = ["indicator_display", "year", "change_display", "reason", "changed_by", "changed_at", "source"]
+    list_display = ["indicator_display", "year", "change_display", "reason", "changed_by", "changed_at_local", "source"]
     list_filter = ["source", "changed_at", "target__indicator__department_plan__department"]
     search_fields = ["reason", "target__indicator__name"]
     list_select_related = [
@@ -425,7 +450,9 @@ class TargetRevisionAdmin(admin.ModelAdmin):
         "changed_by",
     ]
     date_hierarchy = "changed_at"
-    fields = ["target", "old_value", "new_value", "reason", "changed_by", "changed_at", "source"]
+    fields = ["target", "old_value", "new_value", "reason", "changed_by", "changed_at_local", "source"]
+    readonly_fields = ["changed_at_local"]
+    changed_at_local = local_time(TargetRevision, "changed_at")
 
     def has_add_permission(self, request):
         return False
@@ -463,9 +490,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReportEventInline(admin.TabularInline):
+class ReportEventColumns:
+    """A report event's time and changes as people read them (its admin, and the report's inline)."""
+
+    at_local = local_time(ReportEvent, "at")
+
+    @admin.display(description=ReportEvent._meta.get_field("changes").verbose_name)
+    def changes_display(self, obj):
+        return report_changes(obj)
+
+
+class ReportEventInline(ReportEventColumns, admin.TabularInline):
     model = ReportEvent
-    fields = ["at", "action", "actor", "comment", "changes"]
+    fields = ["at_local", "action", "actor", "comment", "changes_display"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -476,52 +513,112 @@ class ReportEventInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("report__indicator", "actor")
+
 
 @admin.register(ProgressReport)
 class ProgressReportAdmin(ReadOnlyAdmin):
-    list_display = ["indicator", "period", "status", "actual", "updated_by", "updated_at", "reviewed_by"]
+    list_display = ["indicator", "period", "status", "actual", "updated_by", "updated_at_local", "reviewed_by"]
     list_filter = ["status", "period__year", "indicator__department_plan__department"]
     search_fields = ["indicator__name", "narrative"]
     list_select_related = ["indicator__objective", "indicator__common_goal", "period", "updated_by", "reviewed_by"]
     inlines = [ReportEventInline]
+    fields = [
+        "indicator",
+        "period",
+        "status",
+        "actual",
+        "inputs_display",
+        "narrative",
+        "shortfall_reason",
+        "improvement_plan",
+        "version",
+        "created_by",
+        "created_at_local",
+        "updated_by",
+        "updated_at_local",
+        "submitted_by",
+        "submitted_at_local",
+        "reviewed_by",
+        "reviewed_at_local",
+        "review_comment",
+    ]
+    readonly_fields = [
+        "inputs_display",
+        "created_at_local",
+        "updated_at_local",
+        "submitted_at_local",
+        "reviewed_at_local",
+    ]
+    created_at_local = local_time(ProgressReport, "created_at")
+    updated_at_local = local_time(ProgressReport, "updated_at")
+    submitted_at_local = local_time(ProgressReport, "submitted_at")
+    reviewed_at_local = local_time(ProgressReport, "reviewed_at")
+
+    @admin.display(description=ProgressReport._meta.get_field("inputs").verbose_name)
+    def inputs_display(self, obj):
+        return format_field(obj.indicator, "inputs", obj.inputs)
 
 
 @admin.register(ReportEvent)
-class ReportEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "report", "action", "actor", "comment"]
+class ReportEventAdmin(ReportEventColumns, ReadOnlyAdmin):
+    list_display = ["at_local", "report", "action", "actor", "comment"]
     list_filter = ["action", "at"]
     search_fields = ["comment", "report__indicator__name"]
     list_select_related = ["report__indicator__objective", "report__indicator__common_goal", "report__period", "actor"]
     date_hierarchy = "at"
+    fields = ["report", "action", "actor", "at_local", "comment", "changes_display"]
+    readonly_fields = ["at_local", "changes_display"]
 
 
 @admin.register(ReportingPeriod)
 class ReportingPeriodAdmin(ReadOnlyAdmin):
-    list_display = ["label", "start_date", "end_date", "due_date", "is_locked"]
+    list_display = ["label_display", "start_date", "end_date", "due_date", "is_locked"]
     list_filter = ["plan", "year", "is_locked"]
+
+    @admin.display(description=ReportingPeriod._meta.verbose_name, ordering="start_date")
+    def label_display(self, obj):
+        return obj.label  # 民國114年第1季 (a property, which admin would head "Label")
 
 
 @admin.register(PeriodEvent)
 class PeriodEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "period", "action", "actor", "reason"]
+    list_display = ["at_local", "period", "action", "actor", "reason"]
     list_filter = ["action"]
     list_select_related = ["period", "actor"]
+    fields = ["period", "action", "actor", "at_local", "reason"]
+    readonly_fields = ["at_local"]
+    at_local = local_time(PeriodEvent, "at")
 
 
 @admin.register(Evidence)
 class EvidenceAdmin(ReadOnlyAdmin):
     # Files are served only through the access-checked view, so no file link here.
-    list_display = ["report", "original_name", "url", "size", "uploaded_by", "uploaded_at", "removed_at"]
+    list_display = ["report", "original_name", "url", "size", "uploaded_by", "uploaded_at_local", "removed_at_local"]
     list_select_related = [
         "report__indicator__objective",
         "report__indicator__common_goal",
         "report__period",
         "uploaded_by",
     ]
-    exclude = ["file"]
+    fields = [
+        "report",
+        "original_name",
+        "url",
+        "description",
+        "size",
+        "uploaded_by",
+        "uploaded_at_local",
+        "removed_by",
+        "removed_at_local",
+    ]
+    readonly_fields = ["uploaded_at_local", "removed_at_local"]
+    uploaded_at_local = local_time(Evidence, "uploaded_at")
+    removed_at_local = local_time(Evidence, "removed_at")
 
 
-# plan (its thresholds move lights, so its admin lives here) ------------------------------------------------------------------------------
+# plan (its thresholds move lights, so its admin lives here) ----------------------------
 
 
 class DepartmentPlanInline(admin.TabularInline):

@@ -14,6 +14,11 @@ So does changing a field of an existing indicator that can move a light (方向,
 公式, 評估方式: `kpi.history.LIGHT_FIELDS`); every change to an indicator is kept on its
 record of changes with that reason.
 
+The sheet is named 指標與年度目標值 and choices are written as people read them, never as
+codes: 類別 關鍵績效指標 or 共同性指標, 評估方式 and 方向 by their labels, 公式 by the
+formula's name. The import reads those, and the codes too. Errors cite the spreadsheet's
+own row numbers: the header is row 1, the first indicator row 2.
+
 A file is all or nothing: `import_data` always runs in a transaction and rolls it back
 if any row is invalid, so one bad row means nothing is written, not even the good rows.
 """
@@ -26,6 +31,7 @@ from decimal import Decimal
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
 from import_export import fields, resources, widgets
+from import_export.results import Result
 
 from common.text import clean_text
 from kpi import history
@@ -64,7 +70,11 @@ MAX_SMALL_NUMBER = 32767  # numbers and codes are small integers in the database
 YEAR_HEADER = re.compile(r"^(?:民國)?\s*(\d{1,3})\s*(?:年)?$")
 PLAN_YEARS = re.compile(r"^\s*(\d{1,3})\s*[-–—~～至]\s*(\d{1,3})\s*$")
 
-KIND_EXPORT = {IndicatorKind.KPI: "KPI", IndicatorKind.COMMON: "共同性"}
+SHEET_TITLE = "指標與年度目標值"  # the exported sheet (xlsx, ods), and the resource on the admin forms
+HEADER_ROWS = 1  # the column headers: the first indicator is on the spreadsheet's row 2
+
+KIND_EXPORT = {IndicatorKind.KPI: "關鍵績效指標", IndicatorKind.COMMON: "共同性指標"}
+# Also read: the codes and the short forms written by earlier exports ("KPI", "共同性").
 KIND_IMPORT = {
     "kpi": IndicatorKind.KPI,
     "關鍵績效指標": IndicatorKind.KPI,
@@ -232,16 +242,19 @@ class WeightWidget(widgets.Widget):
 
 
 class FormulaWidget(widgets.Widget):
+    """A formula written by its zh-Hant name (經常門業務費賸餘數百分比), read by name or key."""
+
     def clean(self, value, row=None, **kwargs):
         text = cell_text(value)
         for key, formula in FORMULAS.items():
             if text in (key, formula.label):
                 return key
-        allowed = "、".join(FORMULAS)
+        allowed = "、".join(formula.label for formula in FORMULAS.values())
         raise ValueError(f"不明的{COL_FORMULA}「{text}」；可用：{allowed}。")
 
     def render(self, value, obj=None, **kwargs):
-        return value or ""
+        formula = FORMULAS.get(value) if value else None
+        return formula.label if formula else (value or "")
 
 
 class NumberWidget(widgets.Widget):
@@ -320,6 +333,37 @@ def _plan_years(indicator):
     return f"{plan.start_year}-{plan.end_year}"
 
 
+def sheet_row(number: int) -> int:
+    """The spreadsheet's own row number of the dataset's row `number` (1 = the first data row)."""
+    return number + HEADER_ROWS
+
+
+def _blank_cells(row):
+    """The row with its empty cells as "", which the admin shows as empty rather than "None"."""
+    return {column: "" if value is None else value for column, value in row.items()}
+
+
+class SheetRowsResult(Result):
+    """An import result whose rows are numbered as the spreadsheet numbers them.
+
+    django-import-export counts data rows from 1, so its "row 1" is the spreadsheet's row 2
+    (row 1 holds the column headers); people look for the row they were told. The rows it
+    keeps for the admin's error tables show empty cells as empty.
+    """
+
+    def append_invalid_row(self, number, row, validation_error):
+        super().append_invalid_row(sheet_row(number), _blank_cells(row), validation_error)
+
+    def append_error_row(self, number, row, errors):
+        for error in errors:
+            if isinstance(error.row, dict):
+                error.row = _blank_cells(error.row)
+        super().append_error_row(sheet_row(number), row, errors)
+
+    def row_errors(self):
+        return [(error_row.number, error_row.errors) for error_row in self.error_rows]
+
+
 # --- the resource -------------------------------------------------------------------
 
 
@@ -345,7 +389,7 @@ class IndicatorResource(resources.ModelResource):
 
     class Meta:
         model = Indicator
-        name = "指標與年度目標值"
+        name = SHEET_TITLE
         fields = (
             "plan",
             "department",
@@ -385,12 +429,21 @@ class IndicatorResource(resources.ModelResource):
     def get_use_transactions(self):
         return True
 
+    @classmethod
+    def get_result_class(cls):
+        return SheetRowsResult
+
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
         """Always in a transaction, always rolled back when any row is invalid."""
         kwargs["rollback_on_validation_errors"] = True
         return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs)
 
     # export --------------------------------------------------------------------------
+
+    def export(self, *args, **kwargs):
+        dataset = super().export(*args, **kwargs)
+        dataset.title = SHEET_TITLE  # else tablib names the sheet "Tablib Dataset"
+        return dataset
 
     def get_queryset(self):
         return self.filter_export(Indicator.objects.all())
@@ -437,7 +490,7 @@ class IndicatorResource(resources.ModelResource):
                 cell_text(row.get(COL_NUMBER)),
             )
             if key in seen:
-                self._duplicates[number] = seen[key]
+                self._duplicates[number] = sheet_row(seen[key])
             else:
                 seen[key] = number
 
@@ -529,7 +582,7 @@ class IndicatorResource(resources.ModelResource):
         kind_text = cell_text(row.get(COL_KIND))
         kind = KIND_IMPORT.get(kind_text.lower()) if kind_text else IndicatorKind.KPI
         if kind is None:
-            errors[COL_KIND] = [f"不明的{COL_KIND}「{kind_text}」；可用：KPI、共同性。"]
+            errors[COL_KIND] = [f"不明的{COL_KIND}「{kind_text}」；可用：{'、'.join(KIND_EXPORT.values())}。"]
         parent_number = attempt(COL_PARENT_NUMBER, cell_int, row.get(COL_PARENT_NUMBER), COL_PARENT_NUMBER)
         number = attempt(COL_NUMBER, cell_int, row.get(COL_NUMBER), COL_NUMBER)
         if number is not None and number < 1:

@@ -7,12 +7,18 @@ the rule that such a change needs a reason (kpi.history) is kpi's.
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.conf import settings as axes_settings
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
+from django.db.models import OuterRef, Subquery
+from django.utils import formats, timezone
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from plans.models import (
@@ -161,10 +167,26 @@ class CommonGoalAdmin(admin.ModelAdmin):
 # departments and people -----------------------------------------------------------------
 
 
+def plan_order():
+    """Departments in the order of the latest plan's table of contents, as the plan lists them.
+
+    Sorting by name would sort by character code (主計處, 交通處, 人事處 …), which no one
+    reading the plan expects. Admin uses a related model admin's ordering for its list
+    filters and drop-downs, so every department filter and choice follows this order.
+    """
+    toc_number = (
+        DepartmentPlan.objects.filter(department=OuterRef("pk")).order_by("-plan__start_year").values("toc_number")[:1]
+    )
+    return [Subquery(toc_number).asc(nulls_last=True), "name"]
+
+
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ["name", "short_name"]
     search_fields = ["name", "short_name"]
+
+    def get_ordering(self, request):
+        return plan_order()
 
 
 @admin.register(Membership)
@@ -206,3 +228,46 @@ class PublishedYearAdmin(admin.ModelAdmin):
         if not change:
             obj.published_by = request.user
         super().save_model(request, obj, form, change)
+
+
+# django-axes ----------------------------------------------------------------------------
+
+
+def _sign_in_record(text):
+    """A `__str__` for axes' records, which name themselves in English ("Attempted Access: …")
+    in admin's breadcrumbs, page titles and delete confirmations."""
+
+    def __str__(self):
+        return gettext(text) % {
+            "username": self.username or "–",
+            "time": formats.localize(timezone.template_localtime(self.attempt_time)),
+            "ip": self.ip_address or "–",
+        }
+
+    return __str__
+
+
+AccessAttempt.__str__ = _sign_in_record(gettext_noop("Sign-in attempts by %(username)s (%(time)s, %(ip)s)"))
+AccessFailureLog.__str__ = _sign_in_record(gettext_noop("Failed sign-in by %(username)s (%(time)s, %(ip)s)"))
+AccessLog.__str__ = _sign_in_record(gettext_noop("Sign-in by %(username)s (%(time)s, %(ip)s)"))
+
+
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    """django-axes' sign-in attempts, with labels for the two columns it leaves unlabelled
+    (they would read "Status" and "Expiration", and a status "3 Attempt Remaining")."""
+
+    @admin.display(description=_("Status"))
+    def status(self, obj):
+        remaining = axes_settings.AXES_FAILURE_LIMIT - obj.failures_since_start
+        if remaining > 0:
+            return ngettext("%(count)s attempt left", "%(count)s attempts left", remaining) % {"count": remaining}
+        return gettext("Locked Out")
+
+    @admin.display(description=_("Expires At"))
+    def expiration(self, obj):
+        return super().expiration(obj)
+
+
+if admin.site.is_registered(AccessAttempt):  # unless AXES_ENABLE_ADMIN is off
+    admin.site.unregister(AccessAttempt)
+    admin.site.register(AccessAttempt, AccessAttemptAdmin)

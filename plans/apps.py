@@ -8,4 +8,10 @@ class PlansConfig(AppConfig):
     verbose_name = _("Medium-term plans")
 
     def ready(self):
+        from django.apps import apps
+
         from plans import checks  # noqa: F401  (registers the system checks)
+
+        # django-axes names its admin section only by its label, "Axes".
+        if apps.is_installed("axes"):
+            apps.get_app_config("axes").verbose_name = _("Sign-in lockouts")

@@ -289,7 +289,8 @@ def _import_direction_change(admin_user, **kwargs):
     if "row_reason" in kwargs:
         row[dataset.headers.index("修正理由")] = kwargs.pop("row_reason")
     dataset[index] = row
-    return IndicatorResource().import_data(dataset, dry_run=False, user=admin_user, **kwargs), index + 1
+    # The spreadsheet's own row number: the header is row 1, the first indicator row 2.
+    return IndicatorResource().import_data(dataset, dry_run=False, user=admin_user, **kwargs), index + 2
 
 
 def test_an_import_that_changes_the_direction_without_a_reason_is_refused(admin_user, kpi_1_1):

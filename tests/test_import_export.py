@@ -4,6 +4,8 @@ Export → re-import unchanged changes nothing; a file with any bad row is rejec
 and writes nothing; a changed target needs a reason and is recorded as a revision.
 """
 
+import io
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -13,6 +15,7 @@ from django.urls import reverse
 from import_export.formats.base_formats import CSV, ODS, XLSX
 
 from kpi.admin import IndicatorAdmin
+from kpi.formulas import FORMULAS
 from kpi.models import Indicator, TargetRevision, YearlyTarget
 from kpi.resources import IndicatorResource
 from kpi.services import target_set
@@ -84,7 +87,10 @@ def set_cell(dataset, index, column, value):
 
 
 def errors_of(result):
-    """{row number: all the row's messages, joined} for the invalid rows."""
+    """{spreadsheet row number: all the row's messages, joined} for the invalid rows.
+
+    The header is the spreadsheet's row 1, so dataset[i] is row i + 2.
+    """
     return {r.number: " ".join(m for messages in r.error_dict.values() for m in messages) for r in result.invalid_rows}
 
 
@@ -122,7 +128,7 @@ def test_export_has_the_plan_tables_columns_and_a_column_per_year(seeded_plan):
     row = dict(zip(dataset.headers, dataset[row_index(dataset, KPI_1_1)], strict=True))
     assert row["計畫"] == "111-114"
     assert row["機關"] == "都市發展處"
-    assert row["類別"] == "KPI"
+    assert row["類別"] == "關鍵績效指標"
     assert (row["序號"], row["編號"]) == (1, 1)
     assert row["關鍵策略目標"] == "市港再生"
     assert row["評估方式"] == "進度控管"
@@ -138,8 +144,12 @@ def test_export_writes_numbers_as_people_write_them(seeded_plan):
     one_set = next(r for r in dataset if r[dataset.headers.index("單位")] == "式")
     assert one_set[dataset.headers.index("111")] == 1
     assert one_set[dataset.headers.index("權重")] == 1
-    common = next(r for r in dataset if r[dataset.headers.index("類別")] == "共同性")
-    assert common[dataset.headers.index("公式")] in {"budget_surplus", "contract_staff_growth", "learning_hours_ratio"}
+    common = next(r for r in dataset if r[dataset.headers.index("類別")] == "共同性指標")
+    assert common[dataset.headers.index("公式")] in {
+        "經常門業務費賸餘數百分比",
+        "約聘僱員額成長率",
+        "完成年度學習時數人數比率",
+    }
 
 
 def test_export_keeps_fractions(seeded_plan):
@@ -252,6 +262,61 @@ def test_text_labels_and_codes_are_both_accepted(seeded_plan, admin_user):
     assert result.totals["skip"] == 23
 
 
+def test_kind_and_formula_are_exported_as_labels_and_read_back(seeded_plan, admin_user):
+    dataset = export()
+    kinds = {r[dataset.headers.index("類別")] for r in dataset}
+    formulas = {r[dataset.headers.index("公式")] for r in dataset} - {""}
+    assert kinds == {"關鍵績效指標", "共同性指標"}
+    assert formulas == {f.label for f in FORMULAS.values()}
+    assert not {"kpi", "common", "KPI", *FORMULAS} & (kinds | formulas)
+
+    result = import_file(reread(CSV, export(CSV)), user=admin_user)
+
+    assert not result.has_validation_errors()
+    assert result.totals["skip"] == 23
+
+
+@pytest.mark.parametrize("kind", ["common", "共同性", "共同性指標"])
+def test_codes_and_earlier_spellings_of_kind_and_formula_are_still_read(seeded_plan, admin_user, kind):
+    dataset = reread(CSV, export(CSV))
+    index = next(i for i, r in enumerate(dataset) if r[dataset.headers.index("類別")] == "共同性指標")
+    formula = Indicator.objects.get(name=dataset[index][dataset.headers.index("關鍵績效指標")]).formula
+    set_cell(dataset, index, "類別", kind)
+    set_cell(dataset, index, "公式", formula)  # the code, as exports before the labels wrote it
+    set_cell(dataset, row_index(dataset, KPI_1_1), "類別", "KPI")
+
+    result = import_file(dataset, user=admin_user)
+
+    assert not result.has_validation_errors(), errors_of(result)
+    assert result.totals["skip"] == 23
+
+
+def test_an_unknown_formula_lists_the_formulas_by_name(seeded_plan, admin_user):
+    dataset = reread(CSV, export(CSV))
+    index = next(i for i, r in enumerate(dataset) if r[dataset.headers.index("類別")] == "共同性指標")
+    set_cell(dataset, index, "公式", "不存在的公式")
+
+    errors = errors_of(import_file(dataset, user=admin_user))
+
+    assert "不明的公式「不存在的公式」" in errors[index + 2]
+    assert "經常門業務費賸餘數百分比" in errors[index + 2]
+    assert "budget_surplus" not in errors[index + 2]
+
+
+@pytest.mark.parametrize("fmt", [XLSX, ODS], ids=lambda f: f.__name__)
+def test_the_exported_sheet_is_named_in_zh_hant(seeded_plan, fmt):
+    data = export(fmt)
+    if fmt is XLSX:
+        import openpyxl
+
+        assert openpyxl.load_workbook(io.BytesIO(data)).sheetnames == ["指標與年度目標值"]
+    else:
+        with zipfile.ZipFile(io.BytesIO(data)) as ods:
+            content = ods.read("content.xml").decode("utf-8")
+        assert 'table:name="指標與年度目標值"' in content
+        assert "Tablib Dataset" not in content
+
+
 # bad rows: the whole file is rejected ---------------------------------------------------------
 
 
@@ -292,9 +357,11 @@ def test_a_file_with_a_bad_row_is_rejected_whole(seeded_plan, admin_user, case):
 
     assert result.has_validation_errors()
     errors = errors_of(result)
-    bad_number = len(dataset) if case == "duplicate row" else bad + 1
+    bad_number = len(dataset) + 1 if case == "duplicate row" else bad + 2
     assert list(errors) == [bad_number], errors
     assert message in errors[bad_number]
+    if case == "duplicate row":
+        assert f"與第 {bad + 2} 列重複" in errors[bad_number]  # the first one, by its spreadsheet row
     assert counts() == before_counts
     assert snapshot() == before
     assert target(KPI_1_1, 111).value == Decimal("100")  # the good row was not applied either
@@ -310,10 +377,10 @@ def test_every_bad_row_gets_its_own_error(seeded_plan, admin_user):
     result = import_file(dataset, user=admin_user)
 
     errors = errors_of(result)
-    assert sorted(errors) == [1, 2, 3]
-    assert "找不到機關" in errors[1]
-    assert "評估體制" in errors[2]
-    assert "不是數字" in errors[3]
+    assert sorted(errors) == [2, 3, 4]
+    assert "找不到機關" in errors[2]
+    assert "評估體制" in errors[3]
+    assert "不是數字" in errors[4]
     assert snapshot() == before
 
 
@@ -451,7 +518,7 @@ def test_admin_import_shows_each_bad_row_and_offers_no_confirm(admin_client, see
     body = response.content.decode()
     assert "找不到機關「不存在處」" in body
     assert "民國115年不在計畫期間" in body
-    assert [r.number for r in response.context["result"].invalid_rows] == [2, 3]
+    assert [r.number for r in response.context["result"].invalid_rows] == [3, 4]
     assert snapshot() == before
 
 
