@@ -25,13 +25,14 @@ quantized to 4 decimal places with ROUND_HALF_UP (`raw`), and `capped` = min(raw
 
 Lights (`Light`) are read from the quantized raw attainment (what people see):
 green (達成) ≥ thresholds.green, yellow (部分達成) ≥ thresholds.yellow, red (未達成) below.
-White (不予評估) means "not assessed", with a zh-Hant reason, checked in this order:
+White (不予評估) means "not assessed", with a reason in the active language (zh-Hant by
+default), checked in this order:
 
 1. the KPI-year is excluded: the reason given (`excluded_reason`);
-2. no target: "未訂目標值";
-3. no approved actual yet: "尚無核定實績";
+2. no target: 未訂目標值 (`REASON_NO_TARGET`);
+3. no approved actual yet: 尚無核定實績 (`REASON_NO_ACTUAL`);
 4. higher is better with a target of 0 (or below): the ratio has no meaning,
-   "目標值為 0，無法計算達成度" (or "目標值為負數，無法計算達成度").
+   目標值為 0，無法計算達成度 (or 目標值為負數，無法計算達成度).
 
 A white assessment has `raw` and `capped` None.
 
@@ -60,7 +61,7 @@ climb, so with `level=True` it is judged against its full target all year.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -75,10 +76,27 @@ ONE: Final = Decimal(1)
 HUNDRED: Final = Decimal(100)
 FOUR_PLACES: Final = Decimal("0.0001")
 
-REASON_NO_TARGET: Final = "未訂目標值"
-REASON_NO_ACTUAL: Final = "尚無核定實績"
-REASON_ZERO_TARGET: Final = "目標值為 0，無法計算達成度"
-REASON_NEGATIVE_TARGET: Final = "目標值為負數，無法計算達成度"
+# Labels and reasons are English message ids marked with `_` for makemessages, and read
+# through `translate` in the active language. This module imports no framework: the kpi
+# app installs Django's gettext at start-up (`use_translator`, kpi/apps.py); without it
+# (plain-value tests, scripts) the English ids are shown as they are.
+translate: Callable[[str], str] = str
+
+
+def use_translator(function: Callable[[str], str]) -> None:
+    global translate
+    translate = function
+
+
+def _(text: str) -> str:
+    """Marks a message id for makemessages; `translate` reads it when shown."""
+    return text
+
+
+REASON_NO_TARGET: Final = _("No target set")  # 未訂目標值
+REASON_NO_ACTUAL: Final = _("No approved figure yet")  # 尚無核定實績
+REASON_ZERO_TARGET: Final = _("The target is 0: attainment cannot be computed")
+REASON_NEGATIVE_TARGET: Final = _("The target is negative: attainment cannot be computed")
 
 
 class Light(StrEnum):
@@ -91,15 +109,32 @@ class Light(StrEnum):
 
     @property
     def label(self) -> str:
-        return LIGHT_LABELS[self]
+        """達成, 部分達成, 未達成, 不予評估 (Met … Not assessed in English)."""
+        return translate(LIGHT_LABEL_IDS[self])
 
 
-LIGHT_LABELS: Final[dict[Light, str]] = {
-    Light.GREEN: "達成",
-    Light.YELLOW: "部分達成",
-    Light.RED: "未達成",
-    Light.WHITE: "不予評估",
+LIGHT_LABEL_IDS: Final[dict[Light, str]] = {
+    Light.GREEN: _("Met"),
+    Light.YELLOW: _("Partly met"),
+    Light.RED: _("Not met"),
+    Light.WHITE: _("Not assessed"),
 }
+
+
+class _Labels(Mapping):
+    """light → its label in the active language (`LIGHT_LABELS[Light.GREEN]` → 達成)."""
+
+    def __getitem__(self, light: Light) -> str:
+        return Light(light).label
+
+    def __iter__(self) -> Iterator[Light]:
+        return iter(Light)
+
+    def __len__(self) -> int:
+        return len(Light)
+
+
+LIGHT_LABELS: Final = _Labels()
 
 
 def _decimal(value: Decimal | int, name: str) -> Decimal:
@@ -211,12 +246,12 @@ def assess(
             raise ValueError("an excluded KPI-year needs a reason")
         return Assessment.white(excluded_reason.strip())
     if target is None:
-        return Assessment.white(REASON_NO_TARGET)
+        return Assessment.white(translate(REASON_NO_TARGET))
     if actual is None:
-        return Assessment.white(REASON_NO_ACTUAL)
+        return Assessment.white(translate(REASON_NO_ACTUAL))
     raw = attainment(actual=actual, target=target, direction=direction)
     if raw is None:
-        return Assessment.white(REASON_ZERO_TARGET if target == 0 else REASON_NEGATIVE_TARGET)
+        return Assessment.white(translate(REASON_ZERO_TARGET if target == 0 else REASON_NEGATIVE_TARGET))
     return Assessment(raw=raw, capped=min(raw, _quantize(HUNDRED)), light=thresholds.light_for(raw))
 
 

@@ -414,3 +414,14 @@ def test_attainment_module_imports_only_the_standard_library():
     top_level = {name.split(".")[0] for name in imported}
     assert "django" not in top_level
     assert top_level <= ALLOWED_IMPORTS, top_level - ALLOWED_IMPORTS
+
+
+def test_light_labels_and_reasons_follow_the_active_language():
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert [light.label for light in (G, Y, R, W)] == ["Met", "Partly met", "Not met", "Not assessed"]
+        assert assess(actual=None, target=D(5), direction="higher").reason == "No approved figure yet"
+    with translation.override("zh-hant"):
+        assert Light.GREEN.label == "達成"
+        assert assess(actual=D(5), target=None, direction="higher").reason == "未訂目標值"
