@@ -15,9 +15,9 @@ object type is written once (as healthchecks' `_get_check_for_user` and NetBox's
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
-from kpi.models import Evidence, Indicator, ProgressReport, ReportAction, ReportingPeriod
+from kpi.models import Evidence, Indicator, ProgressReport, ReportAction, ReportEvent, ReportingPeriod
 from plans.models import Membership, Role
 
 VIEW, REPORT, REVIEW = "view", "report", "review"
@@ -68,15 +68,6 @@ def scope(user) -> _Scope:
     return cached
 
 
-def is_planning_office(user) -> bool:
-    return bool(
-        user
-        and user.is_authenticated
-        and user.is_active
-        and Membership.objects.filter(user=user, role=Role.PLANNING_OFFICE).exists()
-    )
-
-
 def can_manage_periods(user) -> bool:
     return bool(
         user and user.is_authenticated and user.is_active and (user.is_superuser or scope(user).is_planning_office)
@@ -118,20 +109,41 @@ def periods_for(user) -> QuerySet[ReportingPeriod]:
     return ReportingPeriod.objects.select_related("plan")
 
 
-def can_view_indicator(user, indicator: Indicator) -> bool:
-    ids = department_ids_for(user, VIEW)
-    return ids is None or indicator.department_plan.department_id in ids
-
-
 def can_report(user, indicator: Indicator) -> bool:
     return indicator.department_plan.department_id in scope(user).departments[REPORT]
 
 
+def authored_by(user) -> Q:
+    """The rule "who wrote this report", as a condition on ProgressReport: whoever created,
+    edited, submitted it, or added or removed its evidence. The review queue, the
+    navigation's counts, the KPI page and the review services all use it."""
+    authoring = ReportEvent.objects.filter(report=OuterRef("pk"), actor=user, action__in=AUTHORING_ACTIONS)
+    return Q(created_by=user) | Q(updated_by=user) | Q(submitted_by=user) | Q(Exists(authoring))
+
+
+def _authored_name(user) -> str:
+    # Per user, so that a report annotated for one person never answers for another.
+    return f"authored_by_user_{user.pk}"
+
+
+def with_authorship(queryset: QuerySet[ProgressReport], user) -> QuerySet[ProgressReport]:
+    """`queryset` annotated with whether `user` wrote each report (the rule above), in the
+    same query; `is_author(user, report)` then reads the annotation instead of asking."""
+    if not (user and user.is_authenticated):
+        return queryset
+    return queryset.annotate(
+        **{_authored_name(user): ExpressionWrapper(authored_by(user), output_field=BooleanField())}
+    )
+
+
 def is_author(user, report: ProgressReport) -> bool:
-    """Whoever created, edited or submitted the report wrote it."""
-    if report.created_by_id == user.pk or report.submitted_by_id == user.pk or report.updated_by_id == user.pk:
-        return True
-    return report.events.filter(actor=user, action__in=AUTHORING_ACTIONS).exists()
+    """Whether the user wrote the report (`authored_by`)."""
+    if not (user and user.is_authenticated):
+        return False
+    annotated = getattr(report, _authored_name(user), None)
+    if annotated is not None:
+        return bool(annotated)
+    return ProgressReport.objects.filter(pk=report.pk).filter(authored_by(user)).exists()
 
 
 def can_review(user, report: ProgressReport) -> bool:

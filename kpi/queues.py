@@ -23,7 +23,7 @@ ones: nobody needs to file Q1 once Q2 is open.
   reviewer's comment until it is resubmitted.
 - **Waiting for review** (待我審核): submitted reports in unlocked periods that the user
   may review (`access.reports_for(user, "review")`), minus the ones they wrote (the
-  rule of `access.is_author`, evaluated in SQL). Reports they wrote are kept apart
+  rule `access.authored_by`, evaluated in SQL). Reports they wrote are kept apart
   (`own_awaiting`) so the review queue can say they need someone else.
 - Reminders (`send_reminders --days N`) send what is due within N days, everything
   overdue, returned, and waiting for review.
@@ -39,7 +39,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import F, Q
 
 from common import dates
 from common.years import to_roc
@@ -48,15 +48,12 @@ from kpi.models import (
     Indicator,
     IndicatorKind,
     ProgressReport,
-    ReportEvent,
     ReportingPeriod,
     ReportStatus,
 )
 from plans.models import Plan
 
 OPENS_DAYS_BEFORE_END = 14
-# The actions that make someone the author of a report (as `access.is_author`).
-AUTHOR_ACTIONS = access.AUTHORING_ACTIONS
 
 OVERDUE, DUE = "overdue", "due"
 
@@ -202,18 +199,16 @@ def _current_periods_from(periods, today: datetime.date) -> list[ReportingPeriod
 
 def reviewable_reports(user):
     """Submitted reports in unlocked periods within the user's review scope, oldest first,
-    annotated `mine` (the user wrote them, by `access.is_author`'s rule), with their period,
-    plan and submitter. (The review queue fetches the targets it needs itself, so that the
-    navigation's counts cost the same query whether or not anything is waiting.)"""
-    authored = ReportEvent.objects.filter(report=OuterRef("pk"), actor=user, action__in=AUTHOR_ACTIONS)
-    mine = Q(created_by=user) | Q(updated_by=user) | Q(submitted_by=user) | Q(Exists(authored))
-    return (
+    annotated with whether the user wrote them (`access.with_authorship`), with their
+    period, plan and submitter. (The review queue fetches the targets it needs itself, so
+    that the navigation's counts cost the same query whether or not anything is waiting.)"""
+    reports = (
         access.reports_for(user, access.REVIEW)
         .filter(status=ReportStatus.SUBMITTED, period__is_locked=False)
-        .annotate(mine=ExpressionWrapper(mine, output_field=BooleanField()))
         .select_related("period__plan", "submitted_by", "indicator__department_plan__plan")
         .order_by("submitted_at", "id")
     )
+    return access.with_authorship(reports, user)
 
 
 def work_for(user, today: datetime.date | None = None, *, count_reviews_only: bool = False) -> Work:
@@ -273,10 +268,10 @@ def work_for(user, today: datetime.date | None = None, *, count_reviews_only: bo
 
     if work.can_review:
         if count_reviews_only:
-            work.review_count = reviewable_reports(user).filter(mine=False).order_by().count()
+            work.review_count = reviewable_reports(user).exclude(access.authored_by(user)).order_by().count()
         else:
             for report in reviewable_reports(user):
-                (work.own_awaiting if report.mine else work.to_review).append(report)
+                (work.own_awaiting if access.is_author(user, report) else work.to_review).append(report)
     return work
 
 

@@ -226,11 +226,11 @@ def test_reviewable_ids_agree_with_access(staff, supervisor, planner, admin_user
         submit=True,
     )
     reports = list(ProgressReport.objects.select_related("indicator__department_plan"))
-    events = list(ReportEvent.objects.all())
     for user in (staff, supervisor, planner, admin_user):
         user = get_user_model().objects.get(pk=user.pk)  # a fresh scope
         expected = {r.pk for r in reports if access.can_review(user, r)}
-        assert selectors.reviewable_report_ids(user, kpi, reports, events) == expected, user
+        annotated = list(access.with_authorship(ProgressReport.objects.all(), user))
+        assert selectors.reviewable_report_ids(user, kpi, annotated) == expected, user
     assert {a.pk, b.pk} == {r.pk for r in reports}
 
 

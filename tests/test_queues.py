@@ -9,6 +9,7 @@ is overdue unless locked.
 import datetime
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -218,7 +219,35 @@ def test_reports_you_wrote_are_kept_apart_from_those_you_may_review(staff, colle
     assert {report.created_by, report.updated_by, report.submitted_by} == {staff}
 
 
-def test_the_sql_authorship_rule_agrees_with_access_is_author(cast, colleague, periods):
+def test_whoever_added_evidence_is_an_author_on_every_surface(client, cast, colleague, periods):
+    """One rule (access.authored_by): evidence edits count, in the queue, on the KPI page and
+    in the review service alike, so nobody is offered a review the service then refuses."""
+    q1 = periods["114Q1"]
+    report = save(cast["staff"], "1-5", q1)
+    services.evidence_add(report=report, user=colleague, url="https://example.gov.tw/minutes", description="紀錄")
+    report.refresh_from_db()
+    report = services.report_submit(report=report, user=cast["staff"], expected_version=report.version)
+
+    work = queues.work_for(colleague, today=q1.end_date)
+    assert report.pk in {r.pk for r in work.own_awaiting}
+    assert report.pk not in {r.pk for r in work.to_review}
+    assert queues.work_for(colleague, today=q1.end_date, count_reviews_only=True).to_review_count == 0
+    assert access.is_author(colleague, report)
+    assert not access.can_review(colleague, report)
+
+    client.force_login(colleague)
+    page = client.get(reverse("kpi:detail", args=[report.indicator_id]), {"year": q1.year})
+    assert reverse("kpi:review", args=[report.pk]) not in page.content.decode()
+    with pytest.raises(PermissionDenied):
+        services.report_approve(report=report, user=colleague)
+    # The supervisor, who wrote nothing, may review it everywhere.
+    assert report.pk in {r.pk for r in queues.work_for(cast["supervisor"], today=q1.end_date).to_review}
+    client.force_login(cast["supervisor"])
+    page = client.get(reverse("kpi:detail", args=[report.indicator_id]), {"year": q1.year})
+    assert reverse("kpi:review", args=[report.pk]) in page.content.decode()
+
+
+def test_the_authorship_annotation_agrees_with_the_rule_asked_alone(cast, colleague, periods):
     q1, q4 = periods["114Q1"], periods["113Q4"]
     save(colleague, "1-5", q1, submit=True)
     draft = save(cast["staff"], "2-1", q1)
@@ -226,7 +255,10 @@ def test_the_sql_authorship_rule_agrees_with_access_is_author(cast, colleague, p
     save(cast["staff"], "4-1", q4, submit=True)
     for user in [*(u for u in cast.values() if u), colleague]:
         for report in queues.reviewable_reports(user):
-            assert report.mine == access.is_author(user, report), (user, report)
+            asked = ProgressReport.objects.filter(pk=report.pk).filter(access.authored_by(user)).exists()
+            assert access.is_author(user, report) == asked, (user, report)
+    assert access.is_author(colleague, ProgressReport.objects.get(indicator=kpi_by_code("2-1"), period=q1))
+    assert access.is_author(cast["staff"], ProgressReport.objects.get(indicator=kpi_by_code("2-1"), period=q1))
 
 
 # --- My updates ---------------------------------------------------------------------------

@@ -24,7 +24,6 @@ from kpi.models import (
     Evidence,
     Indicator,
     ProgressReport,
-    ReportAction,
     ReportEvent,
     ReportingPeriod,
     ReportStatus,
@@ -34,14 +33,6 @@ from kpi.models import (
 from kpi.selectors.display import format_inputs, status_label
 from kpi.selectors.timeline import TimelineEntry, period_timeline, report_timeline, target_timeline
 from plans.models import Plan
-
-# The actions that make someone an author of a report; mirrors `access.is_author`
-# (checked against it in tests/test_indicator_page.py) so that the KPI page can tell
-# from the events it has already read whether the viewer may review, without a query
-# per report.
-AUTHOR_ACTIONS = frozenset(
-    {ReportAction.CREATED, ReportAction.EDITED, ReportAction.SUBMITTED, ReportAction.RESUBMITTED}
-)
 
 
 def indicator_queryset(user, action: str = access.VIEW):
@@ -203,7 +194,10 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
     years = year_rows(indicator, year)
     selected = next(row for row in years if row.year == year)
     periods = year_periods(plan, year)
-    reports = {r.period_id: r for r in reports_query().filter(indicator=indicator, period__in=periods)}
+    reports = {
+        r.period_id: r
+        for r in access.with_authorship(reports_query(), user).filter(indicator=indicator, period__in=periods)
+    }
     events = list(
         ReportEvent.objects.filter(report__indicator=indicator)
         .select_related("actor", "report__period")
@@ -240,7 +234,7 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
             )
         )
 
-    reviewable = reviewable_report_ids(user, indicator, list(reports.values()), events)
+    reviewable = reviewable_report_ids(user, indicator, list(reports.values()))
     year_reports = sorted(reports.values(), key=lambda r: (r.period.end_date, r.period.number))
     latest = year_reports[-1] if year_reports else None
     cards = [
@@ -274,26 +268,17 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
     )
 
 
-def reviewable_report_ids(
-    user, indicator: Indicator, reports: list[ProgressReport], events: list[ReportEvent]
-) -> set[int]:
-    """The submitted reports the user may approve or return, judged from events already read.
-
-    Same rule as `access.can_review` (in the reviewer's scope and not an author), but
-    without a query per report. The services check again when the form is posted.
-    """
+def reviewable_report_ids(user, indicator: Indicator, reports: list[ProgressReport]) -> set[int]:
+    """The submitted reports the user may approve or return: `access.can_review`, read from
+    reports loaded `access.with_authorship` (no query per report). The services check
+    again when the form is posted."""
     submitted = [r for r in reports if r.status == ReportStatus.SUBMITTED]
     if not submitted or not user.is_authenticated:
         return set()
     departments = access.department_ids_for(user, access.REVIEW)
     if departments is not None and indicator.department_plan.department_id not in departments:
         return set()
-    authored = {e.report_id for e in events if e.actor_id == user.pk and e.action in AUTHOR_ACTIONS}
-    return {
-        r.pk
-        for r in submitted
-        if r.pk not in authored and user.pk not in (r.created_by_id, r.submitted_by_id, r.updated_by_id)
-    }
+    return {r.pk for r in submitted if not access.is_author(user, r)}
 
 
 def _chart_value(value) -> float | None:
