@@ -10,7 +10,7 @@ class KpiConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext
 
-        from kpi import attainment
+        from kpi import attainment, signals  # noqa: F401 (connects the plan's periods)
 
         # Light labels and white-light reasons read in the active language.
         attainment.use_translator(gettext)

@@ -493,9 +493,6 @@ class _Lookups:
                 "plan"
             )
         )
-        missing = set(plans) - {p.plan_id for p in periods}
-        for plan_id in missing:  # a plan's first use: create its periods, as the periods page does
-            periods += services.periods_ensure(plan=plans[plan_id])
         self.periods = {(p.plan_id, p.year, p.number): p for p in periods}
         self.period_counts = {}
         for p in periods:

@@ -31,7 +31,8 @@ ones: nobody needs to file Q1 once Q2 is open.
 Queries: the memberships (once per user object, see `access.scope`), the reportable
 indicators, the periods, the reports for those periods, and the reports to review — at
 most five, however many indicators, periods and reports there are, and fewer for someone
-without a reporting or review role. (Only on a plan's first use are its periods created.)
+without a reporting or review role. Nothing is written: a plan's periods exist from the
+plan's creation (kpi.signals).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from django.db.models import F, Q
 
 from common import dates
 from common.years import to_roc
-from kpi import access, services
+from kpi import access
 from kpi.models import (
     Indicator,
     IndicatorKind,
@@ -51,7 +52,6 @@ from kpi.models import (
     ReportingPeriod,
     ReportStatus,
 )
-from plans.models import Plan
 
 OPENS_DAYS_BEFORE_END = 14
 
@@ -167,22 +167,6 @@ def _current_periods(plan_ids: set[int], today: datetime.date) -> list[Reporting
             plan_id__in=plan_ids, year__in=years, frequency=F("plan__reporting_frequency")
         ).select_related("plan")
     )
-    seen_plans = {p.plan_id for p in periods}
-    missing = [pid for pid in plan_ids if pid not in seen_plans]
-    if missing:
-        # First use of a plan: create its periods (cheap when they exist, so only asked when none were found).
-        created = False
-        for plan in Plan.objects.filter(pk__in=missing):
-            if any(plan.contains_year(y) for y in years):
-                services.periods_ensure(plan=plan)
-                created = True
-        if created:
-            return _current_periods_from(
-                ReportingPeriod.objects.filter(
-                    plan_id__in=plan_ids, year__in=years, frequency=F("plan__reporting_frequency")
-                ).select_related("plan"),
-                today,
-            )
     return _current_periods_from(periods, today)
 
 

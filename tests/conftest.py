@@ -8,6 +8,7 @@ office, an admin, and the anonymous visitor (the test client without a login).
 import pytest
 from django.contrib.auth import get_user_model
 
+from kpi.models import ReportingPeriod
 from kpi.seeding import load_fixture, seed_plan
 from plans.models import Department, Membership, Plan, Role
 
@@ -59,6 +60,25 @@ def seeded_plan(db, plan_document):
     if plan is None:
         plan, _ = seed_plan(plan_document)
     return plan
+
+
+class Periods(dict):
+    """The seeded plan's reporting periods by short label ("114Q1"), also reachable as
+    ``periods[114, 1]`` (year, number)."""
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            year, number = key
+            return next(p for p in self.values() if p.year == year and p.number == number)
+        return super().__getitem__(key)
+
+
+@pytest.fixture
+def periods(seeded_plan):
+    """The seeded plan's periods (created with the plan, see kpi.signals)."""
+    return Periods(
+        (p.short_label, p) for p in ReportingPeriod.objects.filter(plan=seeded_plan).order_by("year", "number")
+    )
 
 
 @pytest.fixture

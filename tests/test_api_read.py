@@ -26,12 +26,6 @@ NARRATIVE = "本季依進度辦理。"
 # --- Fixtures ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def periods(seeded_plan):
-    services.periods_ensure(plan=seeded_plan)
-    return {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
-
-
 def save(user, code, period, actual, submit=True, **extra):
     extra.setdefault("narrative", NARRATIVE)
     extra.setdefault("shortfall_reason", "活動延期。")

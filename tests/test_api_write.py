@@ -28,12 +28,6 @@ def today(settings):
     settings.KPI_TODAY = datetime.date(2023, 8, 10)  # ROC 112
 
 
-@pytest.fixture
-def periods(seeded_plan):
-    services.periods_ensure(plan=seeded_plan)
-    return {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
-
-
 def login(client, user):
     client.logout()
     if user is not None:

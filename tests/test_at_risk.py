@@ -25,7 +25,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kpi import services
-from kpi.models import ReportingPeriod, ReportStatus
+from kpi.models import ReportStatus
 from tests.factories import UserFactory, kpi_by_code, objectives_with_kpis, reports_for_indicators
 
 YEAR = 112
@@ -34,12 +34,6 @@ YEAR = 112
 @pytest.fixture(autouse=True)
 def today(settings):
     settings.KPI_TODAY = datetime.date(2023, 8, 10)
-
-
-@pytest.fixture
-def periods(seeded_plan):
-    services.periods_ensure(plan=seeded_plan)
-    return {(p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
 def file(code, period, user, actual=None, *, approve_by=None, submit=True, inputs=None, reason="委託案延後。"):

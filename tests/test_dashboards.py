@@ -28,7 +28,7 @@ from django.urls import reverse
 from kpi import services
 from kpi.assessments import plan_year_attainment, plan_years_attainment
 from kpi.attainment import Light
-from kpi.models import Indicator, ReportingPeriod, ReportStatus
+from kpi.models import Indicator, ReportStatus
 from tests.factories import UserFactory, kpi_by_code, objectives_with_kpis, reports_for_indicators
 
 YEAR = 112
@@ -37,12 +37,6 @@ YEAR = 112
 @pytest.fixture(autouse=True)
 def today(settings):
     settings.KPI_TODAY = datetime.date(2024, 1, 20)  # ROC 113: 112 is over
-
-
-@pytest.fixture
-def periods(seeded_plan):
-    services.periods_ensure(plan=seeded_plan)
-    return {(p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
 def file(code, period, staff, actual=None, *, approve_by=None, inputs=None):

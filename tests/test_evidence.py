@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from kpi import services
-from kpi.models import Evidence, Indicator, ProgressReport, ReportEvent, ReportingPeriod, ReportStatus
+from kpi.models import Evidence, Indicator, ProgressReport, ReportEvent, ReportStatus
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -20,12 +20,6 @@ def media(settings, tmp_path):
     settings.KPI_TODAY = datetime.date(2023, 8, 10)
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
-
-
-@pytest.fixture
-def periods(seeded_plan):
-    services.periods_ensure(plan=seeded_plan)
-    return {(p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kpi import access, selectors, services
-from kpi.models import Indicator, ProgressReport, ReportEvent, ReportingPeriod
+from kpi.models import Indicator, ProgressReport, ReportEvent
 from kpi.services import target_set
 from plans.models import Membership, Role
 
@@ -18,12 +18,6 @@ from plans.models import Membership, Role
 @pytest.fixture(autouse=True)
 def today(settings):
     settings.KPI_TODAY = datetime.date(2023, 8, 10)  # ROC 112
-
-
-@pytest.fixture
-def periods(seeded_plan):
-    services.periods_ensure(plan=seeded_plan)
-    return {(p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
 @pytest.fixture
@@ -118,15 +112,6 @@ def test_year_parameter_selects_the_year(client, staff, kpi):
     assert client.get(detail(kpi, 113)).context["page"].year == 113
     assert client.get(detail(kpi, 999)).context["page"].year == 112  # outside the plan: default
     assert client.get(detail(kpi) + "?year=abc").context["page"].year == 112
-
-
-def test_periods_are_created_on_first_view(client, staff, kpi, seeded_plan):
-    ReportingPeriod.objects.all().delete()
-    assert not ReportingPeriod.objects.exists()
-    client.force_login(staff)
-    page = client.get(detail(kpi, 112)).context["page"]
-    assert [row.period.number for row in page.periods] == [1, 2, 3, 4]
-    assert ReportingPeriod.objects.filter(plan=seeded_plan, year=112).count() == 4
 
 
 def test_year_table_uses_the_latest_approved_report(client, staff, supervisor, kpi, periods):

@@ -19,12 +19,6 @@ def today(settings):
     settings.KPI_TODAY = TODAY
 
 
-@pytest.fixture
-def periods(seeded_plan):
-    services.periods_ensure(plan=seeded_plan)
-    return {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
-
-
 def lock_url(period):
     return reverse("kpi:period_lock", args=[period.pk])
 

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kpi import access, queues, services
-from kpi.models import Indicator, ProgressReport, ReportingPeriod, ReportStatus
+from kpi.models import Indicator, ProgressReport, ReportStatus
 from kpi.templatetags.kpi_tags import percent, roc_date, roc_datetime, roc_month_day
 from plans.models import DepartmentPlan, Membership, Role
 from tests.factories import UserFactory, kpi_by_code, objectives_with_kpis, reports_for_indicators
@@ -29,12 +29,6 @@ NARRATIVE = "本季依進度辦理完成。"
 def today(settings):
     settings.KPI_TODAY = TODAY
     return TODAY
-
-
-@pytest.fixture
-def periods(seeded_plan):
-    services.periods_ensure(plan=seeded_plan)
-    return {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
 def save(user, code, period, submit=False, **kwargs):
@@ -111,14 +105,6 @@ def test_if_the_latest_open_period_is_locked_the_year_asks_for_nothing(staff, pl
     settings.KPI_TODAY = datetime.date(2025, 6, 20)
     services.period_lock(period=periods["114Q2"], user=planner)
     assert queues.work_for(staff).due == []
-
-
-def test_periods_are_created_on_first_use(staff, seeded_plan):
-    ReportingPeriod.objects.filter(plan=seeded_plan).delete()
-    assert not ReportingPeriod.objects.filter(plan=seeded_plan).exists()
-    work = queues.work_for(staff)
-    assert ReportingPeriod.objects.filter(plan=seeded_plan).count() == 16
-    assert len(work.due) == INDICATORS
 
 
 # --- Items in each state -----------------------------------------------------------------

@@ -9,7 +9,6 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from kpi import services
-from kpi.models import ReportingPeriod
 from tests.factories import kpi_by_code
 
 TODAY = datetime.date(2025, 4, 10)  # 114Q1 is due on 4月15日, in 5 days; 113Q4 is overdue
@@ -19,12 +18,6 @@ TODAY = datetime.date(2025, 4, 10)  # 114Q1 is due on 4月15日, in 5 days; 113Q
 def today(settings):
     settings.KPI_TODAY = TODAY
     settings.REMINDER_DAYS = 7
-
-
-@pytest.fixture
-def periods(seeded_plan):
-    services.periods_ensure(plan=seeded_plan)
-    return {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
 @pytest.fixture

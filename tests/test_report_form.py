@@ -10,19 +10,13 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from kpi import services
-from kpi.models import Indicator, ProgressReport, ReportEvent, ReportingPeriod, ReportStatus
+from kpi.models import Indicator, ProgressReport, ReportEvent, ReportStatus
 from plans.models import Membership, Role
 
 
 @pytest.fixture(autouse=True)
 def today(settings):
     settings.KPI_TODAY = datetime.date(2023, 8, 10)  # ROC 112, third quarter
-
-
-@pytest.fixture
-def periods(seeded_plan):
-    services.periods_ensure(plan=seeded_plan)
-    return {(p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
 def indicator(code: str) -> Indicator:

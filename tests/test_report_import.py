@@ -21,7 +21,7 @@ from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from kpi import importers, services
-from kpi.models import Indicator, ProgressReport, ReportAction, ReportEvent, ReportingPeriod
+from kpi.models import Indicator, ProgressReport, ReportAction, ReportEvent
 from kpi.models import ReportStatus as S
 from tests.factories import UserFactory, department_plan_with_kpis, kpi_by_code, quarters
 
@@ -34,12 +34,6 @@ URL = "/reports/import/"
 @pytest.fixture(autouse=True)
 def today(settings):
     settings.KPI_TODAY = datetime.date(2025, 4, 10)  # ROC 114, 114Q1 open and due on 4/15
-
-
-@pytest.fixture
-def periods(seeded_plan):
-    services.periods_ensure(plan=seeded_plan)
-    return {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
 # --- building files ----------------------------------------------------------------

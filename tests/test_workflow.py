@@ -23,12 +23,6 @@ REASON = "港務公司與本府協調會議延期至下季召開。"
 PLAN = "下季加開 1 場並先行以書面意見交換。"
 
 
-@pytest.fixture
-def periods(seeded_plan):
-    services.periods_ensure(plan=seeded_plan)
-    return {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
-
-
 def events(report):
     return list(ReportEvent.objects.filter(report=report).order_by("at", "id").values_list("action", flat=True))
 

@@ -31,7 +31,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from kpi import services
-from kpi.models import Evidence, ReportingPeriod, TargetRevision, YearlyTarget
+from kpi.models import Evidence, TargetRevision, YearlyTarget
 from kpi.services import target_set
 from plans.models import Department, DepartmentPlan
 from reports.yearly import EXPORT_HEADERS, build_yearly_report
@@ -45,12 +45,6 @@ REVISION_REASON = "講座場次配合中央補助增加，年度目標上修。"
 @pytest.fixture(autouse=True)
 def today(settings):
     settings.KPI_TODAY = datetime.date(2025, 3, 10)  # ROC 114: year 113 is over
-
-
-@pytest.fixture
-def periods(seeded_plan):
-    services.periods_ensure(plan=seeded_plan)
-    return {(p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
 
 
 def file_report(staff, supervisor, code, period, *, approve=True, submit=True, evidence=(), **fields):

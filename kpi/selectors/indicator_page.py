@@ -117,12 +117,8 @@ def year_rows(indicator: Indicator, selected_year: int) -> list[YearRow]:
 
 
 def year_periods(plan: Plan, year: int) -> list[ReportingPeriod]:
-    """The plan's reporting periods of the year, created on first use."""
-    periods = list(ReportingPeriod.objects.filter(plan=plan, year=year).order_by("frequency", "number"))
-    if not periods:
-        services.periods_ensure(plan=plan)
-        periods = list(ReportingPeriod.objects.filter(plan=plan, year=year).order_by("frequency", "number"))
-    return periods
+    """The plan's reporting periods of the year (created with the plan: kpi.signals)."""
+    return list(ReportingPeriod.objects.filter(plan=plan, year=year).order_by("frequency", "number"))
 
 
 def active_evidence() -> Prefetch:

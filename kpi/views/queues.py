@@ -124,8 +124,6 @@ def _render_periods(request, plan=None, plans=None, errors=None, values=None, st
         plan, plans = _chosen_plan(request)
     context = {"plan": plan, "plans": plans, "years": []}
     if plan is not None:
-        if not ReportingPeriod.objects.filter(plan=plan).exists():
-            services.periods_ensure(plan=plan)
         today = dates.today()
         periods = list(
             access.periods_for(request.user)

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from kpi import assessments, services, units
+from kpi import assessments, units
 from kpi.assessments import PlanYearAttainment
 from kpi.attainment import HIGHER, Assessment, assess, is_behind_pace
 from kpi.models import (
@@ -20,13 +20,10 @@ from plans.models import Plan
 
 
 def year_periods(plan: Plan, year: int) -> list[ReportingPeriod]:
-    """The year's periods of the plan's reporting frequency, created on first use. One query."""
-    qs = ReportingPeriod.objects.filter(plan=plan, year=year, frequency=plan.reporting_frequency).order_by("number")
-    periods = list(qs)
-    if not periods and plan.contains_year(year):
-        services.periods_ensure(plan=plan)
-        periods = list(qs.all())
-    return periods
+    """The year's periods of the plan's reporting frequency (created with the plan). One query."""
+    return list(
+        ReportingPeriod.objects.filter(plan=plan, year=year, frequency=plan.reporting_frequency).order_by("number")
+    )
 
 
 def last_due_period(periods: list[ReportingPeriod], today: datetime.date) -> ReportingPeriod | None:

@@ -1,0 +1,22 @@
+"""Reporting periods exist as soon as their plan year does.
+
+A plan's periods are created (and their due dates follow the plan's setting) whenever the
+plan is saved: in admin, by the seeder, by a rollover. Pages, the API and an import's
+check-only step then only read them; no GET request writes (two first requests used to
+race on the periods' unique constraint).
+"""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from kpi.services import periods_ensure
+from plans.models import Plan
+
+
+@receiver(post_save, sender=Plan, dispatch_uid="kpi.periods_for_plan")
+def create_periods_for_plan(sender, instance: Plan, raw: bool = False, **kwargs) -> None:
+    if raw:  # loaddata (a restore) brings the periods with it
+        return
+    periods_ensure(plan=instance)
