@@ -17,7 +17,6 @@ figures worked out by hand for 民國112年:
 
 import datetime
 import re
-import time
 from decimal import Decimal
 
 import pytest
@@ -443,23 +442,6 @@ def test_dashboard_query_counts_do_not_grow(
         client.get(urls[1])
     data = client.get(urls[0]).context["data"]
     assert data.city.total == 20 + (30 if user == "planner" else 15)
-
-
-def test_timings_at_the_seeded_size(client, planner, home_department, periods, staff, supervisor, reported, capsys):
-    """Not an assertion on speed (machines differ): prints the query counts and times for the record."""
-    client.force_login(planner)
-    for label, url in (
-        ("overview", overview_url(year=YEAR)),
-        ("department", department_url(home_department, year=YEAR)),
-        ("kpi page", kpi_url("1-5")),
-    ):
-        client.get(url)  # warm up
-        with CaptureQueriesContext(connection) as ctx:
-            start = time.perf_counter()
-            client.get(url)
-            elapsed = time.perf_counter() - start
-        with capsys.disabled():
-            print(f"\n{label}: {len(ctx.captured_queries)} queries, {elapsed * 1000:.1f} ms")
 
 
 def test_someone_without_a_department_sees_an_empty_dashboard(client, seeded_plan, reported):

@@ -17,11 +17,6 @@ from kpi.models.indicators import indicator_code
 from plans.models import ReportingFrequency
 
 
-class TargetSerializer(serializers.Serializer):
-    year = serializers.IntegerField(help_text="ROC year (民國年), e.g. 111 for 2022.")
-    value = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=False)
-
-
 class IndicatorSerializer(serializers.ModelSerializer):
     """An indicator as open data: stable field names, ROC years, targets as numbers."""
 
