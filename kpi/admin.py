@@ -27,6 +27,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
+from common.formatting import roc_datetime
 from kpi import history
 from kpi.admin_forms import (
     ChangeReasonForm,
@@ -47,7 +48,6 @@ from kpi.models import (
 from kpi.resources import IndicatorResource, plain_number
 from kpi.selectors import format_field
 from kpi.services import FIELD_LABELS, target_set
-from kpi.templatetags.kpi_tags import roc_datetime
 from plans.models import CommonGoal, DepartmentPlan, Plan, StrategicObjective
 
 

@@ -133,7 +133,8 @@ class RowView:
     status_code: str
     status: str
     url: str
-    errors: list[str]
+    errors: list[importers.RowError]  # column (the file's word, shown as written) and message
+    period_from_file: bool = False  # the period as the file wrote it (its columns' words)
 
 
 def _row_view(row: importers.ImportRow, result: importers.ImportResult) -> RowView:
@@ -162,7 +163,8 @@ def _row_view(row: importers.ImportRow, result: importers.ImportResult) -> RowVi
         status_code=status_code,
         status=selectors.status_label(status_code) if status_code else str(_("Not reported")),
         url=url,
-        errors=[str(e) for e in row.errors],
+        errors=list(row.errors),
+        period_from_file=period is None,
     )
 
 

@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from common import dates
+from common.formatting import roc_date
 from kpi import queues
-from kpi.templatetags.kpi_tags import roc_date
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 
