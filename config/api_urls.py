@@ -8,6 +8,8 @@ is a JSON 404, never Django's HTML page.
 
 from django.contrib.auth import authenticate
 from django.urls import path, re_path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers, status
@@ -29,9 +31,9 @@ from reports.api.urls import urlpatterns as report_patterns
 @authentication_classes([])
 @permission_classes([])
 def not_found(request, path=""):
-    detail = "找不到這個 API 位址。"
+    detail = _("There is no such API address.")
     if not request.path.endswith("/"):
-        detail += f"網址結尾需要斜線，例如 {request.path}/。"
+        detail += _(" Addresses end with a slash, e.g. %(path)s/.") % {"path": request.path}
     return Response({"detail": detail}, status=status.HTTP_404_NOT_FOUND)
 
 
@@ -44,8 +46,10 @@ class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send it as the header `Authorization: Token <token>`.")
 
 
-WRONG_CREDENTIALS = "帳號或密碼不正確。"
-LOCKED_OUT = "登入失敗次數過多，帳號暫時鎖定，請稍後再試或洽系統管理者。"
+WRONG_CREDENTIALS = gettext_lazy("The username or password is wrong.")
+LOCKED_OUT = gettext_lazy(
+    "Too many failed sign-ins: the account is locked for a while. Try again later, or ask the system administrator."
+)
 
 
 class TokenView(APIView):
@@ -87,7 +91,7 @@ class TokenView(APIView):
 
 
 API_DESCRIPTION = """\
-API v1 of the Keelung City Government KPI tracker (中程施政計畫績效管考).
+API v1 of the Keelung City Government KPI tracker (medium-term plan performance tracking).
 
 **Signing in.** POST your username and password to `/api/v1/auth/token/` to get your token, then send
 `Authorization: Token <key>` with every request (a browser that is signed in to the site may use its
@@ -96,10 +100,10 @@ session instead). The open-data indicator list, `GET /api/v1/indicators/`, needs
 **Who sees what** is the same as on the pages: staff see their department's indicators and reports,
 reviewers review their department's reports (never their own), the planning office sees everything.
 
-**Years** are ROC years (民國年: 112 is 2023); a Gregorian year is refused, not converted.
+**Years** are ROC years (112 is 2023); a Gregorian year is refused, not converted.
 
 **Errors.** 400: `{field: [messages]}` (a common indicator's inputs nest under `inputs`; messages are in
-zh-Hant, as on the pages); 401, 403, 404: `{"detail": message}`; 409 (someone saved the report since
+zh-Hant, or in English with the cookie `django_language=en`, as on the pages); 401, 403, 404: `{"detail": message}`; 409 (someone saved the report since
 your copy): `{"detail", "current_version", "changes": {field: {"current", "yours"}}}`.
 """
 

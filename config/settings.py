@@ -139,7 +139,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "kpi:home"
 LOGOUT_REDIRECT_URL = "login"
 
-# zh-Hant first; English through the same translation machinery.
+# zh-Hant first; English through the same translation machinery. Each language is named in
+# its own language (the switcher marks the option with its lang), as switchers do.
 LANGUAGE_CODE = "zh-hant"
 LANGUAGES = [("zh-hant", "繁體中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -193,7 +194,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
-# The licence under which open data is published (政府資料開放授權條款).
+# The licence under which open data is published (政府資料開放授權條款). Its name is the
+# licence's legal title, quoted as such in the open-data files: not translated.
 OPEN_DATA_LICENSE = {
     "name": "政府資料開放授權條款－第1版",
     "url": "https://data.gov.tw/license",

@@ -19,7 +19,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
@@ -27,6 +27,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
+from common.formatting import roc_datetime
 from kpi import history
 from kpi.admin_forms import (
     ChangeReasonForm,
@@ -47,7 +48,6 @@ from kpi.models import (
 from kpi.resources import IndicatorResource, plain_number
 from kpi.selectors import format_field
 from kpi.services import FIELD_LABELS, target_set
-from kpi.templatetags.kpi_tags import roc_datetime
 from plans.models import CommonGoal, DepartmentPlan, Plan, StrategicObjective
 
 
@@ -88,7 +88,7 @@ def report_changes(event) -> str:
         lines.append(
             (FIELD_LABELS.get(name, name), format_field(indicator, name, old), format_field(indicator, name, new))
         )
-    return format_html_join(mark_safe("<br>"), "{}：{} → {}", lines)
+    return format_html_join(mark_safe("<br>"), pgettext("a field's change", "{}: {} → {}"), lines)
 
 
 class ODS(base_formats.ODS):
@@ -141,7 +141,7 @@ class YearlyTargetInline(admin.TabularInline):
     ordering = ["year"]
     can_delete = False
     verbose_name = _("yearly target")
-    verbose_name_plural = _("yearly targets (年度績效目標值)")
+    verbose_name_plural = _("yearly targets of the plan")
 
     @admin.display(description=_("original target"))
     def original_display(self, obj):
@@ -221,7 +221,7 @@ class IndicatorAdmin(ImportExportModelAdmin, HistoryAdmin):
                 ]
             },
         ),
-        (_("Target revisions (目標值修正紀錄)"), {"fields": ["revision_history"]}),
+        (_("Target revisions"), {"fields": ["revision_history"]}),
     ]
 
     def get_queryset(self, request):

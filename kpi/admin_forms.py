@@ -10,12 +10,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm, ImportForm
 
+from common.wording import join_list
 from kpi import history
 from kpi.models import YearlyTarget
 from kpi.resources import plain_number
-from kpi.services import validate_target_value, validate_target_year
-
-REASON_REQUIRED = "修改目標值必須填寫修正理由。"
+from kpi.services import reason_required, validate_target_value, validate_target_year
 
 
 class ChangeReasonForm(forms.ModelForm):
@@ -27,7 +26,7 @@ class ChangeReasonForm(forms.ModelForm):
     """
 
     change_reason = forms.CharField(
-        label=_("Reason for change (修改理由)"),
+        label=history.REASON_FIELD,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
     )
@@ -35,7 +34,7 @@ class ChangeReasonForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         model = self._meta.model
-        labels = "、".join(history.field_label(model, name) for name in history.light_fields(model))
+        labels = join_list(history.field_label(model, name) for name in history.light_fields(model))
         self.fields["change_reason"].help_text = _(
             "Required when %(fields)s change, since that can change status lights; kept on the record."
         ) % {"fields": labels}
@@ -67,7 +66,7 @@ class YearlyTargetInlineForm(forms.ModelForm):
     """
 
     reason = forms.CharField(
-        label=_("Reason for change (修正理由)"),
+        label=history.TARGET_REASON_FIELD,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
         help_text=_("Required when an existing target changes."),
@@ -99,7 +98,7 @@ class YearlyTargetInlineForm(forms.ModelForm):
                     YearlyTarget,
                     ["excluded_reason"],
                     cleaned.get("reason") or cleaned.get("excluded_reason"),
-                    reason_field="修正理由",
+                    reason_field=history.TARGET_REASON_FIELD,
                 )
             except ValidationError as e:
                 self.add_error("reason", e)
@@ -117,7 +116,7 @@ class YearlyTargetInlineForm(forms.ModelForm):
         if self.instance.pk:
             old = self.initial.get("value")
             if old is not None and Decimal(old) != value and not (cleaned.get("reason") or "").strip():
-                errors.setdefault("reason", []).append(REASON_REQUIRED)
+                errors.setdefault("reason", []).append(reason_required())
         if errors:
             raise ValidationError(errors)
         return cleaned
@@ -125,12 +124,12 @@ class YearlyTargetInlineForm(forms.ModelForm):
 
 class IndicatorImportForm(ImportForm):
     reason = forms.CharField(
-        label=_("Reason for change (修正理由)"),
+        label=history.TARGET_REASON_FIELD,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         help_text=_(
             "Applies to every target this file changes. Changing an existing target without a "
-            "reason (here or in the file's 修正理由 column) is an error."
+            "reason (here or in the file's reason column) is an error."
         ),
     )
     field_order = ["resource", "import_file", "format", "reason"]

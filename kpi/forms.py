@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from common.wording import join_list
 from kpi import services, units
 from kpi.models import Indicator
 from kpi.selectors import format_number
@@ -41,7 +42,7 @@ class MultipleFileField(forms.Field):
 
 def evidence_help_text() -> str:
     return _("Accepted: %(types)s; up to %(mb)s MB each. You can select several files.") % {
-        "types": "、".join(e.upper() for e in EVIDENCE_EXTENSIONS),
+        "types": join_list(e.upper() for e in EVIDENCE_EXTENSIONS),
         "mb": format_number(settings.EVIDENCE_MAX_BYTES / 1048576),
     }
 

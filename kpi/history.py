@@ -10,7 +10,7 @@ This module holds, once for admin, the indicator import and the services:
 - the rule: which fields move a light (`LIGHT_FIELDS`), and that changing one needs a
   reason (`check_reason`);
 - `record_change`, which hands the reason and the person to the next save;
-- how a change reads for people (`describe`): the field's zh-Hant label, choices by
+- how a change reads for people (`describe`): the field's label, choices by
   their label, numbers plainly;
 - `indicator_changes`, the KPI page's timeline entries for an indicator's settings, its
   targets' exclusions (不予評估) and its plan's light thresholds, in three queries
@@ -30,7 +30,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from common.formatting import roc_year
+from common.wording import join_list
 from kpi.models import Indicator, YearlyTarget
 from plans.models import Plan
 
@@ -45,7 +48,9 @@ LIGHT_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     Plan: ("green_threshold", "yellow_threshold"),
 }
 
-REASON_FIELD = "修改理由"  # the admin forms' field; the target rows and the import say 修正理由
+# The admin forms' field (修改理由); the target rows and the import say 修正理由.
+REASON_FIELD = gettext_lazy("Reason for change")
+TARGET_REASON_FIELD = pgettext_lazy("target revision", "Reason for change")
 
 
 def light_fields(model) -> tuple[str, ...]:
@@ -65,8 +70,11 @@ def field_label(model, name: str) -> str:
 
 
 def reason_required_message(model, fields: Iterable[str], *, reason_field: str = REASON_FIELD) -> str:
-    labels = "、".join(field_label(model, name) for name in fields)
-    return f"變更「{labels}」會改變燈號，必須填寫{reason_field}。"
+    labels = join_list(field_label(model, name) for name in fields)
+    return _("Changing “%(fields)s” moves status lights: fill in “%(reason)s”.") % {
+        "fields": labels,
+        "reason": reason_field,
+    }
 
 
 def check_reason(model, changed: Iterable[str], reason, *, reason_field: str = REASON_FIELD) -> str:
@@ -258,7 +266,7 @@ def indicator_changes(indicator: Indicator) -> list:
                 kind="target",
                 action=action,
                 action_label=label,
-                subject=f"民國{record.year}年",
+                subject=roc_year(record.year),
                 changes=changes,
                 # An exclusion's text is its own reason: not shown twice.
                 comment="" if reason.strip() == new.strip() else reason,

@@ -15,7 +15,7 @@ non-blank row, normally row 1)::
 - 年度 is the ROC year (114); a Gregorian year (2025) is an error, never converted.
 - 期別 is the period's number within the year: 1–4 for quarters (also "Q1", "第1季").
 - 累計實績 is the year-to-date figure of a KPI. A common indicator leaves it blank and
-  fills its formula's inputs instead, in the columns named by the inputs' labels in
+  fills its formula's inputs instead, in the columns named by the inputs' `column` in
   `kpi.formulas.FORMULAS`; the value is computed, as on the form.
 - 指標名稱 and 單位 (written by the template) are for the person filling the file in:
   單位 is ignored, and 指標名稱, when filled, must match the code's indicator (a
@@ -39,293 +39,76 @@ All or nothing, in two steps:
    save fails (someone changed a report between the check and the save), the
    transaction is rolled back and the row's error is reported: nothing is written.
 
-Reading: csv through the csv module, xlsx through openpyxl (read-only), ods through
-odfpy — the libraries tablib uses, called directly because tablib's loaders drop blank
-csv/ods rows (so row numbers would no longer match the spreadsheet), read an ods
-number's displayed (rounded) text rather than its value, and lose Excel's percent
-format (a cell showing 85% holds 0.85; here it reads as "85%"). Large files are refused
-before any work: at most `MAX_FILE_BYTES` bytes, `MAX_UNPACKED_BYTES` unpacked, and
-`MAX_ROWS` data rows.
+Reading the file (formats, encodings, limits, row numbers) is
+`common.spreadsheets.reading`'s; this module knows what the columns mean.
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import datetime
-import io
 import re
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Prefetch
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
+from common.formatting import roc_year
+from common.spreadsheets.reading import FileError, Sheet, cell_text, is_blank, plain_number, read_sheet
+from common.wording import join_list, labelled
 from common.years import ROC_OFFSET, is_roc_year
 from kpi import access, assessments, services
 from kpi.formulas import FORMULAS
 from kpi.models import Indicator, IndicatorKind, ProgressReport, ReportingPeriod, ReportStatus, Unit, YearlyTarget
 from plans.models import Department, DepartmentPlan, ReportingFrequency
 
+# The columns are the file's contract with the departments' spreadsheets and the template
+# they download: the plan's own words, the same in every language (not translated).
 COL_DEPARTMENT = "機關"
 COL_CODE = "編號"
 COL_NAME = "指標名稱"
 COL_UNIT = "單位"
 COL_YEAR = "年度"
 COL_PERIOD = "期別"
-COL_ACTUAL = services.FIELD_LABELS["actual"]  # 累計實績
-COL_NARRATIVE = services.FIELD_LABELS["narrative"]  # 達成情形說明
-COL_SHORTFALL = services.FIELD_LABELS["shortfall_reason"]  # 未達成原因
-COL_IMPROVEMENT = services.FIELD_LABELS["improvement_plan"]  # 改善措施
-# Formula inputs by the label the plan document uses (預算數 …), in FORMULAS' order.
-INPUT_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(i.label for f in FORMULAS.values() for i in f.inputs))
+COL_ACTUAL = "累計實績"
+COL_NARRATIVE = "達成情形說明"
+COL_SHORTFALL = "未達成原因"
+COL_IMPROVEMENT = "改善措施"
+# Formula inputs by the words the plan document uses (預算數 …), in FORMULAS' order.
+INPUT_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(i.column for f in FORMULAS.values() for i in f.inputs))
+FIELD_COLUMNS = {
+    "actual": COL_ACTUAL,
+    "narrative": COL_NARRATIVE,
+    "shortfall_reason": COL_SHORTFALL,
+    "improvement_plan": COL_IMPROVEMENT,
+}
 TEXT_COLUMNS = {COL_NARRATIVE: "narrative", COL_SHORTFALL: "shortfall_reason", COL_IMPROVEMENT: "improvement_plan"}
 REQUIRED_COLUMNS = (COL_DEPARTMENT, COL_CODE, COL_YEAR, COL_PERIOD)
 DATA_COLUMNS = (COL_ACTUAL, *INPUT_COLUMNS, *TEXT_COLUMNS)
 COLUMNS = (COL_DEPARTMENT, COL_CODE, COL_NAME, COL_UNIT, COL_YEAR, COL_PERIOD, *DATA_COLUMNS)
 
-FORMATS = ("xlsx", "ods", "csv")
-MAX_ROWS = 5000
-MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a zip that unpacks to more is refused unread
-
 CREATED, UPDATED, UNCHANGED, SKIPPED = "created", "updated", "unchanged", "skipped"
 FREQUENCY_WORD = {
-    ReportingFrequency.QUARTERLY: "季",
-    ReportingFrequency.HALF_YEARLY: "半年",
-    ReportingFrequency.MONTHLY: "月",
+    ReportingFrequency.QUARTERLY: pgettext_lazy("periods of a year", "quarters"),
+    ReportingFrequency.HALF_YEARLY: pgettext_lazy("periods of a year", "half-years"),
+    ReportingFrequency.MONTHLY: pgettext_lazy("periods of a year", "months"),
 }
+# What people type in the file (共1-1, 民國114年, 第1季): read as written, in any language.
 CODE = re.compile(r"^(共)?\s*(\d{1,4})\s*[-－–—‐]\s*(\d{1,4})$")
 YEAR = re.compile(r"^(?:民國)?\s*(\d{1,4})\s*(?:年|年度)?$")
 PERIOD = re.compile(r"^(?:[QqHh]|第)?\s*([0-9一二三四五六七八九十]{1,3})\s*(?:季|期|月|半年)?$")
+COMMON_EXAMPLE = "共1-1"  # a common indicator's code, as written in the file
 CHINESE_DIGITS = {c: n for n, c in enumerate("一二三四五六七八九十", start=1)}
-
-
-class FileError(Exception):
-    """The file as a whole cannot be read or used (wrong type, too large, no header …)."""
-
-
-# --- Reading ----------------------------------------------------------------------
-
-
-@dataclass
-class Sheet:
-    """A spreadsheet's header and its non-blank data rows, each with its row number as shown."""
-
-    headers: list[str]
-    rows: list[tuple[int, list]]
-
-
-def file_format(name: str) -> str:
-    ext = name.rsplit(".", 1)[-1].lower() if "." in (name or "") else ""
-    if ext not in FORMATS:
-        hint = "（Excel 的 .xls 請另存為 .xlsx）" if ext == "xls" else ""
-        raise FileError(f"不接受「.{ext or '（無副檔名）'}」檔案；請上傳 xlsx、ods 或 csv 檔{hint}。")
-    return ext
-
-
-def read_sheet(data: bytes, name: str) -> Sheet:
-    fmt = file_format(name)
-    if not data:
-        raise FileError("檔案是空的。")
-    if len(data) > MAX_FILE_BYTES:
-        raise FileError(f"檔案大小 {len(data) / 1048576:.1f} MB 超過上限 {MAX_FILE_BYTES // 1048576} MB；請分批匯入。")
-    if fmt == "csv":
-        rows = _csv_rows(data)
-    else:
-        _check_zip(data, fmt)
-        rows = _xlsx_rows(data) if fmt == "xlsx" else _ods_rows(data)
-    with contextlib.closing(rows):
-        return _sheet(rows)
-
-
-def _sheet(rows: Iterator[tuple[int, list]]) -> Sheet:
-    headers: list[str] | None = None
-    data: list[tuple[int, list]] = []
-    for number, cells in rows:
-        if all(_is_blank(c) for c in cells):
-            continue
-        if headers is None:
-            headers = [_header(c) for c in cells]
-            continue
-        if len(data) == MAX_ROWS:
-            raise FileError(f"檔案超過 {MAX_ROWS:,} 列資料的上限；請分批匯入。")
-        data.append((number, list(cells)))
-    if headers is None:
-        raise FileError("檔案中沒有任何資料。")
-    seen = set()
-    for header in headers:
-        if header and header in seen:
-            raise FileError(f"欄位「{header}」出現兩次；每個欄位只能有一欄。")
-        seen.add(header)
-    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
-    if missing:
-        raise FileError(f"檔案缺少必要欄位：{'、'.join(missing)}。第一列必須是欄位名稱（請使用下載的範本）。")
-    if not data:
-        raise FileError("檔案中只有欄位名稱，沒有資料列。")
-    return Sheet(headers=headers, rows=data)
-
-
-def _header(value) -> str:
-    """累計實績（%） → 累計實績; spaces, line breaks and a required-marker * go."""
-    text = re.sub(r"\s+", "", _text(value)).lstrip("\ufeff").strip("*＊")
-    return re.sub(r"[（(][^（(]*[）)]$", "", text)
-
-
-def _check_zip(data: bytes, fmt: str) -> None:
-    broken = FileError(f"無法讀取 {fmt} 檔：檔案可能已損毀，或副檔名與內容不符。")
-    if not data.startswith(b"PK\x03\x04"):
-        raise broken
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise broken from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise FileError("檔案內容過大，無法匯入；請分批匯入。")
-
-
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            # Excel in Taiwan saves "CSV (逗號分隔)" in Big5 (cp950).
-            text = data.decode("cp950")
-        except UnicodeDecodeError:
-            raise FileError("無法辨識 CSV 檔的文字編碼；請另存為「CSV UTF-8」。") from None
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        yield from enumerate(reader, start=1)
-    except csv.Error:
-        raise FileError(f"CSV 檔第 {reader.line_num} 行附近格式錯誤（例如引號未成對或欄位過長），無法讀取。") from None
-
-
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a broken file
-        raise FileError("無法讀取 xlsx 檔：檔案可能已損毀，或不是 Excel 活頁簿。") from None
-    try:
-        sheet = book.active
-        if sheet is None or not hasattr(sheet, "iter_rows"):
-            raise FileError("xlsx 檔中沒有可讀取的工作表。")
-        sheet.reset_dimensions()  # some writers record a wrong size; read what is there
-        try:
-            for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
-                yield number, [_xlsx_value(cell) for cell in row]
-        except FileError:
-            raise
-        except Exception:
-            raise FileError("無法讀取 xlsx 檔：檔案可能已損毀。") from None
-    finally:
-        book.close()
-
-
-def _xlsx_value(cell):
-    value = cell.value
-    if isinstance(value, int | float) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
-        # A cell showing 85% holds 0.85: read it as people see it.
-        return f"{_plain(Decimal(str(value)) * 100)}%"
-    return value
-
-
-def _ods_attr(element, name):
-    try:
-        return element.getAttribute(name)
-    except (ValueError, AttributeError):
-        return None
-
-
-def _ods_rows(data: bytes) -> Iterator[tuple[int, list]]:
-    from odf import opendocument, table, teletype
-    from odf import text as odf_text
-
-    try:
-        document = opendocument.load(io.BytesIO(data))
-        tables = document.spreadsheet.getElementsByType(table.Table)
-    except Exception:  # odfpy raises many kinds for a broken file
-        raise FileError("無法讀取 ods 檔：檔案可能已損毀，或不是試算表。") from None
-    if not tables:
-        raise FileError("ods 檔中沒有可讀取的工作表。")
-
-    def value(cell):
-        kind = _ods_attr(cell, "valuetype")
-        if kind in ("float", "currency", "percentage"):
-            raw = _ods_attr(cell, "value")
-            try:
-                number = Decimal(raw)
-            except (InvalidOperation, TypeError):
-                number = None
-            if number is not None:
-                return f"{_plain(number * 100)}%" if kind == "percentage" else number
-        if kind == "date" and _ods_attr(cell, "datevalue"):
-            text = _ods_attr(cell, "datevalue")
-            with contextlib.suppress(ValueError):
-                return datetime.datetime.fromisoformat(text) if "T" in text else datetime.date.fromisoformat(text)
-        return "\n".join(teletype.extractText(p) for p in cell.getElementsByType(odf_text.P))
-
-    number = 0
-    for row in tables[0].getElementsByType(table.TableRow):
-        repeat = int(_ods_attr(row, "numberrowsrepeated") or 1)
-        cells, pending_blanks = [], 0
-        for cell in row.childNodes:
-            if cell.qname[1] not in ("table-cell", "covered-table-cell"):
-                continue
-            span = int(_ods_attr(cell, "numbercolumnsrepeated") or 1)
-            content = value(cell)
-            if _is_blank(content):
-                pending_blanks += span  # trailing blanks can repeat a thousand times: keep them lazy
-                continue
-            cells.extend([""] * pending_blanks)
-            pending_blanks = 0
-            cells.extend([content] * min(span, 1000))
-        if not cells:
-            number += repeat
-            continue
-        for _ in range(repeat):
-            number += 1
-            yield number, cells
-
-
-# --- Cells ------------------------------------------------------------------------
-
-
-def _is_blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _plain(number: Decimal) -> str:
-    """Decimal('85.00') → '85'; Decimal('0.50') → '0.5'."""
-    normalized = number.normalize()
-    return f"{normalized.to_integral_value():f}" if normalized == normalized.to_integral_value() else f"{normalized:f}"
-
-
-def _text(value) -> str:
-    """A cell as text: 1.0 → "1", 0.1 → "0.1" (a float's shortest form), Decimal("5.0") → "5"."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, Decimal):
-        return _plain(value) if value.is_finite() else str(value)
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    return str(value).strip()
 
 
 def _code_text(value) -> str:
     # Typing 1-5 into Excel makes it a date (5 January); read it back as the code.
     if isinstance(value, datetime.datetime | datetime.date):
         return f"{value.month}-{value.day}"
-    return _text(value)
+    return cell_text(value)
 
 
 def _parse_code(text: str) -> tuple[str, int, int] | None:
@@ -353,7 +136,7 @@ def _parse_int(pattern, text: str) -> int | None:
 def _percent_to_fraction(text: str) -> str:
     """A 式 figure typed as 50% is the fraction 0.5."""
     try:
-        return _plain(Decimal(text[:-1].strip().replace(",", "")) / 100)
+        return plain_number(Decimal(text[:-1].strip().replace(",", "")) / 100)
     except (InvalidOperation, ValueError):
         return text
 
@@ -367,7 +150,7 @@ class RowError:
     message: str
 
     def __str__(self):
-        return f"{self.column}：{self.message}" if self.column else self.message
+        return labelled(self.column, self.message) if self.column else self.message
 
 
 @dataclass
@@ -532,17 +315,17 @@ def check(sheet: Sheet, *, user, submit: bool) -> ImportResult:
         cells = cells_of(raw)
         row = ImportRow(
             number=number,
-            department_text=_text(cells.get(COL_DEPARTMENT)),
+            department_text=cell_text(cells.get(COL_DEPARTMENT)),
             code_text=_code_text(cells.get(COL_CODE)),
-            year_text=_text(cells.get(COL_YEAR)),
-            period_text=_text(cells.get(COL_PERIOD)),
+            year_text=cell_text(cells.get(COL_YEAR)),
+            period_text=cell_text(cells.get(COL_PERIOD)),
         )
         rows.append((row, cells))
         result.rows.append(row)
 
     lookups = _Lookups(user, result.rows)
     for row, cells in rows:
-        if all(_is_blank(cells.get(c)) for c in DATA_COLUMNS):
+        if all(is_blank(cells.get(c)) for c in DATA_COLUMNS):
             row.outcome = SKIPPED  # nothing filled in: the template lists every indicator
             continue
         _resolve(row, cells, lookups)
@@ -556,7 +339,8 @@ def check(sheet: Sheet, *, user, submit: bool) -> ImportResult:
         if key in first_row:
             row.error(
                 "",
-                f"與第 {first_row[key]} 列重複：{row.indicator.code}（{row.period.label}）在同一個檔案中只能出現一次。",
+                _("Duplicate of row %(row)s: %(code)s (%(period)s) may appear only once in a file.")
+                % {"row": first_row[key], "code": row.indicator.code, "period": row.period.label},
             )
             continue
         first_row[key] = row.number
@@ -565,7 +349,9 @@ def check(sheet: Sheet, *, user, submit: bool) -> ImportResult:
             _validate(row, cells, user=user, submit=submit)
 
     if not any(r.writes or r.errors for r in result.rows):
-        result.file_errors.append("檔案中沒有任何已填寫的實績或說明：每一列都是空的，沒有可匯入的資料。")
+        result.file_errors.append(
+            _("The file has no figure or text filled in: every row is empty, and there is nothing to import.")
+        )
     return result
 
 
@@ -573,13 +359,17 @@ def _resolve(row: ImportRow, cells: dict, lookups: _Lookups) -> None:
     """Department, year, code and period → the indicator and the period, or errors."""
     department = None
     if not row.department_text:
-        row.error(COL_DEPARTMENT, "請填寫機關。")
+        row.error(COL_DEPARTMENT, _("Please fill in the department."))
     else:
         department = lookups.department(row.department_text)
         if department is None:
-            row.error(COL_DEPARTMENT, f"找不到機關「{row.department_text}」；請填寫機關全名，例如「都市發展處」。")
+            row.error(
+                COL_DEPARTMENT,
+                _("There is no department “%(department)s”; write the department's full name, e.g. “%(example)s”.")
+                % {"department": row.department_text, "example": "都市發展處"},
+            )
         elif not lookups.can_report_department(department.pk):
-            row.error(COL_DEPARTMENT, f"你沒有填報「{department.name}」指標的權限：只有該機關的填報人可以填報。")
+            row.error(COL_DEPARTMENT, _not_reporter(department))
             return
 
     year = _year(row)
@@ -589,67 +379,109 @@ def _resolve(row: ImportRow, cells: dict, lookups: _Lookups) -> None:
         department_plan = next((dp for dp in plans if dp.plan.contains_year(year)), None)
         if department_plan is None:
             if plans:
-                spans = "、".join(f"{dp.plan.start_year}–{dp.plan.end_year}" for dp in plans)
-                row.error(COL_YEAR, f"民國{year}年不在{department.name}的計畫期間（{spans}）內。")
+                spans = join_list(f"{dp.plan.start_year}–{dp.plan.end_year}" for dp in plans)
+                row.error(
+                    COL_YEAR,
+                    _("ROC year %(year)s is outside the plan period of %(department)s (%(spans)s).")
+                    % {"year": year, "department": department.name, "spans": spans},
+                )
             else:
-                row.error(COL_DEPARTMENT, f"「{department.name}」沒有中程施政計畫，無法填報。")
+                row.error(
+                    COL_DEPARTMENT,
+                    _("“%(department)s” has no medium-term plan to report on.") % {"department": department.name},
+                )
 
     code = None
     if not row.code_text:
-        row.error(COL_CODE, "請填寫編號（例如 1-5；共同性指標如 共1-1）。")
+        row.error(
+            COL_CODE,
+            _("Please fill in the code (e.g. 1-5; a common indicator as %(common)s).") % {"common": COMMON_EXAMPLE},
+        )
     else:
         code = _parse_code(row.code_text)
         if code is None:
-            row.error(COL_CODE, f"「{row.code_text}」不是指標編號；請依畫面上的寫法填寫，例如 1-5 或 共1-1。")
+            row.error(
+                COL_CODE,
+                _("“%(code)s” is not an indicator code; write it as the pages do, e.g. 1-5 or %(common)s.")
+                % {"code": row.code_text, "common": COMMON_EXAMPLE},
+            )
     if code is not None and department_plan is not None:
         kind, parent_number, number = code
         row.indicator = lookups.indicators.get((department_plan.pk, kind, parent_number, number))
         if row.indicator is None:
-            row.error(COL_CODE, f"{department.name}沒有編號「{row.code_text}」的指標。")
+            row.error(
+                COL_CODE,
+                _("%(department)s has no indicator with the code “%(code)s”.")
+                % {"department": department.name, "code": row.code_text},
+            )
 
     number = None
     if not row.period_text:
-        row.error(COL_PERIOD, "請填寫期別（例如第1季填 1）。")
+        row.error(COL_PERIOD, _("Please fill in the period (e.g. 1 for the first quarter)."))
     else:
         number = _parse_int(PERIOD, row.period_text)
         if number is None:
-            row.error(COL_PERIOD, f"「{row.period_text}」不是期別；請填數字，例如第1季填 1。")
+            row.error(
+                COL_PERIOD,
+                _("“%(period)s” is not a period; write a number, e.g. 1 for the first quarter.")
+                % {"period": row.period_text},
+            )
     if number is not None and department_plan is not None:
         plan = department_plan.plan
         row.period = lookups.periods.get((plan.pk, year, number))
         if row.period is None:
             count = lookups.period_counts.get((plan.pk, year), 0)
-            word = FREQUENCY_WORD.get(plan.reporting_frequency, "期")
-            span = f"1–{count}（{word}）" if count else "尚未建立"
-            row.error(COL_PERIOD, f"期別「{row.period_text}」不存在：民國{year}年的期別為 {span}。")
+            word = FREQUENCY_WORD.get(plan.reporting_frequency) or pgettext_lazy("periods of a year", "periods")
+            if count:
+                span = _("1–%(count)s (%(unit)s)") % {"count": count, "unit": word}
+            else:
+                span = _("not created yet")
+            row.error(
+                COL_PERIOD,
+                _("Period “%(period)s” does not exist: the periods of %(year)s are %(span)s.")
+                % {"period": row.period_text, "year": roc_year(year), "span": span},
+            )
         elif row.period.is_locked:
-            row.error(COL_PERIOD, f"{row.period.label}已鎖定，不能再修改。如需更正，請洽研考人員解除鎖定。")
+            row.error(COL_PERIOD, services.locked_message(row.period))
 
     if row.indicator is not None:
         if not access.can_report(lookups.user, row.indicator):  # the rule itself, not only the prefilter
-            row.error(COL_DEPARTMENT, f"你沒有填報「{department.name}」指標的權限：只有該機關的填報人可以填報。")
-        name = _squash(_text(cells.get(COL_NAME)))
+            row.error(COL_DEPARTMENT, _not_reporter(department))
+        name = _squash(cell_text(cells.get(COL_NAME)))
         if name and name != _squash(row.indicator.name):
             row.error(
                 COL_NAME,
-                f"編號 {row.indicator.code} 是「{row.indicator.name}」，與檔案中的「{_text(cells.get(COL_NAME))}」不符；"
-                "請確認編號與指標是否對齊。",
+                _(
+                    "Code %(code)s is “%(name)s”, not “%(file_name)s” as in the file; check that codes and "
+                    "indicators line up."
+                )
+                % {"code": row.indicator.code, "name": row.indicator.name, "file_name": cell_text(cells.get(COL_NAME))},
             )
+
+
+def _not_reporter(department: Department) -> str:
+    return _("You may not report on the indicators of “%(department)s”: only that department's reporters may.") % {
+        "department": department.name
+    }
 
 
 def _year(row: ImportRow) -> int | None:
     if not row.year_text:
-        row.error(COL_YEAR, "請填寫年度（民國年，例如 114）。")
+        row.error(COL_YEAR, _("Please fill in the year (an ROC year, e.g. 114)."))
         return None
     year = _parse_int(YEAR, row.year_text)
     if year is None or not is_roc_year(year):
         if year is not None and year > ROC_OFFSET:
             row.error(
                 COL_YEAR,
-                f"「{row.year_text}」是西元年；年度請填民國年（西元 {year} 年即民國 {year - ROC_OFFSET} 年）。",
+                _("“%(text)s” is a Gregorian year; write the ROC year (Gregorian %(year)s is ROC %(roc)s).")
+                % {"text": row.year_text, "year": year, "roc": year - ROC_OFFSET},
             )
         else:
-            row.error(COL_YEAR, f"「{row.year_text}」不是民國年；請填民國年，例如 114。")
+            row.error(
+                COL_YEAR,
+                _("“%(text)s” is not an ROC year; write an ROC year, e.g. 114.") % {"text": row.year_text},
+            )
         return None
     return year
 
@@ -661,32 +493,52 @@ def _validate(row: ImportRow, cells: dict, *, user, submit: bool) -> None:
         label = ReportStatus(existing.status).label
         row.error(
             "",
-            f"{indicator.code}（{period.label}）的填報目前為「{label}」，不能再修改；"
-            "已送出或已核定的填報須由審核人退回後才能修改。",
+            _(
+                "The report of %(code)s (%(period)s) is now “%(status)s” and can no longer be changed; a "
+                "submitted or approved report can be changed only after a reviewer returns it."
+            )
+            % {"code": indicator.code, "period": period.label, "status": label},
         )
         return
 
     spec = indicator.formula_spec
     values: dict = {"actual": None, "inputs": None}
-    actual_text = _text(cells.get(COL_ACTUAL))
+    actual_text = cell_text(cells.get(COL_ACTUAL))
     if spec:
-        labels = {i.label: i.key for i in spec.inputs}
+        columns = {i.column: i.key for i in spec.inputs}
         if actual_text:
-            needed = "、".join(labels)
-            row.error(COL_ACTUAL, f"共同性指標的實績由公式計算，此欄請留空，改填{needed}。")
-        values["inputs"] = {key: _text(cells.get(label)) for label, key in labels.items()}
-        for label in INPUT_COLUMNS:
-            if label not in labels and not _is_blank(cells.get(label)):
-                row.error(label, f"此欄不屬於「{spec.label}」的公式，請留空。")
+            row.error(
+                COL_ACTUAL,
+                _(
+                    "A common indicator's actual is computed by its formula: leave this column empty and fill in "
+                    "%(columns)s instead."
+                )
+                % {"columns": join_list(columns)},
+            )
+        values["inputs"] = {key: cell_text(cells.get(column)) for column, key in columns.items()}
+        for column in INPUT_COLUMNS:
+            if column not in columns and not is_blank(cells.get(column)):
+                row.error(
+                    column,
+                    _("This column is not part of the formula “%(formula)s”; leave it empty.")
+                    % {"formula": spec.label},
+                )
     else:
         if indicator.unit == Unit.SET and actual_text.endswith("%"):
             actual_text = _percent_to_fraction(actual_text)
         values["actual"] = actual_text or None
         for label in INPUT_COLUMNS:
-            if not _is_blank(cells.get(label)):
-                row.error(label, "此欄只用於共同性指標的公式，關鍵績效指標請留空，並填寫累計實績。")
+            if not is_blank(cells.get(label)):
+                row.error(
+                    label,
+                    _(
+                        "This column is only for the formulas of common indicators; for a key performance "
+                        "indicator leave it empty and fill in %(column)s."
+                    )
+                    % {"column": COL_ACTUAL},
+                )
     for column, name in TEXT_COLUMNS.items():
-        values[name] = _text(cells.get(column))
+        values[name] = cell_text(cells.get(column))
     if row.errors:
         return
 
@@ -714,7 +566,7 @@ def _validate(row: ImportRow, cells: dict, *, user, submit: bool) -> None:
 def _service_errors(exc: ValidationError, indicator: Indicator | None) -> list[RowError]:
     """A service's errors, each under the column it is about."""
     labels = (
-        {f"inputs.{i.key}": i.label for i in indicator.formula_spec.inputs}
+        {f"inputs.{i.key}": i.column for i in indicator.formula_spec.inputs}
         if indicator and indicator.formula_spec
         else {}
     )
@@ -722,7 +574,7 @@ def _service_errors(exc: ValidationError, indicator: Indicator | None) -> list[R
         return [RowError("", m) for m in exc.messages]
     errors = []
     for key, messages in exc.message_dict.items():
-        column = labels.get(key) or services.FIELD_LABELS.get(key, "" if key == "__all__" else key)
+        column = labels.get(key) or FIELD_COLUMNS.get(key, "" if key == "__all__" else key)
         errors += [RowError(column, m) for m in messages]
     return errors
 
@@ -755,11 +607,19 @@ def apply(result: ImportResult, *, user) -> ImportResult:
                     who = theirs.updated_by.get_full_name() or theirs.updated_by.get_username()
                     row.error(
                         "",
-                        f"{row.indicator.code}（{row.period.label}）的填報在檢查之後已由 {who} 更新"
-                        f"（第 {theirs.version} 版）；請確認對方的變更後再上傳一次。",
+                        _(
+                            "The report of %(code)s (%(period)s) was updated by %(who)s after the check "
+                            "(version %(version)s); review their changes and upload again."
+                        )
+                        % {
+                            "code": row.indicator.code,
+                            "period": row.period.label,
+                            "who": who,
+                            "version": theirs.version,
+                        },
                     )
                 except PermissionDenied as exc:
-                    row.error(COL_DEPARTMENT, str(exc) or "你沒有填報此指標的權限。")
+                    row.error(COL_DEPARTMENT, str(exc) or _("You may not report on this indicator."))
                 except ValidationError as exc:
                     row.errors.extend(_service_errors(exc, row.indicator))
             if not result.ok:
@@ -775,7 +635,7 @@ def apply(result: ImportResult, *, user) -> ImportResult:
 def import_reports(data: bytes, filename: str, *, user, submit: bool = False, dry_run: bool = False) -> ImportResult:
     """Read, check and (unless `dry_run` or any error) apply a file; never raises for bad input."""
     try:
-        sheet = read_sheet(data, filename)
+        sheet = read_sheet(data, filename, required=REQUIRED_COLUMNS)
     except FileError as exc:
         return ImportResult(submit=submit, dry_run=dry_run, filename=filename, file_errors=[str(exc)])
     result = check(sheet, user=user, submit=submit)
@@ -815,7 +675,7 @@ def template_for(user, period: ReportingPeriod, department_id: int | None = None
             continue
         spec = indicator.formula_spec
         inputs = (report.inputs or {}) if report else {}
-        by_label = {i.label: inputs.get(i.key, "") for i in spec.inputs} if spec else {}
+        by_column = {i.column: inputs.get(i.key, "") for i in spec.inputs} if spec else {}
         rows.append(
             [
                 indicator.department_plan.department.name,
@@ -825,7 +685,7 @@ def template_for(user, period: ReportingPeriod, department_id: int | None = None
                 period.year,
                 period.number,
                 _number(report.actual) if report and not spec else None,
-                *(_number(by_label.get(label)) if label in by_label else None for label in INPUT_COLUMNS),
+                *(_number(by_column.get(column)) if column in by_column else None for column in INPUT_COLUMNS),
                 report.narrative if report else "",
                 report.shortfall_reason if report else "",
                 report.improvement_plan if report else "",

@@ -19,6 +19,11 @@ codes: 類別 關鍵績效指標 or 共同性指標, 評估方式 and 方向 by 
 formula's name. The import reads those, and the codes too. Errors cite the spreadsheet's
 own row numbers: the header is row 1, the first indicator row 2.
 
+The column headers, the sheet's name and the words written for choices (and their
+accepted aliases) are the file's contract with the planning office's spreadsheets: they
+are the plan's own zh-Hant words in every language, never translated. The messages
+about a file are translated.
+
 A file is all or nothing: `import_data` always runs in a transaction and rolls it back
 if any row is invalid, so one bad row means nothing is written, not even the good rows.
 """
@@ -30,10 +35,14 @@ from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 from import_export import fields, resources, widgets
 from import_export.results import Result
 
+from common.formatting import roc_year
 from common.text import clean_text
+from common.wording import join_list
 from kpi import history
 from kpi.formulas import FORMULAS
 from kpi.models import (
@@ -48,6 +57,7 @@ from kpi.models import (
 from kpi.services import parse_decimal, target_set, validate_target_value, validate_target_year
 from plans.models import CommonGoal, Department, DepartmentPlan, Plan, StrategicObjective
 
+# The file's contract: the plan's words, not translated (see the module's docstring).
 COL_PLAN = "計畫"
 COL_DEPARTMENT = "機關"
 COL_KIND = "類別"
@@ -95,12 +105,32 @@ DIRECTION_IMPORT = {
     **{code.value: code for code in Direction},
 }
 UNIT_ALIASES = {"％": Unit.PERCENT}
-ARRANGEMENT_HELP = "；".join(
-    f"{c.value} {label}"
-    for c, label in zip(
-        EvaluationArrangement, ("既有組織", "任務編組", "第三者", "既有組織並邀第三者", "其它"), strict=True
-    )
+ARRANGEMENT_SHORT = (
+    pgettext_lazy("evaluation arrangement, short", "existing organisation"),
+    pgettext_lazy("evaluation arrangement, short", "task force"),
+    pgettext_lazy("evaluation arrangement, short", "third party"),
+    pgettext_lazy("evaluation arrangement, short", "existing organisation with a third party"),
+    pgettext_lazy("evaluation arrangement, short", "other"),
 )
+
+
+def arrangement_help() -> str:
+    """The codes of 評估體制 with short names: 1 既有組織；2 任務編組 …"""
+    return pgettext("between the codes of a list", "; ").join(
+        f"{c.value} {label}" for c, label in zip(EvaluationArrangement, ARRANGEMENT_SHORT, strict=True)
+    )
+
+
+def fill_in(column: str) -> str:
+    return _("Please fill in %(column)s.") % {"column": column}
+
+
+def unknown(column: str, text: str, allowed) -> str:
+    return _("Unknown %(column)s “%(text)s”; allowed: %(allowed)s.") % {
+        "column": column,
+        "text": text,
+        "allowed": join_list(allowed),
+    }
 
 
 # --- cell helpers -------------------------------------------------------------------
@@ -126,9 +156,14 @@ def cell_int(value, column: str) -> int:
     except ArithmeticError:
         number = None
     if number is None or not number.is_finite() or number != number.to_integral_value():
-        raise ValueError(f"{column}必須是整數（檔案中是「{text}」）。")
+        raise ValueError(
+            _("%(column)s must be a whole number (the file has “%(text)s”).") % {"column": column, "text": text}
+        )
     if not 0 <= number <= MAX_SMALL_NUMBER:
-        raise ValueError(f"{column}必須介於 0 與 {MAX_SMALL_NUMBER} 之間（檔案中是「{text}」）。")
+        raise ValueError(
+            _("%(column)s must be between 0 and %(max)s (the file has “%(text)s”).")
+            % {"column": column, "max": MAX_SMALL_NUMBER, "text": text}
+        )
     return int(number)
 
 
@@ -169,7 +204,7 @@ class TextWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
         text = cell_text(value)
         if not text and self.required:
-            raise ValueError(f"請填寫{self.column}。")
+            raise ValueError(fill_in(self.column))
         return text
 
     def render(self, value, obj=None, **kwargs):
@@ -187,11 +222,10 @@ class MappedWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
         text = cell_text(value)
         if not text:
-            raise ValueError(f"請填寫{self.column}。")
+            raise ValueError(fill_in(self.column))
         code = self.to_code.get(self.normalise(text))
         if code is None:
-            allowed = "、".join(self.to_label.values())
-            raise ValueError(f"不明的{self.column}「{text}」；可用：{allowed}。")
+            raise ValueError(unknown(self.column, text, self.to_label.values()))
         return code
 
     def render(self, value, obj=None, **kwargs):
@@ -201,14 +235,15 @@ class MappedWidget(widgets.Widget):
 class ArrangementWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
         if is_blank(value):
-            raise ValueError(f"請填寫{COL_ARRANGEMENT}（1–5）。")
+            raise ValueError(_("Please fill in %(column)s (1–5).") % {"column": COL_ARRANGEMENT})
         try:
             number = cell_int(value, COL_ARRANGEMENT)
         except ValueError:
             number = None
         if number not in EvaluationArrangement.values:
             raise ValueError(
-                f"{COL_ARRANGEMENT}必須是 1 到 5 的代碼（{ARRANGEMENT_HELP}），檔案中是「{cell_text(value)}」。"
+                _("%(column)s must be a code from 1 to 5 (%(codes)s); the file has “%(text)s”.")
+                % {"column": COL_ARRANGEMENT, "codes": arrangement_help(), "text": cell_text(value)}
             )
         return number
 
@@ -220,10 +255,13 @@ class UnitWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
         text = cell_text(value)
         if not text:
-            raise ValueError(f"請填寫{COL_UNIT}。")
+            raise ValueError(fill_in(COL_UNIT))
         unit = UNIT_ALIASES.get(text, text)
         if unit not in Unit.values:
-            raise ValueError(f"不明的單位「{text}」；可用的單位：{'、'.join(Unit.values)}。")
+            raise ValueError(
+                _("Unknown unit “%(text)s”; the units allowed: %(allowed)s.")
+                % {"text": text, "allowed": join_list(Unit.values)}
+            )
         return unit
 
     def render(self, value, obj=None, **kwargs):
@@ -234,7 +272,7 @@ class WeightWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
         weight = cell_decimal(value, COL_WEIGHT)
         if weight <= 0:
-            raise ValueError(f"{COL_WEIGHT}必須大於 0。")
+            raise ValueError(_("%(column)s must be more than 0.") % {"column": COL_WEIGHT})
         return weight
 
     def render(self, value, obj=None, **kwargs):
@@ -247,14 +285,13 @@ class FormulaWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
         text = cell_text(value)
         for key, formula in FORMULAS.items():
-            if text in (key, formula.label):
+            if text in (key, formula.name):
                 return key
-        allowed = "、".join(formula.label for formula in FORMULAS.values())
-        raise ValueError(f"不明的{COL_FORMULA}「{text}」；可用：{allowed}。")
+        raise ValueError(unknown(COL_FORMULA, text, (formula.name for formula in FORMULAS.values())))
 
     def render(self, value, obj=None, **kwargs):
         formula = FORMULAS.get(value) if value else None
-        return formula.label if formula else (value or "")
+        return formula.name if formula else (value or "")
 
 
 class NumberWidget(widgets.Widget):
@@ -476,7 +513,9 @@ class IndicatorResource(resources.ModelResource):
 
         missing = [c for c in REQUIRED_COLUMNS if c not in headers]
         if missing:
-            self._header_error = f"檔案缺少必要欄位：{'、'.join(missing)}（欄位名稱請用匯出檔的標題列）。"
+            self._header_error = _(
+                "The file lacks required columns: %(columns)s (use the column names of the exported file's header row)."
+            ) % {"columns": join_list(missing)}
             raise ValueError(self._header_error)
 
         seen = {}
@@ -499,7 +538,15 @@ class IndicatorResource(resources.ModelResource):
             raise ValidationError(self._header_error)
         first = self._duplicates.get(kwargs.get("row_number"))
         if first:
-            raise ValidationError({COL_NUMBER: f"與第 {first} 列重複：同一機關、類別、序號、編號的指標只能出現一次。"})
+            raise ValidationError(
+                {
+                    COL_NUMBER: _(
+                        "Duplicate of row %(row)s: an indicator of the same department, kind, number and code may "
+                        "appear only once."
+                    )
+                    % {"row": first}
+                }
+            )
 
     # finding the indicator -----------------------------------------------------------
 
@@ -510,7 +557,7 @@ class IndicatorResource(resources.ModelResource):
 
     def _find_plan(self, text):
         if not text:
-            raise ValueError(f"請填寫{COL_PLAN}（例如 111-114）。")
+            raise ValueError(_("Please fill in %(column)s (e.g. 111-114).") % {"column": COL_PLAN})
         match = PLAN_YEARS.match(text)
         plans = self._cached(
             ("plan", text),
@@ -521,20 +568,23 @@ class IndicatorResource(resources.ModelResource):
             ),
         )
         if not plans:
-            raise ValueError(f"找不到計畫「{text}」（請以計畫起訖民國年表示，例如 111-114）。")
+            raise ValueError(
+                _("There is no plan “%(text)s” (write the plan's first and last ROC years, e.g. 111-114).")
+                % {"text": text}
+            )
         if len(plans) > 1:
-            raise ValueError(f"有多個計畫符合「{text}」。")
+            raise ValueError(_("More than one plan matches “%(text)s”.") % {"text": text})
         return plans[0]
 
     def _find_department_plan(self, plan, text):
         if not text:
-            raise ValueError(f"請填寫{COL_DEPARTMENT}。")
+            raise ValueError(fill_in(COL_DEPARTMENT))
         department = self._cached(
             ("department", text),
             lambda: Department.objects.filter(name=text).first() or Department.objects.filter(short_name=text).first(),
         )
         if department is None:
-            raise ValueError(f"找不到機關「{text}」。")
+            raise ValueError(_("There is no department “%(text)s”.") % {"text": text})
         dp = self._cached(
             ("department plan", plan.pk, department.pk),
             lambda: (
@@ -544,7 +594,7 @@ class IndicatorResource(resources.ModelResource):
             ),
         )
         if dp is None:
-            raise ValueError(f"機關「{text}」不在{plan}之中。")
+            raise ValueError(_("The department “%(text)s” is not in %(plan)s.") % {"text": text, "plan": plan})
         return dp
 
     def _find_parent(self, dp, kind, number):
@@ -554,14 +604,20 @@ class IndicatorResource(resources.ModelResource):
                 lambda: StrategicObjective.objects.filter(department_plan=dp, number=number).first(),
             )
             if parent is None:
-                raise ValueError(f"{dp.department.name}沒有序號 {number} 的關鍵策略目標。")
+                raise ValueError(
+                    _("%(department)s has no strategic objective numbered %(number)s.")
+                    % {"department": dp.department.name, "number": number}
+                )
         else:
             parent = self._cached(
                 ("common goal", dp.pk, number),
                 lambda: CommonGoal.objects.filter(department_plan=dp, number=number).first(),
             )
             if parent is None:
-                raise ValueError(f"{dp.department.name}沒有序號 {number} 的共同性目標。")
+                raise ValueError(
+                    _("%(department)s has no common goal numbered %(number)s.")
+                    % {"department": dp.department.name, "number": number}
+                )
         return parent
 
     def get_or_init_instance(self, instance_loader, row):
@@ -582,11 +638,11 @@ class IndicatorResource(resources.ModelResource):
         kind_text = cell_text(row.get(COL_KIND))
         kind = KIND_IMPORT.get(kind_text.lower()) if kind_text else IndicatorKind.KPI
         if kind is None:
-            errors[COL_KIND] = [f"不明的{COL_KIND}「{kind_text}」；可用：{'、'.join(KIND_EXPORT.values())}。"]
+            errors[COL_KIND] = [unknown(COL_KIND, kind_text, KIND_EXPORT.values())]
         parent_number = attempt(COL_PARENT_NUMBER, cell_int, row.get(COL_PARENT_NUMBER), COL_PARENT_NUMBER)
         number = attempt(COL_NUMBER, cell_int, row.get(COL_NUMBER), COL_NUMBER)
         if number is not None and number < 1:
-            errors[COL_NUMBER] = [f"{COL_NUMBER}必須大於或等於 1。"]
+            errors[COL_NUMBER] = [_("%(column)s must be 1 or more.") % {"column": COL_NUMBER}]
         parent = None
         if dp and kind and parent_number is not None:
             parent = attempt(COL_PARENT_NUMBER, self._find_parent, dp, kind, parent_number)
@@ -596,7 +652,10 @@ class IndicatorResource(resources.ModelResource):
         parent_name = cell_text(row.get(COL_PARENT_NAME))
         if parent_name and parent_name != parent.name:
             raise ValidationError(
-                {COL_PARENT_NAME: f"序號 {parent_number} 是「{parent.name}」，與檔案中的「{parent_name}」不符。"}
+                {
+                    COL_PARENT_NAME: _("Number %(number)s is “%(name)s”, not “%(file_name)s” as in the file.")
+                    % {"number": parent_number, "name": parent.name, "file_name": parent_name}
+                }
             )
 
         link = {"objective": parent} if kind == IndicatorKind.KPI else {"common_goal": parent}
@@ -633,9 +692,16 @@ class IndicatorResource(resources.ModelResource):
                 column = self.fields[name].column_name if name in self.fields else name
                 if not reason and column not in errors:
                     errors[column] = [
-                        f"{history.field_label(Indicator, name)}由「{history.display_value(field, before[name])}」"
-                        f"改為「{history.display_value(field, getattr(instance, name))}」會改變燈號，"
-                        f"必須填寫修正理由（匯入表單的修正理由，或本列的「{COL_REASON}」欄）。"
+                        _(
+                            "Changing %(field)s from “%(old)s” to “%(new)s” moves lights, so a reason is required "
+                            "(the import form's reason, or this row's “%(column)s” column)."
+                        )
+                        % {
+                            "field": history.field_label(Indicator, name),
+                            "old": history.display_value(field, before[name]),
+                            "new": history.display_value(field, getattr(instance, name)),
+                            "column": COL_REASON,
+                        }
                     ]
             if not changed:
                 instance.skip_history_when_saving = True  # only targets changed, or nothing
@@ -673,8 +739,16 @@ class IndicatorResource(resources.ModelResource):
                 continue
             if old is not None and not reason:
                 errors[header] = [
-                    f"民國{year}年目標值由 {plain_number(old)} 改為 {plain_number(value)}，"
-                    f"必須填寫修正理由（匯入表單的修正理由，或本列的「{COL_REASON}」欄）。"
+                    _(
+                        "Changing the target of %(year)s from %(old)s to %(new)s requires a reason (the import "
+                        "form's reason, or this row's “%(column)s” column)."
+                    )
+                    % {
+                        "year": roc_year(year),
+                        "old": plain_number(old),
+                        "new": plain_number(value),
+                        "column": COL_REASON,
+                    }
                 ]
                 continue
             pending[year] = value
@@ -686,7 +760,11 @@ class IndicatorResource(resources.ModelResource):
                     try:
                         validate_target_value(indicator, value, field=COL_UNIT)
                     except ValidationError as e:
-                        errors[COL_UNIT] = [f"民國{year}年目標值 {plain_number(value)}：{m}" for m in e.messages]
+                        errors[COL_UNIT] = [
+                            _("Target of %(year)s, %(value)s: %(message)s")
+                            % {"year": roc_year(year), "value": plain_number(value), "message": m}
+                            for m in e.messages
+                        ]
                         break
         indicator._import_targets = pending
         indicator._target_changes = changes

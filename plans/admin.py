@@ -202,7 +202,7 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     fields = ["department", "role"]
     extra = 0
-    verbose_name_plural = _("memberships (機關成員)")
+    verbose_name_plural = _("memberships in departments")
 
 
 User = get_user_model()

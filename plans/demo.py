@@ -1,36 +1,44 @@
 """Demo accounts for the local demo mode: one per role, all with the same password.
 
 Only created when settings.DEMO_MODE is on; the sign-in page lists them in that mode.
+The people's names and departments are demo data (zh-Hant); their roles are translated.
 """
 
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from plans.models import Department, Membership, Role
 
 DEMO_PASSWORD = "demo1234"
 HOME_DEPARTMENT = "都市發展處"
 OTHER_DEPARTMENT = "民政處"
+PLANNING_DEPARTMENT = "綜合發展處"
 
 
 @dataclass(frozen=True)
 class DemoUser:
     username: str
-    description: str
+    role_text: str  # what the account is for; %(department)s is the department's name
     full_name: str
     role: str | None = None
     department: str | None = None
     superuser: bool = False
 
+    @property
+    def description(self) -> str:
+        """The account's role as the sign-in page lists it: 填報人（都市發展處）."""
+        return str(self.role_text) % {"department": self.department or PLANNING_DEPARTMENT}
+
 
 DEMO_USERS = [
-    DemoUser("staff", "填報人（都市發展處）", "王小明", Role.REPORTER, HOME_DEPARTMENT),
-    DemoUser("supervisor", "審核人（都市發展處）", "李主任", Role.REVIEWER, HOME_DEPARTMENT),
-    DemoUser("planner", "研考（綜合發展處，全府）", "陳研考", Role.PLANNING_OFFICE),
-    DemoUser("admin", "系統管理者", "系統管理者", superuser=True),
-    DemoUser("other", "填報人（民政處）", "林小華", Role.REPORTER, OTHER_DEPARTMENT),
+    DemoUser("staff", _("Reporter (%(department)s)"), "王小明", Role.REPORTER, HOME_DEPARTMENT),
+    DemoUser("supervisor", _("Reviewer (%(department)s)"), "李主任", Role.REVIEWER, HOME_DEPARTMENT),
+    DemoUser("planner", _("Planning office (%(department)s, the whole city)"), "陳研考", Role.PLANNING_OFFICE),
+    DemoUser("admin", _("System administrator"), "系統管理者", superuser=True),
+    DemoUser("other", _("Reporter (%(department)s)"), "林小華", Role.REPORTER, OTHER_DEPARTMENT),
 ]
 
 

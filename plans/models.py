@@ -10,8 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from simple_history.models import HistoricalRecords
 
+from common.formatting import roc_year
 from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR
 
 
@@ -60,7 +62,7 @@ class Plan(models.Model):
     name = models.CharField(_("name"), max_length=200)
     start_year = models.PositiveSmallIntegerField(_("first year (ROC)"))
     end_year = models.PositiveSmallIntegerField(_("last year (ROC)"))
-    edition = models.CharField(_("edition"), max_length=50, help_text=_("e.g. 核定版 (approved)"))
+    edition = models.CharField(_("edition"), max_length=50, help_text=_("e.g. the approved edition"))
     published_year = models.PositiveSmallIntegerField(_("year published (ROC)"))
     published_month = models.PositiveSmallIntegerField(_("month published"))
     reporting_frequency = models.CharField(
@@ -107,7 +109,12 @@ class Plan(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name}（{self.start_year}–{self.end_year}）"
+        # The plan's name is its own (data); the years and brackets are the page's.
+        return pgettext("a plan and its years", "%(name)s (%(start)s–%(end)s)") % {
+            "name": self.name,
+            "start": self.start_year,
+            "end": self.end_year,
+        }
 
     @property
     def years(self) -> list[int]:
@@ -153,15 +160,19 @@ class DepartmentPlan(models.Model):
         related_name="department_plans",
     )
     toc_number = models.PositiveSmallIntegerField(_("order in the table of contents"))
-    toc_label = models.CharField(_("table-of-contents numeral"), max_length=10, help_text="壹, 貳 …")
+    toc_label = models.CharField(
+        _("table-of-contents numeral"),
+        max_length=10,
+        help_text=_("The numeral the plan's table of contents gives the department."),
+    )
     page = models.PositiveSmallIntegerField(_("page"), null=True, blank=True)
     mission = models.TextField(_("mission"), blank=True)
     vision = models.CharField(_("vision"), max_length=200, blank=True)
     vision_statement = models.TextField(_("vision statement"), blank=True)
-    results_review = models.TextField(_("review of current programmes (現有計畫執行成效檢討)"), blank=True)
-    situation_analysis = models.TextField(_("situation analysis (環境情勢分析)"), blank=True)
-    priority_issues = models.TextField(_("priority issues (優先發展課題)"), blank=True)
-    four_year_focus = models.TextField(_("four-year focus (未來四年施政重點)"), blank=True)
+    results_review = models.TextField(_("review of current programmes"), blank=True)
+    situation_analysis = models.TextField(_("situation analysis"), blank=True)
+    priority_issues = models.TextField(_("priority issues"), blank=True)
+    four_year_focus = models.TextField(_("four-year focus"), blank=True)
 
     class Meta:
         verbose_name = _("department plan")
@@ -174,7 +185,10 @@ class DepartmentPlan(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.toc_label}、{self.department.name}"
+        return pgettext("a numbered entry", "%(number)s. %(text)s") % {
+            "number": self.toc_label,
+            "text": self.department.name,
+        }
 
     @property
     def has_content(self) -> bool:
@@ -232,7 +246,7 @@ class StrategicObjective(models.Model):
         default=False,
         help_text=_("The plan document does not state this link; it was inferred by order and theme."),
     )
-    number = models.PositiveSmallIntegerField(_("number (序號)"))
+    number = models.PositiveSmallIntegerField(_("number"))
     name = models.CharField(_("name"), max_length=100)
     dimension = models.CharField(
         _("dimension"), max_length=30, choices=[(d.value, d.label) for d in OBJECTIVE_DIMENSIONS]
@@ -281,7 +295,7 @@ class ObjectiveItem(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.number}、{self.title}"
+        return pgettext("a numbered entry", "%(number)s. %(text)s") % {"number": self.number, "text": self.title}
 
 
 class CommonGoal(models.Model):
@@ -297,7 +311,7 @@ class CommonGoal(models.Model):
         on_delete=models.CASCADE,
         related_name="common_goals",
     )
-    number = models.PositiveSmallIntegerField(_("number (序號)"))
+    number = models.PositiveSmallIntegerField(_("number"))
     name = models.CharField(_("name"), max_length=200)
     dimension = models.CharField(
         _("dimension"), max_length=30, choices=[(d.value, d.label) for d in COMMON_GOAL_DIMENSIONS]
@@ -415,7 +429,7 @@ class PublishedYear(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.plan.name} 民國{self.year}年"
+        return f"{self.plan.name} {roc_year(self.year)}"
 
     def clean(self):
         if self.plan_id and not self.plan.contains_year(self.year):

@@ -7,6 +7,7 @@ office, an admin, and the anonymous visitor (the test client without a login).
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from kpi.models import ReportingPeriod
 from kpi.seeding import load_fixture, seed_plan
@@ -26,6 +27,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Seed the Keelung plan once per test database; each test's transaction rolls back to it."""
     with django_db_blocker.unblock():
         seed_plan(load_fixture())
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (zh-Hant). A request in English (the language
+    cookie) leaves English active in the thread afterwards, and messages built outside a
+    request (services, commands) would follow it into the next test."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 _blocker_key = pytest.StashKey[object]()

@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from common.spreadsheets import reading
 from kpi import importers, services
 from kpi.models import Indicator, ProgressReport, ReportAction, ReportEvent
 from kpi.models import ReportStatus as S
@@ -351,7 +352,9 @@ def test_a_report_changed_between_the_check_and_the_save_rolls_everything_back(s
     period = periods["114Q1"]
     services.report_save(indicator=codes["2-1"], period=period, user=staff, actual="1")
     data, name = as_file([good_row(codes["1-5"]), good_row(codes["2-1"])])
-    result = importers.check(importers.read_sheet(data, name), user=staff, submit=False)
+    result = importers.check(
+        reading.read_sheet(data, name, required=importers.REQUIRED_COLUMNS), user=staff, submit=False
+    )
     assert result.ok
     colleague = UserFactory(reporter_of=[codes["2-1"].department_plan.department], first_name="陳同仁")
     services.report_save(indicator=codes["2-1"], period=period, user=colleague, actual="2", expected_version=1)
@@ -478,7 +481,7 @@ def test_a_file_that_cannot_be_used_is_rejected_with_a_message(data, name, messa
 
 
 def test_files_with_too_many_rows_are_refused(staff, periods, monkeypatch):
-    monkeypatch.setattr(importers, "MAX_ROWS", 3)
+    monkeypatch.setattr(reading, "MAX_ROWS", 3)
     row = good_row(home_indicators()[0])
 
     result = run([row] * 4, staff)
@@ -555,8 +558,9 @@ def test_uploading_a_bad_file_lists_the_errors_by_row_and_saves_nothing(client, 
     assert response.status_code == 400
     body = response.content.decode()
     assert 'id="row-3"' in body and 'id="row-4"' in body and 'id="row-2"' not in body
-    assert "都市發展處沒有編號「9-9」的指標" in body
-    assert "「2025」是西元年" in body
+    # The page is in English (upload() sets the language): so are the row errors.
+    assert "都市發展處 has no indicator with the code “9-9”." in body
+    assert "“2025” is a Gregorian year" in body
     assert "Nothing was saved: 2 rows of reports.csv have errors." in body
     assert counts() == (0, 0)
 

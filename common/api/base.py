@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import register_converter
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -32,6 +33,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
 from common.errors import ConflictError
+from common.wording import join_list
 
 # The largest id the databases accept (a signed 64-bit integer): bigger numbers in a
 # path or a parameter are "not found" / "not valid", never an overflow in the driver.
@@ -123,9 +125,13 @@ class Pagination(PageNumberPagination):
         try:
             size = int(raw)
         except ValueError:
-            raise param_error("page_size", f"「{raw}」不是整數；每頁筆數請填 1 到 {self.max_page_size}。") from None
+            raise param_error(
+                "page_size",
+                _("“%(value)s” is not a whole number; the page size is from 1 to %(max)s.")
+                % {"value": raw, "max": self.max_page_size},
+            ) from None
         if not 1 <= size <= self.max_page_size:
-            raise param_error("page_size", f"每頁筆數請填 1 到 {self.max_page_size}。")
+            raise param_error("page_size", _("The page size is from 1 to %(max)s.") % {"max": self.max_page_size})
         return size
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -134,9 +140,11 @@ class Pagination(PageNumberPagination):
             try:
                 number = int(raw)
             except ValueError:
-                raise param_error("page", f"「{raw}」不是頁碼；頁碼從 1 開始。") from None
+                raise param_error(
+                    "page", _("“%(value)s” is not a page number; pages start at 1.") % {"value": raw}
+                ) from None
             if number < 1:
-                raise param_error("page", "頁碼從 1 開始。")
+                raise param_error("page", _("Pages start at 1."))
         return super().paginate_queryset(queryset, request, view)
 
     def get_schema_operation_parameters(self, view):
@@ -200,9 +208,10 @@ class StrictOrderingFilter(OrderingFilter):
             for term in (t.strip() for t in raw.split(",")):
                 name = term.removeprefix("-")
                 if name not in fields:
-                    allowed = "、".join(fields)
                     raise param_error(
-                        self.ordering_param, f"不能依「{term}」排序；可用的欄位：{allowed}（加 - 表示遞減）。"
+                        self.ordering_param,
+                        _("Cannot sort by “%(term)s”; the fields available: %(fields)s (a leading - sorts descending).")
+                        % {"term": term, "fields": join_list(fields)},
                     )
                 sign = "-" if term.startswith("-") else ""
                 ordering += [f"{sign}{path}" for path in fields[name]]
@@ -230,7 +239,9 @@ class StrictOrderingFilter(OrderingFilter):
 
 
 class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="What went wrong (zh-Hant).")
+    detail = serializers.CharField(
+        help_text="What went wrong, in the language asked for (zh-Hant unless the language cookie says en)."
+    )
 
 
 ERROR_400 = OpenApiResponse(

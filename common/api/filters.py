@@ -1,6 +1,6 @@
 """Query-parameter filter fields shared by every app's API (django-filter, explicit fields).
 
-The filter fields here refuse what they cannot use with a zh-Hant message naming the
+The filter fields here refuse what they cannot use with a message naming the
 parameter (django-filter turns a form error into a 400): ids must be whole numbers in
 the databases' range, years must be ROC years (民國年; 2023 is refused, not converted),
 booleans must be true or false.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 
 from common.api.base import MAX_ID
@@ -19,17 +20,25 @@ from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR, is_roc_year
 
 
 def parse_roc_year(raw) -> int | None:
-    """An ROC year from a parameter, None when empty; a message (zh-Hant) when it is not one."""
+    """An ROC year from a parameter, None when empty; a message when it is not one."""
     text = str(raw).strip() if raw is not None else ""
     if text == "":
         return None
     try:
         year = int(text)
     except ValueError:
-        raise forms.ValidationError(f"「{raw}」不是民國年（例如 112）。") from None
+        raise forms.ValidationError(not_a_roc_year_text(raw)) from None
     if not is_roc_year(year):
-        raise forms.ValidationError(f"{year} 不是民國年；請以民國年表示（例如 112 代表 2023 年）。")
+        raise forms.ValidationError(not_a_roc_year(year))
     return year
+
+
+def not_a_roc_year_text(raw) -> str:
+    return _("“%(value)s” is not an ROC year (e.g. 112).") % {"value": raw}
+
+
+def not_a_roc_year(year: int) -> str:
+    return _("%(year)s is not an ROC year; write years as ROC years (e.g. 112 for 2023).") % {"year": year}
 
 
 class RocYearField(forms.Field):
@@ -45,9 +54,11 @@ class IdField(forms.Field):
         try:
             number = int(text)
         except ValueError:
-            raise forms.ValidationError(f"「{value}」不是編號（正整數）。") from None
+            raise forms.ValidationError(
+                _("“%(value)s” is not an id (a positive whole number).") % {"value": value}
+            ) from None
         if not 1 <= number <= MAX_ID:
-            raise forms.ValidationError(f"{number} 不是有效的編號。")
+            raise forms.ValidationError(_("%(value)s is not a valid id.") % {"value": number})
         return number
 
 
@@ -57,7 +68,7 @@ class StrictBooleanField(forms.Field):
             return None
         if value in ("true", "false"):
             return value == "true"
-        raise forms.ValidationError(f"「{value}」不是 true 或 false。")
+        raise forms.ValidationError(_("“%(value)s” is not true or false.") % {"value": value})
 
 
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
@@ -85,7 +96,7 @@ def id_filter(field_name: str, description: str) -> IdFilter:
     return _described(ID_SCHEMA, description, IdFilter(field_name=field_name))
 
 
-def year_filter(field_name: str, description: str = "ROC year (民國年), e.g. 112 for 2023.") -> RocYearFilter:
+def year_filter(field_name: str, description: str = "ROC year, e.g. 112 for 2023.") -> RocYearFilter:
     return _described(YEAR_SCHEMA, description, RocYearFilter(field_name=field_name))
 
 

@@ -29,7 +29,7 @@ class ReportFilter(django_filters.FilterSet):
     plan = id_filter("period__plan_id", "Plan id.")
     indicator = id_filter("indicator_id", "Indicator id.")
     department = id_filter("indicator__department_plan__department_id", "Department id.")
-    year = year_filter("period__year", "ROC year (民國年) of the period, e.g. 112.")
+    year = year_filter("period__year", "ROC year of the period, e.g. 112.")
     period = id_filter("period_id", "Reporting period id.")
     status = choice_filter("status", ReportStatus.choices, "Report status.")
 

@@ -1,4 +1,6 @@
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -153,13 +155,13 @@ class TargetRevisionSerializer(serializers.Serializer):
 
 
 class TargetDetailSerializer(serializers.Serializer):
-    year = serializers.IntegerField(help_text="ROC year (民國年).")
+    year = serializers.IntegerField(help_text="ROC year.")
     value = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=False, help_text="In force.")
     original_value = serializers.DecimalField(
         max_digits=14, decimal_places=4, coerce_to_string=False, help_text="As the plan first set it."
     )
     is_revised = serializers.BooleanField()
-    excluded_reason = serializers.CharField(help_text="Why the KPI-year is not assessed (不予評估); '' if it is.")
+    excluded_reason = serializers.CharField(help_text="Why the KPI-year is not assessed; '' if it is.")
     revisions = TargetRevisionSerializer(many=True, source="revisions.all")
 
 
@@ -192,7 +194,7 @@ class PeriodSerializer(serializers.ModelSerializer):
     frequency = extend_schema_field({"type": "string", "enum": ReportingFrequency.values})(
         serializers.CharField(read_only=True)
     )
-    label = serializers.CharField(read_only=True, help_text="民國112年第2季")
+    label = serializers.CharField(read_only=True, help_text="The period for people, in the language asked for.")
     short_label = serializers.CharField(read_only=True, help_text="112Q2")
 
     class Meta:
@@ -236,7 +238,7 @@ class ReportSerializer(serializers.ModelSerializer):
     indicator_name = serializers.CharField(source="indicator.name", read_only=True)
     department = serializers.IntegerField(source="indicator.department_plan.department_id", read_only=True)
     department_name = serializers.CharField(source="indicator.department_plan.department.name", read_only=True)
-    year = serializers.IntegerField(source="period.year", read_only=True, help_text="ROC year (民國年).")
+    year = serializers.IntegerField(source="period.year", read_only=True, help_text="ROC year.")
     period_label = serializers.CharField(source="period.label", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     actual = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=False, allow_null=True)
@@ -368,13 +370,16 @@ def _safe_key(key) -> str:
 @extend_schema_field(
     {
         "oneOf": [{"type": "number", "nullable": True}, {"type": "string", "maxLength": 40}],
-        "description": "The year-to-date figure (累計實績), a number or a numeric string; not for common indicators.",
+        "description": "The year-to-date figure, a number or a numeric string; not for common indicators.",
     }
 )
 class FigureField(serializers.Field):
     """A figure as typed (number or text): `kpi.services` parses it and says what is wrong."""
 
-    default_error_messages = {"invalid": "請填數字。", "max_length": "數字太長。"}
+    default_error_messages = {
+        "invalid": gettext_lazy("Enter a number."),
+        "max_length": gettext_lazy("The number is too long."),
+    }
 
     def to_internal_value(self, data):
         text = figure_text(data)
@@ -397,7 +402,7 @@ class FigureField(serializers.Field):
     }
 )
 class InputsField(serializers.Field):
-    default_error_messages = {"invalid": '請以物件提供計算數據，例如 {{"budget": 1000}}。'}
+    default_error_messages = {"invalid": gettext_lazy('Give the formula inputs as an object, e.g. {{"budget": 1000}}.')}
 
     def to_internal_value(self, data):
         if not isinstance(data, dict) or len(data) > 20:
@@ -406,9 +411,9 @@ class InputsField(serializers.Field):
         for key, value in data.items():
             text = figure_text(value)
             if text is None or figure_text(key) is None:
-                errors[_safe_key(key)] = ["請填數字。"]
+                errors[_safe_key(key)] = [_("Enter a number.")]
             elif len(text) > 40 or len(key) > 40:
-                errors[_safe_key(key)] = ["數字太長。"]
+                errors[_safe_key(key)] = [_("The number is too long.")]
             else:
                 clean[key] = text
         if errors:
@@ -427,7 +432,7 @@ def _text(label: str) -> serializers.CharField:
 class JsonBooleanField(serializers.BooleanField):
     """true or false, and nothing else (DRF's BooleanField would also take 1, "yes", "on" …)."""
 
-    default_error_messages = {"invalid": "請填 true 或 false。"}
+    default_error_messages = {"invalid": gettext_lazy("Enter true or false.")}
 
     def to_internal_value(self, data):
         if data is True or data is False:
@@ -456,9 +461,9 @@ class JsonCharField(serializers.CharField):
 class ReportFieldsSerializer(serializers.Serializer):
     actual = FigureField(required=False, allow_null=True)
     inputs = InputsField(required=False)
-    narrative = _text("達成情形說明: required when submitting.")
-    shortfall_reason = _text("未達成原因: required when submitting a yellow or red figure.")
-    improvement_plan = _text("改善措施: required when submitting a yellow or red figure.")
+    narrative = _text("The progress narrative: required when submitting.")
+    shortfall_reason = _text("The reason for a shortfall: required when submitting a yellow or red figure.")
+    improvement_plan = _text("The improvement measures: required when submitting a yellow or red figure.")
     submit = JsonBooleanField(required=False, default=False, help_text="Submit for review after saving.")
 
 

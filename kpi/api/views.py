@@ -8,6 +8,7 @@ and the services' zh-Hant messages come back as they are (see `common.api.base`)
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import ValidationError
@@ -28,6 +29,7 @@ from common.api.base import (
     or_empty,
     param_error,
 )
+from common.api.filters import not_a_roc_year, not_a_roc_year_text
 from common.years import is_roc_year
 from kpi import access, selectors, services
 from kpi.api import serializers as s
@@ -40,11 +42,11 @@ from kpi.models import Indicator, ProgressReport, ReportEvent, ReportingPeriod, 
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("department", str, description="Department name (都市發展處) or id."),
+        OpenApiParameter("department", str, description="Department name (as the plan writes it) or id."),
         OpenApiParameter(
             "year",
             or_empty({"type": "integer"}),
-            description="ROC year (民國年), e.g. 112; only that year's targets. Empty: every year.",
+            description="ROC year, e.g. 112; only that year's targets. Empty: every year.",
         ),
     ],
     responses={200: IndicatorSerializer(many=True), 400: ERROR_400},
@@ -65,9 +67,9 @@ class IndicatorListView(generics.ListAPIView):
         try:
             year = int(raw)
         except ValueError:
-            raise ValidationError({"year": [f"「{raw}」不是民國年（例如 112）。"]}) from None
+            raise ValidationError({"year": [not_a_roc_year_text(raw)]}) from None
         if not is_roc_year(year):
-            raise ValidationError({"year": [f"{year} 不是民國年；請以民國年表示（例如 112 代表 2023 年）。"]})
+            raise ValidationError({"year": [not_a_roc_year(year)]})
         return year
 
     def get_queryset(self):
@@ -76,7 +78,7 @@ class IndicatorListView(generics.ListAPIView):
         ).prefetch_related(Prefetch("targets", queryset=YearlyTarget.objects.order_by("year")))
         department = self.request.query_params.get("department", "").strip()
         if "\x00" in department:
-            raise ValidationError({"department": ["機關名稱不可包含 NUL 字元。"]})
+            raise ValidationError({"department": [_("A department's name cannot contain a NUL character.")]})
         if department:
             if department.isascii() and department.isdigit():
                 number = int(department)
@@ -215,10 +217,10 @@ class ReportListView(ApiMixin, generics.ListAPIView):
         data = serializer.validated_data
         indicator = access.indicators_for(request.user, access.VIEW).filter(pk=data["indicator"]).first()
         if indicator is None:
-            raise param_error("indicator", "找不到這個指標，或你沒有檢視權限。")
+            raise param_error("indicator", _("There is no such indicator, or you may not view it."))
         period = ReportingPeriod.objects.select_related("plan").filter(pk=data["period"]).first()
         if period is None:
-            raise param_error("period", "找不到這個填報期間。")
+            raise param_error("period", _("There is no such reporting period."))
         values = report_values(indicator, data, current=None)
         existed = ProgressReport.objects.filter(indicator=indicator, period=period).exists()
         report = services.report_save(
@@ -236,9 +238,11 @@ def report_values(indicator: Indicator, data: dict, current: ProgressReport | No
     """What to pass to `services.report_save`: the fields sent, the rest as saved (or empty)."""
     formula = bool(indicator.formula_spec)
     if formula and data.get("actual") not in (None, ""):
-        raise param_error("actual", "共同性指標的實績由計算數據算出：請改填 inputs。")
+        raise param_error(
+            "actual", _("A common indicator's actual is computed from its formula inputs: send inputs instead.")
+        )
     if not formula and data.get("inputs"):
-        raise param_error("inputs", "這個指標沒有計算公式：請填 actual。")
+        raise param_error("inputs", _("This indicator has no formula: send actual."))
     values = {
         "actual": current.actual if current else None,
         "inputs": dict(current.inputs or {}) if current else {},

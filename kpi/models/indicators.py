@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR
@@ -37,13 +38,17 @@ class EvaluationMethod(models.TextChoices):
 
 
 class Unit(models.TextChoices):
-    """The unit a target is expressed in, read off the plan's target columns."""
+    """The unit a target is expressed in, read off the plan's target columns.
+
+    The stored values are the plan's own characters (式, 場 …), which files carry too;
+    the labels are for people, translated (kpi.units.symbol writes them after a figure).
+    """
 
     PERCENT = "%", "%"
-    SET = "式", _("式 (deliverable set)")
-    SESSION = "場", _("場 (sessions)")
-    CASE = "件", _("件 (cases)")
-    PLACE = "處", _("處 (places)")
+    SET = "式", pgettext_lazy("unit", "deliverable set")
+    SESSION = "場", pgettext_lazy("unit", "sessions")
+    CASE = "件", pgettext_lazy("unit", "cases")
+    PLACE = "處", pgettext_lazy("unit", "places")
 
 
 COUNT_UNITS = {Unit.SESSION, Unit.CASE, Unit.PLACE}
@@ -64,6 +69,8 @@ class Accrual(models.TextChoices):
 
 def indicator_code(kind: str, parent_number: int | None, number: int) -> str:
     """An indicator's code from plain values (Indicator.code, and lists read as values)."""
+    # 共 marks a common indicator's code in the plan document and in files: an identifier,
+    # written the same in every language.
     prefix = "" if kind == IndicatorKind.KPI else "共"
     return f"{prefix}{parent_number if parent_number is not None else '?'}-{number}"
 
@@ -101,15 +108,13 @@ class Indicator(models.Model):
         blank=True,
         related_name="indicators",
     )
-    number = models.PositiveSmallIntegerField(_("number (編號)"))
+    number = models.PositiveSmallIntegerField(pgettext_lazy("indicator", "number"))
     name = models.CharField(_("name"), max_length=200)
     evaluation_arrangement = models.PositiveSmallIntegerField(
-        _("evaluation arrangement (評估體制)"), choices=EvaluationArrangement.choices
+        _("evaluation arrangement"), choices=EvaluationArrangement.choices
     )
-    evaluation_method = models.CharField(
-        _("evaluation method (評估方式)"), max_length=20, choices=EvaluationMethod.choices
-    )
-    measurement_standard = models.TextField(_("measurement standard (衡量標準)"))
+    evaluation_method = models.CharField(_("evaluation method"), max_length=20, choices=EvaluationMethod.choices)
+    measurement_standard = models.TextField(_("measurement standard"))
     unit = models.CharField(_("unit"), max_length=4, choices=Unit.choices)
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER)
     weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=2, default=Decimal("1"))
@@ -238,7 +243,7 @@ class YearlyTarget(models.Model):
     excluded_reason = models.TextField(
         _("not assessed because"),
         blank=True,
-        help_text=_("Leave empty unless this indicator is excluded from assessment for this year (不予評估)."),
+        help_text=_("Leave empty unless this indicator is excluded from assessment for this year."),
     )
 
     # Value changes are also kept in TargetRevision; this record adds exclusions (不予評估).

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
+from common.formatting import roc_year
 from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR
 from kpi.models.indicators import Indicator
 from plans.models import PERIODS_PER_YEAR, Plan, ReportingFrequency
@@ -50,11 +52,22 @@ class ReportingPeriod(models.Model):
 
     @property
     def label(self) -> str:
+        """民國114年第1季 (ROC year 114 Q1 in English)."""
+        return pgettext("a period: its year and its name", "%(year)s %(period)s") % {
+            "year": roc_year(self.year),
+            "period": self.name_in_year,
+        }
+
+    @property
+    def name_in_year(self) -> str:
+        """The period without its year: 第1季, 上半年, 3月 (Q1, first half, month 3)."""
         if self.frequency == ReportingFrequency.QUARTERLY:
-            return f"民國{self.year}年第{self.number}季"
+            return pgettext("a period", "Q%(number)s") % {"number": self.number}
         if self.frequency == ReportingFrequency.HALF_YEARLY:
-            return f"民國{self.year}年{'上' if self.number == 1 else '下'}半年"
-        return f"民國{self.year}年{self.number}月"
+            if self.number == 1:
+                return pgettext("a period", "first half")
+            return pgettext("a period", "second half")
+        return pgettext("a period", "month %(number)s") % {"number": self.number}
 
     @property
     def short_label(self) -> str:
@@ -101,9 +114,9 @@ class ProgressReport(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=ReportStatus.choices, default=ReportStatus.DRAFT)
     actual = models.DecimalField(_("year-to-date actual"), max_digits=14, decimal_places=4, null=True, blank=True)
     inputs = models.JSONField(_("formula inputs"), default=dict, blank=True)
-    narrative = models.TextField(_("progress narrative (達成情形說明)"), blank=True)
-    shortfall_reason = models.TextField(_("reason for shortfall (未達成原因)"), blank=True)
-    improvement_plan = models.TextField(_("improvement measures (改善措施)"), blank=True)
+    narrative = models.TextField(_("progress narrative"), blank=True)
+    shortfall_reason = models.TextField(_("reason for shortfall"), blank=True)
+    improvement_plan = models.TextField(_("improvement measures"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"

@@ -24,6 +24,7 @@ from kpi.services.reports import (  # noqa: F401
     REPORT_FIELDS,
     CleanReport,
     ConflictError,
+    locked_message,
     report_approve,
     report_clean,
     report_return,
@@ -32,7 +33,9 @@ from kpi.services.reports import (  # noqa: F401
     validate_actual,
 )
 from kpi.services.targets import (  # noqa: F401
+    NEW_TARGET_REASON,
     parse_decimal,
+    reason_required,
     target_set,
     validate_target_value,
     validate_target_year,

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from common.wording import join_list
 from kpi import access
 from kpi.models import Evidence, ProgressReport, ReportAction, ReportEvent
 from kpi.services.reports import EDITABLE_STATUSES, check_period_open
@@ -38,26 +40,46 @@ def validate_evidence_file(upload) -> str:
     name = upload.name or ""
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in EVIDENCE_SIGNATURES:
-        allowed = "、".join(sorted({e.upper() for e in EVIDENCE_SIGNATURES}))
-        raise ValidationError({"file": f"不接受「.{ext or '（無副檔名）'}」檔案。可上傳：{allowed}。"})
+        allowed = join_list(sorted({e.upper() for e in EVIDENCE_SIGNATURES}))
+        if not ext:
+            message = _("Files without an extension are not accepted. Allowed: %(allowed)s.") % {"allowed": allowed}
+        else:
+            message = _("“.%(ext)s” files are not accepted. Allowed: %(allowed)s.") % {"ext": ext, "allowed": allowed}
+        raise ValidationError({"file": message})
     limit = settings.EVIDENCE_MAX_BYTES
     if upload.size > limit:
-        raise ValidationError({"file": f"檔案大小 {upload.size / 1048576:.1f} MB 超過上限 {limit // 1048576} MB。"})
+        raise ValidationError(
+            {
+                "file": _("The file is %(size)s MB, over the limit of %(limit)s MB.")
+                % {"size": f"{upload.size / 1048576:.1f}", "limit": limit // 1048576}
+            }
+        )
     if upload.size == 0:
-        raise ValidationError({"file": "檔案是空的。"})
+        raise ValidationError({"file": _("The file is empty.")})
     head = upload.read(16)
     upload.seek(0)
     if not any(head.startswith(sig) for sig in EVIDENCE_SIGNATURES[ext]) or (ext == "webp" and head[8:12] != b"WEBP"):
-        raise ValidationError({"file": f"檔案內容不是有效的 {ext.upper()} 檔，請確認檔案未損毀且副檔名正確。"})
+        raise ValidationError(
+            {
+                "file": _(
+                    "The file's content is not a valid %(type)s file; check that it is not damaged and that "
+                    "its extension is right."
+                )
+                % {"type": ext.upper()}
+            }
+        )
     return ext
 
 
 def _check_evidence_editable(report: ProgressReport, user) -> None:
     if not access.can_report(user, report.indicator):
-        raise PermissionDenied("你沒有填報此指標的權限。")
+        raise PermissionDenied(_("You may not report on this indicator."))
     check_period_open(report.period)
     if report.status not in EDITABLE_STATUSES:
-        raise ValidationError(f"這份填報目前為「{report.get_status_display()}」，不能更改佐證資料。")
+        raise ValidationError(
+            _("This report is now “%(status)s”; its evidence cannot be changed.")
+            % {"status": report.get_status_display()}
+        )
 
 
 @transaction.atomic
@@ -71,7 +93,7 @@ def evidence_add(*, report: ProgressReport, user, file=None, url: str = "", desc
     _check_evidence_editable(report, user)
     url = (url or "").strip()
     if bool(file) == bool(url):
-        raise ValidationError({"file": "請上傳一個檔案或填寫一個連結（擇一）。"})
+        raise ValidationError({"file": _("Upload one file or give one link (not both).")})
     evidence = Evidence(report=report, url=url, description=(description or "").strip()[:200], uploaded_by=user)
     if file:
         validate_evidence_file(file)
@@ -95,7 +117,7 @@ def evidence_remove(*, evidence: Evidence, user) -> None:
     )
     _check_evidence_editable(report, user)
     if Evidence.objects.select_for_update().get(pk=evidence.pk).removed_at is not None:
-        raise ValidationError("這份佐證資料已經移除。")
+        raise ValidationError(_("This evidence has already been removed."))
     label = evidence.original_name or evidence.url
     evidence.removed_at = timezone.now()
     evidence.removed_by = user

@@ -6,6 +6,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from common.years import to_gregorian
 from kpi import access
@@ -59,10 +60,10 @@ def periods_ensure(*, plan: Plan) -> list[ReportingPeriod]:
 @transaction.atomic
 def period_lock(*, period: ReportingPeriod, user) -> ReportingPeriod:
     if not access.can_manage_periods(user):
-        raise PermissionDenied("只有研考人員可以鎖定填報期間。")
+        raise PermissionDenied(_("Only the planning office can lock reporting periods."))
     period = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
     if period.is_locked:
-        raise ValidationError("此期間已鎖定。")
+        raise ValidationError(_("This period is already locked."))
     period.is_locked = True
     period.save(update_fields=["is_locked"])
     PeriodEvent.objects.create(period=period, action=PeriodAction.LOCKED, actor=user)
@@ -72,13 +73,13 @@ def period_lock(*, period: ReportingPeriod, user) -> ReportingPeriod:
 @transaction.atomic
 def period_unlock(*, period: ReportingPeriod, user, reason: str) -> ReportingPeriod:
     if not access.can_manage_periods(user):
-        raise PermissionDenied("只有研考人員可以解除鎖定。")
+        raise PermissionDenied(_("Only the planning office can unlock periods."))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "解除鎖定必須填寫理由。"})
+        raise ValidationError({"reason": _("A reason is required to unlock a period.")})
     period = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
     if not period.is_locked:
-        raise ValidationError("此期間未鎖定。")
+        raise ValidationError(_("This period is not locked."))
     period.is_locked = False
     period.save(update_fields=["is_locked"])
     PeriodEvent.objects.create(period=period, action=PeriodAction.UNLOCKED, actor=user, reason=reason)

@@ -3,8 +3,8 @@
 The report form, the review pages, the API and the importers call these, so each
 rule (who may act, what a valid figure is, locked periods, conflicting edits, the
 record of changes) is written once. Every function is keyword-only, runs in one
-transaction and raises `ValidationError` (or `ConflictError`) with messages in
-zh-Hant that can be shown next to the field they concern.
+transaction and raises `ValidationError` (or `ConflictError`) with messages in the
+active language that can be shown next to the field they concern.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from common import errors
 from common.text import plain_text
@@ -33,14 +35,15 @@ from kpi.models import (
 from kpi.services.targets import parse_decimal
 
 EDITABLE_STATUSES = {ReportStatus.DRAFT, ReportStatus.RETURNED}
+MAX_TEXT = 5000  # characters of a narrative, a reason or a measure
 REPORT_FIELDS = ("actual", "inputs", "narrative", "shortfall_reason", "improvement_plan")
 FIELD_LABELS = {
-    "actual": "累計實績",
-    "inputs": "計算數據",
-    "narrative": "達成情形說明",
-    "shortfall_reason": "未達成原因",
-    "improvement_plan": "改善措施",
-    "status": "狀態",
+    "actual": gettext_lazy("Year-to-date actual"),
+    "inputs": gettext_lazy("Formula inputs"),
+    "narrative": gettext_lazy("Progress narrative"),
+    "shortfall_reason": gettext_lazy("Reason for shortfall"),
+    "improvement_plan": gettext_lazy("Improvement measures"),
+    "status": gettext_lazy("Status"),
 }
 
 
@@ -51,8 +54,11 @@ class ConflictError(errors.ConflictError):
         who = report.updated_by.get_full_name() or report.updated_by.get_username()
         when = timezone.localtime(report.updated_at).strftime("%Y-%m-%d %H:%M")
         super().__init__(
-            f"這份填報已由 {who} 於 {when} 更新（第 {report.version} 版），你的修改尚未儲存。"
-            "請檢視對方的變更後再儲存一次；你輸入的內容已保留在表單中。",
+            _(
+                "This report was updated by %(who)s at %(when)s (version %(version)s); your changes have not "
+                "been saved. Review their changes and save again; what you typed is kept in the form."
+            )
+            % {"who": who, "when": when, "version": report.version},
             current_version=report.version,
             current_status=report.status,
             changes=changes,
@@ -119,24 +125,28 @@ def report_clean(
         except ValidationError as exc:
             errors.setdefault("actual", []).extend(exc.message_dict["actual"])
     elif submitting:
-        errors.setdefault("actual", []).append("請填寫累計實績。")
+        errors.setdefault("actual", []).append(_("Please fill in the year-to-date actual."))
 
     preview = report_preview(indicator=indicator, period=period, actual=value, working=working)
     if submitting:
         if not narrative:
-            errors.setdefault("narrative", []).append("送出前請填寫達成情形說明。")
+            errors.setdefault("narrative", []).append(_("Fill in the progress narrative before submitting."))
         if value is not None and preview.needs_explanation:
             if not shortfall_reason:
-                errors.setdefault("shortfall_reason", []).append("進度落後（黃燈或紅燈）時必須填寫未達成原因。")
+                errors.setdefault("shortfall_reason", []).append(
+                    _("A reason for the shortfall is required when progress is behind (yellow or red).")
+                )
             if not improvement_plan:
-                errors.setdefault("improvement_plan", []).append("進度落後（黃燈或紅燈）時必須填寫改善措施。")
+                errors.setdefault("improvement_plan", []).append(
+                    _("Improvement measures are required when progress is behind (yellow or red).")
+                )
     for name, text in (
         ("narrative", narrative),
         ("shortfall_reason", shortfall_reason),
         ("improvement_plan", improvement_plan),
     ):
-        if len(text) > 5000:
-            errors.setdefault(name, []).append("內容請在 5000 字以內。")
+        if len(text) > MAX_TEXT:
+            errors.setdefault(name, []).append(_("Keep the text within %(limit)s characters.") % {"limit": MAX_TEXT})
     if errors:
         raise ValidationError(errors)
     return CleanReport(value, clean_inputs, narrative, shortfall_reason, improvement_plan, preview)
@@ -154,7 +164,13 @@ def check_period_open(period: ReportingPeriod) -> None:
         .first()
     )
     if period.is_locked or locked:
-        raise ValidationError(f"{period.label}已鎖定，不能再修改。如需更正，請洽研考人員解除鎖定。")
+        raise ValidationError(locked_message(period))
+
+
+def locked_message(period: ReportingPeriod) -> str:
+    return _(
+        "%(period)s is locked and can no longer be changed. To correct it, ask the planning office to unlock it."
+    ) % {"period": period.label}
 
 
 def _jsonable(value):
@@ -188,9 +204,9 @@ def report_save(
     `ConflictError` says what changed.
     """
     if not access.can_report(user, indicator):
-        raise PermissionDenied("你沒有填報此指標的權限。")
+        raise PermissionDenied(_("You may not report on this indicator."))
     if period.plan_id != indicator.department_plan.plan_id:
-        raise ValidationError({"period": "填報期間不屬於此指標的計畫。"})
+        raise ValidationError({"period": _("The reporting period does not belong to this indicator's plan.")})
     check_period_open(period)
     report = (
         ProgressReport.objects.select_for_update(of=("self",))
@@ -220,7 +236,7 @@ def report_save(
     }
     if report is None:
         if expected_version not in (None, 0):
-            raise ValidationError("找不到這份填報，可能已被刪除。")
+            raise ValidationError(_("This report cannot be found; it may have been deleted."))
         report = ProgressReport(indicator=indicator, period=period, created_by=user, updated_by=user, **values)
         try:
             with transaction.atomic():
@@ -240,7 +256,9 @@ def report_save(
                 report, {f: (getattr(report, f), values[f]) for f in REPORT_FIELDS if getattr(report, f) != values[f]}
             )
         if report.status not in EDITABLE_STATUSES:
-            raise ValidationError(f"這份填報目前為「{report.get_status_display()}」，不能修改。")
+            raise ValidationError(
+                _("This report is now “%(status)s” and cannot be changed.") % {"status": report.get_status_display()}
+            )
         changes = _diff(report, values)
         if changes:
             for f, v in values.items():
@@ -256,7 +274,9 @@ def report_save(
 
 def _submit(report: ProgressReport, user) -> ProgressReport:
     if report.status not in EDITABLE_STATUSES:
-        raise ValidationError(f"這份填報目前為「{report.get_status_display()}」，不能送出。")
+        raise ValidationError(
+            _("This report is now “%(status)s” and cannot be submitted.") % {"status": report.get_status_display()}
+        )
     # A submission must be complete, whatever was saved as a draft.
     report_clean(
         indicator=report.indicator,
@@ -296,7 +316,7 @@ def _locked_report(report: ProgressReport, expected_version: int | None) -> Prog
 @transaction.atomic
 def report_submit(*, report: ProgressReport, user, expected_version: int | None = None) -> ProgressReport:
     if not access.can_report(user, report.indicator):
-        raise PermissionDenied("你沒有填報此指標的權限。")
+        raise PermissionDenied(_("You may not report on this indicator."))
     report = _locked_report(report, expected_version)
     check_period_open(report.period)
     return _submit(report, user)
@@ -305,12 +325,15 @@ def report_submit(*, report: ProgressReport, user, expected_version: int | None 
 def _review(report: ProgressReport, user, expected_version: int | None) -> ProgressReport:
     report = _locked_report(report, expected_version)
     if access.is_author(user, report):
-        raise PermissionDenied("不能審核自己填寫的報告。")
+        raise PermissionDenied(_("You cannot review a report you wrote."))
     if not access.can_review(user, report):
-        raise PermissionDenied("你沒有審核此指標的權限。")
+        raise PermissionDenied(_("You may not review this indicator."))
     check_period_open(report.period)
     if report.status != ReportStatus.SUBMITTED:
-        raise ValidationError(f"只有待審核的填報可以審核；這份目前為「{report.get_status_display()}」。")
+        raise ValidationError(
+            _("Only submitted reports can be reviewed; this one is “%(status)s”.")
+            % {"status": report.get_status_display()}
+        )
     return report
 
 
@@ -339,7 +362,9 @@ def report_approve(
 def report_return(*, report: ProgressReport, user, comment: str, expected_version: int | None = None) -> ProgressReport:
     comment = (comment or "").strip()
     if not comment:
-        raise ValidationError({"comment": "退回時必須填寫意見，讓填報人知道要修正什麼。"})
+        raise ValidationError(
+            {"comment": _("A comment is required when returning a report, so that the reporter knows what to correct.")}
+        )
     report = _review(report, user, expected_version)
     report.status = ReportStatus.RETURNED
     report.reviewed_by = user

@@ -8,11 +8,16 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from common.years import is_roc_year
 from kpi import units
 from kpi.history import record_change
 from kpi.models import Indicator, TargetRevision, YearlyTarget
+
+# The reason recorded when a target is first set. Stored in the record, like the reasons
+# people type, in the city's language: the record is written once for every reader.
+NEW_TARGET_REASON = "新增目標值"
 
 
 def parse_decimal(value, *, field: str = "value") -> Decimal:
@@ -26,10 +31,14 @@ def parse_decimal(value, *, field: str = "value") -> Decimal:
         try:
             number = Decimal(text)
         except (InvalidOperation, ValueError):
-            raise ValidationError({field: f"「{value}」不是數字。"}) from None
+            raise ValidationError({field: not_a_number(value)}) from None
     if not number.is_finite():
-        raise ValidationError({field: f"「{value}」不是數字。"})
+        raise ValidationError({field: not_a_number(value)})
     return number
+
+
+def not_a_number(value) -> str:
+    return _("“%(value)s” is not a number.") % {"value": value}
 
 
 def validate_target_value(indicator: Indicator, value: Decimal, *, field: str = "value") -> None:
@@ -41,13 +50,24 @@ def validate_target_year(indicator: Indicator, year, *, field: str = "year") -> 
     try:
         year = int(str(year).strip())
     except (TypeError, ValueError):
-        raise ValidationError({field: f"「{year}」不是年度（請以民國年表示，例如 111）。"}) from None
+        raise ValidationError(
+            {field: _("“%(year)s” is not a year (write an ROC year, e.g. 111).") % {"year": year}}
+        ) from None
     plan = indicator.department_plan.plan
     if not is_roc_year(year):
-        raise ValidationError({field: f"{year} 不是民國年（請以民國年表示，例如 111）。"})
+        raise ValidationError({field: _("%(year)s is not an ROC year (write an ROC year, e.g. 111).") % {"year": year}})
     if not plan.contains_year(year):
-        raise ValidationError({field: f"民國{year}年不在計畫期間（{plan.start_year}–{plan.end_year}）內。"})
+        raise ValidationError(
+            {
+                field: _("ROC year %(year)s is outside the plan period (%(start)s–%(end)s).")
+                % {"year": year, "start": plan.start_year, "end": plan.end_year}
+            }
+        )
     return year
+
+
+def reason_required() -> str:
+    return _("A reason is required to change a target.")
 
 
 @transaction.atomic
@@ -75,13 +95,13 @@ def target_set(
     if target is None:
         target = YearlyTarget(indicator=indicator, year=year, value=value, original_value=value)
         target.full_clean()
-        record_change(target, reason=reason or "新增目標值", user=user)  # the record of changes, too
+        record_change(target, reason=reason or NEW_TARGET_REASON, user=user)  # the record of changes, too
         target.save()
         TargetRevision.objects.create(
             target=target,
             old_value=None,
             new_value=value,
-            reason=reason or "新增目標值",
+            reason=reason or NEW_TARGET_REASON,
             changed_by=user,
             source=source,
         )
@@ -89,7 +109,7 @@ def target_set(
     if target.value == value:
         return target, False
     if not reason:
-        raise ValidationError({"reason": "修改目標值必須填寫修正理由。"})
+        raise ValidationError({"reason": reason_required()})
     old = target.value
     target.value = value
     record_change(target, reason=reason, user=user)

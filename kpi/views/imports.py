@@ -21,14 +21,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from common import dates
+from common.spreadsheets import reading
 from common.spreadsheets import writing as exports
+from common.wording import join_list
 from kpi import access, importers, queues, selectors
 from kpi.attainment import Assessment
 from kpi.formulas import FORMULAS
 from kpi.models import ReportingPeriod
 from plans.models import DepartmentPlan
 
-NOT_A_REPORTER = "只有機關的填報人可以匯入進度填報；你目前沒有任何機關的填報權限。"
+NOT_A_REPORTER = gettext_lazy(
+    "Only a department's reporters can import progress reports; you may not report for any department."
+)
 DRAFT, SUBMIT = "draft", "submit"
 
 
@@ -48,13 +52,10 @@ class ReportImportForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         try:
-            importers.file_format(upload.name)
-        except importers.FileError as exc:
+            reading.file_format(upload.name)
+            reading.check_size(upload.size)
+        except reading.FileError as exc:
             raise ValidationError(str(exc)) from None
-        if upload.size > importers.MAX_FILE_BYTES:
-            raise ValidationError(
-                f"檔案大小 {upload.size / 1048576:.1f} MB 超過上限 {importers.MAX_FILE_BYTES // 1048576} MB；請分批匯入。"
-            )
         return upload
 
 
@@ -132,7 +133,8 @@ class RowView:
     status_code: str
     status: str
     url: str
-    errors: list[str]
+    errors: list[importers.RowError]  # column (the file's word, shown as written) and message
+    period_from_file: bool = False  # the period as the file wrote it (its columns' words)
 
 
 def _row_view(row: importers.ImportRow, result: importers.ImportResult) -> RowView:
@@ -157,18 +159,19 @@ def _row_view(row: importers.ImportRow, result: importers.ImportResult) -> RowVi
         figure=figure,
         pace=row.preview.pace if row.preview is not None and row.preview.actual is not None else None,
         outcome=str(OUTCOME_LABELS.get(row.outcome, "")),
-        changes="、".join(row.changes),
+        changes=join_list(row.changes),
         status_code=status_code,
         status=selectors.status_label(status_code) if status_code else str(_("Not reported")),
         url=url,
-        errors=[str(e) for e in row.errors],
+        errors=list(row.errors),
+        period_from_file=period is None,
     )
 
 
 def _unresolved_period(row: importers.ImportRow) -> str:
-    """The period as the file wrote it, when it could not be found: 年度 2025、期別 3."""
+    """The period as the file wrote it, when it could not be found: 年度 2025、期別 3 (the file's columns)."""
     parts = [(importers.COL_YEAR, row.year_text), (importers.COL_PERIOD, row.period_text)]
-    return "、".join(f"{label} {text}" for label, text in parts if text)
+    return join_list(f"{label} {text}" for label, text in parts if text)
 
 
 @login_required
@@ -202,12 +205,12 @@ def report_import(request):
         "form": form,
         "result": result,
         "choices": choices,
-        "formats": importers.FORMATS,
+        "formats": reading.FORMATS,
         "columns": importers.COLUMNS,
         "input_columns": importers.INPUT_COLUMNS,
         "formulas": list(FORMULAS.values()),
-        "max_rows": importers.MAX_ROWS,
-        "max_mb": importers.MAX_FILE_BYTES // 1048576,
+        "max_rows": reading.MAX_ROWS,
+        "max_mb": reading.MAX_FILE_BYTES // reading.MEGABYTE,
     }
     if result is not None:
         shown = result.error_rows if not result.ok else result.written_rows
@@ -242,14 +245,16 @@ def report_import_template(request):
     else:
         period = next((p for p in choices.periods if p.pk == period_id), None)
     if period is None:
-        raise Http404("找不到可填報的期間（期間不存在或已鎖定）。")
+        raise Http404(_("There is no period to report on (it does not exist or is locked)."))
     department_id = _int_param(request, "department")
     department = next((d for d in choices.departments if d.pk == department_id), None)
     fmt = request.GET.get("format", "xlsx")
-    if fmt not in importers.FORMATS:
+    if fmt not in reading.FORMATS:
         fmt = "xlsx"
     template = importers.template_for(request.user, period, department.pk if department else None)
     long_columns = {template.headers.index(c) for c in importers.TEXT_COLUMNS}
+    # The sheet's and the file's names stay in the plan's words, like the columns: the file is
+    # the same for everyone, whatever the language of the page it was downloaded from.
     sheet = exports.Sheet(
         title="進度填報", headers=list(template.headers), rows=template.rows, long_columns=long_columns
     )

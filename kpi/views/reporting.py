@@ -16,14 +16,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from common.wording import labelled
 from kpi import access, assessments, selectors, services
 from kpi.forms import EvidenceForm, ReportForm, ReviewForm
 from kpi.models import ReportingPeriod
 
 ACTIONS = ("preview", "save", "submit")
-NO_REPORT_PERMISSION = "你可以檢視這個指標，但沒有填報權限：只有本機關的填報人可以填報。"
+NO_REPORT_PERMISSION = gettext_lazy(
+    "You may view this indicator but not report on it: only the department's own reporters may."
+)
 
 
 def _forbidden(request, message: str, indicator=None):
@@ -229,11 +234,15 @@ def report_form(request, indicator_id, period_id):
         return _render_form(request, indicator, period, report, form, not_editable, context)
 
     if action == "submit":
-        text = f"已送出{period.label}的填報，等待主管審核。"
+        text = _("The report of %(period)s was submitted and waits for review.") % {"period": period.label}
     else:
-        text = f"已儲存{period.label}的填報草稿（尚未送出審核）。"
+        text = _("The report of %(period)s was saved as a draft (not yet submitted for review).") % {
+            "period": period.label
+        }
     if evidence_count:
-        text += f"新增佐證資料 {evidence_count} 件。"
+        text += ngettext(
+            " %(count)s piece of evidence added.", " %(count)s pieces of evidence added.", evidence_count
+        ) % {"count": evidence_count}
     messages.success(request, text)
     return redirect(_detail_url(indicator.pk, period.year, f"period-{period.pk}"))
 
@@ -280,30 +289,40 @@ def report_review(request, report_id):
     fallback = _detail_url(report.indicator_id, report.period.year, f"report-{report.pk}")
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "審核動作不正確，請重新操作。")
+        messages.error(request, _("The review action was not valid; please try again."))
         return redirect(_safe_next(request, fallback))
     action, comment, version = (form.cleaned_data[k] for k in ("action", "comment", "version"))
-    label = f"{report.indicator.code} {report.indicator.name}（{report.period.label}）"
+    label = _("%(code)s %(name)s (%(period)s)") % {
+        "code": report.indicator.code,
+        "name": report.indicator.name,
+        "period": report.period.label,
+    }
     try:
         if action == "approve":
             services.report_approve(report=report, user=request.user, comment=comment, expected_version=version)
-            messages.success(request, f"已核定 {label} 的填報。")
+            messages.success(request, _("The report of %(report)s was approved.") % {"report": label})
         else:
             services.report_return(report=report, user=request.user, comment=comment, expected_version=version)
-            messages.success(request, f"已退回 {label} 的填報，填報人會看到你的意見。")
+            messages.success(
+                request,
+                _("The report of %(report)s was returned; the reporter will see your comment.") % {"report": label},
+            )
     except PermissionDenied as exc:
-        return _forbidden(request, str(exc) or "你沒有審核此指標的權限。", report.indicator)
+        return _forbidden(request, str(exc) or _("You may not review this indicator."), report.indicator)
     except services.ConflictError as exc:
         who = exc.report.updated_by.get_full_name() or exc.report.updated_by.get_username()
         when = timezone.localtime(exc.report.updated_at).strftime("%Y-%m-%d %H:%M")
         messages.error(
             request,
-            f"{label} 的填報已由 {who} 於 {when} 更新（第 {exc.report.version} 版），"
-            "你的審核尚未生效。請重新檢視內容後再審核。",
+            _(
+                "The report of %(report)s was updated by %(who)s at %(when)s (version %(version)s); your "
+                "review has not taken effect. Look at it again before reviewing."
+            )
+            % {"report": label, "who": who, "when": when, "version": exc.report.version},
         )
     except ValidationError as exc:
         for message in exc.messages:
-            messages.error(request, f"{label}：{message}")
+            messages.error(request, labelled(label, message))
     return redirect(_safe_next(request, fallback))
 
 
@@ -346,7 +365,11 @@ def evidence_add(request, report_id):
         for message in exc.messages:
             messages.error(request, message)
     else:
-        messages.success(request, f"已新增佐證資料 {len(added)} 件。")
+        messages.success(
+            request,
+            ngettext("%(count)s piece of evidence added.", "%(count)s pieces of evidence added.", len(added))
+            % {"count": len(added)},
+        )
     return redirect(_safe_next(request, _form_url(report)))
 
 
@@ -360,7 +383,7 @@ def evidence_download(request, evidence_id):
     try:
         handle = evidence.file.open("rb")
     except (FileNotFoundError, ValueError):
-        raise Http404("找不到這個檔案。") from None
+        raise Http404(_("The file cannot be found.")) from None
     return FileResponse(
         handle, as_attachment=True, filename=evidence.original_name or evidence.file.name.rsplit("/", 1)[-1]
     )
@@ -380,7 +403,11 @@ def evidence_remove(request, evidence_id):
         for message in exc.messages:
             messages.error(request, message)
     else:
-        messages.success(request, f"已移除佐證資料「{evidence.original_name or evidence.url}」（紀錄中仍保留）。")
+        messages.success(
+            request,
+            _("The evidence “%(name)s” was removed (the record keeps it).")
+            % {"name": evidence.original_name or evidence.url},
+        )
     return redirect(_safe_next(request, _form_url(report)))
 
 

@@ -18,7 +18,7 @@ from plans.models import (
 
 
 class PlanFilter(django_filters.FilterSet):
-    year = year_filter("year", "Plans that cover this ROC year (民國年), e.g. 112.")
+    year = year_filter("year", "Plans that cover this ROC year, e.g. 112.")
 
     class Meta:
         model = Plan
@@ -62,7 +62,7 @@ class GoalFilter(_InDepartmentPlan):
 
 class ObjectiveFilter(_InDepartmentPlan):
     goal = id_filter("goal_id", "Goal id.")
-    dimension = choice_filter("dimension", [(d.value, d.label) for d in OBJECTIVE_DIMENSIONS], "Dimension (面向).")
+    dimension = choice_filter("dimension", [(d.value, d.label) for d in OBJECTIVE_DIMENSIONS], "Dimension.")
 
     class Meta:
         model = StrategicObjective
@@ -70,7 +70,7 @@ class ObjectiveFilter(_InDepartmentPlan):
 
 
 class CommonGoalFilter(_InDepartmentPlan):
-    dimension = choice_filter("dimension", [(d.value, d.label) for d in COMMON_GOAL_DIMENSIONS], "Dimension (面向).")
+    dimension = choice_filter("dimension", [(d.value, d.label) for d in COMMON_GOAL_DIMENSIONS], "Dimension.")
 
     class Meta:
         model = CommonGoal

@@ -28,20 +28,20 @@ class PublishedYearSerializer(serializers.ModelSerializer):
 class PlanSerializer(serializers.ModelSerializer):
     """A medium-term plan (中程施政計畫) and the settings that judge its progress."""
 
-    years = serializers.ListField(child=serializers.IntegerField(), read_only=True, help_text="ROC years (民國年).")
+    years = serializers.ListField(child=serializers.IntegerField(), read_only=True, help_text="ROC years.")
     reporting_frequency_label = serializers.CharField(source="get_reporting_frequency_display", read_only=True)
     green_threshold = serializers.DecimalField(
-        max_digits=6, decimal_places=2, coerce_to_string=False, read_only=True, help_text="Green (達成) from, in %."
+        max_digits=6, decimal_places=2, coerce_to_string=False, read_only=True, help_text="Green (met) from, in %."
     )
     yellow_threshold = serializers.DecimalField(
         max_digits=6,
         decimal_places=2,
         coerce_to_string=False,
         read_only=True,
-        help_text="Yellow (部分達成) from, in %.",
+        help_text="Yellow (partly met) from, in %.",
     )
     published_years = PublishedYearSerializer(
-        many=True, read_only=True, help_text="Years whose approved results are published (公開年度)."
+        many=True, read_only=True, help_text="Years whose approved results are published."
     )
 
     class Meta:

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
+from common.spreadsheets import reading
 from kpi import importers
 
 
@@ -32,17 +34,16 @@ class Command(BaseCommand):
         try:
             person = get_user_model().objects.get(username=user)
         except get_user_model().DoesNotExist:
-            raise CommandError(f"找不到使用者「{user}」。") from None
+            raise CommandError(_("There is no user “%(user)s”.") % {"user": user}) from None
         if not person.is_active:
-            raise CommandError(f"使用者「{user}」已停用。")
+            raise CommandError(_("The user “%(user)s” is inactive.") % {"user": user})
         path = Path(file)
         if not path.is_file():
-            raise CommandError(f"找不到檔案「{file}」。")
-        if path.stat().st_size > importers.MAX_FILE_BYTES:
-            raise CommandError(
-                f"檔案大小 {path.stat().st_size / 1048576:.1f} MB 超過上限 {importers.MAX_FILE_BYTES // 1048576} MB；"
-                "請分批匯入。"
-            )
+            raise CommandError(_("There is no file “%(file)s”.") % {"file": file})
+        try:
+            reading.check_size(path.stat().st_size)
+        except reading.FileError as exc:
+            raise CommandError(str(exc)) from None
 
         result = importers.import_reports(path.read_bytes(), path.name, user=person, submit=submit, dry_run=dry_run)
 
@@ -50,15 +51,29 @@ class Command(BaseCommand):
             self.stderr.write(message)
         for row in result.error_rows:
             for error in row.errors:
-                self.stderr.write(f"第 {row.number} 列：{error}")
+                self.stderr.write(_("Row %(row)s: %(error)s") % {"row": row.number, "error": error})
         if not result.ok:
-            raise CommandError(f"{path.name} 有 {result.error_count} 個錯誤，未匯入任何資料。")
+            raise CommandError(
+                _("%(file)s has %(count)s errors; nothing was imported.")
+                % {"file": path.name, "count": result.error_count}
+            )
 
-        counts = (
-            f"新增 {result.created} 筆、更新 {result.updated} 筆、未變更 {result.unchanged} 筆、"
-            f"送出審核 {result.submitted} 筆、略過 {result.skipped} 列（未填資料）"
-        )
+        counts = _(
+            "%(created)s new, %(updated)s updated, %(unchanged)s unchanged, %(submitted)s submitted for review, "
+            "%(skipped)s rows skipped (nothing filled in)"
+        ) % {
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "submitted": result.submitted,
+            "skipped": result.skipped,
+        }
         if dry_run:
-            self.stdout.write(f"{path.name} 檢查無誤（僅檢查，未寫入任何資料）：將{counts}。")
+            self.stdout.write(
+                _("%(file)s checked, no errors (checked only, nothing written): it would make %(counts)s.")
+                % {"file": path.name, "counts": counts}
+            )
         else:
-            self.stdout.write(self.style.SUCCESS(f"已匯入 {path.name}：{counts}。"))
+            self.stdout.write(
+                self.style.SUCCESS(_("Imported %(file)s: %(counts)s.") % {"file": path.name, "counts": counts})
+            )

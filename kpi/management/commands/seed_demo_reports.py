@@ -558,4 +558,6 @@ class Command(BaseCommand):
         locked = [p.short_label for p in dp.plan.periods.filter(is_locked=True).order_by("year", "number")]
         if locked:
             self.stdout.write(f"  Locked by the planning office: {locked[0]}–{locked[-1]} ({len(locked)} periods)")
-        self.stdout.write(f"Sign in as staff (填報人) or supervisor (審核人) to see them; password {DEMO_PASSWORD}.")
+        self.stdout.write(
+            f"Sign in as staff (a reporter) or supervisor (a reviewer) to see them; password {DEMO_PASSWORD}."
+        )

@@ -18,10 +18,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from common import dates
+from common.formatting import roc_date
 from kpi import queues
-from kpi.templatetags.kpi_tags import roc_date
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 
@@ -74,20 +76,41 @@ class Command(BaseCommand):
                 if not count:
                     continue
                 item_total += count
-                subject = f"【績效指標填報提醒】您有 {count} 項待辦（{roc_date(today)}）"
+                subject = ngettext(
+                    "[KPI reporting reminder] You have %(count)s item to do (%(date)s)",
+                    "[KPI reporting reminder] You have %(count)s items to do (%(date)s)",
+                    count,
+                ) % {"count": count, "date": roc_date(today)}
                 text = render_to_string("kpi/email/reminder.txt", context)
                 html = render_to_string("kpi/email/reminder.html", context)
                 message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
                 message.attach_alternative(html, "text/html")
                 messages.append(message)
                 self.stdout.write(
-                    f"{user.get_username()} <{user.email}>: 逾期 {len(work.overdue)}、即將到期 {len(context['due'])}、"
-                    f"退回 {len(work.returned)}、待審核 {len(work.to_review)}"
+                    _(
+                        "%(user)s <%(email)s>: %(overdue)s overdue, %(due)s due soon, %(returned)s returned, "
+                        "%(to_review)s to review"
+                    )
+                    % {
+                        "user": user.get_username(),
+                        "email": user.email,
+                        "overdue": len(work.overdue),
+                        "due": len(context["due"]),
+                        "returned": len(work.returned),
+                        "to_review": len(work.to_review),
+                    }
                 )
         if dry_run:
             self.stdout.write(
-                f"試跑（--dry-run）：將寄出 {len(messages)} 封提醒，共 {item_total} 項待辦；未寄出任何郵件。"
+                _(
+                    "Dry run (--dry-run): %(messages)s reminders would be sent, %(items)s items in all; no e-mail was sent."
+                )
+                % {"messages": len(messages), "items": item_total}
             )
             return
         sent = get_connection().send_messages(messages) if messages else 0
-        self.stdout.write(self.style.SUCCESS(f"已寄出 {sent or 0} 封提醒，共 {item_total} 項待辦。"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Sent %(messages)s reminders, %(items)s items in all.") % {"messages": sent or 0, "items": item_total}
+            )
+        )
