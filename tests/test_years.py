@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 
+from common import formatting
 from common.templatetags.roc import gregorian, roc_year, target_display
-from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR, ROC_OFFSET, is_roc_year, roc_label, to_gregorian, to_roc
+from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR, ROC_OFFSET, is_roc_year, to_gregorian, to_roc
 
 
 @pytest.mark.parametrize(("roc", "gregorian_year"), [(111, 2022), (112, 2023), (113, 2024), (114, 2025), (1, 1912)])
@@ -30,8 +31,8 @@ def test_gregorian_and_nonsense_years_are_not_roc_years(year):
     assert not is_roc_year(year)
 
 
-def test_roc_label():
-    assert roc_label(111) == "民國111年"
+def test_roc_year_is_written_by_common_formatting():
+    assert formatting.roc_year(111) == "民國111年"
 
 
 def test_roc_year_filter():

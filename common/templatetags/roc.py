@@ -1,14 +1,17 @@
+"""Template filters for years and plain figures, through `common.formatting` (one rule, one rounding)."""
+
 from django import template
 
-from common.years import roc_label, to_gregorian
+from common import formatting
+from common.years import to_gregorian
 
 register = template.Library()
 
 
 @register.filter
 def roc_year(value):
-    """111 → 民國111年."""
-    return roc_label(int(value))
+    """111 → 民國111年 (ROC year 111 in English)."""
+    return formatting.roc_year(int(value))
 
 
 @register.filter
@@ -19,14 +22,12 @@ def gregorian(value):
 
 @register.filter
 def target_display(value, unit):
-    """A target or actual with its unit, without trailing zeros: 100%, 1式, 15件."""
-    if value is None:
-        return "—"
-    normalized = value.normalize()
-    text = f"{normalized:f}" if normalized == normalized.to_integral_value() else f"{normalized:f}".rstrip("0")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+    """A figure with the unit written as given, without trailing zeros: 100%, 1 式, 15 件; None → —.
+
+    Pages that know the indicator use kpi_tags' `amount`, which also writes the unit in
+    the reader's language (1 set, 15 cases); this one is for a bare unit symbol.
+    """
+    return formatting.amount(value, unit)
 
 
 @register.filter

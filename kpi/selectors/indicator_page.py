@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from common import dates
+from common import dates, formatting
 from common.years import to_gregorian, to_roc
 from kpi import access, assessments, services
 from kpi.attainment import Assessment, assess
@@ -310,7 +310,7 @@ def indicator_charts(page: IndicatorPage) -> dict:
         "kind": "bar",
         "unit": unit,
         "yLabel": str(indicator.get_unit_display()),
-        "labels": [f"民國{row.year}年" for row in page.years],
+        "labels": [formatting.roc_year(row.year) for row in page.years],
         "datasets": [
             {
                 "label": _("Target"),
