@@ -87,38 +87,33 @@ def targets_by_year(indicator: Indicator) -> dict[int, YearlyTarget]:
 
 
 def year_rows(indicator: Indicator, selected_year: int) -> list[YearRow]:
-    """Every plan year: target (and its revisions), approved actual, attainment and light. One query."""
+    """Every plan year: target (and its revisions), approved actual, attainment and light.
+
+    The actual and the assessment come from the batch service (`kpi.assessments.
+    plan_years_attainment`, three queries for every year), the one computation the
+    dashboards, the yearly report, the public side and the API read: the KPI page never
+    assesses a year itself. The targets and their revisions are the indicator's prefetched ones.
+    """
     plan = indicator.department_plan.plan
-    thresholds = assessments.thresholds_for(plan)
-    approved = (
-        ProgressReport.objects.filter(indicator=indicator, status=ReportStatus.APPROVED)
-        .select_related("period", "reviewed_by")
-        .order_by("period__year", "-period__end_date", "-period__number")
+    computed = assessments.plan_years_attainment(
+        plan=plan,
+        years=plan.years,
+        department_ids=[indicator.department_plan.department_id],
+        indicator_ids=[indicator.pk],
     )
-    latest: dict[int, ProgressReport] = {}
-    for report in approved:
-        latest.setdefault(report.period.year, report)  # the first per year is the latest
     targets = targets_by_year(indicator)
     rows = []
     for year in plan.years:
         target = targets.get(year)
-        report = latest.get(year)
+        result = computed[year].indicators[indicator.pk]
         rows.append(
             YearRow(
                 year=year,
                 gregorian=to_gregorian(year),
                 target=target,
                 revisions=[r for r in target.revisions.all() if r.old_value is not None] if target else [],
-                actual_report=report,
-                assessment=assess(
-                    actual=report.actual if report else None,
-                    target=target.value if target else None,
-                    direction=indicator.direction,
-                    thresholds=thresholds,
-                    excluded_reason=assessments.not_assessed_reason(
-                        indicator, target, report.period if report else None
-                    ),
-                ),
+                actual_report=result.report,
+                assessment=result.assessment,
                 selected=year == selected_year,
             )
         )
