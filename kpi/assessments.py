@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
+from django.utils.translation import gettext as _
 
 from kpi import units
 from kpi.attainment import Assessment, RollUp, Thresholds, assess, combine, expected_to_date, roll_up
@@ -289,7 +290,10 @@ def not_assessed_reason(
     if target is not None and target.excluded_reason.strip():
         return target.excluded_reason.strip()
     if indicator.accrual == Accrual.YEAR_END and period is not None and not period.is_last_of_year:
-        return f"年終評估指標，全年數據核定後始評估（目前為{period.label}累計數）"
+        return _(
+            "Judged at year end, once the whole year's figure is approved (this is the year-to-date figure of "
+            "%(period)s)"
+        ) % {"period": period.label}
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from common import formatting
 from kpi import units
@@ -31,7 +32,7 @@ def format_inputs(indicator: Indicator, inputs) -> str:
     for key, value in sorted(inputs.items(), key=lambda item: order.get(item[0], len(order))):
         text = formatting.grouped(value) or formatting.DASH
         parts.append(f"{labels.get(key, key)} {text}")
-    return "；".join(parts)
+    return pgettext("list of clauses", "; ").join(parts)
 
 
 def status_label(status: str) -> str:

@@ -57,3 +57,9 @@ def amount(value, indicator):
 def derived_amount(value, indicator):
     """A derived figure (a pace, what a period should reach): counted units whole (4 場, not 3.75)."""
     return units.amount(indicator, value, derived=True)
+
+
+@register.filter
+def unit_symbol(indicator):
+    """The indicator's unit as people read it after a figure: %, 式, 場 (set, sessions in English)."""
+    return units.symbol(indicator.unit)
