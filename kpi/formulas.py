@@ -18,6 +18,13 @@ MAX_INPUT = Decimal(10) ** 14
 FOUR_PLACES = Decimal("0.0001")
 
 
+def _two_places(value: Decimal) -> str:
+    """The result as the working writes it: 2 places, rounded half up as every figure is
+    (common.formatting; kpi.units.FORMULA_PLACES shows the result the same way). A format
+    spec such as :.2f would round half even: 2.4650 → 2.46 here but 2.47 beside it."""
+    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
+
+
 class FormulaError(ValueError):
     """Inputs that the formula cannot use. `errors` maps input key → message."""
 
@@ -99,7 +106,7 @@ def _budget_surplus(v: dict[str, Decimal]) -> FormulaResult:
         raise FormulaError({"spent": "決算數（實支數＋保留數）大於預算數，請確認數字。"})
     value = _pct(budget - final, budget)
     working = (
-        f"（預算數 {_fmt(budget)} − 決算數 {_fmt(final)}）÷ 預算數 {_fmt(budget)} × 100% = {value:.2f}%；"
+        f"（預算數 {_fmt(budget)} − 決算數 {_fmt(final)}）÷ 預算數 {_fmt(budget)} × 100% = {_two_places(value)}%；"
         f"決算數 = 實支數 {_fmt(spent)} ＋ 保留數 {_fmt(reserved)}"
     )
     return FormulaResult(value, working)
@@ -110,7 +117,9 @@ def _contract_staff_growth(v: dict[str, Decimal]) -> FormulaResult:
     if last == 0:
         raise FormulaError({"last_year_staff": "上年度約聘僱員額為 0 時無法計算成長率。"})
     value = _pct(this - last, last)
-    working = f"（本年度 {_fmt(this)} 人 − 上年度 {_fmt(last)} 人）÷ 上年度 {_fmt(last)} 人 × 100% = {value:.2f}%"
+    working = (
+        f"（本年度 {_fmt(this)} 人 − 上年度 {_fmt(last)} 人）÷ 上年度 {_fmt(last)} 人 × 100% = {_two_places(value)}%"
+    )
     return FormulaResult(value, working)
 
 
@@ -121,7 +130,7 @@ def _learning_hours_ratio(v: dict[str, Decimal]) -> FormulaResult:
     if done > staff:
         raise FormulaError({"completed_staff": "完成學習時數人數不可多於現有公務人員人數。"})
     value = _pct(done, staff)
-    working = f"完成學習時數人數 {_fmt(done)} ÷ 現有公務人員 {_fmt(staff)} 人 × 100% = {value:.2f}%"
+    working = f"完成學習時數人數 {_fmt(done)} ÷ 現有公務人員 {_fmt(staff)} 人 × 100% = {_two_places(value)}%"
     return FormulaResult(value, working)
 
 

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from common import formatting
 from common.years import to_gregorian
+from kpi import units
 from kpi.assessments import IndicatorResult, PlanYearAttainment, plan_year_attainment
 from kpi.attainment import Assessment, Light, RollUp, Thresholds
 from kpi.models import Indicator, IndicatorKind, ProgressReport, ReportStatus, YearlyTarget
@@ -370,9 +371,10 @@ INDICATOR_FIELDS: tuple[Field, ...] = (
     Field(
         "actual",
         "number|null",
-        "核定實績：該年度最新一期經主管核定之累計值；「式」為完成比例（完成＝1）；尚無核定實績為空值",
-        "Approved actual: the year's latest approved year-to-date figure (式: completed fraction, 1 = done); "
-        "null when none is approved",
+        "核定實績：該年度最新一期經主管核定之累計值；「式」為完成比例（完成＝1）；共同性指標為公式計算結果，"
+        "四捨五入至小數二位；尚無核定實績為空值",
+        "Approved actual: the year's latest approved year-to-date figure (式: completed fraction, 1 = done; "
+        "a common indicator's formula result rounded half up to 2 places); null when none is approved",
     ),
     Field(
         "attainment",
@@ -521,7 +523,7 @@ def indicator_record(item: PublicIndicator, year: int) -> dict:
         "target": _number(item.target.value) if item.target else None,
         "original_target": _number(item.target.original_value) if item.target else None,
         "target_revised": item.is_revised,
-        "actual": _number(item.actual),
+        "actual": _number(units.as_shown(ind, item.actual)),
         "attainment": _percent(a.raw),
         "attainment_capped": _percent(a.capped),
         "light": a.light.value,

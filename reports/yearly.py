@@ -167,11 +167,8 @@ class ReportRow:
 
     @property
     def actual(self) -> Decimal | None:
-        """The approved actual as the report shows it: a formula's result to 2 places, as its working does."""
-        actual = self.result.actual
-        if actual is not None and self.is_common:
-            return formatting.round_half_up(actual, 2)
-        return actual
+        """The approved actual as the report shows it (`kpi.units.as_shown`: a formula's result to 2 places)."""
+        return units.as_shown(self.indicator, self.result.actual)
 
     @property
     def actual_text(self) -> str:
