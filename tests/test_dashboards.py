@@ -398,7 +398,8 @@ def test_kpi_page_chart_figures(client, planner, periods, staff, supervisor, rep
     assert years["target"] == [5.0, 5.0, 5.0, 5.0]
     assert years["actual"] == [None, 6.0, 2.0, None]  # 113: as of Q1, the latest approved
     periods_chart = {d["style"]: d["data"] for d in charts["periods"]["datasets"]}
-    assert periods_chart["pace"] == [1.25, 2.5, 3.75, 5.0]
+    # 1.25, 2.5, 3.75 sessions expected: a count is shown whole, on the chart as in its table.
+    assert periods_chart["pace"] == [1.0, 3.0, 4.0, 5.0]
     assert periods_chart["actual"] == [2.0, None, None, None]
     assert periods_chart["pending"] == [None, 3.0, None, None]
     assert periods_chart["target-line"] == [5.0] * 4

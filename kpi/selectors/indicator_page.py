@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from common import dates, formatting
 from common.years import to_gregorian, to_roc
-from kpi import access, assessments, services
+from kpi import access, assessments, services, units
 from kpi.attainment import Assessment, assess
 from kpi.history import indicator_changes
 from kpi.models import (
@@ -291,8 +291,10 @@ def reviewable_report_ids(
     }
 
 
-def _chart_value(value) -> float | None:
-    return None if value is None else float(value)
+def _chart_value(indicator: Indicator, value, *, derived: bool = False) -> float | None:
+    """A figure for a chart, rounded as the table beside the chart writes it (`kpi.units.as_shown`)."""
+    shown = units.as_shown(indicator, value, derived=derived)
+    return None if shown is None else float(shown)
 
 
 def indicator_charts(page: IndicatorPage) -> dict:
@@ -310,12 +312,12 @@ def indicator_charts(page: IndicatorPage) -> dict:
             {
                 "label": _("Target"),
                 "style": "target",
-                "data": [_chart_value(row.target.value if row.target else None) for row in page.years],
+                "data": [_chart_value(indicator, row.target.value if row.target else None) for row in page.years],
             },
             {
                 "label": _("Approved actual"),
                 "style": "actual",
-                "data": [_chart_value(row.actual) for row in page.years],
+                "data": [_chart_value(indicator, row.actual) for row in page.years],
             },
         ],
     }
@@ -323,7 +325,7 @@ def indicator_charts(page: IndicatorPage) -> dict:
 
     def ytd(status: str) -> list[float | None]:
         return [
-            _chart_value(row.report.actual) if row.report and row.report.status == status else None
+            _chart_value(indicator, row.report.actual) if row.report and row.report.status == status else None
             for row in page.periods
         ]
 
@@ -338,7 +340,7 @@ def indicator_charts(page: IndicatorPage) -> dict:
                 "label": _("Expected by the period's end (pace)"),
                 "style": "pace",
                 "type": "line",
-                "data": [_chart_value(row.expected) for row in page.periods],
+                "data": [_chart_value(indicator, row.expected, derived=True) for row in page.periods],
             },
             {"label": _("Year-to-date actual (approved)"), "style": "actual", "data": ytd(ReportStatus.APPROVED)},
         ],
@@ -357,7 +359,7 @@ def indicator_charts(page: IndicatorPage) -> dict:
                 "label": _("Year target"),
                 "style": "target-line",
                 "type": "line",
-                "data": [_chart_value(year_target)] * len(page.periods),
+                "data": [_chart_value(indicator, year_target)] * len(page.periods),
             }
         )
     periods["has_figures"] = any(row.report and row.report.status in shown for row in page.periods)
