@@ -1,4 +1,4 @@
-"""ROC (民國) years: conversion and display, free of framework imports.
+"""ROC (民國) years: conversion, free of framework imports (written for people by `common.formatting.roc_year`).
 
 The database, the API and the importers all speak ROC years. Anything from 1 to 300
 is accepted as an ROC year (1912–2211); a four-digit number is almost certainly a
@@ -20,8 +20,3 @@ def to_roc(gregorian_year: int) -> int:
 
 def is_roc_year(value: int) -> bool:
     return MIN_ROC_YEAR <= value <= MAX_ROC_YEAR
-
-
-def roc_label(roc_year: int) -> str:
-    """民國111年."""
-    return f"民國{roc_year}年"

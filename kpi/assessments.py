@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
+from django.utils.translation import gettext as _
 
 from kpi import units
 from kpi.attainment import Assessment, RollUp, Thresholds, assess, combine, expected_to_date, roll_up
@@ -84,8 +85,10 @@ def thresholds_for(plan: Plan) -> Thresholds:
     return Thresholds(green=plan.green_threshold, yellow=plan.yellow_threshold)
 
 
-def _indicator_rows(plan: Plan, department_ids: list[int] | None) -> tuple[list[Indicator], dict]:
-    """The plan's indicators (optionally of some departments) with their hierarchy: one query."""
+def _indicator_rows(
+    plan: Plan, department_ids: list[int] | None, indicator_ids: list[int] | None = None
+) -> tuple[list[Indicator], dict]:
+    """The plan's indicators (optionally of some departments, or some indicators) with their hierarchy: one query."""
     indicator_filter = {"indicator__department_plan__plan": plan}
     indicators_qs = Indicator.objects.filter(department_plan__plan=plan).select_related(
         "department_plan__department", "objective__goal", "common_goal"
@@ -93,6 +96,9 @@ def _indicator_rows(plan: Plan, department_ids: list[int] | None) -> tuple[list[
     if department_ids is not None:
         indicators_qs = indicators_qs.filter(department_plan__department_id__in=department_ids)
         indicator_filter["indicator__department_plan__department_id__in"] = department_ids
+    if indicator_ids is not None:
+        indicators_qs = indicators_qs.filter(id__in=indicator_ids)
+        indicator_filter["indicator_id__in"] = indicator_ids
     indicators = list(
         indicators_qs.order_by(
             "department_plan__toc_number", "-kind", "objective__number", "common_goal__number", "number"
@@ -138,17 +144,24 @@ def plan_year_attainment(*, plan: Plan, year: int, department_ids: Iterable[int]
 
 
 def plan_years_attainment(
-    *, plan: Plan, years: Iterable[int] | None = None, department_ids: Iterable[int] | None = None
+    *,
+    plan: Plan,
+    years: Iterable[int] | None = None,
+    department_ids: Iterable[int] | None = None,
+    indicator_ids: Iterable[int] | None = None,
 ) -> dict[int, PlanYearAttainment]:
     """Several years (default: every year of the plan) in the same three queries, year → result.
 
     Each year is computed exactly as `plan_year_attainment` computes it alone (it is the
     one-year case of this function), so a trend and a single year never disagree.
+    `indicator_ids` narrows it to some indicators (the KPI page asks for its own); the
+    roll-ups then cover those indicators only.
     """
     years = sorted(set(years)) if years is not None else plan.years
     department_ids = list(department_ids) if department_ids is not None else None
+    indicator_ids = list(indicator_ids) if indicator_ids is not None else None
     thresholds = thresholds_for(plan)
-    indicators, indicator_filter = _indicator_rows(plan, department_ids)
+    indicators, indicator_filter = _indicator_rows(plan, department_ids, indicator_ids)
     targets = {(t.indicator_id, t.year): t for t in YearlyTarget.objects.filter(year__in=years, **indicator_filter)}
     reports = latest_approved(years=years, **indicator_filter)
     return {year: _compute(plan, year, thresholds, indicators, targets, reports) for year in years}
@@ -277,7 +290,10 @@ def not_assessed_reason(
     if target is not None and target.excluded_reason.strip():
         return target.excluded_reason.strip()
     if indicator.accrual == Accrual.YEAR_END and period is not None and not period.is_last_of_year:
-        return f"年終評估指標，全年數據核定後始評估（目前為{period.label}累計數）"
+        return _(
+            "Judged at year end, once the whole year's figure is approved (this is the year-to-date figure of "
+            "%(period)s)"
+        ) % {"period": period.label}
     return None
 
 

@@ -25,6 +25,13 @@ MAX_INPUT = Decimal(10) ** 14
 FOUR_PLACES = Decimal("0.0001")
 
 
+def _two_places(value: Decimal) -> str:
+    """The result as the working writes it: 2 places, rounded half up as every figure is
+    (common.formatting; kpi.units.FORMULA_PLACES shows the result the same way). A format
+    spec such as :.2f would round half even: 2.4650 → 2.46 here but 2.47 beside it."""
+    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
+
+
 class FormulaError(ValueError):
     """Inputs that the formula cannot use. `errors` maps input key → message."""
 
@@ -115,7 +122,7 @@ def _budget_surplus(v: dict[str, Decimal]) -> FormulaResult:
     ) % {
         "budget": _fmt(budget),
         "final": _fmt(final),
-        "value": f"{value:.2f}",
+        "value": _two_places(value),
         "spent": _fmt(spent),
         "reserved": _fmt(reserved),
     }
@@ -131,7 +138,7 @@ def _contract_staff_growth(v: dict[str, Decimal]) -> FormulaResult:
     value = _pct(this - last, last)
     working = _(
         "(this year %(this)s staff − last year %(last)s staff) ÷ last year %(last)s staff × 100%% = %(value)s%%"
-    ) % {"this": _fmt(this), "last": _fmt(last), "value": f"{value:.2f}"}
+    ) % {"this": _fmt(this), "last": _fmt(last), "value": _two_places(value)}
     return FormulaResult(value, working)
 
 
@@ -146,7 +153,7 @@ def _learning_hours_ratio(v: dict[str, Decimal]) -> FormulaResult:
     value = _pct(done, staff)
     working = _(
         "staff who completed learning hours %(done)s ÷ current civil servants %(staff)s × 100%% = %(value)s%%"
-    ) % {"done": _fmt(done), "staff": _fmt(staff), "value": f"{value:.2f}"}
+    ) % {"done": _fmt(done), "staff": _fmt(staff), "value": _two_places(value)}
     return FormulaResult(value, working)
 
 

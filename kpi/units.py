@@ -45,14 +45,32 @@ def is_counted(unit: str) -> bool:
     return unit in COUNT_UNITS
 
 
+# A common indicator's figure is its formula's result, computed to 4 places; it is shown
+# as its working shows it (kpi.formulas): to 2 places, rounded half up (20.3125 → 20.31%).
+FORMULA_PLACES = 2
+
+
+def _places(indicator: Indicator, derived: bool) -> int | None:
+    if indicator.formula:
+        return FORMULA_PLACES
+    return 0 if derived and is_counted(indicator.unit) else None
+
+
 def amount(indicator: Indicator, value, *, derived: bool = False) -> str:
     """A figure of the indicator with its unit: 100%, 1 式, 15 件; None → —.
 
     `derived` figures (a pace, a planned share of the year) of counted units are
-    rounded half up to whole numbers: nobody holds 3.75 sessions.
+    rounded half up to whole numbers: nobody holds 3.75 sessions. A formula's result
+    reads to FORMULA_PLACES.
     """
-    places = 0 if derived and is_counted(indicator.unit) else None
-    return formatting.amount(value, symbol(indicator.unit), places=places)
+    return formatting.amount(value, symbol(indicator.unit), places=_places(indicator, derived))
+
+
+def as_shown(indicator: Indicator, value: Decimal | None, *, derived: bool = False) -> Decimal | None:
+    """The figure `amount` writes, as a number (for spreadsheets): 20.3125 of a formula → 20.31."""
+    number = formatting.to_decimal(value)
+    places = _places(indicator, derived)
+    return number if number is None or places is None else formatting.round_half_up(number, places)
 
 
 def too_large() -> str:

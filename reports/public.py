@@ -15,7 +15,10 @@ the same figure wherever it looks. Two rules, both enforced here and nowhere els
 
 The open-data field names (`INDICATOR_FIELDS` …) are a published interface: add
 fields at the end if needed, never rename or remove one. docs/open-data.md
-documents them; the /open-data/ page lists them from the same definitions.
+documents them; the /open-data/ page lists them from the same definitions. The files
+speak zh-Hant whatever the visitor's language (their labels, lights and reasons are
+built under `translation.override`, reports.views.public), and their percentages are
+rounded as the pages show them (`common.formatting.percent_number`: half up, one place).
 """
 
 from __future__ import annotations
@@ -29,26 +32,17 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from common import formatting
 from common.years import to_gregorian
+from kpi import units
 from kpi.assessments import IndicatorResult, PlanYearAttainment, plan_year_attainment
 from kpi.attainment import Assessment, Light, RollUp, Thresholds
 from kpi.models import Indicator, IndicatorKind, ProgressReport, ReportStatus, YearlyTarget
-from plans.models import DepartmentPlan, Dimension, Goal, Plan, PublishedYear, StrategicObjective
+from plans.models import DepartmentPlan, Goal, Plan, PublishedYear, StrategicObjective
+from reports.selectors.charts import LIGHT_ORDER
 
-# Lights in the order the public pages and files list them.
-LIGHT_ORDER = (Light.GREEN, Light.YELLOW, Light.RED, Light.WHITE)
 # When a figure falls short, the approved report explains why and what will be done.
 SHORTFALL_LIGHTS = (Light.YELLOW, Light.RED)
-
-# The open data speaks zh-Hant whatever the visitor's interface language, so these
-# labels are fixed here rather than translated.
-DIMENSION_LABELS_ZH = {
-    Dimension.BUSINESS_RESULTS: "業務成果",
-    Dimension.ADMINISTRATIVE_EFFICIENCY: "行政效率",
-    Dimension.SERVICE_EFFECTIVENESS: "服務效能",
-    Dimension.FINANCIAL_MANAGEMENT: "財務管理",
-    Dimension.ORGANIZATIONAL_LEARNING: "組織學習",
-}
 
 
 # --- Which years are public ---------------------------------------------------------
@@ -377,21 +371,23 @@ INDICATOR_FIELDS: tuple[Field, ...] = (
     Field(
         "actual",
         "number|null",
-        "核定實績：該年度最新一期經主管核定之累計值；「式」為完成比例（完成＝1）；尚無核定實績為空值",
-        "Approved actual: the year's latest approved year-to-date figure (式: completed fraction, 1 = done); "
-        "null when none is approved",
+        "核定實績：該年度最新一期經主管核定之累計值；「式」為完成比例（完成＝1）；共同性指標為公式計算結果，"
+        "四捨五入至小數二位；尚無核定實績為空值",
+        "Approved actual: the year's latest approved year-to-date figure (式: completed fraction, 1 = done; "
+        "a common indicator's formula result rounded half up to 2 places); null when none is approved",
     ),
     Field(
         "attainment",
         "number|null",
-        "達成度（%），未設上限（例如 120 表示超越目標）；不予評估為空值",
-        "Attainment in percent, uncapped (120 = beyond the target); null when not assessed",
+        "達成度（%），未設上限（例如 120 表示超越目標），四捨五入至小數一位，與網頁所示相同；不予評估為空值",
+        "Attainment in percent, uncapped (120 = beyond the target), rounded half up to one decimal place "
+        "as the pages show it; null when not assessed",
     ),
     Field(
         "attainment_capped",
         "number|null",
-        "達成度（%），上限 100，計算平均時使用",
-        "Attainment in percent, capped at 100, as averaged",
+        "達成度（%），上限 100，計算平均時使用（四捨五入至小數一位）",
+        "Attainment in percent, capped at 100, as averaged (rounded half up to one decimal place)",
     ),
     Field("light", "string", "燈號代碼：green、yellow、red、white", "Light code: green, yellow, red, white"),
     Field(
@@ -446,8 +442,9 @@ SUMMARY_FIELDS: tuple[Field, ...] = (
     Field(
         "score",
         "number|null",
-        "綜合達成度（%）：各關鍵績效指標達成度（上限 100）之加權平均，不予評估者不計；無可評估指標為空值",
-        "Score in percent: weighted mean of the KPIs' capped attainment, not-assessed ones left out",
+        "綜合達成度（%）：各關鍵績效指標達成度（上限 100）之加權平均，不予評估者不計，四捨五入至小數一位；無可評估指標為空值",
+        "Score in percent: weighted mean of the KPIs' capped attainment, not-assessed ones left out, "
+        "rounded half up to one decimal place",
     ),
     Field("light", "string", "綜合燈號代碼：green、yellow、red、white", "Light code of the score"),
     Field("light_label", "string", "綜合燈號：達成、部分達成、未達成、不予評估", "Light of the score, in zh-Hant"),
@@ -468,25 +465,31 @@ def license_info() -> dict[str, str]:
 
 
 def _number(value) -> int | float | None:
-    """A JSON number without trailing zeros: Decimal('85.5000') → 85.5, Decimal('100.0000') → 100.
+    """A JSON number as `common.formatting.number` writes it: Decimal('85.5000') → 85.5, 100.0000 → 100.
 
     Figures have at most 14 significant digits, which a float carries exactly as text.
     """
-    if value is None:
+    text = formatting.number(formatting.to_decimal(value))
+    if text == "":
         return None
-    number = Decimal(value).normalize()
+    number = Decimal(text)
     return int(number) if number == number.to_integral_value() else float(number)
 
 
-def _plain(value) -> str:
-    """A CSV cell: decimals as plain text (85.5, no % sign), booleans true/false, null empty."""
+def _percent(value) -> int | float | None:
+    """A percentage as the pages show it, as a JSON number: 42.1875 → 42.2, 85.0000 → 85."""
+    return _number(formatting.percent_number(value))
+
+
+def _cell(value) -> str:
+    """A CSV cell: numbers as `common.formatting.number` writes them (85.5, no % sign), booleans
+    true/false, null empty."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal | int | float):
-        number = Decimal(str(value)).normalize()
-        return format(number, "f")
+        return formatting.number(value)
     return str(value)
 
 
@@ -511,7 +514,7 @@ def indicator_record(item: PublicIndicator, year: int) -> dict:
         "goal": ind.objective.goal.name if ind.kind == IndicatorKind.KPI and ind.objective.goal_id else None,
         "objective": parent.name,
         "dimension": parent.dimension,
-        "dimension_label": DIMENSION_LABELS_ZH.get(parent.dimension, parent.dimension),
+        "dimension_label": str(parent.get_dimension_display()),
         "name": ind.name,
         "measurement_standard": ind.measurement_standard,
         "unit": ind.unit,
@@ -520,9 +523,9 @@ def indicator_record(item: PublicIndicator, year: int) -> dict:
         "target": _number(item.target.value) if item.target else None,
         "original_target": _number(item.target.original_value) if item.target else None,
         "target_revised": item.is_revised,
-        "actual": _number(item.actual),
-        "attainment": _number(a.raw),
-        "attainment_capped": _number(a.capped),
+        "actual": _number(units.as_shown(ind, item.actual)),
+        "attainment": _percent(a.raw),
+        "attainment_capped": _percent(a.capped),
         "light": a.light.value,
         "light_label": a.light.label,
         "white_reason": a.reason,
@@ -547,7 +550,7 @@ def _summary(score: Score | None) -> dict:
             "counts": dict.fromkeys((light.value for light in LIGHT_ORDER), 0),
         }
     return {
-        "score": _number(score.score),
+        "score": _percent(score.score),
         "light": score.light.value,
         "light_label": score.light.label,
         "kpi_count": score.total,
@@ -597,5 +600,5 @@ def open_data_csv(data: PublicYear) -> str:
     lic = license_info()
     for item in data.indicators:
         record = indicator_record(item, data.year)
-        writer.writerow([_plain(record[f.name]) for f in INDICATOR_FIELDS] + [lic["name"], lic["url"]])
+        writer.writerow([_cell(record[f.name]) for f in INDICATOR_FIELDS] + [lic["name"], lic["url"]])
     return out.getvalue()

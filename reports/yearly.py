@@ -16,7 +16,11 @@ every department the user may view.
 
 `EXPORT_COLUMNS` and `export_rows` flatten the rows for the downloads with zh-Hant
 headers and numbers as numbers; the page and the print view show the same values
-through the same `ReportRow` properties.
+through the same `ReportRow` properties. Figures are written by `common.formatting` and
+`kpi.units` (one rounding: a percentage is rounded half up to one place, on the page as
+in the spreadsheet). Texts are in the active language; the downloads are built in
+zh-Hant whatever the reader's language (reports.views.yearly), because their column
+headers and sheet names are a zh-Hant data contract.
 """
 
 from __future__ import annotations
@@ -24,40 +28,38 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from common import dates
-from common.years import roc_label, to_gregorian, to_roc
-from kpi import access
+from common import dates, formatting
+from common.years import to_gregorian, to_roc
+from kpi import access, units
 from kpi.assessments import IndicatorResult, PlanYearAttainment, plan_year_attainment
-from kpi.attainment import LIGHT_LABELS, Light, RollUp, Thresholds
+from kpi.attainment import Light, RollUp, Thresholds
 from kpi.formulas import FORMULAS, FormulaError
 from kpi.models import Evidence, Indicator, IndicatorKind, ReportStatus, TargetRevision, YearlyTarget
-from kpi.selectors import format_amount, format_inputs, format_number
+from kpi.selectors import format_inputs
 from plans.models import Department, DepartmentPlan, Plan
 
-ONE_PLACE = Decimal("0.1")
-CITY_NAME = "全市"
+
+def city_name() -> str:
+    return _("The whole city")
 
 
-def one_place(value: Decimal | None) -> Decimal | None:
-    """A percentage as the report shows it: one decimal place, rounded half up (120.0)."""
-    return None if value is None else value.quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
-
-
-def plain_number(value: Decimal | None) -> int | Decimal | None:
+def spreadsheet_number(value: Decimal | None) -> int | Decimal | None:
     """A stored figure as a spreadsheet number: 5.0000 → 5, 0.5000 → Decimal('0.5') (never 1E+2)."""
-    if value is None:
+    number = formatting.to_decimal(value)
+    if number is None:
         return None
-    text = format_number(value)
-    number = Decimal(text)
+    number = Decimal(formatting.number(number))
     return int(number) if number == number.to_integral_value() else number
 
 
-def roc_date_text(day: datetime.date) -> str:
-    return f"民國{to_roc(day.year)}年{day.month}月{day.day}日"
+def period_in_year(period) -> str:
+    """The period without the year the report is already about: 第4季, 上半年, 3月."""
+    return period.label.removeprefix(formatting.roc_year(period.year)).strip()
 
 
 # --- Rows ---------------------------------------------------------------------------
@@ -87,7 +89,7 @@ class ReportRow:
 
     @property
     def kind_label(self) -> str:
-        return "共同性指標" if self.is_common else "關鍵績效指標"
+        return _("Common indicator") if self.is_common else _("Key performance indicator")
 
     @property
     def group_number(self) -> int:
@@ -132,11 +134,11 @@ class ReportRow:
 
     @property
     def target_text(self) -> str:
-        return format_amount(self.indicator, self.target_value)
+        return units.amount(self.indicator, self.target_value)
 
     @property
     def original_target_text(self) -> str:
-        return format_amount(self.indicator, self.original_target) if self.is_revised else ""
+        return units.amount(self.indicator, self.original_target) if self.is_revised else ""
 
     @property
     def revision_entries(self) -> list[tuple[TargetRevision, str]]:
@@ -146,9 +148,15 @@ class ReportRow:
     @property
     def revisions_text(self) -> str:
         """The target's changes, oldest first: 5 場 → 6 場（王小明，民國114年3月1日）：reason."""
-        return "；".join(
-            f"{format_amount(self.indicator, r.old_value)} → {format_amount(self.indicator, r.new_value)}"
-            f"（{revision_author(r)}，{roc_date_text(dates_local(r.changed_at))}）：{r.reason}"
+        return pgettext("list of clauses", "; ").join(
+            _("%(old)s → %(new)s (%(who)s, %(date)s): %(reason)s")
+            % {
+                "old": units.amount(self.indicator, r.old_value),
+                "new": units.amount(self.indicator, r.new_value),
+                "who": revision_author(r),
+                "date": formatting.roc_date(r.changed_at),
+                "reason": r.reason,
+            }
             for r in self.revisions
         )
 
@@ -159,15 +167,12 @@ class ReportRow:
 
     @property
     def actual(self) -> Decimal | None:
-        """The approved actual as the report shows it: a formula's result to 2 places, as its working does."""
-        actual = self.result.actual
-        if actual is not None and self.is_common:
-            return actual.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        return actual
+        """The approved actual as the report shows it (`kpi.units.as_shown`: a formula's result to 2 places)."""
+        return units.as_shown(self.indicator, self.result.actual)
 
     @property
     def actual_text(self) -> str:
-        return format_amount(self.indicator, self.actual)
+        return units.amount(self.indicator, self.actual)
 
     @property
     def actual_period(self) -> str:
@@ -178,7 +183,7 @@ class ReportRow:
         """The period without the year the report is already about: 第4季, 上半年, 3月."""
         if not self.report:
             return ""
-        return self.actual_period.removeprefix(roc_label(self.report.period.year))
+        return period_in_year(self.report.period)
 
     # Attainment and light, from the batch service.
     @property
@@ -187,11 +192,12 @@ class ReportRow:
 
     @property
     def raw(self) -> Decimal | None:
-        return one_place(self.assessment.raw)
+        """Attainment as the report shows it (and the spreadsheets carry it): one place, half up."""
+        return formatting.percent_number(self.assessment.raw)
 
     @property
     def capped(self) -> Decimal | None:
-        return one_place(self.assessment.capped)
+        return formatting.percent_number(self.assessment.capped)
 
     @property
     def is_capped(self) -> bool:
@@ -199,11 +205,11 @@ class ReportRow:
 
     @property
     def raw_text(self) -> str:
-        return "—" if self.raw is None else f"{self.raw}%"
+        return formatting.percent(self.assessment.raw)
 
     @property
     def capped_text(self) -> str:
-        return "—" if self.capped is None else f"{self.capped}%"
+        return formatting.percent(self.assessment.capped)
 
     @property
     def light(self) -> Light:
@@ -211,7 +217,7 @@ class ReportRow:
 
     @property
     def light_label(self) -> str:
-        return LIGHT_LABELS[self.light]
+        return self.light.label
 
     @property
     def white_reason(self) -> str:
@@ -238,11 +244,13 @@ class ReportRow:
     @property
     def evidence_names(self) -> list[str]:
         """第2季：會議紀錄 — the period whose report the evidence came with, and what it is."""
-        return [f"{evidence_period(e)}：{evidence_name(e)}" for e in self.evidence]
+        return [
+            _("%(period)s: %(name)s") % {"period": evidence_period(e), "name": evidence_name(e)} for e in self.evidence
+        ]
 
     @property
     def evidence_text(self) -> str:
-        return "；".join(self.evidence_names)
+        return pgettext("list of clauses", "; ").join(self.evidence_names)
 
     # A common indicator's formula.
     @property
@@ -271,8 +279,7 @@ def evidence_name(evidence: Evidence) -> str:
 
 
 def evidence_period(evidence: Evidence) -> str:
-    period = evidence.report.period
-    return period.label.removeprefix(roc_label(period.year))
+    return period_in_year(evidence.report.period)
 
 
 def revision_author(revision: TargetRevision) -> str:
@@ -280,10 +287,6 @@ def revision_author(revision: TargetRevision) -> str:
     if user is not None:
         return user.get_full_name() or user.get_username()
     return str(revision.get_source_display())
-
-
-def dates_local(moment: datetime.datetime) -> datetime.date:
-    return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
 
 
 @dataclass
@@ -345,7 +348,8 @@ class YearlyReport:
 
     @property
     def year_label(self) -> str:
-        return f"{roc_label(self.year)}度"
+        """民國114年度 (ROC year 114)."""
+        return _("ROC fiscal year %(year)s") % {"year": self.year}
 
     @property
     def department_id(self) -> int | None:
@@ -353,7 +357,7 @@ class YearlyReport:
 
     @property
     def scope_name(self) -> str:
-        return self.department.name if self.department else CITY_NAME
+        return self.department.name if self.department else city_name()
 
     @property
     def rows(self) -> list[ReportRow]:
@@ -368,7 +372,7 @@ class YearlyReport:
 
     @property
     def generated_text(self) -> str:
-        return roc_date_text(self.generated_on)
+        return formatting.roc_date(self.generated_on)
 
     @property
     def is_year_in_progress(self) -> bool:
@@ -376,8 +380,17 @@ class YearlyReport:
 
     @property
     def thresholds_text(self) -> str:
-        green, yellow = format_number(self.thresholds.green), format_number(self.thresholds.yellow)
-        return f"達成 ≥ {green}%；部分達成 ≥ {yellow}%；未達成 < {yellow}%；不予評估：無法評估（附理由）"
+        return _(
+            "%(green_label)s ≥ %(green)s; %(yellow_label)s ≥ %(yellow)s; %(red_label)s < %(yellow)s; "
+            "%(white_label)s: cannot be assessed (the reason is given)"
+        ) % {
+            "green_label": Light.GREEN.label,
+            "yellow_label": Light.YELLOW.label,
+            "red_label": Light.RED.label,
+            "white_label": Light.WHITE.label,
+            "green": formatting.percent(self.thresholds.green, 2),
+            "yellow": formatting.percent(self.thresholds.yellow, 2),
+        }
 
     @property
     def filename_stem(self) -> str:
@@ -555,10 +568,10 @@ EXPORT_COLUMNS: list[Column] = [
     Column("評估方式", lambda r: r.method_label),
     Column("衡量標準", lambda r: r.indicator.measurement_standard, "long"),
     Column("單位", lambda r: r.indicator.unit),
-    Column("年度目標值", lambda r: plain_number(r.target_value), "number"),
-    Column("原訂目標值", lambda r: plain_number(r.original_target), "number"),
+    Column("年度目標值", lambda r: spreadsheet_number(r.target_value), "number"),
+    Column("原訂目標值", lambda r: spreadsheet_number(r.original_target), "number"),
     Column("目標值修正紀錄", lambda r: r.revisions_text, "long"),
-    Column("實際值", lambda r: plain_number(r.actual), "number"),
+    Column("實際值", lambda r: spreadsheet_number(r.actual), "number"),
     Column("實績期間", lambda r: r.actual_period),
     Column("達成度(%)", lambda r: r.raw, "percent"),
     Column("計分達成度(%)（上限100%）", lambda r: r.capped, "percent"),
@@ -596,8 +609,8 @@ def _summary_row(name: str, rollup: RollUp) -> list[object]:
     return [
         name,
         rollup.total,
-        one_place(rollup.score),
-        LIGHT_LABELS[rollup.light],
+        formatting.percent_number(rollup.score),
+        rollup.light.label,
         rollup.counts[Light.GREEN],
         rollup.counts[Light.YELLOW],
         rollup.counts[Light.RED],
@@ -610,27 +623,50 @@ def summary_rows(report: YearlyReport) -> list[list[object]]:
     rows = []
     for section in report.sections:
         if section.rollup is not None:
-            rows.append(_summary_row(f"{section.department.name}：關鍵績效指標", section.rollup))
+            rows.append(_summary_row(_("%(name)s: KPIs") % {"name": section.department.name}, section.rollup))
         if section.common_rollup is not None:
-            rows.append(_summary_row(f"{section.department.name}：共同性指標", section.common_rollup))
+            rows.append(
+                _summary_row(
+                    _("%(name)s: common indicators") % {"name": section.department.name}, section.common_rollup
+                )
+            )
     if report.city is not None and len(report.viewable) > 1:
         rows.append(_summary_row(city_label(report), report.city))
     return rows
 
 
-def city_label(report: YearlyReport) -> str:
+def city_scope(report: YearlyReport) -> str:
+    """全市, or 全市（可檢視之 3 個機關） when the reader may view only some departments."""
     if report.covers_every_department:
-        return f"{CITY_NAME}：關鍵績效指標"
-    return f"{CITY_NAME}（可檢視之 {len(report.viewable)} 個機關）：關鍵績效指標"
+        return city_name()
+    return _("%(city)s (the %(count)s departments you may view)") % {
+        "city": city_name(),
+        "count": len(report.viewable),
+    }
+
+
+def city_label(report: YearlyReport) -> str:
+    return _("%(name)s: KPIs") % {"name": city_scope(report)}
 
 
 def about_rows(report: YearlyReport) -> list[list[object]]:
-    """What the download is: plan, year, scope, date and the thresholds in force."""
+    """What the download is: plan, year, scope, date and the thresholds in force.
+
+    The first column names each row, like a header: it stays zh-Hant (the download's
+    data contract); the values follow the active language (zh-Hant in the downloads).
+    """
+    plan = report.plan
     return [
-        ["計畫", f"{report.plan.name}（{report.plan.start_year}–{report.plan.end_year}）{report.plan.edition}"],
-        ["年度", f"{report.year_label}（{report.gregorian}）"],
-        ["範圍", report.scope_name if report.department else city_label(report).split("：")[0]],
+        ["計畫", f"{plan.name}（{plan.start_year}–{plan.end_year}）{plan.edition}"],
+        ["年度", _("%(year)s (%(gregorian)s)") % {"year": report.year_label, "gregorian": report.gregorian}],
+        ["範圍", report.scope_name if report.department else city_scope(report)],
         ["產製日期", report.generated_text],
         ["燈號門檻", report.thresholds_text],
-        ["說明", "實際值為該年度最新一季經核定之累計實績；達成度未設上限，計分達成度以 100% 為上限。"],
+        [
+            "說明",
+            _(
+                "The actual is the latest approved year-to-date figure of the year; attainment is not capped, "
+                "the scored attainment is capped at 100 percent."
+            ),
+        ],
     ]

@@ -11,8 +11,9 @@ from odf import opendocument
 from odf.table import Table, TableCell, TableRow
 from openpyxl import load_workbook
 
+from common import formatting
 from common.spreadsheets import writing as exports
-from reports.yearly import one_place, plain_number
+from reports.yearly import spreadsheet_number
 
 HEADERS = ["機關", "編號", "年度目標值", "達成度(%)", "達成情形說明"]
 ROWS = [
@@ -122,19 +123,22 @@ def test_display_width(text, width):
         (None, None),
     ],
 )
-def test_plain_number_never_writes_exponents(value, number):
-    result = plain_number(value)
+def test_spreadsheet_number_never_writes_exponents(value, number):
+    result = spreadsheet_number(value)
     assert result == number
     assert "E" not in str(result)
     assert isinstance(result, int | Decimal | type(None))
 
 
-def test_one_place_rounds_half_up():
-    assert one_place(Decimal("66.6667")) == Decimal("66.7")
-    assert one_place(Decimal("110.8500")) == Decimal("110.9")
-    assert one_place(Decimal("120.0000")) == Decimal("120.0")
-    assert str(one_place(Decimal("100"))) == "100.0"
-    assert one_place(None) is None
+def test_spreadsheet_percentages_round_half_up_as_the_pages_do():
+    # The downloads' percentages are common.formatting.percent_number, the figure the pages
+    # show with common.formatting.percent (80.05 is 80.1 on both, never 80.0 on one of them).
+    assert formatting.percent_number(Decimal("66.6667")) == Decimal("66.7")
+    assert formatting.percent_number(Decimal("110.8500")) == Decimal("110.9")
+    assert formatting.percent_number(Decimal("80.0500")) == Decimal("80.1")
+    assert formatting.percent_number(Decimal("120.0000")) == Decimal("120.0")
+    assert formatting.percent(Decimal("80.0500")) == "80.1%"
+    assert formatting.percent_number(None) is None
 
 
 # --- what people type is never taken for a formula, and never breaks a download ---------------

@@ -129,7 +129,7 @@ def test_year_table_uses_the_latest_approved_report(client, staff, supervisor, k
     assert rows[112].actual_report.period.number == 1
     assert rows[113].actual is None and rows[113].assessment.light == "white"
     body = response.content.decode()
-    assert "120.0%" in body
+    assert "120%" in body  # common.formatting.percent: a whole percentage reads whole
     assert "達成" in body and "未達成" in body  # 111 green, 112 red (2 of 5)
     assert "尚無核定實績" in body  # why 113 is white
 
@@ -326,11 +326,13 @@ def _count(client, url):
 
 
 # The page's queries: the session, the user, their memberships, the indicator, its targets,
-# their revisions, the approved reports, the year's periods, the year's reports, their
-# evidence, the events, the period events, the record of changes of the indicator, of its
-# targets and of its plan (kpi.history), plus the navigation's counts and the request's
-# savepoint. 23 leaves a little room for the navigation; growth with data is caught above it.
-MAX_QUERIES = 23
+# their revisions, the year's periods, the year's reports, their evidence, the events, the
+# period events, the record of changes of the indicator, of its targets and of its plan
+# (kpi.history), the batch attainment service's three (the indicator with its hierarchy, its
+# targets and its latest approved reports: the same computation as the dashboards, the
+# yearly report and the API), plus the navigation's counts and the request's savepoint.
+# 25 leaves a little room for the navigation; growth with data is caught above it.
+MAX_QUERIES = 25
 
 
 @pytest.mark.parametrize("user", ["staff", "supervisor", "planner"])

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from common import formatting
+from kpi import units
 from kpi.assessments import plan_year_attainment
 from kpi.models import ProgressReport, ReportStatus
 from plans.models import PublishedYear
@@ -134,22 +136,21 @@ def test_json_values_equal_the_attainment_service(client, seeded_plan, home_depa
     assert len(doc["indicators"]) == len(service.indicators) == 23
     for record in doc["indicators"]:
         result = service.indicators[record["indicator_id"]]
-        assert as_number(record["attainment"]) == (result.assessment.raw.normalize() if result.assessment.raw else None)
-        assert as_number(record["attainment_capped"]) == (
-            result.assessment.capped.normalize() if result.assessment.capped else None
-        )
+        # Percentages are the service's, rounded as every page shows them (half up, one place).
+        assert as_number(record["attainment"]) == formatting.percent_number(result.assessment.raw)
+        assert as_number(record["attainment_capped"]) == formatting.percent_number(result.assessment.capped)
         assert record["light"] == result.assessment.light.value
         assert record["light_label"] == result.assessment.light.label
         assert record["white_reason"] == result.assessment.reason
-        assert as_number(record["actual"]) == (result.actual.normalize() if result.actual is not None else None)
+        assert as_number(record["actual"]) == units.as_shown(result.indicator, result.actual)
         assert record["narrative"] == (result.report.narrative if result.report else "")
     city = service.city.rollup
-    assert as_number(doc["city"]["score"]) == city.score.normalize()
+    assert as_number(doc["city"]["score"]) == formatting.percent_number(city.score)
     assert doc["city"]["counts"] == {light.value: n for light, n in city.counts.items()}
     assert doc["city"]["kpi_count"] == 20 and doc["city"]["department_count"] == 1
     home = next(d for d in doc["departments"] if d["department_id"] == home_department.pk)
     assert home["plan_entered"] is True
-    assert as_number(home["score"]) == service.departments[home_department.pk].rollup.score.normalize()
+    assert as_number(home["score"]) == formatting.percent_number(service.departments[home_department.pk].rollup.score)
     assert len(doc["departments"]) == 20
     assert sum(1 for d in doc["departments"] if not d["plan_entered"]) == 19
 
@@ -177,7 +178,7 @@ def test_json_records_read_as_documented(client):
         assert r["narrative"] == r["reported_period"] == r["approved_at"] == ""
     r = by_code(doc, "共3-1")
     assert r["kind"] == "common" and r["goal"] is None and r["dimension"] == "organizational_learning"
-    assert r["dimension_label"] == "組織學習" and r["actual"] == 88.7097
+    assert r["dimension_label"] == "組織學習" and r["actual"] == 88.71
     r = by_code(doc, "1-3")
     assert r["kind"] == "kpi" and r["goal"] == "繽紛·魅力" and r["objective"] == "市港再生" and r["unit"] == "式"
     assert r["year"] == 114 and r["year_gregorian"] == 2025 and r["direction"] == "higher" and r["weight"] == 1
@@ -216,7 +217,7 @@ def test_csv_numbers_are_plain_decimals(client):
     rows = {r["code"]: r for r in parse_csv(get_csv(client)[1]) if r["department"] == "都市發展處"}
     assert (rows["1-1"]["target"], rows["1-1"]["actual"], rows["1-1"]["attainment"]) == ("100", "90", "90")
     assert (rows["5-2"]["attainment"], rows["5-2"]["attainment_capped"]) == ("120", "100")
-    assert rows["共3-1"]["actual"] == "88.7097"
+    assert rows["共3-1"]["actual"] == "88.71"  # a formula's result, to 2 places as its working shows it
     assert rows["4-2"]["target_revised"] == "true" and rows["1-1"]["target_revised"] == "false"
     assert rows["2-1"]["actual"] == rows["2-1"]["attainment"] == ""
     for row in rows.values():
@@ -231,7 +232,7 @@ def test_csv_and_json_agree(client):
     for row, record in zip(rows, doc["indicators"], strict=True):
         for name in STABLE_FIELDS:
             value = record[name]
-            expected = public._plain(Decimal(str(value)) if isinstance(value, float) else value)
+            expected = public._cell(Decimal(str(value)) if isinstance(value, float) else value)
             assert row[name] == expected, name
 
 

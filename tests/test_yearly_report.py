@@ -3,14 +3,14 @@
 Reports are filed through the workflow services (staff report, the supervisor
 approves), with hand-worked figures for year 113:
 
-    1-5   場  target 5, actual 6                  → 120.0% (scored 100.0%), 達成
-    2-3   %   target 80, actual 60                → 75.0%, 未達成, with 未達成原因 and 改善措施
-    4-2   場  target 2 revised to 3, actual 3     → 100.0%, 達成; original 2 and the reason shown
+    1-5   場  target 5, actual 6                  → 120% (scored 100%), 達成
+    2-3   %   target 80, actual 60                → 75%, 未達成, with 未達成原因 and 改善措施
+    4-2   場  target 2 revised to 3, actual 3     → 100%, 達成; original 2 and the reason shown
     5-2   件  target 15; Q3 approved 10, Q4 only submitted 15
                                                   → the actual is 10: 66.7%, 未達成
     1-1   %   target 100, Q4 only submitted       → no actual: 不予評估（尚無核定實績）
     2-1   場  a draft only                        → 不予評估（尚無核定實績）
-    共3-1 %   55 of 62 staff completed, target 80 → 88.71% → 110.9% (scored 100.0%), 達成
+    共3-1 %   55 of 62 staff completed, target 80 → 88.71% → 110.9% (scored 100%), 達成
 
 The page, the print view and the three downloads must carry exactly these values.
 """
@@ -30,6 +30,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from common import formatting
 from kpi import services
 from kpi.models import Evidence, TargetRevision, YearlyTarget
 from kpi.services import target_set
@@ -208,9 +209,10 @@ def check_page_row(html, code, expected):
     if expected["raw"] is None:
         assert expected["reason"] in cells
     else:
-        assert f"{expected['raw']}%" in cells
+        # As common.formatting.percent writes it on every page: 120.0 → 120%, 66.7 → 66.7%.
+        assert formatting.percent(Decimal(expected["raw"])) in cells
         if expected["capped"] != expected["raw"]:
-            assert f"{expected['capped']}%" in cells
+            assert formatting.percent(Decimal(expected["capped"])) in cells
     for key in ("shortfall", "improvement"):
         if key in expected:
             assert expected[key] in cells

@@ -1,12 +1,15 @@
 """ROC (民國) years and the template filters that show years and targets."""
 
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.template import Context, Template
 
-from common.templatetags.roc import gregorian, roc_year, target_display
-from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR, ROC_OFFSET, is_roc_year, roc_label, to_gregorian, to_roc
+from common import formatting
+from common.formatting import amount
+from common.templatetags.roc import gregorian, roc_year
+from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR, ROC_OFFSET, is_roc_year, to_gregorian, to_roc
 
 
 @pytest.mark.parametrize(("roc", "gregorian_year"), [(111, 2022), (112, 2023), (113, 2024), (114, 2025), (1, 1912)])
@@ -30,8 +33,8 @@ def test_gregorian_and_nonsense_years_are_not_roc_years(year):
     assert not is_roc_year(year)
 
 
-def test_roc_label():
-    assert roc_label(111) == "民國111年"
+def test_roc_year_is_written_by_common_formatting():
+    assert formatting.roc_year(111) == "民國111年"
 
 
 def test_roc_year_filter():
@@ -61,15 +64,18 @@ def test_gregorian_filter():
         (Decimal("1E+3"), "%", "1000%"),
     ],
 )
-def test_target_display(value, unit, shown):
-    assert target_display(value, unit) == shown
+def test_amount(value, unit, shown):
+    assert amount(value, unit) == shown
 
 
-def test_target_display_without_a_value():
-    assert target_display(None, "%") == "—"
+def test_amount_without_a_value():
+    assert amount(None, "%") == "—"
 
 
 def test_filters_in_a_template():
-    template = Template("{% load roc %}{{ year|roc_year }}（{{ year|gregorian }}）{{ value|target_display:unit }}")
-    rendered = template.render(Context({"year": 111, "value": Decimal("100.0000"), "unit": "%"}))
+    template = Template(
+        "{% load roc kpi_tags %}{{ year|roc_year }}（{{ year|gregorian }}）{{ value|amount:indicator }}"
+    )
+    indicator = SimpleNamespace(unit="%", formula="")
+    rendered = template.render(Context({"year": 111, "value": Decimal("100.0000"), "indicator": indicator}))
     assert rendered == "民國111年（2022）100%"

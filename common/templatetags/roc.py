@@ -1,32 +1,23 @@
+"""Template filters for years and plain figures, through `common.formatting` (one rule, one rounding)."""
+
 from django import template
 
-from common.years import roc_label, to_gregorian
+from common import formatting
+from common.years import to_gregorian
 
 register = template.Library()
 
 
 @register.filter
 def roc_year(value):
-    """111 → 民國111年."""
-    return roc_label(int(value))
+    """111 → 民國111年 (ROC year 111 in English)."""
+    return formatting.roc_year(int(value))
 
 
 @register.filter
 def gregorian(value):
     """111 → 2022."""
     return to_gregorian(int(value))
-
-
-@register.filter
-def target_display(value, unit):
-    """A target or actual with its unit, without trailing zeros: 100%, 1式, 15件."""
-    if value is None:
-        return "—"
-    normalized = value.normalize()
-    text = f"{normalized:f}" if normalized == normalized.to_integral_value() else f"{normalized:f}".rstrip("0")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
 @register.filter

@@ -2,58 +2,37 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from kpi.models import (
-    Indicator,
-    ReportStatus,
-    Unit,
-)
+from common import formatting
+from kpi import units
+from kpi.models import Indicator, ReportStatus
 
 
 def format_number(value) -> str:
-    """Decimal('12.5000') → '12.5'; '1000000' → '1000000'; None/'' → ''."""
-    if value is None or value == "":
-        return ""
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        return str(value)
-    if not number.is_finite():
-        return str(value)
-    normalized = number.normalize()
-    if normalized == normalized.to_integral_value():
-        return f"{normalized.to_integral_value():f}"
-    return f"{normalized:f}"
+    """Decimal('12.5000') → '12.5'; None/'' → '' (`common.formatting.number`, kept for callers)."""
+    return formatting.number(value)
 
 
 def format_amount(indicator: Indicator, value) -> str:
-    """A figure with its unit, as the plan writes it: 100%, 1 式, 15 件; '' → '—'."""
-    text = format_number(value)
-    if not text:
-        return "—"
-    return f"{text}%" if indicator.unit == Unit.PERCENT else f"{text} {indicator.unit}"
+    """A figure with its unit, as the plan writes it: 100%, 1 式, 15 件; None → — (`kpi.units.amount`)."""
+    return units.amount(indicator, value)
 
 
 def format_inputs(indicator: Indicator, inputs) -> str:
     """A common indicator's inputs in the formula's words: 預算數 1,000,000；實支數 900,000."""
     if not inputs:
-        return "—"
+        return formatting.DASH
     spec = indicator.formula_spec
     labels = {i.key: i.label for i in spec.inputs} if spec else {}
     # The formula's order, not the stored order: PostgreSQL's jsonb sorts an object's keys.
     order = {key: n for n, key in enumerate(labels)}
     parts = []
     for key, value in sorted(inputs.items(), key=lambda item: order.get(item[0], len(order))):
-        text = format_number(value)
-        try:
-            text = f"{Decimal(text):,f}" if text else "—"
-        except ArithmeticError:
-            pass
+        text = formatting.grouped(value) or formatting.DASH
         parts.append(f"{labels.get(key, key)} {text}")
-    return "；".join(parts)
+    return pgettext("list of clauses", "; ").join(parts)
 
 
 def status_label(status: str) -> str:
@@ -68,11 +47,11 @@ def status_label(status: str) -> str:
 def format_field(indicator: Indicator, name: str, value) -> str:
     """A report field's value as a person reads it (for the record and the conflict panel)."""
     if name == "actual":
-        return format_amount(indicator, value)
+        return units.amount(indicator, value)
     if name == "inputs":
         return format_inputs(indicator, value)
     if name == "status":
         return status_label(value or "")
     if value is None or value == "":
-        return "—"
+        return formatting.DASH
     return str(value)

@@ -15,9 +15,9 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from common import dates
+from common import dates, formatting
 from common.years import to_gregorian, to_roc
-from kpi import access, assessments, services
+from kpi import access, assessments, services, units
 from kpi.attainment import Assessment, assess
 from kpi.history import indicator_changes
 from kpi.models import (
@@ -78,38 +78,33 @@ def targets_by_year(indicator: Indicator) -> dict[int, YearlyTarget]:
 
 
 def year_rows(indicator: Indicator, selected_year: int) -> list[YearRow]:
-    """Every plan year: target (and its revisions), approved actual, attainment and light. One query."""
+    """Every plan year: target (and its revisions), approved actual, attainment and light.
+
+    The actual and the assessment come from the batch service (`kpi.assessments.
+    plan_years_attainment`, three queries for every year), the one computation the
+    dashboards, the yearly report, the public side and the API read: the KPI page never
+    assesses a year itself. The targets and their revisions are the indicator's prefetched ones.
+    """
     plan = indicator.department_plan.plan
-    thresholds = assessments.thresholds_for(plan)
-    approved = (
-        ProgressReport.objects.filter(indicator=indicator, status=ReportStatus.APPROVED)
-        .select_related("period", "reviewed_by")
-        .order_by("period__year", "-period__end_date", "-period__number")
+    computed = assessments.plan_years_attainment(
+        plan=plan,
+        years=plan.years,
+        department_ids=[indicator.department_plan.department_id],
+        indicator_ids=[indicator.pk],
     )
-    latest: dict[int, ProgressReport] = {}
-    for report in approved:
-        latest.setdefault(report.period.year, report)  # the first per year is the latest
     targets = targets_by_year(indicator)
     rows = []
     for year in plan.years:
         target = targets.get(year)
-        report = latest.get(year)
+        result = computed[year].indicators[indicator.pk]
         rows.append(
             YearRow(
                 year=year,
                 gregorian=to_gregorian(year),
                 target=target,
                 revisions=[r for r in target.revisions.all() if r.old_value is not None] if target else [],
-                actual_report=report,
-                assessment=assess(
-                    actual=report.actual if report else None,
-                    target=target.value if target else None,
-                    direction=indicator.direction,
-                    thresholds=thresholds,
-                    excluded_reason=assessments.not_assessed_reason(
-                        indicator, target, report.period if report else None
-                    ),
-                ),
+                actual_report=result.report,
+                assessment=result.assessment,
                 selected=year == selected_year,
             )
         )
@@ -277,8 +272,10 @@ def reviewable_report_ids(user, indicator: Indicator, reports: list[ProgressRepo
     return {r.pk for r in submitted if not access.is_author(user, r)}
 
 
-def _chart_value(value) -> float | None:
-    return None if value is None else float(value)
+def _chart_value(indicator: Indicator, value, *, derived: bool = False) -> float | None:
+    """A figure for a chart, rounded as the table beside the chart writes it (`kpi.units.as_shown`)."""
+    shown = units.as_shown(indicator, value, derived=derived)
+    return None if shown is None else float(shown)
 
 
 def indicator_charts(page: IndicatorPage) -> dict:
@@ -291,17 +288,17 @@ def indicator_charts(page: IndicatorPage) -> dict:
         "kind": "bar",
         "unit": unit,
         "yLabel": str(indicator.get_unit_display()),
-        "labels": [f"民國{row.year}年" for row in page.years],
+        "labels": [formatting.roc_year(row.year) for row in page.years],
         "datasets": [
             {
                 "label": _("Target"),
                 "style": "target",
-                "data": [_chart_value(row.target.value if row.target else None) for row in page.years],
+                "data": [_chart_value(indicator, row.target.value if row.target else None) for row in page.years],
             },
             {
                 "label": _("Approved actual"),
                 "style": "actual",
-                "data": [_chart_value(row.actual) for row in page.years],
+                "data": [_chart_value(indicator, row.actual) for row in page.years],
             },
         ],
     }
@@ -309,7 +306,7 @@ def indicator_charts(page: IndicatorPage) -> dict:
 
     def ytd(status: str) -> list[float | None]:
         return [
-            _chart_value(row.report.actual) if row.report and row.report.status == status else None
+            _chart_value(indicator, row.report.actual) if row.report and row.report.status == status else None
             for row in page.periods
         ]
 
@@ -324,7 +321,7 @@ def indicator_charts(page: IndicatorPage) -> dict:
                 "label": _("Expected by the period's end (pace)"),
                 "style": "pace",
                 "type": "line",
-                "data": [_chart_value(row.expected) for row in page.periods],
+                "data": [_chart_value(indicator, row.expected, derived=True) for row in page.periods],
             },
             {"label": _("Year-to-date actual (approved)"), "style": "actual", "data": ytd(ReportStatus.APPROVED)},
         ],
@@ -343,7 +340,7 @@ def indicator_charts(page: IndicatorPage) -> dict:
                 "label": _("Year target"),
                 "style": "target-line",
                 "type": "line",
-                "data": [_chart_value(year_target)] * len(page.periods),
+                "data": [_chart_value(indicator, year_target)] * len(page.periods),
             }
         )
     periods["has_figures"] = any(row.report and row.report.status in shown for row in page.periods)

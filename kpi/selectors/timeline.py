@@ -7,14 +7,15 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from kpi import services
+from common import formatting
+from kpi import services, units
 from kpi.models import (
     Indicator,
     PeriodAction,
     PeriodEvent,
     ReportEvent,
 )
-from kpi.selectors.display import format_amount, format_field
+from kpi.selectors.display import format_field
 
 
 @dataclass
@@ -88,13 +89,13 @@ def target_timeline(indicator: Indicator) -> list[TimelineEntry]:
                     action="target_set" if set_now else "target_revised",
                     action_label=_("Target set") if set_now else _("Target revised"),
                     actor=_person(revision.changed_by) or str(revision.get_source_display()),
-                    subject=f"民國{target.year}年",
+                    subject=formatting.roc_year(target.year),
                     comment=revision.reason,
                     changes=[
                         TimelineChange(
                             label=_("Target"),
-                            old=format_amount(indicator, revision.old_value),
-                            new=format_amount(indicator, revision.new_value),
+                            old=units.amount(indicator, revision.old_value),
+                            new=units.amount(indicator, revision.new_value),
                         )
                     ],
                     order=revision.pk,

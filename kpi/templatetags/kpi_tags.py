@@ -1,68 +1,65 @@
-"""Template filters for the reporting pages: ROC dates, lights and percentages."""
+"""Template filters for the reporting pages: figures with units, percentages, ROC dates, lights.
 
-import datetime
-from decimal import Decimal
+Thin: every filter calls the one rule it names (`common.formatting`, `kpi.units`,
+`kpi.attainment.Light.label`), so a page shows a figure exactly as an export, the API's
+text or an e-mail does.
+"""
 
 from django import template
-from django.utils import timezone
 
-from common.years import to_roc
-from kpi.attainment import LIGHT_LABELS, Light
+from common import formatting
+from kpi import units
+from kpi.attainment import Light
 
 register = template.Library()
-
-
-def _as_date(value):
-    if isinstance(value, datetime.datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value)
-        return value.date()
-    return value
 
 
 @register.filter
 def roc_date(value):
     """date(2025, 4, 15) → 民國114年4月15日 (a datetime is shown in local time)."""
-    if not value:
-        return ""
-    value = _as_date(value)
-    return f"民國{to_roc(value.year)}年{value.month}月{value.day}日"
+    return formatting.roc_date(value)
 
 
 @register.filter
 def roc_datetime(value):
     """A moment as 民國114年4月15日 14:05, in local time."""
-    if not value:
-        return ""
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
-    return f"{roc_date(local.date())} {local:%H:%M}"
-
-
-@register.filter
-def light_label(value):
-    """green → 達成 (lights are never shown by colour alone)."""
-    try:
-        return LIGHT_LABELS[Light(value)]
-    except ValueError:
-        return ""
-
-
-@register.filter
-def percent(value, places=1):
-    """Decimal('85.5000') → 85.5%; None → —."""
-    if value is None:
-        return "—"
-    quantum = Decimal(1).scaleb(-int(places))
-    text = f"{Decimal(value).quantize(quantum):f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text}%"
+    return formatting.roc_datetime(value)
 
 
 @register.filter
 def roc_month_day(value):
     """date(2025, 4, 15) → 4月15日, for tables whose heading already names the year."""
-    if not value:
+    return formatting.month_day(value)
+
+
+@register.filter
+def light_label(value):
+    """green → 達成 (lights are never shown by colour alone); '' for anything else."""
+    try:
+        return Light(value).label
+    except ValueError:
         return ""
-    value = _as_date(value)
-    return f"{value.month}月{value.day}日"
+
+
+@register.filter
+def percent(value, places=formatting.PERCENT_PLACES):
+    """An attainment or a score: Decimal('42.1875') → 42.2% (half up); None → —."""
+    return formatting.percent(value, int(places))
+
+
+@register.filter
+def amount(value, indicator):
+    """A figure of `indicator` with its unit, as entered: 100%, 0.5 式, 15 場; None → —."""
+    return units.amount(indicator, value)
+
+
+@register.filter
+def derived_amount(value, indicator):
+    """A derived figure (a pace, what a period should reach): counted units whole (4 場, not 3.75)."""
+    return units.amount(indicator, value, derived=True)
+
+
+@register.filter
+def unit_symbol(indicator):
+    """The indicator's unit as people read it after a figure: %, 式, 場 (set, sessions in English)."""
+    return units.symbol(indicator.unit)

@@ -10,6 +10,9 @@ from kpi.attainment import Light
 from kpi.models import Direction, IndicatorKind, Unit
 
 LEVELS = ["indicator", "objective", "goal", "dimension", "department", "city"]
+# The codes only: a label read here would be read once, at import, in whatever language was active.
+LIGHTS = [light.value for light in Light]
+LIGHT_LABEL_HELP = "The light's label in the request's language: 達成 / 部分達成 / 未達成 / 不予評估 in zh-Hant."
 
 
 def _percent(help_text: str) -> serializers.DecimalField:
@@ -53,11 +56,11 @@ class IndicatorAttainmentSerializer(serializers.Serializer):
     excluded_reason = serializers.CharField(help_text="Why the KPI-year is not assessed; '' if it is.")
     actual = _number("The year's approved actual: its latest approved report (None: none yet).")
     report = serializers.IntegerField(allow_null=True, help_text="The approved report that gives the actual.")
-    raw = _percent("Attainment in %, uncapped (None when white).")
+    raw = _percent("Attainment in %, uncapped, to 4 places (None when white); pages show it rounded half up to 1.")
     capped = _percent("Attainment in %, capped at 100 (what roll-ups average).")
-    light = serializers.ChoiceField(choices=[(light.value, light.label) for light in Light])
-    light_label = serializers.CharField(help_text="達成 / 部分達成 / 未達成 / 不予評估")
-    reason = serializers.CharField(help_text="Why white (zh-Hant); '' otherwise.")
+    light = serializers.ChoiceField(choices=LIGHTS)
+    light_label = serializers.CharField(help_text=LIGHT_LABEL_HELP)
+    reason = serializers.CharField(help_text="Why white, in the request's language (zh-Hant by default); '' otherwise.")
 
 
 class GroupAttainmentSerializer(serializers.Serializer):
@@ -67,8 +70,8 @@ class GroupAttainmentSerializer(serializers.Serializer):
     id = serializers.IntegerField(allow_null=True, help_text="Objective, goal or department id; None otherwise.")
     name = serializers.CharField()
     score = _percent("Weighted mean of the capped attainment in % (None when nothing could be assessed).")
-    light = serializers.ChoiceField(choices=[(light.value, light.label) for light in Light])
-    light_label = serializers.CharField()
+    light = serializers.ChoiceField(choices=LIGHTS)
+    light_label = serializers.CharField(help_text=LIGHT_LABEL_HELP)
     counts = LightCountsSerializer(help_text="How many KPIs have each light.")
     total = serializers.IntegerField(help_text="How many KPIs were rolled up, white ones included.")
     weight = _number("Total weight of the assessed KPIs.")

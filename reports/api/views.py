@@ -8,11 +8,13 @@ city) then cover those departments only, and the answer says which.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common import formatting
 from common.api.base import ERROR_400, READ_ERRORS, ApiMixin, or_empty
 from common.api.filters import ID_SCHEMA, YEAR_SCHEMA
 from kpi import access
@@ -87,18 +89,23 @@ class AttainmentView(ApiMixin, APIView):
         data = form.cleaned_data
         plan = Plan.objects.filter(pk=data["plan"]).first()
         if plan is None:
-            raise exceptions.ValidationError({"plan": ["找不到這個計畫。"]})
+            raise exceptions.ValidationError({"plan": [_("No such plan.")]})
         year = data["year"]
         if not plan.contains_year(year):
             raise exceptions.ValidationError(
-                {"year": [f"民國{year}年不在計畫期間（{plan.start_year}–{plan.end_year}）內。"]}
+                {
+                    "year": [
+                        _("%(year)s is not in the plan's years (%(start)s–%(end)s).")
+                        % {"year": formatting.roc_year(year), "start": plan.start_year, "end": plan.end_year}
+                    ]
+                }
             )
         scope = access.department_ids_for(request.user, access.VIEW)
         department_ids = None if scope is None else sorted(scope)
         if data["department"] is not None:
             department = data["department"]
             if (scope is not None and department not in scope) or not Department.objects.filter(pk=department).exists():
-                raise exceptions.ValidationError({"department": ["找不到這個機關，或你沒有檢視權限。"]})
+                raise exceptions.ValidationError({"department": [_("No such department, or not one you may view.")]})
             department_ids = [department]
         result = plan_year_attainment(plan=plan, year=year, department_ids=department_ids)
         level = data["level"] or "indicator"

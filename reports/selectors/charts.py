@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from common import dates
-from common.years import roc_label
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from common import dates, formatting
 from kpi.assessments import PlanYearAttainment
 from kpi.attainment import Assessment, Light, RollUp
 from reports.selectors.params import year_in_progress
 
+# Lights in the order every page, count and file lists them.
 LIGHT_ORDER = (Light.GREEN, Light.YELLOW, Light.RED, Light.WHITE)
 
 
@@ -41,12 +44,9 @@ def light_counts(rollup: RollUp | None) -> list[LightCount]:
 
 def counts_text(rollup: RollUp | None) -> str:
     """達成 3、部分達成 1、未達成 1、不予評估 0 — for labels and text alternatives."""
-    return "、".join(f"{c.label} {c.count}" for c in light_counts(rollup))
-
-
-def percent_text(value: Decimal | None) -> str:
-    """85.25 → 85.3% (half up, as the templates' floatformat rounds)."""
-    return "—" if value is None else f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+    return pgettext("list separator", ", ").join(
+        _("%(light)s %(count)s") % {"light": c.label, "count": c.count} for c in light_counts(rollup)
+    )
 
 
 @dataclass(frozen=True)
@@ -116,13 +116,23 @@ def sparkline(values: list[tuple[int, Decimal | None, Light]], selected: int | N
     ]
     parts = []
     for p in points:
-        text = (
-            f"{roc_label(p.year)} {percent_text(p.value)}（{p.light.label}）"
-            if p.value is not None
-            else (f"{roc_label(p.year)} {p.light.label}")
-        )
-        parts.append(text + ("，年度進行中" if p.partial and p.value is not None else ""))
-    return Sparkline(points, segments, y_of(Decimal(100)), "；".join(parts))
+        year = formatting.roc_year(p.year)
+        if p.value is None:
+            text = _("%(year)s %(light)s") % {"year": year, "light": p.light.label}
+        elif p.partial:
+            text = _("%(year)s %(percent)s (%(light)s), year in progress") % {
+                "year": year,
+                "percent": formatting.percent(p.value),
+                "light": p.light.label,
+            }
+        else:
+            text = _("%(year)s %(percent)s (%(light)s)") % {
+                "year": year,
+                "percent": formatting.percent(p.value),
+                "light": p.light.label,
+            }
+        parts.append(text)
+    return Sparkline(points, segments, y_of(Decimal(100)), pgettext("list of clauses", "; ").join(parts))
 
 
 def rollup_sparkline(trend: list[tuple[int, RollUp | None]], selected: int | None = None) -> Sparkline:
@@ -140,5 +150,7 @@ def result_sparkline(
     return sparkline(values, selected)
 
 
-def _chart_number(value: Decimal | None):
-    return None if value is None else float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+def chart_number(value: Decimal | None) -> float | None:
+    """A percentage for a chart's data: rounded as the page shows it (`formatting.percent_number`)."""
+    number = formatting.percent_number(value)
+    return None if number is None else float(number)

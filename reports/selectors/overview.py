@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from common.years import roc_label
+from django.utils.translation import gettext as _
+
+from common import formatting
 from kpi import access
 from kpi.assessments import Group, PlanYearAttainment, plan_years_attainment
 from kpi.attainment import RollUp, combine
@@ -14,7 +16,7 @@ from reports.selectors.at_risk import RiskData, risk_data
 from reports.selectors.charts import (
     LightCount,
     Sparkline,
-    _chart_number,
+    chart_number,
     counts_text,
     light_counts,
     rollup_sparkline,
@@ -137,23 +139,29 @@ def overview(user, plan: Plan, filters: Filters) -> Overview:
 
     city_trend = [(y, scoped[y][1]) for y in years_data]
     sees_all = access.department_ids_for(user, access.VIEW) is None
-    city_label = "全市" if sees_all else "可檢視的機關合計"
-    city_set = {"label": city_label, "data": [_chart_number(r.score) for _, r in city_trend], "emphasis": True}
+    city_label = _("The city") if sees_all else _("Your departments together")
+    city_set = {"label": city_label, "data": [chart_number(r.score) for _, r in city_trend], "emphasis": True}
     department_sets = [
-        {"label": r.department.name, "data": [_chart_number(t.score) if t else None for _, t in r.trend]}
+        {"label": r.department.name, "data": [chart_number(t.score) if t else None for _, t in r.trend]}
         for r in rows
         if r.has_kpis
     ]
     if len(department_sets) == 1 and sum(1 for dp in department_plans if dp.department_id in pya.departments) == 1:
         # One department with KPIs: its line is the city's; draw it once.
-        datasets = [{**city_set, "label": f"{department_sets[0]['label']}（{city_label}）"}]
+        datasets = [
+            {
+                **city_set,
+                "label": _("%(department)s (%(city)s)")
+                % {"department": department_sets[0]["label"], "city": city_label},
+            }
+        ]
     else:
         datasets = [city_set, *department_sets]
     chart = {
         "kind": "line",
         "unit": "%",
-        "labels": [roc_label(y) for y in years_data],
-        "yLabel": "分數（%）",
+        "labels": [formatting.roc_year(y) for y in years_data],
+        "yLabel": _("Score (percent)"),
         "yMin": 0,
         "yMax": 100,
         "thresholds": {"green": float(pya.thresholds.green), "yellow": float(pya.thresholds.yellow)},

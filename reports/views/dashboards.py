@@ -11,10 +11,12 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from kpi.attainment import LIGHT_LABELS
 from reports import selectors
 
-LIGHT_CHOICES = [(light.value, LIGHT_LABELS[light]) for light in selectors.LIGHT_ORDER]
+
+def light_choices() -> list[tuple[str, str]]:
+    """The light filter's options, labelled in the request's language (not at import time)."""
+    return [(light.value, light.label) for light in selectors.LIGHT_ORDER]
 
 
 def _plan_or_404(request):
@@ -29,7 +31,7 @@ def _common_context(plan, filters):
         "plan": plan,
         "filters": filters,
         "dimension_choices": selectors.DIMENSION_CHOICES,
-        "light_choices": LIGHT_CHOICES,
+        "light_choices": light_choices(),
         "thresholds": {"green": plan.green_threshold, "yellow": plan.yellow_threshold},
         "years": plan.years,
     }

@@ -14,9 +14,11 @@ nothing hints that it exists.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.http import require_safe
 
 from plans.models import DepartmentPlan, PublishedYear
@@ -101,10 +103,11 @@ def open_data(request):
 @require_safe
 def open_data_json(request, year: int):
     published = _published_or_404(year)
-    data = public.public_year(published)
-    document = public.open_data_document(
-        data, documentation_url=request.build_absolute_uri(reverse("reports:open_data"))
-    )
+    with translation.override(settings.LANGUAGE_CODE):  # open data speaks zh-Hant (reports.public)
+        data = public.public_year(published)
+        document = public.open_data_document(
+            data, documentation_url=request.build_absolute_uri(reverse("reports:open_data"))
+        )
     response = JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Type"] = "application/json; charset=utf-8"
     response["Content-Disposition"] = f'inline; filename="kpi-attainment-{year}.json"'
@@ -114,9 +117,10 @@ def open_data_json(request, year: int):
 @require_safe
 def open_data_csv(request, year: int):
     published = _published_or_404(year)
-    data = public.public_year(published)
-    # A byte-order mark, so that Excel opens the UTF-8 file as UTF-8.
-    body = "\ufeff" + public.open_data_csv(data)
+    with translation.override(settings.LANGUAGE_CODE):  # open data speaks zh-Hant (reports.public)
+        data = public.public_year(published)
+        # A byte-order mark, so that Excel opens the UTF-8 file as UTF-8.
+        body = "\ufeff" + public.open_data_csv(data)
     response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="kpi-attainment-{year}.csv"'
     return _open_data_headers(response)

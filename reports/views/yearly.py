@@ -15,11 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -169,16 +171,19 @@ def yearly_download(request):
         choice = _choice(request)
     except BadYear as exc:
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
-    report = _report(request, choice)
-    sheets = [
-        exports.Sheet(
-            title="績效年報",
-            headers=EXPORT_HEADERS,
-            rows=export_rows(report),
-            long_columns={i for i, c in enumerate(EXPORT_COLUMNS) if c.kind == "long"},
-            percent_columns={i for i, c in enumerate(EXPORT_COLUMNS) if c.kind == "percent"},
-        ),
-        exports.Sheet(title="燈號統計", headers=SUMMARY_HEADERS, rows=summary_rows(report), percent_columns={2}),
-        exports.Sheet(title="說明", headers=["項目", "內容"], rows=about_rows(report), long_columns={1}),
-    ]
-    return exports.download(fmt, sheets, stem=report.filename_stem, ascii_stem=report.ascii_filename_stem)
+    # The spreadsheets' headers and sheet names are a zh-Hant data contract, so the whole
+    # file is written in zh-Hant (lights, reasons, dates), whatever the reader's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        report = _report(request, choice)
+        sheets = [
+            exports.Sheet(
+                title="績效年報",
+                headers=EXPORT_HEADERS,
+                rows=export_rows(report),
+                long_columns={i for i, c in enumerate(EXPORT_COLUMNS) if c.kind == "long"},
+                percent_columns={i for i, c in enumerate(EXPORT_COLUMNS) if c.kind == "percent"},
+            ),
+            exports.Sheet(title="燈號統計", headers=SUMMARY_HEADERS, rows=summary_rows(report), percent_columns={2}),
+            exports.Sheet(title="說明", headers=["項目", "內容"], rows=about_rows(report), long_columns={1}),
+        ]
+        return exports.download(fmt, sheets, stem=report.filename_stem, ascii_stem=report.ascii_filename_stem)

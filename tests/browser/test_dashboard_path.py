@@ -75,7 +75,7 @@ def test_dashboard_to_kpi_page_to_yearly_download(page: Page, snap, kpi, tmp_pat
     expect(row).to_contain_text("1-5")
     expect(row).to_contain_text("5 場")
     expect(row).to_contain_text("2 場")
-    expect(row).to_contain_text("40.0%")
+    expect(row).to_contain_text("40%")
     expect(row).to_contain_text("未達成")
     snap("dashboard-02-department")
     expect_controls_named(page)
@@ -91,8 +91,8 @@ def test_dashboard_to_kpi_page_to_yearly_download(page: Page, snap, kpi, tmp_pat
     table = years_figure.get_by_role("table")
     expect(table).to_be_visible()  # the table is open beside the chart
     rows = {
-        "民國113年": ["5 場", "5 場", "100.0%", "達成"],
-        "民國114年": ["5 場", "2 場", "40.0%", "未達成"],
+        "民國113年": ["5 場", "5 場", "100%", "達成"],
+        "民國114年": ["5 場", "2 場", "40%", "未達成"],
     }
     for year, cells in rows.items():
         row = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=year, exact=True))
@@ -109,7 +109,7 @@ def test_dashboard_to_kpi_page_to_yearly_download(page: Page, snap, kpi, tmp_pat
     expect(page.get_by_role("heading", level=1)).to_contain_text(t("Yearly performance report"))
     report_row = page.locator("tr[data-code='1-5']").first
     expect(report_row).to_contain_text(kpi.name)
-    expect(report_row).to_contain_text("40.0%")
+    expect(report_row).to_contain_text("40%")
     snap("dashboard-04-yearly")
     expect_controls_named(page)
     with page.expect_download() as download_info:

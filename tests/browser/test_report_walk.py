@@ -117,10 +117,10 @@ def test_report_returned_revised_and_approved(page: Page, snap, staff, superviso
     field(page, "改善措施").fill("4月補開會議，並排定每月一次。")
     page.get_by_role("button", name=t("Preview")).click()
     preview = aside.get_by_role("region", name=t("Attainment preview"))
-    expect(preview).to_contain_text("20.0%")  # of the year's 5 場
+    expect(preview).to_contain_text("20%")  # of the year's 5 場
     expect(preview).to_contain_text("未達成")
-    expect(preview).to_contain_text("1.25 場")  # expected by the end of Q1
-    expect(preview).to_contain_text("80.0%")  # the pace
+    expect(preview).to_contain_text("1 場")  # expected by the end of Q1: 1.25, a count written whole
+    expect(preview).to_contain_text("80%")  # the pace
     expect(preview).to_contain_text("部分達成")
     expect(preview).to_contain_text(
         t("Behind pace: to submit, fill in the reason for the shortfall and the improvement measures.")
@@ -213,7 +213,7 @@ def test_report_returned_revised_and_approved(page: Page, snap, staff, superviso
     expect(cells.nth(0)).to_contain_text("5 場")
     expect(cells.nth(1)).to_contain_text("2 場")
     expect(cells.nth(1)).to_contain_text(PERIOD)
-    expect(cells.nth(2)).to_have_text("40.0%")
+    expect(cells.nth(2)).to_have_text("40%")
     expect(cells.nth(3)).to_contain_text("未達成")
 
     # The evidence can be downloaded.
@@ -278,7 +278,7 @@ def test_report_form_by_keyboard_alone(page: Page, snap, staff, kpi):
     # Enter in the figure previews (the form's first button): nothing is saved.
     keyboard.press("Enter")
     preview = page.get_by_role("region", name=t("Attainment preview"))
-    expect(preview).to_contain_text("60.0%")
+    expect(preview).to_contain_text("60%")
     expect(field(page, "累計實績")).to_have_value("3")
     assert the_report(kpi) is None
 
