@@ -275,7 +275,12 @@ def period_target(indicator: Indicator, period: ReportingPeriod, targets: dict[i
     if indicator.accrual == Accrual.LEVEL or indicator.direction == Direction.LOWER:
         return target
     start = units.cumulative_start(indicator, targets, period.year)
-    return expected_to_date(target=target, fraction_of_year=period.fraction_of_year, cumulative_from=start)
+    return expected_to_date(
+        target=target,
+        fraction_of_year=period.fraction_of_year,
+        cumulative_from=start,
+        whole=units.is_counted(indicator.unit),
+    )
 
 
 def not_assessed_reason(

@@ -23,8 +23,9 @@ quantized to 4 decimal places with ROUND_HALF_UP (`raw`), and `capped` = min(raw
   each year's target is cumulative and so is the actual, so year 112 with target 40
   and actual 30 is 75%.
 
-Lights (`Light`) are read from the quantized raw attainment (what people see):
-green (達成) ≥ thresholds.green, yellow (部分達成) ≥ thresholds.yellow, red (未達成) below.
+Lights (`Light`) are read from the attainment as people see it (`shown`: one decimal
+place, half up, as every page writes it): green (達成) ≥ thresholds.green, yellow (部分達成)
+≥ thresholds.yellow, red (未達成) below. So 79.96% reads "80%" and is yellow, never red.
 White (不予評估) means "not assessed", with a reason in the active language (zh-Hant by
 default), checked in this order:
 
@@ -147,6 +148,17 @@ def _decimal(value: Decimal | int, name: str) -> Decimal:
     return number
 
 
+# Percentages are shown with one decimal place, rounded half up (common.formatting's
+# PERCENT_PLACES; tests/test_attainment.py pins that the two agree), and lights are judged
+# on that figure. The 4-place `raw` is kept for averaging, so that roll-ups lose nothing.
+SHOWN_PLACES: Final = 1
+
+
+def shown(percent: Decimal) -> Decimal:
+    """A percentage as people see it: one decimal place, half up (79.96 → 80.0)."""
+    return percent.quantize(Decimal(1).scaleb(-SHOWN_PLACES), rounding=ROUND_HALF_UP)
+
+
 def _quantize(value: Decimal) -> Decimal:
     return value.quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
 
@@ -179,7 +191,9 @@ class Thresholds:
         object.__setattr__(self, "yellow", yellow)
 
     def light_for(self, percent: Decimal) -> Light:
-        """The light of an attainment or a score given in percent."""
+        """The light of an attainment or a score given in percent, judged on the figure as
+        people see it (`shown`: one place, half up), so that 79.96, shown as 80%, is not red."""
+        percent = shown(percent)
         if percent >= self.green:
             return Light.GREEN
         if percent >= self.yellow:
@@ -321,17 +335,22 @@ def _check_fraction(fraction_of_year: Decimal | int) -> Decimal:
 
 
 def expected_to_date(
-    *, target: Decimal, fraction_of_year: Decimal | int, cumulative_from: Decimal | int = ZERO
+    *, target: Decimal, fraction_of_year: Decimal | int, cumulative_from: Decimal | int = ZERO, whole: bool = False
 ) -> Decimal:
     """What a year-to-date actual should be by now on a linear pace (4 places).
 
     The year starts at `cumulative_from` (0, or last year's target on a cumulative
-    ladder: 10 → 40 starts year 112 at 10) and climbs to this year's `target`.
+    ladder: 10 → 40 starts year 112 at 10) and climbs to this year's `target`. With
+    `whole` (counted units: sessions, cases, places) the pace is a whole number, rounded
+    half up: nobody holds 3.75 sessions, so a quarter of 5 is 1 and three quarters are 4.
     """
     target = _decimal(target, "target")
     start = _decimal(cumulative_from, "cumulative_from")
     fraction = _check_fraction(fraction_of_year)
-    return _quantize(start + (target - start) * fraction)
+    expected = start + (target - start) * fraction
+    if whole:
+        expected = expected.quantize(ONE, rounding=ROUND_HALF_UP)
+    return _quantize(expected)
 
 
 def is_behind_pace(
@@ -342,6 +361,7 @@ def is_behind_pace(
     fraction_of_year: Decimal | int,
     cumulative_from: Decimal | int = ZERO,
     level: bool = False,
+    whole: bool = False,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> bool:
     """Whether a KPI belongs on the "at risk" list now (rules in the module docstring).
@@ -364,5 +384,7 @@ def is_behind_pace(
     if level:
         expected = target
     else:
-        expected = expected_to_date(target=target, fraction_of_year=fraction, cumulative_from=cumulative_from)
+        expected = expected_to_date(
+            target=target, fraction_of_year=fraction, cumulative_from=cumulative_from, whole=whole
+        )
     return actual < expected * thresholds.yellow / HUNDRED

@@ -84,12 +84,12 @@ def test_behind_pace_with_hand_worked_figures(client, supervisor, reported):
     behind = by_code(data.behind)
 
     one_five = behind["1-5"]
-    assert one_five.pace.expected == Decimal("2.5000")
-    assert one_five.pace.shortfall == Decimal("1.5000")
-    assert one_five.pace.assessment.raw == Decimal("40.0000")
+    assert one_five.pace.expected == Decimal("3.0000")  # half of 5 sessions: 2.5, whole sessions half up
+    assert one_five.pace.shortfall == Decimal("2.0000")
+    assert one_five.pace.assessment.raw == Decimal("33.3333")
     assert one_five.pace.assessment.light == "red"
 
-    assert "2-1" not in behind  # 3 of an expected 2.5: on pace
+    assert "2-1" not in behind  # 3 of an expected 3 (2.5, whole): on pace
 
     level = behind["2-3"]
     assert level.pace.expected == Decimal("80")  # a level is judged against its full target

@@ -40,7 +40,9 @@ def a(actual, target, direction="higher", **kwargs):
         pytest.param("5", "5", "100.0000", "100.0000", G, id="exactly-at-target"),
         pytest.param("6", "5", "120.0000", "100.0000", G, id="over-achievement-shown-uncapped"),
         pytest.param("4", "5", "80.0000", "80.0000", Y, id="exactly-80-is-yellow"),
-        pytest.param("79.99", "100", "79.9900", "79.9900", R, id="79.99-is-red"),
+        pytest.param("79.99", "100", "79.9900", "79.9900", Y, id="79.99-shown-as-80-is-yellow"),
+        pytest.param("79.94", "100", "79.9400", "79.9400", R, id="79.94-shown-as-79.9-is-red"),
+        pytest.param("79.95", "100", "79.9500", "79.9500", Y, id="79.95-rounds-half-up-to-80"),
         pytest.param("3", "5", "60.0000", "60.0000", R, id="under-is-red"),
         pytest.param("0", "5", "0.0000", "0.0000", R, id="nothing-done"),
         pytest.param("2", "3", "66.6667", "66.6667", R, id="quantized-to-4-places"),
@@ -145,9 +147,9 @@ def test_an_exclusion_needs_a_reason(blank):
     [
         ("95", "higher", G),  # yellow under the default green (100), green under 90
         ("90", "higher", G),
-        ("89.99", "higher", Y),
+        ("89.94", "higher", Y),  # shown as 89.9%; 89.95 would read 90% and be green
         ("60", "higher", Y),
-        ("59.99", "higher", R),
+        ("59.94", "higher", R),
         ("75", "higher", Y),  # red under the default thresholds
         ("110", "lower", G),  # 100 / 110 = 90.9091
         ("150", "lower", Y),  # 66.6667
@@ -425,3 +427,29 @@ def test_light_labels_and_reasons_follow_the_active_language():
     with translation.override("zh-hant"):
         assert Light.GREEN.label == "達成"
         assert assess(actual=D(5), target=None, direction="higher").reason == "未訂目標值"
+
+
+def test_lights_are_judged_on_the_percentage_as_every_page_shows_it():
+    from common import formatting
+    from kpi.attainment import SHOWN_PLACES, shown
+
+    assert SHOWN_PLACES == formatting.PERCENT_PLACES
+    for raw in ("79.9500", "79.9499", "99.9500", "99.9400", "80.0000"):
+        assert formatting.percent(D(raw)) == formatting.percent(shown(D(raw)))
+    assert formatting.percent(D("79.9500")) == "80%" and a("79.95", "100").light == Y
+    assert formatting.percent(D("99.9500")) == "100%" and a("99.95", "100").light == G
+
+
+@pytest.mark.parametrize(
+    ("fraction", "expected"),
+    [("0.25", "1"), ("0.5", "3"), ("0.75", "4"), ("1", "5")],  # 1.25, 2.5 (half up), 3.75, 5
+)
+def test_a_counted_pace_is_whole_sessions(fraction, expected):
+    assert expected_to_date(target=D(5), fraction_of_year=D(fraction), whole=True) == D(expected)
+
+
+def test_behind_pace_on_whole_sessions():
+    # Q2 of 5 sessions: the pace is 3 sessions, so 2 is 66.7% of it (behind) and 3 is on pace.
+    kwargs = {"target": D(5), "direction": "higher", "fraction_of_year": D("0.5"), "whole": True}
+    assert is_behind_pace(actual_to_date=D(2), **kwargs)
+    assert not is_behind_pace(actual_to_date=D(3), **kwargs)

@@ -344,14 +344,14 @@ def test_common_indicators_are_beside_not_inside(
 
 def test_year_in_progress_shows_pace(client, planner, home_department, periods, staff, supervisor, settings):
     settings.KPI_TODAY = datetime.date(2023, 8, 10)  # 112Q2 is due (15 July), 112Q3 not yet
-    file("1-5", periods[(YEAR, 2)], staff, 3, approve_by=supervisor)  # expected 2.5 by Q2: on pace
+    file("1-5", periods[(YEAR, 2)], staff, 3, approve_by=supervisor)  # expected 3 (2.5, whole sessions) by Q2: on pace
     client.force_login(planner)
     response = client.get(department_url(home_department, year=YEAR))
     page = response.context["page"]
     assert page.in_progress
     row = kpi_rows(page)["1-5"]
     assert row.assessment.raw == Decimal("60.0000")  # 3 of the year's 5
-    assert row.pace.expected == Decimal("2.5000")
+    assert row.pace.expected == Decimal("3.0000")
     assert not row.pace.behind
     assert row.pace.assessment.light == Light.GREEN
     assert kpi_rows(page)["1-1"].pace.behind  # nothing filed although Q2 is due

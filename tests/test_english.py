@@ -403,6 +403,7 @@ API = {
     "API 404 (no such report)": ("staff", lambda c, w: c.get("/api/v1/reports/999999/"), 404),
 }
 
+
 @pytest.mark.parametrize("name", list(PAGES))
 def test_page_in_english_shows_no_chinese_outside_plan_data(name, client, cast, world, plan_data):
     who, fetch = PAGES[name]

@@ -234,8 +234,8 @@ def test_submitting_behind_pace_needs_the_reason_and_the_measures(staff_client, 
 
 
 def test_submitting_a_yellow_figure_needs_the_explanations_too(staff_client, periods):
-    # 3 of 3.75 expected = 80%: yellow.
-    response = post(staff_client, indicator("1-5"), periods[112, 3], action="submit", actual="3", narrative="三場")
+    # 4 of the 5 expected by the year's end = 80%: yellow.
+    response = post(staff_client, indicator("1-5"), periods[112, 4], action="submit", actual="4", narrative="四場")
     body = response.content.decode()
     assert "部分達成" in body
     assert field_errors(body, "id_shortfall_reason")
@@ -271,11 +271,11 @@ def test_preview_shows_attainment_and_light_without_saving(staff_client, periods
     response = post(staff_client, indicator("1-5"), periods[112, 3], action="preview", actual="4", narrative="四場")
     assert response.status_code == 200
     body = response.content.decode()
-    # Year: 4 of 5 = 80% (部分達成); pace: 4 of 3.75 = 106.7% (達成).
+    # Year: 4 of 5 = 80% (部分達成); pace: three quarters of 5 sessions is 3.75, and a count
+    # is paced in whole sessions (nobody holds 3.75), so 4 of 4 = 100% (達成).
     assert "80%" in body and "部分達成" in body
-    # The pace is judged against 3.75, but a count is written whole: nobody holds 3.75 sessions.
     assert "4 場" in body and "3.75 場" not in body
-    assert "106.7%" in body and "達成" in body
+    assert "100%" in body and "106.7%" not in body
     nothing_saved()
 
 
@@ -283,7 +283,7 @@ def test_the_saved_report_is_previewed_on_get(staff_client, staff, periods):
     ind = indicator("1-5")
     services.report_save(indicator=ind, period=periods[112, 3], user=staff, actual="5", expected_version=0)
     body = staff_client.get(url(ind, periods[112, 3])).content.decode()
-    assert "100%" in body and "133.3%" in body
+    assert "100%" in body and "125%" in body  # year 5 of 5; pace 5 of 4 (3.75, whole sessions)
 
 
 # --- Common indicators: inputs and the computed value -----------------------------

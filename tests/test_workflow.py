@@ -168,10 +168,11 @@ def test_a_submitted_report_cannot_be_edited_or_submitted_again(staff, periods):
 @pytest.mark.parametrize(
     ("code", "label", "actual", "expected", "light"),
     [
-        # 1-5: 5 場 a year, cumulative: by Q2 2.5 are expected.
-        ("1-5", "111Q2", "3", "2.5", "green"),
-        ("1-5", "111Q2", "2", "2.5", "yellow"),  # 80%
-        ("1-5", "111Q2", "1", "2.5", "red"),  # 40%
+        # 1-5: 5 場 a year, cumulative: by Q2 half of 5 is 2.5, paced in whole sessions: 3.
+        ("1-5", "111Q2", "3", "3", "green"),
+        ("1-5", "111Q2", "2", "3", "red"),  # 66.7%
+        ("1-5", "111Q1", "1", "1", "green"),  # a quarter of 5 is 1.25: 1 session
+        ("1-5", "111Q3", "3", "4", "red"),  # 75% of 4 (3.75)
         ("1-5", "111Q4", "4", "5", "yellow"),
         ("1-5", "111Q4", "5", "5", "green"),
         # 2-3: occupancy 80%, a level: the full target all year.
@@ -204,7 +205,7 @@ def test_the_year_assessment_is_against_the_full_target(periods):
     preview = assessments.report_preview(indicator=kpi_by_code("1-5"), period=periods["111Q2"], actual=Decimal(3))
     assert preview.year_target == Decimal(5)
     assert preview.year.raw == Decimal("60.0000")
-    assert preview.pace.raw == Decimal("120.0000")
+    assert preview.pace.raw == Decimal("100.0000")  # 3 of the 3 sessions expected by Q2
 
 
 @pytest.mark.parametrize(

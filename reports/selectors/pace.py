@@ -100,6 +100,7 @@ def pace_of(
         fraction_of_year=at.fraction_of_year,
         cumulative_from=start,
         level=indicator.accrual == Accrual.LEVEL,
+        whole=units.is_counted(indicator.unit),
         thresholds=thresholds,
     )
     return Pace(
