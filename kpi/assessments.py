@@ -18,6 +18,7 @@ inside, the KPI roll-up.
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,19 +28,50 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
-from kpi import units
+from common import dates
+from common.years import to_roc
+from kpi import planning, units
 from kpi.attainment import Assessment, RollUp, Thresholds, assess, combine, expected_to_date, roll_up
 from kpi.models import (
     Accrual,
     Direction,
     Indicator,
     IndicatorKind,
+    PlannedValue,
     ProgressReport,
     ReportingPeriod,
     ReportStatus,
     YearlyTarget,
 )
-from plans.models import Plan
+from plans.models import PERIODS_PER_YEAR, Plan
+
+YEAR, PERIOD = "year", "period"
+
+
+@dataclass(frozen=True)
+class Status:
+    """The light people see for a KPI-year (`status_of`), and what it was judged against.
+
+    - `basis` YEAR: a year that has ended (or not begun) is judged on its year status,
+      the approved actual against the year's target, and only that way.
+    - `basis` PERIOD: the year in progress is judged on its period status, the latest
+      approved year-to-date figure against the planned value of its period
+      (`planned_to_date`, 分期預定值), labelled with that period ("114Q3 進度"); the
+      full-year ratio stays beside it as a figure (`year`).
+    """
+
+    assessment: Assessment  # the light people see, and its attainment
+    basis: str  # YEAR or PERIOD
+    year: Assessment  # the year-basis figures: actual ÷ the year's target
+    period: ReportingPeriod | None = None  # the period a PERIOD status refers to
+    planned_to_date: Decimal | None = None  # that period's planned value
+
+    @property
+    def label(self) -> str:
+        """ "114Q3 進度" for a period status ("114Q3 progress"); "" for a year status."""
+        if self.basis != PERIOD or self.period is None:
+            return ""
+        return _("%(period)s progress") % {"period": self.period.short_label}
 
 
 @dataclass
@@ -47,11 +79,17 @@ class IndicatorResult:
     indicator: Indicator
     target: YearlyTarget | None
     report: ProgressReport | None  # the latest approved report of the year: the actual
-    assessment: Assessment
+    assessment: Assessment  # the status people see (`status.assessment`)
+    status: Status | None = None
 
     @property
     def actual(self) -> Decimal | None:
         return self.report.actual if self.report else None
+
+    @property
+    def year_assessment(self) -> Assessment:
+        """The year-basis figures (actual ÷ the year's target), whatever the status's basis."""
+        return self.status.year if self.status is not None else self.assessment
 
 
 @dataclass
@@ -162,9 +200,74 @@ def plan_years_attainment(
     indicator_ids = list(indicator_ids) if indicator_ids is not None else None
     thresholds = thresholds_for(plan)
     indicators, indicator_filter = _indicator_rows(plan, department_ids, indicator_ids)
-    targets = {(t.indicator_id, t.year): t for t in YearlyTarget.objects.filter(year__in=years, **indicator_filter)}
+    # The year before each year too: a cumulative % ladder starts where last year's target was.
+    target_years = sorted(set(years) | {y - 1 for y in years})
+    targets = {
+        (t.indicator_id, t.year): t for t in YearlyTarget.objects.filter(year__in=target_years, **indicator_filter)
+    }
+    planned = planned_values(years=years, **{f"target__{k}": v for k, v in indicator_filter.items()})
     reports = latest_approved(years=years, **indicator_filter)
-    return {year: _compute(plan, year, thresholds, indicators, targets, reports) for year in years}
+    today = dates.today()
+    return {year: _compute(plan, year, thresholds, indicators, targets, reports, planned, today) for year in years}
+
+
+def planned_values(*, years: Iterable[int], **filters) -> dict[tuple[int, int], dict[int, tuple[Decimal, str]]]:
+    """The planned values people set: (indicator id, year) → {period number: (value, status)}. One query."""
+    stored: dict[tuple[int, int], dict[int, tuple[Decimal, str]]] = defaultdict(dict)
+    rows = PlannedValue.objects.filter(target__year__in=list(years), **filters).values_list(
+        "target__indicator_id", "target__year", "number", "value", "status"
+    )
+    for indicator_id, year, number, value, status in rows:
+        stored[(indicator_id, year)][number] = (value, status)
+    return stored
+
+
+def year_in_progress(year: int, today: datetime.date) -> bool:
+    """Whether `today` falls in the ROC year: its status is then judged period by period."""
+    return to_roc(today.year) == year
+
+
+def status_of(
+    *,
+    indicator: Indicator,
+    year: int,
+    targets: dict[int, Decimal],
+    target: YearlyTarget | None,
+    report: ProgressReport | None,
+    stored: dict[int, tuple[Decimal, str]] | None,
+    periods_per_year: int,
+    thresholds: Thresholds,
+    today: datetime.date,
+) -> Status:
+    """THE status of a KPI-year: the one function every surface takes its light from.
+
+    `report` is the year's latest approved report (`latest_approved`), `targets` the
+    indicator's targets by year, `stored` the planned values people set. Rules: `Status`.
+    """
+    period = report.period if report else None
+    actual = report.actual if report else None
+    excluded = target.excluded_reason.strip() if target is not None and target.excluded_reason.strip() else None
+    year_status = assess(
+        actual=actual,
+        target=target.value if target else None,
+        direction=indicator.direction,
+        thresholds=thresholds,
+        excluded_reason=not_assessed_reason(indicator, target, period),
+    )
+    if not year_in_progress(year, today) or target is None or excluded:
+        return Status(assessment=year_status, basis=YEAR, year=year_status)
+    if report is None:
+        return Status(assessment=year_status, basis=PERIOD, year=year_status)
+    planned = planning.planned_to_date(indicator, targets, year, period.number, periods_per_year, stored)
+    reason = None if planned is not None else not_assessed_reason(indicator, target, period)
+    in_period = assess(
+        actual=actual,
+        target=planned,
+        direction=indicator.direction,
+        thresholds=thresholds,
+        excluded_reason=reason,
+    )
+    return Status(assessment=in_period, basis=PERIOD, year=year_status, period=period, planned_to_date=planned)
 
 
 def _compute(
@@ -174,19 +277,25 @@ def _compute(
     indicators: list[Indicator],
     targets: dict[tuple[int, int], YearlyTarget],
     reports: dict[tuple[int, int], ProgressReport],
+    planned: dict[tuple[int, int], dict[int, tuple[Decimal, str]]],
+    today: datetime.date,
 ) -> PlanYearAttainment:
     results: dict[int, IndicatorResult] = {}
+    periods_per_year = PERIODS_PER_YEAR[plan.reporting_frequency]
     for ind in indicators:
         target = targets.get((ind.id, year))
-        report = reports.get((ind.id, year))
-        assessment = assess(
-            actual=report.actual if report else None,
-            target=target.value if target else None,
-            direction=ind.direction,
+        status = status_of(
+            indicator=ind,
+            year=year,
+            targets={y: targets[(ind.id, y)].value for y in (year - 1, year) if (ind.id, y) in targets},
+            target=target,
+            report=reports.get((ind.id, year)),
+            stored=planned.get((ind.id, year)),
+            periods_per_year=periods_per_year,
             thresholds=thresholds,
-            excluded_reason=not_assessed_reason(ind, target, report.period if report else None),
+            today=today,
         )
-        results[ind.id] = IndicatorResult(ind, target, report, assessment)
+        results[ind.id] = IndicatorResult(ind, target, reports.get((ind.id, year)), status.assessment, status)
 
     by_objective: dict[int, list[IndicatorResult]] = defaultdict(list)
     by_common: dict[int, list[IndicatorResult]] = defaultdict(list)

@@ -8,6 +8,8 @@ from kpi.models.indicators import (  # noqa: F401
     EvaluationMethod,
     Indicator,
     IndicatorKind,
+    PlannedStatus,
+    PlannedValue,
     TargetRevision,
     Unit,
     YearlyTarget,

@@ -273,6 +273,70 @@ class YearlyTarget(models.Model):
         return self.value != self.original_value
 
 
+class PlannedStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")  # 擬定中: the department's proposal
+    CONFIRMED = "confirmed", _("Confirmed")  # 已核定: confirmed by the planning office or an admin
+
+
+class PlannedValue(models.Model):
+    """分期預定值: the planned year-to-date value of a KPI-year at the end of one reporting period.
+
+    Taiwan's 管考 compares 實際進度 with 預定進度 period by period. The department proposes
+    these for its KPIs and the planning office (or an admin) confirms them; where none is
+    set, `kpi.planning` gives the default by accrual (a straight line for cumulative
+    figures, the target for a level, nothing before year end for a year-end figure). The
+    last period's planned value is always the year's target, so it is never stored.
+    Change them only through `kpi.services.planning`, which checks the ladder and asks a
+    reason for changing a confirmed value; every change is on the record (`history`).
+    """
+
+    target = models.ForeignKey(
+        YearlyTarget, verbose_name=_("yearly target"), on_delete=models.CASCADE, related_name="planned_values"
+    )
+    number = models.PositiveSmallIntegerField(_("period number"), help_text=_("1 for the first period of the year"))
+    value = models.DecimalField(_("planned value"), max_digits=14, decimal_places=4)
+    status = models.CharField(_("status"), max_length=10, choices=PlannedStatus.choices, default=PlannedStatus.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    history = HistoricalRecords(
+        verbose_name=_("planned value change"),
+        verbose_name_plural=_("planned value changes"),
+        history_change_reason_field=models.TextField(null=True),
+    )
+
+    class Meta:
+        verbose_name = _("planned value")
+        verbose_name_plural = _("planned values")
+        ordering = ["target", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "number"], name="planned_unique_target_number"),
+            models.CheckConstraint(condition=Q(number__gte=1) & Q(number__lte=12), name="planned_number_in_year"),
+            models.CheckConstraint(
+                condition=Q(status="proposed") | Q(confirmed_at__isnull=False), name="planned_confirmed_has_time"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.target} #{self.number}: {self.value}"
+
+
 class TargetRevision(models.Model):
     """目標值修正紀錄: one change to a yearly target, with who, when, old → new and why.
 
