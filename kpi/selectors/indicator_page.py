@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from common import dates, formatting
 from common.years import to_gregorian, to_roc
@@ -288,6 +289,7 @@ def indicator_charts(page: IndicatorPage) -> dict:
         "kind": "bar",
         "unit": unit,
         "yLabel": str(indicator.get_unit_display()),
+        "colon": pgettext("after a label", ": "),
         "labels": [formatting.roc_year(row.year) for row in page.years],
         "datasets": [
             {
@@ -315,6 +317,7 @@ def indicator_charts(page: IndicatorPage) -> dict:
         "kind": "bar",
         "unit": unit,
         "yLabel": str(indicator.get_unit_display()),
+        "colon": pgettext("after a label", ": "),
         "labels": [row.period.short_label for row in page.periods],
         "datasets": [
             {

@@ -5,13 +5,20 @@ Thin: every filter calls the one rule it names (`common.formatting`, `kpi.units`
 text or an e-mail does.
 """
 
+import re
+
 from django import template
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 from common import formatting
 from kpi import units
 from kpi.attainment import Light
 
 register = template.Library()
+
+# Han characters and the CJK and full-width punctuation that goes with them.
+CHINESE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]+")
 
 
 @register.filter
@@ -63,3 +70,18 @@ def derived_amount(value, indicator):
 def unit_symbol(indicator):
     """The indicator's unit as people read it after a figure: %, 式, 場 (set, sessions in English)."""
     return units.symbol(indicator.unit)
+
+
+@register.filter(needs_autoescape=True)
+def zh_terms(value, autoescape=True):
+    """English text that quotes zh-Hant words (the data's own values: 式, 達成): each run of
+    Chinese marked lang="zh-Hant", so it is read as Chinese (WCAG 3.1.2)."""
+    text = str(value)
+    escape = conditional_escape if autoescape else str
+    parts, end = [], 0
+    for match in CHINESE.finditer(text):
+        parts.append(escape(text[end : match.start()]))
+        parts.append(format_html('<span lang="zh-Hant">{}</span>', match.group()))
+        end = match.end()
+    parts.append(escape(text[end:]))
+    return mark_safe("".join(parts))

@@ -6,11 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from common import formatting
 from kpi import access
 from kpi.assessments import Group, PlanYearAttainment, plan_years_attainment
-from kpi.attainment import RollUp, combine
+from kpi.attainment import Light, RollUp, combine
 from plans.models import DepartmentPlan, Plan
 from reports.selectors.at_risk import RiskData, risk_data
 from reports.selectors.charts import (
@@ -165,6 +166,8 @@ def overview(user, plan: Plan, filters: Filters) -> Overview:
         "yMin": 0,
         "yMax": 100,
         "thresholds": {"green": float(pya.thresholds.green), "yellow": float(pya.thresholds.yellow)},
+        "thresholdLabels": {"green": Light.GREEN.label, "yellow": Light.YELLOW.label},
+        "colon": pgettext("after a label", ": "),
         "datasets": datasets,
     }
     return Overview(

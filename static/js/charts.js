@@ -5,8 +5,8 @@
 // Content-Security-Policy can forbid it. Every chart has a data table next to it: the
 // page is complete without JavaScript, and the chart only adds a picture.
 //
-// The JSON: {kind: "line"|"bar", labels: [...], yLabel, unit, yMin, yMax,
-//            thresholds: {green, yellow} (reference lines, optional),
+// The JSON: {kind: "line"|"bar", labels: [...], yLabel, unit, yMin, yMax, colon,
+//            thresholds: {green, yellow} (reference lines, optional), thresholdLabels: {green, yellow},
 //            datasets: [{label, data, type, style, emphasis}]}
 // style: "target" | "actual" | "pending" | "pace" | "target-line" | (none: a department).
 (function () {
@@ -158,9 +158,12 @@
     }
     var kind = spec.kind || "line";
     var lines = [];
+    var colon = spec.colon || ": ";
     if (spec.thresholds) {
-      lines.push({ value: spec.thresholds.green, colour: "#1e7b34", text: spec.thresholds.green + "% 達成" });
-      lines.push({ value: spec.thresholds.yellow, colour: "#8a6100", text: spec.thresholds.yellow + "% 部分達成" });
+      var names = spec.thresholdLabels || {};
+      var green = spec.thresholds.green, yellow = spec.thresholds.yellow;
+      lines.push({ value: green, colour: "#1e7b34", text: (green + "% " + (names.green || "")).trim() });
+      lines.push({ value: yellow, colour: "#8a6100", text: (yellow + "% " + (names.yellow || "")).trim() });
     }
     var unit = spec.unit || "";
     var y = { beginAtZero: true, grid: { color: GRID }, ticks: { color: INK } };
@@ -189,7 +192,7 @@
           tooltip: {
             callbacks: {
               label: function (item) {
-                return item.dataset.label + "：" + format(item.raw, unit);
+                return item.dataset.label + colon + format(item.raw, unit);
               },
             },
           },

@@ -41,7 +41,7 @@
       hint.hidden = true;
       return;
     }
-    hint.textContent = parts.join("，") + "；" + hint.dataset.textNote;
+    hint.textContent = parts.join(hint.dataset.textComma || ", ") + (hint.dataset.textSemicolon || "; ") + hint.dataset.textNote;
     hint.hidden = false;
   }
 
