@@ -127,6 +127,24 @@ class HistoryAdmin(SimpleHistoryAdmin):
             record.history_delta_changes = history.describe(record, previous)
 
 
+class ReadOnly:
+    """Rows written only through the services (targets, revisions, the record of reporting):
+    admin shows them and changes none."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
+    """The record of reporting is written only through the workflow services; admin shows it."""
+
+
 class TargetSaveError(Exception):
     """`target_set` refused a change that the form had accepted (e.g. a concurrent edit)."""
 
@@ -408,7 +426,7 @@ class IndicatorAdmin(ImportExportModelAdmin, HistoryAdmin):
 
 
 @admin.register(YearlyTarget)
-class YearlyTargetAdmin(HistoryAdmin):
+class YearlyTargetAdmin(ReadOnly, HistoryAdmin):
     """Each target read-only, with its record of changes (value and exclusion).
 
     Targets change on their indicator's page, through `target_set`."""
@@ -418,15 +436,6 @@ class YearlyTargetAdmin(HistoryAdmin):
     search_fields = ["indicator__name"]
     list_select_related = ["indicator__objective", "indicator__common_goal"]
     fields = ["indicator", "year", "value", "original_value", "excluded_reason"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("indicator"), ordering="indicator")
     def indicator_display(self, obj):
@@ -438,7 +447,7 @@ class YearlyTargetAdmin(HistoryAdmin):
 
 
 @admin.register(TargetRevision)
-class TargetRevisionAdmin(admin.ModelAdmin):
+class TargetRevisionAdmin(ReadOnly, admin.ModelAdmin):
     """The record of target changes: rows are only ever added, by `target_set`."""
 
     list_display = ["indicator_display", "year", "change_display", "reason", "changed_by", "changed_at_local", "source"]
@@ -454,15 +463,6 @@ class TargetRevisionAdmin(admin.ModelAdmin):
     readonly_fields = ["changed_at_local"]
     changed_at_local = local_time(TargetRevision, "changed_at")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=_("indicator"), ordering="target__indicator")
     def indicator_display(self, obj):
         indicator = obj.target.indicator
@@ -475,19 +475,6 @@ class TargetRevisionAdmin(admin.ModelAdmin):
     @admin.display(description=_("old → new"))
     def change_display(self, obj):
         return f"{_number(obj.old_value) or '–'} → {_number(obj.new_value)}"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The record of reporting is written only through the workflow services; admin shows it."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReportEventColumns:
