@@ -7,28 +7,47 @@ services in `kpi.services`, so the demo shows exactly what the rules allow:
   some yellow and a few red with 未達成原因 and 改善措施, and one report a year
   returned, corrected, resubmitted and approved, to show the timeline; then the
   planning office locks those periods;
-- the last year (114): Q1 approved, Q2 submitted and waiting for review, Q3 one
-  returned report and a few drafts, Q4 nothing yet.
+- the last year (114), as it stands on the demo's today (2025-10-08): planned values
+  per period (分期預定值) that the department proposed in January and the planning
+  office confirmed in February, written as a department writes them (a construction
+  project slow in the first half, events in the second, some KPIs left at the default
+  straight line); Q1 and Q2 approved, so that each KPI is judged on its 114Q2 progress
+  (about 60% green, 25% yellow, 15% red, each behind one with its reason and measures;
+  the year-end 共1-1 white); Q3 submitted and waiting for review, one returned and two
+  drafts; Q4 nothing yet. The figures of 114 are written out in `IN_PROGRESS`.
 
-Common indicators are filed with their formula inputs. The figures come from a
+Common indicators are filed with their formula inputs. The other figures come from a
 `random.Random(114)`, so every run produces the same reports. If the department has
 any report already, nothing is done.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 import random
 from collections import Counter
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from kpi import assessments, services
-from kpi.models import Accrual, Indicator, IndicatorKind, ProgressReport, ReportStatus, Unit
+from kpi import assessments, planning, services
+from kpi.attainment import Light, assess
+from kpi.models import (
+    Accrual,
+    Indicator,
+    IndicatorKind,
+    PlannedStatus,
+    PlannedValue,
+    ProgressReport,
+    ReportStatus,
+    Unit,
+)
 from plans.demo import DEMO_PASSWORD, HOME_DEPARTMENT, ensure_demo_users
 from plans.models import DepartmentPlan
 
@@ -240,15 +259,114 @@ RETURN_COMMENTS = [
         "（補充：本季成果已彙整於市府網站公告，連結列於佐證資料。）",
     ),
 ]
-# The drafts of the year in progress's third quarter, some still incomplete.
+# The drafts of the year in progress's third quarter, still incomplete.
 DRAFTS: dict[str, dict] = {
-    "1-2": {},
-    "2-3": {},
-    "4-1": {},
     "6-1": {"narrative": ""},
     "共1-1": {"inputs": {"spent": "", "reserved": ""}, "narrative": "第 3 季會計月報尚未產出，先填列預算數。"},
 }
 APPROVE_BEHIND = "同意。請依改善措施辦理，並於下季說明執行情形。"
+
+
+@dataclass(frozen=True)
+class InProgress:
+    """A KPI of the year in progress: its planned values and the year-to-date figures of Q1–Q3.
+
+    `planned` are the values of Q1–Q3 the department set (Q4 is the year's target); None
+    leaves the KPI at the default by accrual. `why` is what the department writes when
+    the KPI is behind its planned value (未達成原因, 改善措施).
+    """
+
+    actuals: tuple[str, str, str]
+    planned: tuple[str, str, str] | None = None
+    why: tuple[str, str] | None = None
+
+
+# The year in progress (114), as a department writes it. Judged on 114Q2 (the latest
+# approved period): 12 green, 5 yellow, 3 red.
+IN_PROGRESS: dict[str, InProgress] = {
+    # 港城丘地景管控: the ordinance's drafting, a little ahead of plan.
+    "1-1": InProgress(("15", "42", "72"), planned=("15", "40", "70")),
+    # 國門廣場 construction: slow while designing and coordinating, fast once building.
+    "1-2": InProgress(
+        ("5", "17", "50"),
+        planned=("5", "20", "60"),
+        why=(
+            "國門廣場第二階段工程因地下管線遷移，須與臺灣港務公司重新協調施工界面，工期較預定落後約 1 個月。",
+            "要求承商提出趕工計畫並增加夜間施工班次，於市港再生平台會議列管，預計第 4 季完工。",
+        ),
+    ),
+    "1-3": InProgress(("0.25", "0.5", "0.75")),  # the default straight line
+    "1-4": InProgress(
+        ("0.1", "0.25", "0.5"),
+        planned=("0.1", "0.3", "0.6"),
+        why=(
+            "八尺門整體規劃地方說明會因部落祭儀延期，部落與漁民意見彙整較預定延後。",
+            "已與部落會議確認說明會日期，受託廠商同步修正期中報告，預計第 4 季完成。",
+        ),
+    ),
+    "1-5": InProgress(("1", "3", "4")),
+    # 原太平國小 events: most of them in the second half of the year.
+    "2-1": InProgress(("0", "1", "3"), planned=("0", "1", "3")),
+    "2-2": InProgress(("0.3", "0.5", "0.75")),
+    # A rate judged as it stands: the target in every period.
+    "2-3": InProgress(
+        ("78", "72", "74"),
+        why=(
+            "2 組進駐團隊合約到期退租，新團隊尚在甄選中，工作室出租率暫時下降。",
+            "已辦理招租說明會並放寬進駐資格，候補團隊預計第 4 季進駐。",
+        ),
+    ),
+    "3-1": InProgress(("0.2", "0.45", "0.7"), planned=("0.2", "0.45", "0.7")),
+    "3-2": InProgress(
+        ("10", "20", "35"),
+        planned=("10", "30", "60"),
+        why=(
+            "北五堵國際研發新鎮規劃配合環境影響評估審查意見，土地使用配置須重新檢討。",
+            "提報府內工作會議列管，協調產業發展處於第 4 季完成配置修正並提送審查。",
+        ),
+    ),
+    "3-3": InProgress(("0.25", "0.55", "0.75")),
+    "4-1": InProgress(("2", "3", "4")),
+    "4-2": InProgress(
+        ("0", "0", "1"),
+        planned=("0", "1", "1"),
+        why=(
+            "原訂第 2 季辦理之都市再生交流講座，因講者檔期異動延至第 3 季。",
+            "已排定第 3 季辦理，第 4 季再辦理 1 場以達年度目標。",
+        ),
+    ),
+    "4-3": InProgress(("0", "1", "1"), planned=("0", "1", "1")),
+    "5-1": InProgress(
+        ("10", "25", "40"),
+        planned=("20", "45", "70"),
+        why=(
+            "坡地建築審查機制委託規劃案兩次流標，決標較預定延後約 3 個月。",
+            "已於 5 月完成決標，要求受託廠商提出趕工計畫，並每月召開工作會議追蹤進度。",
+        ),
+    ),
+    "5-2": InProgress(("4", "8", "12")),
+    "5-3": InProgress(("78", "86", "93")),  # from last year's 70 to 100, straight
+    "6-1": InProgress(
+        ("75", "75", "80"),
+        planned=("75", "82", "90"),
+        why=(
+            "GIS 查詢系統採購案第 1 次招標流標，系統建置延後啟動。",
+            "已檢討規格並完成第 2 次招標決標，要求廠商分階段上線，年底前完成開放資料介接。",
+        ),
+    ),
+    "6-2": InProgress(("22", "46", "75"), planned=("20", "45", "75")),
+    "6-3": InProgress(
+        ("72", "74", "78"),
+        planned=("72", "80", "90"),
+        why=(
+            "國土功能分區證明核發系統之中央補助款核定較預期延後，軟體建置順延。",
+            "補助核定後已啟動建置，並與內政部國土管理署確認資料格式，預計年底前完成測試上線。",
+        ),
+    ),
+}
+# When the department proposed the planned values and the planning office confirmed them.
+PLANNED_PROPOSED = datetime.datetime(2025, 1, 20, 10, 30, tzinfo=ZoneInfo("Asia/Taipei"))
+PLANNED_CONFIRMED = datetime.datetime(2025, 2, 12, 15, 0, tzinfo=ZoneInfo("Asia/Taipei"))
 
 
 def _quantize(value: Decimal, unit: str, rounding=ROUND_HALF_UP) -> Decimal:
@@ -285,6 +403,61 @@ class Seeder:
         self.previous: dict[int, Decimal] = {}  # indicator → last year-to-date figure this year
         self.ratios: dict[int, Decimal] = {}  # indicator → this year's ratio to target
         self.budget = self.learning = 0
+        self.current = self.plan.years[-1]  # the year in progress on the demo's today
+        self.stored: dict[int, dict[int, tuple[Decimal, str]]] = {}  # the current year's planned values
+
+    # --- planned values ----------------------------------------------------------------
+
+    def plan_year(self, year: int) -> None:
+        """The planned values of `IN_PROGRESS`: proposed by the reporter, confirmed by the planning office.
+
+        A KPI-year whose planned values someone already set keeps them.
+        """
+        already = assessments.planned_values(years=[year], target__indicator__department_plan=self.dp)
+        self.stored = {indicator_id: values for (indicator_id, _), values in already.items()}
+        for indicator in self.indicators:
+            spec = IN_PROGRESS.get(indicator.code)
+            if spec is None or spec.planned is None or indicator.pk in self.stored:
+                continue  # left at the default by accrual, or set already
+            targets = self.targets(indicator)
+            values = {number: Decimal(v) for number, v in enumerate(spec.planned, start=1)}
+            problems = planning.ladder_problems(indicator, targets, year, self.per_year, values)
+            if problems:
+                raise CommandError(f"{indicator.code} {year}: the demo's planned values are not a ladder: {problems}")
+            target = next(t for t in indicator.targets.all() if t.year == year)
+            for number, value in values.items():
+                planned = PlannedValue(
+                    target=target,
+                    number=number,
+                    value=value,
+                    status=PlannedStatus.PROPOSED,
+                    proposed_by=self.staff,
+                    proposed_at=PLANNED_PROPOSED,
+                )
+                planned._history_date, planned._history_user = PLANNED_PROPOSED, self.staff
+                planned.save()
+                planned.status = PlannedStatus.CONFIRMED
+                planned.confirmed_by, planned.confirmed_at = self.planner, PLANNED_CONFIRMED
+                planned._history_date, planned._history_user = PLANNED_CONFIRMED, self.planner
+                planned.save()
+            self.stored[indicator.pk] = {number: (value, PlannedStatus.CONFIRMED) for number, value in values.items()}
+
+    def behind_plan(self, indicator, year: int, number: int, value: Decimal | None) -> bool:
+        """Whether a figure of the year in progress is yellow or red against its period's planned value."""
+        if year != self.current or value is None:
+            return False
+        planned = planning.planned_to_date(
+            indicator, self.targets(indicator), year, number, self.per_year, self.stored.get(indicator.pk)
+        )
+        if planned is None:
+            return False
+        light = assess(
+            actual=value,
+            target=planned,
+            direction=indicator.direction,
+            thresholds=assessments.thresholds_for(self.plan),
+        ).light
+        return light in ("yellow", "red")
 
     # --- figures ---------------------------------------------------------------------
 
@@ -323,6 +496,8 @@ class Seeder:
         target = targets.get(year)
         if target is None:
             return None
+        if year == self.current and indicator.code in IN_PROGRESS and number < self.per_year:
+            return Decimal(IN_PROGRESS[indicator.code].actuals[number - 1])
         unit, cap = indicator.unit, {Unit.PERCENT: Decimal(100), Unit.SET: ONE}.get(indicator.unit)
         ratio = self.ratio(indicator, outcome)
         if indicator.accrual == Accrual.LEVEL:
@@ -404,6 +579,13 @@ class Seeder:
                 return COMMON_REASONS_YEAR_END[indicator.formula]
             return COMMON_REASONS[indicator.formula]
         kind = _kind(indicator)
+        if year == self.current:
+            # Written out for the year in progress (no draw, so its lights do not depend on the rule's details).
+            spec = IN_PROGRESS.get(indicator.code)
+            if spec is not None and spec.why is not None:
+                return spec.why
+            choices = TIMING[kind]
+            return choices[(indicator.pk + number) % len(choices)]
         if number < self.per_year:
             choices = TIMING[kind] + ([PORT] if indicator.objective.number == 1 and kind == "progress" else [])
             return self.rng.choice(choices)
@@ -424,7 +606,8 @@ class Seeder:
             fields = {"actual": value}
         period = self.periods[(year, number)]
         fields["narrative"] = self.narrative(indicator, number, value, extra)
-        if assessments.report_preview(indicator=indicator, period=period, actual=value).needs_explanation:
+        preview = assessments.report_preview(indicator=indicator, period=period, actual=value)
+        if preview.needs_explanation or self.behind_plan(indicator, year, number, value):
             fields["shortfall_reason"], fields["improvement_plan"] = self.explanation(indicator, year, number)
         self.previous[indicator.pk] = value
         return fields
@@ -495,12 +678,14 @@ class Seeder:
         for year in done:
             for number in numbers:
                 services.period_lock(period=self.periods[(year, number)], user=self.planner)
-        # The year in progress: Q1 approved, Q2 waiting for review, Q3 one returned and a few drafts.
-        plan = {(1, c): ReportStatus.APPROVED for c in codes}
-        plan.update({(2, c): ReportStatus.SUBMITTED for c in codes})
+        # The year in progress (on 2025-10-08): its planned values, set early in the year; Q1 and
+        # Q2 approved, Q3 waiting for review with one returned and two drafts; Q4 not yet due.
+        self.plan_year(current)
+        plan = {(n, c): ReportStatus.APPROVED for n in (1, 2) for c in codes}
+        plan.update({(3, c): ReportStatus.SUBMITTED for c in codes})
         plan[(3, "1-5")] = ReportStatus.RETURNED
         plan.update({(3, c): ReportStatus.DRAFT for c in DRAFTS})
-        self.year(current, plan, self.outcomes(current, yellow=2, red=1))
+        self.year(current, plan, {})
         return {"done": done, "current": current}
 
 
@@ -537,6 +722,13 @@ class Command(BaseCommand):
             result = seeder.run()
         self.summary(dp, result)
 
+    def lights_now(self, dp: DepartmentPlan, year: int) -> str:
+        """The KPIs' lights as the dashboard shows them today (the year in progress: its period status)."""
+        computed = assessments.plan_year_attainment(plan=dp.plan, year=year, department_ids=[dp.department_id])
+        kpis = [r for r in computed.for_department(dp.department_id) if r.indicator.kind == IndicatorKind.KPI]
+        lights = Counter(r.assessment.light for r in kpis)
+        return "、".join(f"{light.label} {lights[light]}" for light in Light if lights[light])
+
     def summary(self, dp: DepartmentPlan, result: dict) -> None:
         reports = ProgressReport.objects.filter(indicator__department_plan=dp).select_related(
             "indicator", "period__plan"
@@ -554,6 +746,8 @@ class Command(BaseCommand):
                     for r in year_end
                 )
                 line += " — year end: " + "、".join(f"{label} {n}" for label, n in lights.items())
+            elif year == result["current"]:
+                line += " — KPIs now: " + self.lights_now(dp, year)
             self.stdout.write(line)
         locked = [p.short_label for p in dp.plan.periods.filter(is_locked=True).order_by("year", "number")]
         if locked:
