@@ -851,7 +851,8 @@ def test_seed_demo_reports(seeded_plan, settings, capsys):
     department = "都市發展處"
     reports = ProgressReport.objects.filter(indicator__department_plan__department__name=department)
     by_status = {s: reports.filter(status=s).count() for s in S.values}
-    assert by_status == {"approved": 23 * 13, "submitted": 23, "returned": 1, "draft": 5}
+    # 111–113 every quarter and 114Q1–Q2 approved; 114Q3: 20 in review, one returned, two drafts.
+    assert by_status == {"approved": 23 * 14, "submitted": 20, "returned": 1, "draft": 2}
     assert ProgressReport.objects.count() == reports.count()
     # Every quarter of 111–113 and 114Q1 approved; 114Q4 empty.
     for year in (111, 112, 113):
