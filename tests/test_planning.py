@@ -335,3 +335,31 @@ def test_the_screen_in_english_shows_no_chinese_outside_plan_data(client, cast, 
     ):
         assert response.status_code in (200, 400)
         assert offenders_in_html(response.content.decode(), plan_data) == []
+
+
+# --- The KPI page's timeline ----------------------------------------------------------------
+
+
+def test_a_changed_planned_value_is_on_the_kpi_pages_timeline(client, staff, planner, home_plan):
+    from kpi.history import indicator_changes
+
+    sessions = kpi_by_code("1-5")
+    save(staff, home_plan, {sessions.pk: {2: "2"}})
+    services.planned_values_confirm(user=planner, department_plan=home_plan, year=YEAR)
+    save(staff, home_plan, {sessions.pk: {2: "3"}}, reason="活動延至第三季")
+    save(staff, home_plan, {sessions.pk: {2: ""}}, reason="改回預設")
+    entries = [e for e in indicator_changes(sessions) if e.action.startswith("planned_")]
+    assert [e.action for e in entries] == [
+        "planned_changed",
+        "planned_confirmed",
+        "planned_changed",
+        "planned_reverted",
+    ]
+    changed = entries[2]
+    assert changed.actor == "王小明" and changed.comment == "活動延至第三季"
+    assert changed.subject == "民國114年第2期"
+    assert [(c.old, c.new) for c in changed.changes] == [("2", "3"), ("已核定", "擬定中")]
+    assert entries[3].changes[0].new == "預設"
+    client.force_login(staff)
+    html = client.get(reverse("kpi:detail", args=[sessions.pk]) + "?year=114").content.decode()
+    assert "活動延至第三季" in html and "改回預設" in html

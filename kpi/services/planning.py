@@ -75,7 +75,9 @@ def _check_year(department_plan: DepartmentPlan, year) -> int:
     try:
         year = int(year)
     except (TypeError, ValueError):
-        raise ValidationError({"year": _("“%(year)s” is not a year (write an ROC year, e.g. 111).") % {"year": year}}) from None
+        raise ValidationError(
+            {"year": _("“%(year)s” is not a year (write an ROC year, e.g. 111).") % {"year": year}}
+        ) from None
     if not plan.contains_year(year):
         raise ValidationError(
             {
