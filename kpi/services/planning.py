@@ -129,9 +129,10 @@ def planned_values_save(
     }
     stored_rows: dict[tuple[int, int], PlannedValue] = {
         (row.target.indicator_id, row.number): row
-        for row in PlannedValue.objects.select_for_update()
+        for row in PlannedValue.objects.select_for_update(of=("self",))
         .select_related("target")
         .filter(target__indicator_id__in=list(indicators), target__year=year)
+        .order_by("pk")  # not the model's ordering, which joins the indicator's nullable parents
     }
 
     errors: dict[str, list[str]] = {}
@@ -233,8 +234,10 @@ def planned_values_confirm(
     if not access.can_confirm_plans(user):
         raise PermissionDenied(_("Only the planning office or an admin may confirm planned values."))
     year = _check_year(department_plan, year)
-    rows = PlannedValue.objects.select_for_update().filter(
-        target__indicator__department_plan=department_plan, target__year=year, status=PlannedStatus.PROPOSED
+    rows = (
+        PlannedValue.objects.select_for_update(of=("self",))
+        .filter(target__indicator__department_plan=department_plan, target__year=year, status=PlannedStatus.PROPOSED)
+        .order_by("pk")
     )
     if indicator_ids is not None:
         rows = rows.filter(target__indicator_id__in=list(indicator_ids))
