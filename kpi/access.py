@@ -74,6 +74,24 @@ def can_manage_periods(user) -> bool:
     )
 
 
+def can_confirm_plans(user) -> bool:
+    """Whether the user confirms planned values per period (核定分期預定值): the planning office or an admin."""
+    return can_manage_periods(user)
+
+
+def can_plan(user, department_id: int) -> bool:
+    """Whether the user may save a department's planned values: its reporters (who propose),
+    the planning office and admins. Reviewers see the plan but do not write it."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return can_confirm_plans(user) or department_id in scope(user).departments[REPORT]
+
+
+def can_view_department(user, department_id: int) -> bool:
+    ids = department_ids_for(user, VIEW)
+    return bool(user and user.is_authenticated) and (ids is None or department_id in ids)
+
+
 def department_ids_for(user, action: str = VIEW) -> set[int] | None:
     """The departments the user may act on; None means every department."""
     s = scope(user)

@@ -13,8 +13,8 @@ This module holds, once for admin, the indicator import and the services:
 - how a change reads for people (`describe`): the field's label, choices by
   their label, numbers plainly;
 - `indicator_changes`, the KPI page's timeline entries for an indicator's settings, its
-  targets' exclusions (不予評估) and its plan's light thresholds, in three queries
-  whatever the number of entries.
+  targets' exclusions (不予評估), its planned values per period (分期預定值) and its plan's
+  light thresholds, in three queries whatever the number of entries.
 
 Target values are on the record twice: here and in `TargetRevision`, which the timeline
 already shows; so the timeline takes only the targets' other changes from here.
@@ -28,13 +28,14 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Value
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from common.formatting import roc_year
 from common.wording import join_list
-from kpi.models import Indicator, YearlyTarget
+from kpi.models import Indicator, PlannedValue, YearlyTarget
 from plans.models import Plan
 
 # --- The rule: which fields move a light -------------------------------------------
@@ -46,6 +47,8 @@ LIGHT_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     YearlyTarget: ("value", "excluded_reason"),
     # Where green and yellow begin, for every indicator of the plan.
     Plan: ("green_threshold", "yellow_threshold"),
+    # A period's planned value (分期預定值): the in-year period status is judged against it.
+    PlannedValue: ("value",),
 }
 
 # The admin forms' field (修改理由); the target rows and the import say 修正理由.
@@ -192,12 +195,129 @@ def _with_previous(records):
         last[record.id] = record
 
 
+class _Actor:
+    """The person of a record read as values (first name, last name, username)."""
+
+    def __init__(self, username, first_name, last_name):
+        self.username, self.first_name, self.last_name = username, first_name or "", last_name or ""
+
+    def get_full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_username(self):
+        return self.username
+
+
+class _Record:
+    """A historical row read as values (the union below)."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+_UNION_COLUMNS = (
+    "history_id",
+    "history_date",
+    "history_type",
+    "history_change_reason",
+    "user_name",
+    "user_first",
+    "user_last",
+    "id",
+    "kind",
+    "year",
+    "number",
+    "value",
+    "status",
+    "excluded_reason",
+)
+
+
+def _target_and_planned_rows(indicator: Indicator) -> list[_Record]:
+    """The records of the indicator's targets and planned values, oldest first, in one query.
+
+    `id` is made unique across the two kinds (a target's and a planned value's ids may meet),
+    so that `_with_previous` pairs each row with the one before it of the same object.
+    """
+    people = {
+        "user_name": F("history_user__username"),
+        "user_first": F("history_user__first_name"),
+        "user_last": F("history_user__last_name"),
+    }
+    targets = (
+        YearlyTarget.history.filter(indicator_id=indicator.pk)
+        .order_by()
+        .annotate(
+            **people,
+            kind=Value("target", output_field=models.CharField()),
+            number=Value(0, output_field=models.IntegerField()),
+            planned=Value(None, output_field=models.DecimalField(max_digits=14, decimal_places=4)),
+            planned_status=Value("", output_field=models.CharField()),
+        )
+        .values_list(
+            "history_id",
+            "history_date",
+            "history_type",
+            "history_change_reason",
+            "user_name",
+            "user_first",
+            "user_last",
+            "id",
+            "kind",
+            "year",
+            "number",
+            "planned",
+            "planned_status",
+            "excluded_reason",
+        )
+    )
+    planned = (
+        PlannedValue.history.filter(target__indicator_id=indicator.pk)
+        .order_by()
+        .annotate(
+            **people,
+            kind=Value("planned", output_field=models.CharField()),
+            target_year=F("target__year"),
+            excluded=Value("", output_field=models.TextField()),
+        )
+        .values_list(
+            "history_id",
+            "history_date",
+            "history_type",
+            "history_change_reason",
+            "user_name",
+            "user_first",
+            "user_last",
+            "id",
+            "kind",
+            "target_year",
+            "number",
+            "value",
+            "status",
+            "excluded",
+        )
+    )
+    rows = []
+    for values in targets.union(planned, all=True).order_by("history_date", "history_id"):
+        record = dict(zip(_UNION_COLUMNS, values, strict=True))
+        name = record.pop("user_name")
+        first, last = record.pop("user_first"), record.pop("user_last")
+        record["history_user"] = _Actor(name, first, last) if name is not None else None
+        record["id"] = (record["kind"], record["id"])
+        if record["value"] is not None and not isinstance(record["value"], Decimal):
+            record["value"] = Decimal(str(record["value"]))  # SQLite hands a union's decimals back as floats
+        rows.append(_Record(**record))
+    return rows
+
+
 def indicator_changes(indicator: Indicator) -> list:
     """Timeline entries for the changes that can move this indicator's lights.
 
-    The indicator's own settings and texts, its targets' exclusions (不予評估) and its
-    plan's light thresholds, each with old → new, who, when and why. Three queries,
-    whatever the number of entries. Creation rows are not changes and are left out.
+    The indicator's own settings and texts, its targets' exclusions (不予評估), its planned
+    values per period (set, changed, confirmed, emptied back to the default) and its plan's
+    light thresholds, each with old → new, who, when and why. Three queries, whatever the
+    number of entries. Creation rows of the indicator and its targets are not changes and
+    are left out; a planned value's creation is (it replaces the default).
     """
     # The timeline's types live with the KPI page's other entries; imported here because
     # kpi.selectors imports this module.
@@ -237,40 +357,83 @@ def indicator_changes(indicator: Indicator) -> list:
             )
         )
 
-    target_fields = [f.name for f in YearlyTarget._meta.fields if f.name not in TARGET_FIELDS_SHOWN_ELSEWHERE]
-    target_rows = (
-        YearlyTarget.history.filter(indicator_id=indicator.pk)
-        .select_related("history_user")
-        .order_by("history_date", "history_id")
-    )
-    for record, previous in _with_previous(target_rows):
-        if record.history_type == "+" and record.excluded_reason:
-            # Created excluded: an exclusion from nothing.
-            previous = YearlyTarget.history.model(excluded_reason="")
-        if record.history_type == "-" or previous is None:
-            continue
-        changes = describe(record, previous, target_fields)
-        if not changes:
-            continue  # a value change: TargetRevision has it on the timeline already
-        old, new = previous.excluded_reason, record.excluded_reason
-        if not old and new:
-            action, label = "excluded", _("Excluded from assessment")
-        elif old and not new:
-            action, label = "exclusion_removed", _("Assessment restored")
-        else:
-            action, label = "exclusion_changed", _("Exclusion reason changed")
-        reason = record.history_change_reason or ""
-        entries.append(
-            entry(
-                record,
-                kind="target",
-                action=action,
-                action_label=label,
-                subject=roc_year(record.year),
-                changes=changes,
-                # An exclusion's text is its own reason: not shown twice.
-                comment="" if reason.strip() == new.strip() else reason,
+    # The targets' and the planned values' records come in one query (a union), so that the
+    # timeline's count stays at three whatever is on it.
+    excluded_field = YearlyTarget._meta.get_field("excluded_reason")
+    status_field = PlannedValue._meta.get_field("status")
+    for record, previous in _with_previous(_target_and_planned_rows(indicator)):
+        if record.kind == "target":
+            if record.history_type == "+" and record.excluded_reason:
+                previous = _Record(excluded_reason="")  # created excluded: an exclusion from nothing
+            if record.history_type == "-" or previous is None:
+                continue
+            old, new = previous.excluded_reason, record.excluded_reason
+            if old == new:
+                continue  # a value change: TargetRevision has it on the timeline already
+            if not old and new:
+                action, label = "excluded", _("Excluded from assessment")
+            elif old and not new:
+                action, label = "exclusion_removed", _("Assessment restored")
+            else:
+                action, label = "exclusion_changed", _("Exclusion reason changed")
+            changes = [
+                Change(
+                    field="excluded_reason",
+                    label=field_label(YearlyTarget, "excluded_reason"),
+                    old=display_value(excluded_field, old),
+                    new=display_value(excluded_field, new),
+                )
+            ]
+            reason = record.history_change_reason or ""
+            entries.append(
+                entry(
+                    record,
+                    kind="target",
+                    action=action,
+                    action_label=label,
+                    subject=roc_year(record.year),
+                    changes=changes,
+                    # An exclusion's text is its own reason: not shown twice.
+                    comment="" if reason.strip() == new.strip() else reason,
+                )
             )
+            continue
+        # A planned value per period (分期預定值): set, changed, confirmed, or back to the default.
+        old_value = previous.value if previous is not None and previous.history_type != "-" else None
+        new_value = None if record.history_type == "-" else record.value
+        changes = []
+        if old_value != new_value:
+            changes.append(
+                Change(
+                    field="value",
+                    label=field_label(PlannedValue, "value"),
+                    old=EMPTY if old_value is None else _plain_number(old_value),
+                    new=pgettext("a planned value", "default") if new_value is None else _plain_number(new_value),
+                )
+            )
+        if previous is not None and record.history_type != "-" and previous.status != record.status:
+            changes.append(
+                Change(
+                    field="status",
+                    label=field_label(PlannedValue, "status"),
+                    old=display_value(status_field, previous.status),
+                    new=display_value(status_field, record.status),
+                )
+            )
+        if not changes:
+            continue
+        if record.history_type == "-":
+            action, label = "planned_reverted", _("Planned value back to the default")
+        elif [c.field for c in changes] == ["status"]:
+            action, label = "planned_confirmed", _("Planned value confirmed")
+        else:
+            action, label = "planned_changed", _("Planned value set")
+        subject = pgettext("a planned value: its year and period", "%(year)s, period %(number)s") % {
+            "year": roc_year(record.year),
+            "number": record.number,
+        }
+        entries.append(
+            entry(record, kind="target", action=action, action_label=label, subject=subject, changes=changes)
         )
 
     plan_rows = (

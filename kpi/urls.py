@@ -6,6 +6,12 @@ app_name = "kpi"
 urlpatterns = [
     path("", views.home, name="home"),
     path("plans/<int:plan_id>/departments/<int:department_id>/", views.department_plan_detail, name="department_plan"),
+    path(
+        "plans/<int:plan_id>/departments/<int:department_id>/planning/<int:year>/",
+        views.planning_screen,
+        name="planning",
+    ),
+    path("planning/", views.planning_index, name="planning_index"),
     path("kpi/<int:indicator_id>/", views.indicator_detail, name="detail"),
     path("kpi/<int:indicator_id>/periods/<int:period_id>/report/", views.report_form, name="report"),
     path("reports/<int:report_id>/review/", views.report_review, name="review"),

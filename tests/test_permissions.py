@@ -29,7 +29,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, resolve, reverse
 
 from kpi import importers, services
-from kpi.models import Evidence, ProgressReport, ReportingPeriod
+from kpi.models import Evidence, PlannedValue, ProgressReport, ReportingPeriod
 from plans.models import CommonGoal, PublishedYear
 from tests.factories import kpi_by_code
 
@@ -151,6 +151,14 @@ def _import_file(w):
     return SimpleUploadedFile("reports.csv", buffer.getvalue().encode("utf-8-sig"), content_type="text/csv")
 
 
+def _planning_url(w):
+    return reverse("kpi:planning", args=[w.plan_id, w.department_id, 114])
+
+
+def _planning_cell(w):
+    return services.cell_key(w.draft.indicator_id, 1)
+
+
 API = "/api/v1/"
 HOME_DEPARTMENT = lambda w: w.department_id  # noqa: E731
 INDICATOR = lambda w: w.draft.indicator_id  # noqa: E731
@@ -256,6 +264,11 @@ ACTIONS |= {
         {"file": SimpleUploadedFile("簽到表.pdf", PDF, content_type="application/pdf"), "description": "簽到表"},
     ),
     "api_attainment": lambda w: ("get", API + f"attainment/?plan={w.plan_id}&year=113&level=department", None),
+    # Planned values per period (分期預定值): 1-5's 114Q1.
+    "planning_index": _get("kpi:planning_index"),
+    "planning_get": lambda w: ("get", _planning_url(w), None),
+    "planning_save": lambda w: ("post", _planning_url(w), {"action": "save", _planning_cell(w): "1"}),
+    "planning_confirm": lambda w: ("post", _planning_url(w), {"action": "confirm", _planning_cell(w): "1"}),
     "api_unknown": lambda w: ("get", API + "no-such-thing/", None),
 }
 
@@ -274,6 +287,12 @@ def state(action, w):
         return ProgressReport.objects.filter(pk=w.submittable.pk).values_list("status", flat=True).get()
     if action == "evidence_remove":
         return Evidence.objects.filter(pk=w.evidence.pk).values_list("removed_at", flat=True).get()
+    if action.startswith("planning_"):
+        return list(
+            PlannedValue.objects.filter(target__indicator_id=w.draft.indicator_id).values_list(
+                "number", "value", "status"
+            )
+        )
     if action == "period_lock":
         return ReportingPeriod.objects.get(pk=w.open_period.pk).is_locked
     if action == "period_unlock":
@@ -378,6 +397,10 @@ EXPECTED |= {
     "api_return":                (403,         404,         changed(200), changed(200), changed(200), 401),
     "api_evidence":              (changed(201), 404,        403,         403,         403,         401),
     "api_attainment":            API_READ,
+    "planning_index":            SIGNED_IN,
+    "planning_get":              HOME_ONLY,
+    "planning_save":             (DONE,        404,         403,         DONE,        DONE,        LOGIN),
+    "planning_confirm":          (403,         404,         403,         DONE,        DONE,        LOGIN),
     "api_unknown":               EVERYONE(404),
 }  # fmt: skip
 

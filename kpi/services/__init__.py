@@ -2,7 +2,8 @@
 
 Forms, admin, the API, importers and the seeder call these, so each rule is written
 once: `targets` (yearly targets and their revisions), `periods` (reporting periods and
-locks), `reports` (validation, save, submit, review) and `evidence` (files and links).
+locks), `reports` (validation, save, submit, review), `evidence` (files and links) and
+`planning` (planned values per period: propose, confirm).
 The assessment of a figure (達成度, lights, what a period should reach) is not a write:
 it lives in `kpi.assessments`, on top of the framework-free `kpi.attainment`.
 """
@@ -17,6 +18,12 @@ from kpi.services.periods import (  # noqa: F401
     period_lock,
     period_unlock,
     periods_ensure,
+)
+from kpi.services.planning import (  # noqa: F401
+    PlanningResult,
+    cell_key,
+    planned_values_confirm,
+    planned_values_save,
 )
 from kpi.services.reports import (  # noqa: F401
     EDITABLE_STATUSES,
