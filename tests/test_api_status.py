@@ -285,6 +285,8 @@ def test_indicator_detail_query_count_does_not_grow_with_planned_values(
     for year in (111, 112, 113, 114):
         for n in (1, 2, 3):
             plan_value("1-5", year, n, str(n), PlannedStatus.CONFIRMED if n == 2 else PlannedStatus.PROPOSED)
+    for code in ("1-1", "2-1", "4-1"):  # other indicators' planned values are not read
+        plan_value(code, 114, 1, "1")
     target_set(indicator=kpi_by_code("1-5"), year=113, value="6", reason="市府追加活動預算。", user=admin_user)
     target_set(indicator=kpi_by_code("1-5"), year=114, value="7", reason="市府追加活動預算。", user=admin_user)
     assert query_count(client, path) == before
