@@ -119,6 +119,15 @@ class PlanYearAttainment:
         return [r for r in self.indicators.values() if r.indicator.department_plan.department_id == department_id]
 
 
+def year_rollup(group: Group, thresholds: Thresholds) -> RollUp:
+    """The group's roll-up on the year basis: its members' actual ÷ the year's target, whatever the status's basis.
+
+    `Group.rollup` averages the statuses people see; this is the figure beside it (the API
+    gives both, so that integrators can compute either).
+    """
+    return roll_up(((r.year_assessment, r.indicator.weight) for r in group.results), thresholds)
+
+
 def thresholds_for(plan: Plan) -> Thresholds:
     return Thresholds(green=plan.green_threshold, yellow=plan.yellow_threshold)
 

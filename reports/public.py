@@ -35,7 +35,7 @@ from django.utils import timezone
 from common import formatting
 from common.years import to_gregorian
 from kpi import units
-from kpi.assessments import IndicatorResult, PlanYearAttainment, plan_year_attainment
+from kpi.assessments import PERIOD, YEAR, IndicatorResult, PlanYearAttainment, Status, plan_year_attainment
 from kpi.attainment import Assessment, Light, RollUp, Thresholds
 from kpi.models import Indicator, IndicatorKind, ProgressReport, ReportStatus, YearlyTarget
 from plans.models import DepartmentPlan, Goal, Plan, PublishedYear, StrategicObjective
@@ -320,7 +320,7 @@ class Field:
     en: str
 
 
-INDICATOR_FIELDS: tuple[Field, ...] = (
+_FIRST_INDICATOR_FIELDS: tuple[Field, ...] = (
     Field("year", "integer", "年度（民國年）", "Year, ROC calendar (民國年)"),
     Field("year_gregorian", "integer", "年度（西元年）", "Year, Gregorian calendar"),
     Field("department_id", "integer", "機關代號（本系統編號，固定不變）", "Department id (stable)"),
@@ -419,6 +419,27 @@ INDICATOR_FIELDS: tuple[Field, ...] = (
     ),
 )
 
+# Added once the in-year status came (DOMAIN.md "In-year status"): what `attainment` and `light`
+# were judged on. A published year has normally ended, so it is judged on the year ("year").
+STATUS_FIELDS: tuple[Field, ...] = (
+    Field(
+        "basis",
+        "string",
+        "燈號判定基準：year＝年度達成（實績 ÷ 年度目標值，年度結束後一律如此）；period＝進度（年度進行中：最新核定累計實績"
+        " ÷ 該期分期預定值，見 status_period）",
+        "What attainment and light are judged on: year = the year's target (always, once the year has ended); "
+        "period = the planned value of status_period (分期預定值), for a year still in progress",
+    ),
+    Field(
+        "status_period",
+        "string|null",
+        "進度燈號所屬填報期間，如 114Q3；basis 為 year 時為空值",
+        "The reporting period a period status refers to, e.g. 114Q3; null when basis is year",
+    ),
+)
+
+INDICATOR_FIELDS: tuple[Field, ...] = _FIRST_INDICATOR_FIELDS + STATUS_FIELDS
+
 CSV_EXTRA_FIELDS: tuple[Field, ...] = (
     Field("license", "string", "授權條款名稱（每列相同）", "Licence name (the same on every row)"),
     Field("license_url", "string", "授權條款網址（每列相同）", "Licence URL (the same on every row)"),
@@ -457,7 +478,10 @@ SUMMARY_FIELDS: tuple[Field, ...] = (
     ),
 )
 
-CSV_FIELD_NAMES = [f.name for f in INDICATOR_FIELDS + CSV_EXTRA_FIELDS]
+# The CSV's columns: fields added after the licence columns come after them, so that no column
+# ever moves (a reader may go by position).
+CSV_FIELDS: tuple[Field, ...] = _FIRST_INDICATOR_FIELDS + CSV_EXTRA_FIELDS + STATUS_FIELDS
+CSV_FIELD_NAMES = [f.name for f in CSV_FIELDS]
 
 
 def license_info() -> dict[str, str]:
@@ -497,8 +521,12 @@ def _iso(moment) -> str:
     return timezone.localtime(moment).isoformat(timespec="seconds")
 
 
-def indicator_record(item: PublicIndicator, year: int) -> dict:
-    """One open-data row; keys in INDICATOR_FIELDS order."""
+def indicator_record(item: PublicIndicator, year: int, status: Status | None = None) -> dict:
+    """One open-data row; keys in INDICATOR_FIELDS order.
+
+    `status` is the KPI-year's status (`kpi.assessments.status_of`), whose assessment is
+    `item.assessment`: it says what that light was judged on.
+    """
     ind = item.indicator
     parent = ind.parent
     a = item.assessment
@@ -536,8 +564,17 @@ def indicator_record(item: PublicIndicator, year: int) -> dict:
         "narrative": item.narrative,
         "shortfall_reason": item.shortfall_reason,
         "improvement_plan": item.improvement_plan,
+        "basis": status.basis if status is not None else YEAR,
+        "status_period": status.period.short_label
+        if status is not None and status.basis == PERIOD and status.period is not None
+        else None,
     }
     return record
+
+
+def _records(data: PublicYear) -> list[dict]:
+    statuses = data.attainment.indicators
+    return [indicator_record(i, data.year, statuses[i.indicator.pk].status) for i in data.indicators]
 
 
 def _summary(score: Score | None) -> dict:
@@ -578,7 +615,7 @@ def open_data_document(data: PublicYear, *, documentation_url: str = "") -> dict
         "generated_at": _iso(timezone.now()),
         "documentation_url": documentation_url,
         "thresholds": {"green": _number(data.thresholds.green), "yellow": _number(data.thresholds.yellow)},
-        "indicators": [indicator_record(i, data.year) for i in data.indicators],
+        "indicators": _records(data),
         "departments": [
             {
                 "department_id": d.department.pk,
@@ -598,7 +635,7 @@ def open_data_csv(data: PublicYear) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_FIELD_NAMES)
     lic = license_info()
-    for item in data.indicators:
-        record = indicator_record(item, data.year)
-        writer.writerow([_cell(record[f.name]) for f in INDICATOR_FIELDS] + [lic["name"], lic["url"]])
+    for record in _records(data):
+        record = {**record, "license": lic["name"], "license_url": lic["url"]}
+        writer.writerow([_cell(record[name]) for name in CSV_FIELD_NAMES])
     return out.getvalue()

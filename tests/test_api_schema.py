@@ -9,6 +9,7 @@ code, content type, headers, body) fails the test.
 
 import datetime
 import json
+from decimal import Decimal
 
 import pytest
 import schemathesis
@@ -30,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from kpi import services
-from kpi.models import ReportingPeriod
+from kpi.models import PlannedValue, ReportingPeriod, YearlyTarget
 from plans.models import Membership, Role
 from tests.factories import UserFactory, kpi_by_code
 
@@ -63,7 +64,7 @@ def keep_the_connection():
 
 @pytest.fixture
 def token(settings, seeded_plan, home_department, staff, supervisor):
-    """A reporter of 都市發展處 who is also in the planning office, with a few reports to find."""
+    """A reporter of 都市發展處 who is also in the planning office, with a few reports and a planned value to find."""
     settings.KPI_TODAY = datetime.date(2023, 8, 10)
     user = UserFactory(username="fuzzer")
     Membership.objects.create(user=user, department=home_department, role=Role.REPORTER)
@@ -75,6 +76,10 @@ def token(settings, seeded_plan, home_department, staff, supervisor):
         indicator=kpi_by_code("1-5"), period=q1, user=staff, actual="1", submit=True, **extra
     )
     services.report_approve(report=approved, user=supervisor)
+    # 112 is in progress: 1-5 is judged against its planned value for Q1 (one set, the rest by default).
+    PlannedValue.objects.create(
+        target=YearlyTarget.objects.get(indicator=kpi_by_code("1-5"), year=112), number=1, value=Decimal("1")
+    )
     services.report_save(indicator=kpi_by_code("1-5"), period=q2, user=staff, actual="2", submit=True, **extra)
     draft = services.report_save(indicator=kpi_by_code("4-3"), period=q2, user=user, actual="1", **extra)
     services.evidence_add(report=draft, user=user, url="https://example.org/minutes")

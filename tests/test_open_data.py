@@ -66,6 +66,9 @@ STABLE_FIELDS = [
     "shortfall_reason",
     "improvement_plan",
 ]
+# Added with the in-year status (issue #11): in the JSON after the fields above; in the CSV after
+# the licence columns, so that no column moves.
+STATUS_FIELDS = ["basis", "status_period"]
 DOCS = Path(settings.BASE_DIR) / "docs" / "open-data.md"
 pytestmark = pytest.mark.usefixtures("public_scenario")
 
@@ -112,9 +115,9 @@ def test_json_is_open_and_carries_its_licence(client):
 
 def test_json_field_names_are_stable(client):
     _, doc = get_json(client)
-    assert [f.name for f in public.INDICATOR_FIELDS] == STABLE_FIELDS
+    assert [f.name for f in public.INDICATOR_FIELDS] == STABLE_FIELDS + STATUS_FIELDS
     for record in doc["indicators"]:
-        assert list(record) == STABLE_FIELDS
+        assert list(record) == STABLE_FIELDS + STATUS_FIELDS
     assert list(doc) == [
         "plan",
         "year",
@@ -205,7 +208,7 @@ def test_csv_is_open_utf8_with_bom_and_a_licence_on_every_row(client):
     assert response["Content-Disposition"] == f'attachment; filename="kpi-attainment-{YEAR}.csv"'
     assert response["Access-Control-Allow-Origin"] == "*"
     header = next(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    assert header == STABLE_FIELDS + ["license", "license_url"]
+    assert header == STABLE_FIELDS + ["license", "license_url"] + STATUS_FIELDS
     rows = parse_csv(content)
     assert len(rows) == 23
     for row in rows:
@@ -230,10 +233,44 @@ def test_csv_and_json_agree(client):
     rows = parse_csv(get_csv(client)[1])
     assert len(rows) == len(doc["indicators"])
     for row, record in zip(rows, doc["indicators"], strict=True):
-        for name in STABLE_FIELDS:
+        for name in STABLE_FIELDS + STATUS_FIELDS:
             value = record[name]
             expected = public._cell(Decimal(str(value)) if isinstance(value, float) else value)
             assert row[name] == expected, name
+
+
+# --- The status: what the light was judged on --------------------------------------------------
+
+
+def test_a_published_years_lights_are_judged_on_the_year(client, seeded_plan):
+    _, doc = get_json(client)
+    service = plan_year_attainment(plan=seeded_plan, year=YEAR)
+    for record in doc["indicators"]:
+        assert (record["basis"], record["status_period"]) == ("year", None)
+        result = service.indicators[record["indicator_id"]]
+        assert record["light"] == result.status.assessment.light.value == result.year_assessment.light.value
+    rows = {r["code"]: r for r in parse_csv(get_csv(client)[1]) if r["department"] == "都市發展處"}
+    assert (rows["6-1"]["basis"], rows["6-1"]["status_period"], rows["6-1"]["reported_period"]) == ("year", "", "114Q2")
+
+
+def test_a_year_published_while_in_progress_says_its_period(client, settings, seeded_plan):
+    """Published years have normally ended; should one be published in its course, the files say what its
+    lights were judged on, as the pages and the API do."""
+    settings.KPI_TODAY = datetime.date(2025, 10, 8)
+    _, doc = get_json(client)
+    service = plan_year_attainment(plan=seeded_plan, year=YEAR)
+    record = by_code(doc, "6-1")  # 50 approved for 114Q2 against the default plan, 70 → 100 by quarters: 85
+    assert (record["basis"], record["status_period"], record["reported_period"]) == ("period", "114Q2", "114Q2")
+    assert as_number(record["attainment"]) == formatting.percent_number(Decimal(50) / Decimal(85) * 100)
+    assert record["attainment"] == 58.8
+    assert record["light"] == "red"
+    assert by_code(doc, "2-1")["basis"] == "period" and by_code(doc, "2-1")["status_period"] is None
+    for record in doc["indicators"]:
+        status = service.indicators[record["indicator_id"]].status
+        assert record["basis"] == status.basis
+        assert record["light"] == status.assessment.light.value
+    row = next(r for r in parse_csv(get_csv(client)[1]) if r["code"] == "6-1" and r["department"] == "都市發展處")
+    assert (row["basis"], row["status_period"], row["attainment"]) == ("period", "114Q2", "58.8")
 
 
 # --- Only approved, only published ------------------------------------------------------------
@@ -259,7 +296,7 @@ def test_index_lists_published_years_files_and_licence(client):
     assert reverse("reports:open_data_csv", args=[YEAR]) in body
     assert reverse("reports:open_data_json", args=[UNPUBLISHED]) not in body
     assert settings.OPEN_DATA_LICENSE["name"] in body and settings.OPEN_DATA_LICENSE["url"] in body
-    for name in STABLE_FIELDS + ["license", "license_url"]:
+    for name in STABLE_FIELDS + ["license", "license_url"] + STATUS_FIELDS:
         assert f"<code>{name}</code>" in body
 
 

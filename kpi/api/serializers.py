@@ -5,10 +5,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.api.base import MAX_ID
+from kpi import planning
 from kpi.models import (
     Evidence,
     Indicator,
     IndicatorKind,
+    PlannedStatus,
     ProgressReport,
     ReportEvent,
     ReportingPeriod,
@@ -16,7 +18,7 @@ from kpi.models import (
     YearlyTarget,
 )
 from kpi.models.indicators import indicator_code
-from plans.models import ReportingFrequency
+from plans.models import PERIODS_PER_YEAR, ReportingFrequency
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -165,8 +167,51 @@ class TargetDetailSerializer(serializers.Serializer):
     revisions = TargetRevisionSerializer(many=True, source="revisions.all")
 
 
+PLANNED_SOURCES = [planning.SET, planning.DEFAULT, planning.TARGET]
+
+
+# drf-spectacular names enum components after their field; `source` and `status` already name
+# the target revisions' and the reports' enums, which must keep their names: these two enums
+# are written out in the fields' schemas instead.
+@extend_schema_field({"allOf": [{"type": "string", "enum": PLANNED_SOURCES}]})
+class PlannedSourceField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=PLANNED_SOURCES, **kwargs)
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "enum": PlannedStatus.values}, {"enum": [None]}]})
+class PlannedStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=PlannedStatus.choices, allow_null=True, **kwargs)
+
+
+class PlannedValueSerializer(serializers.Serializer):
+    """One period's planned year-to-date value (分期預定值) of a KPI-year: what the period status compares with."""
+
+    year = serializers.IntegerField(help_text="ROC year.")
+    period = serializers.IntegerField(help_text="The period's number in the year: 1 for the first (Q1, H1, month 1).")
+    value = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        coerce_to_string=False,
+        allow_null=True,
+        help_text="The planned year-to-date value at the period's end; None for a year-end figure before the "
+        "last period (judged at year end only).",
+    )
+    source = PlannedSourceField(
+        help_text="`set`: set by people (see `status`); `default`: by the indicator's accrual where nobody set one "
+        "(a straight line for cumulative figures, the target for a level, none before year end for a year-end "
+        "figure); `target`: the last period, whose planned value is the year's target."
+    )
+    status = PlannedStatusField(
+        help_text="For a `set` value: `proposed` by the department, or `confirmed` by the planning office or an "
+        "admin; None for `default` and `target`."
+    )
+
+
 class IndicatorDetailSerializer(IndicatorSerializer):
-    """The open-data fields, plus ids, accrual, and every target with its original value and revisions."""
+    """The open-data fields, plus ids, accrual, every target with its original value and revisions, and the
+    planned value of every period of every year."""
 
     department_id = serializers.IntegerField(source="department_plan.department_id")
     department_plan_id = serializers.IntegerField()
@@ -174,6 +219,10 @@ class IndicatorDetailSerializer(IndicatorSerializer):
     objective_id = serializers.IntegerField(allow_null=True)
     common_goal_id = serializers.IntegerField(allow_null=True)
     targets = TargetDetailSerializer(many=True, source="targets.all")
+    planned = serializers.SerializerMethodField(
+        help_text="The planned value of every reporting period of every year with a target, years then periods in "
+        "order (kpi.planning: set values, else the default by accrual; the last period is the target)."
+    )
 
     class Meta(IndicatorSerializer.Meta):
         fields = [
@@ -184,7 +233,29 @@ class IndicatorDetailSerializer(IndicatorSerializer):
             "objective_id",
             "common_goal_id",
             "accrual",
+            "planned",
         ]
+
+    @extend_schema_field(PlannedValueSerializer(many=True))
+    def get_planned(self, obj) -> list[dict]:
+        # The view prefetches the targets with their planned values, so this reads no more rows.
+        targets = list(obj.targets.all())
+        by_year = {t.year: t.value for t in targets}
+        periods_per_year = PERIODS_PER_YEAR[obj.department_plan.plan.reporting_frequency]
+        rows = []
+        for target in targets:
+            stored = {p.number: (p.value, p.status) for p in target.planned_values.all()}
+            for point in planning.ladder(obj, by_year, target.year, periods_per_year, stored):
+                rows.append(
+                    {
+                        "year": target.year,
+                        "period": point.number,
+                        "value": point.value,
+                        "source": point.source,
+                        "status": point.status or None,
+                    }
+                )
+        return PlannedValueSerializer(rows, many=True).data
 
 
 # --- Periods --------------------------------------------------------------------------

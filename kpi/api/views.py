@@ -35,7 +35,7 @@ from kpi import access, selectors, services
 from kpi.api import serializers as s
 from kpi.api.filters import PeriodFilter, ReportFilter
 from kpi.api.serializers import IndicatorSerializer
-from kpi.models import Indicator, ProgressReport, ReportEvent, ReportingPeriod, YearlyTarget
+from kpi.models import Indicator, PlannedValue, ProgressReport, ReportEvent, ReportingPeriod, YearlyTarget
 
 # --- Indicators ------------------------------------------------------------------------
 
@@ -109,13 +109,19 @@ class IndicatorListView(generics.ListAPIView):
 
 @extend_schema(parameters=[ID_PATH], responses={200: s.IndicatorDetailSerializer, **DETAIL_ERRORS})
 class IndicatorDetailView(ApiMixin, generics.RetrieveAPIView):
-    """An indicator in full: the open-data fields, ids, and every target with its original value and
-    revisions (who, when, why). Visible to the members of its department, reviewers, the planning office."""
+    """An indicator in full: the open-data fields, ids, every target with its original value and revisions
+    (who, when, why), and the planned value (分期預定值) of every period of every year, set or by default.
+    Visible to the members of its department, reviewers, the planning office."""
 
     serializer_class = s.IndicatorDetailSerializer
 
     def get_queryset(self):
-        return selectors.indicator_queryset(self.request.user).select_related("common_goal")
+        # A fixed number of queries, whatever the number of years, revisions and planned values.
+        return (
+            selectors.indicator_queryset(self.request.user)
+            .select_related("common_goal", "department_plan__department", "department_plan__plan")
+            .prefetch_related(Prefetch("targets__planned_values", queryset=PlannedValue.objects.order_by("number")))
+        )
 
 
 # --- Periods ---------------------------------------------------------------------------

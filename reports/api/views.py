@@ -14,17 +14,20 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common import formatting
+from common import dates, formatting
 from common.api.base import ERROR_400, READ_ERRORS, ApiMixin, or_empty
 from common.api.filters import ID_SCHEMA, YEAR_SCHEMA
 from kpi import access
-from kpi.assessments import Group, IndicatorResult, plan_year_attainment
+from kpi.assessments import PERIOD, YEAR, Group, IndicatorResult, plan_year_attainment, year_in_progress, year_rollup
+from kpi.attainment import Thresholds
 from plans.models import Department, Plan
 from reports.api.serializers import LEVELS, AttainmentQueryForm, AttainmentSerializer
 
 
 def indicator_row(result: IndicatorResult) -> dict:
-    indicator, assessment = result.indicator, result.assessment
+    indicator, assessment, year = result.indicator, result.assessment, result.year_assessment
+    status = result.status
+    period = status.period if status is not None else None
     return {
         "indicator": indicator.pk,
         "code": indicator.code,
@@ -45,11 +48,19 @@ def indicator_row(result: IndicatorResult) -> dict:
         "light": assessment.light.value,
         "light_label": assessment.light.label,
         "reason": assessment.reason,
+        "status": assessment.light.value,
+        "basis": status.basis if status is not None else YEAR,
+        "status_label": status.label if status is not None else "",
+        "period": {"id": period.pk, "short_label": period.short_label} if period is not None else None,
+        "planned_to_date": status.planned_to_date if status is not None else None,
+        "year_raw": year.raw,
+        "year_capped": year.capped,
+        "year_light": year.light.value,
     }
 
 
-def group_row(group: Group) -> dict:
-    rollup = group.rollup
+def group_row(group: Group, thresholds: Thresholds, basis: str) -> dict:
+    rollup, year = group.rollup, year_rollup(group, thresholds)
     return {
         "key": str(group.key),
         "id": group.key if isinstance(group.key, int) else None,
@@ -60,6 +71,10 @@ def group_row(group: Group) -> dict:
         "counts": {light.value: count for light, count in rollup.counts.items()},
         "total": rollup.total,
         "weight": rollup.weight,
+        "basis": basis,
+        "year_score": year.score,
+        "year_light": year.light.value,
+        "year_counts": {light.value: count for light, count in year.counts.items()},
     }
 
 
@@ -70,7 +85,13 @@ class AttainmentView(ApiMixin, APIView):
             "level=indicator gives each indicator's target, approved actual, raw and capped attainment, light "
             "and reason (`indicators`); the other levels give roll-ups (`groups`): the weighted mean of the "
             "capped attainment of their KPIs, ignoring white ones, with the count of each light. Common "
-            "indicators appear at level=indicator only (they are reported beside, not inside, the roll-up)."
+            "indicators appear at level=indicator only (they are reported beside, not inside, the roll-up).\n\n"
+            "The light (`status`, `light`) is the one every page shows. A year that has ended is judged on its "
+            "year status (actual ÷ the year's target; `basis` = `year`). In the year in progress a KPI is judged "
+            "on its period status: the latest approved year-to-date actual against the planned value of its "
+            "period (`basis` = `period`, with `period` and `planned_to_date`), and roll-ups average those. The "
+            "year-basis figures are always given beside (`year_raw`, `year_capped`, `year_light`; for roll-ups "
+            "`year_score`, `year_light`, `year_counts`), so that either can be computed."
         ),
         parameters=[
             OpenApiParameter("plan", {**ID_SCHEMA}, required=True, description="Plan id."),
@@ -109,6 +130,7 @@ class AttainmentView(ApiMixin, APIView):
             department_ids = [department]
         result = plan_year_attainment(plan=plan, year=year, department_ids=department_ids)
         level = data["level"] or "indicator"
+        basis = PERIOD if year_in_progress(year, dates.today()) else YEAR
         body = {
             "plan": plan.pk,
             "year": year,
@@ -119,7 +141,7 @@ class AttainmentView(ApiMixin, APIView):
         if level == "indicator":
             body["indicators"] = [indicator_row(r) for r in result.indicators.values()]
         elif level == "city":
-            body["groups"] = [group_row(result.city)]
+            body["groups"] = [group_row(result.city, result.thresholds, basis)]
         else:
             groups = {
                 "objective": result.objectives,
@@ -127,5 +149,5 @@ class AttainmentView(ApiMixin, APIView):
                 "dimension": result.dimensions,
                 "department": result.departments,
             }[level]
-            body["groups"] = [group_row(g) for g in groups.values()]
+            body["groups"] = [group_row(g, result.thresholds, basis) for g in groups.values()]
         return Response(body)
