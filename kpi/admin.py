@@ -7,13 +7,19 @@ who changed what, when and why.
 Indicators, yearly targets and plans keep a record of every change
 (django-simple-history); a change that can move a light needs a reason
 (`kpi.history`), and each object's history page lists old → new, who, when and why.
+
+An indicator's planned values per period (分期預定值) are edited on its page beside the
+targets and saved through `kpi.services.planned_values_save` after them, in the same
+transaction: the ladder rules and the reason for a confirmed value are the planning
+screen's. A refusal rolls the whole save back and shows the form again with the
+service's messages on the fields.
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -28,12 +34,15 @@ from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from common.formatting import roc_datetime
-from kpi import history
+from kpi import access, history
 from kpi.admin_forms import (
     ChangeReasonForm,
     IndicatorConfirmImportForm,
     IndicatorImportForm,
     YearlyTargetInlineForm,
+    indicator_form,
+    planned_cells,
+    planned_field_name,
 )
 from kpi.models import (
     Evidence,
@@ -47,7 +56,7 @@ from kpi.models import (
 )
 from kpi.resources import IndicatorResource, plain_number
 from kpi.selectors import format_field
-from kpi.services import FIELD_LABELS, target_set
+from kpi.services import FIELD_LABELS, cell_key, planned_values_confirm, planned_values_save, target_set
 from plans.models import CommonGoal, DepartmentPlan, Plan, StrategicObjective
 
 
@@ -149,6 +158,14 @@ class TargetSaveError(Exception):
     """`target_set` refused a change that the form had accepted (e.g. a concurrent edit)."""
 
 
+class PlannedSaveError(Exception):
+    """`planned_values_save` refused the planned values of an admin save: {form field: messages}."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
 class YearlyTargetInline(admin.TabularInline):
     """One row per plan year; existing targets first, empty rows for the years still missing."""
 
@@ -192,6 +209,14 @@ class LabelledChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         return f"{obj.department_plan.department.name} · {obj}"
+
+
+PLANNED_DESCRIPTION = _(
+    "Each period's planned value is the year-to-date figure the KPI should have reached by the end of that "
+    "period; the last period's is the year's target. Leave a cell empty to use the default (shown greyed): a "
+    "straight line to the target for a cumulative KPI, the target itself for a level, nothing before year end "
+    "for a year-end figure."
+)
 
 
 @admin.register(Indicator)
@@ -349,6 +374,72 @@ class IndicatorAdmin(ImportExportModelAdmin, HistoryAdmin):
         )
         return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", header, rows)
 
+    # planned values per period --------------------------------------------------------
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and obj.pk:
+            kwargs["form"] = indicator_form(
+                obj,
+                may_confirm=access.can_confirm_plans(request.user),
+                refused=getattr(request, "_kpi_planned_refused", None),
+            )
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        rows = planned_cells(obj)
+        if rows:
+            fields = [tuple(planned_field_name(*cell) for cell in row) for row in rows]
+            if access.can_confirm_plans(request.user):
+                fields.append("planned_confirm")
+            fieldsets.append((_("Planned values per period"), {"fields": fields, "description": PLANNED_DESCRIPTION}))
+        return fieldsets
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)  # the targets first: the ladder climbs to them
+        if hasattr(form, "planned_changes"):
+            self.save_planned(request, form)
+
+    def save_planned(self, request, form):
+        """Save the form's planned values, every year, or raise PlannedSaveError (all rolled back)."""
+        indicator = form.instance
+        reason = form.cleaned_data.get("change_reason", "")
+        errors: dict[str, list[str]] = {}
+        for year, cells in form.planned_changes().items():
+            try:
+                planned_values_save(
+                    user=request.user,
+                    department_plan=indicator.department_plan,
+                    year=year,
+                    values={indicator.pk: cells},
+                    reason=reason,
+                )
+            except PermissionDenied as e:
+                errors.setdefault(NON_FIELD_ERRORS, []).append(str(e))
+            except ValidationError as e:
+                fields = {cell_key(indicator.pk, number): planned_field_name(year, number) for number in cells}
+                fields["reason"] = "change_reason"
+                for key, messages in e.message_dict.items():
+                    name = fields.get(key) or (
+                        planned_field_name(year, int(key.rsplit("-", 1)[1]))
+                        if key.startswith(cell_key(indicator.pk, ""))
+                        else NON_FIELD_ERRORS
+                    )
+                    errors.setdefault(name, []).extend(m for m in messages if m not in errors.get(name, []))
+        if not errors and form.cleaned_data.get("planned_confirm"):
+            try:
+                for year in sorted({year for year, _number in form.planned}):
+                    planned_values_confirm(
+                        user=request.user,
+                        department_plan=indicator.department_plan,
+                        year=year,
+                        indicator_ids=[indicator.pk],
+                    )
+            except PermissionDenied as e:
+                errors.setdefault("planned_confirm", []).append(str(e))
+        if errors:
+            raise PlannedSaveError(errors)
+
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
         if isinstance(inline, YearlyTargetInline):
@@ -397,6 +488,11 @@ class IndicatorAdmin(ImportExportModelAdmin, HistoryAdmin):
             # The whole save was rolled back with the exception; say why, and start over.
             messages.error(request, gettext("Nothing was saved: %(error)s") % {"error": e})
             return HttpResponseRedirect(request.get_full_path())
+        except PlannedSaveError as e:
+            # Rolled back too. The same POST again, with the refusal as the form's errors:
+            # the page comes back as typed, each message on its field, and saves nothing.
+            request._kpi_planned_refused = e.errors
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     # import ----------------------------------------------------------------------------
 

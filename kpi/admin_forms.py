@@ -1,5 +1,5 @@
-"""Forms for the indicator admin: the change form's reason, the yearly-target inline and the
-import steps."""
+"""Forms for the indicator admin: the change form's reason, its planned values per period,
+the yearly-target inline and the import steps."""
 
 from __future__ import annotations
 
@@ -8,13 +8,17 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from import_export.forms import ConfirmImportForm, ImportForm
 
 from common.wording import join_list
-from kpi import history
-from kpi.models import YearlyTarget
+from kpi import history, planning
+from kpi.assessments import planned_values
+from kpi.models import PlannedStatus, YearlyTarget
 from kpi.resources import plain_number
 from kpi.services import reason_required, validate_target_value, validate_target_year
+from kpi.services.planning import plannable
+from plans.models import PERIODS_PER_YEAR
 
 
 class ChangeReasonForm(forms.ModelForm):
@@ -51,10 +55,93 @@ class ChangeReasonForm(forms.ModelForm):
         return cleaned
 
     def save(self, commit=True):
-        if self.instance.pk is not None and not set(self.changed_data) - {"change_reason"}:
+        # Fields of the form's own (the reason, an indicator's planned values) are not the
+        # object's: they alone changing leaves the object's record alone.
+        if self.instance.pk is not None and not set(self.changed_data) - set(self.declared_fields):
             self.instance.skip_history_when_saving = True  # nothing changed: nothing to record
         history.record_change(self.instance, reason=self.cleaned_data.get("change_reason", ""))
         return super().save(commit)
+
+
+def planned_field_name(year: int, number: int) -> str:
+    return f"planned_{year}_{number}"
+
+
+def planned_cells(indicator) -> list[list[tuple[int, int]]]:
+    """The planned values an indicator's change form edits: per plan year, (year, number) of
+    every period but the last (the target); none on a year-end figure or a new indicator."""
+    if indicator is None or not indicator.pk or not indicator.department_plan_id:
+        return []
+    plan = indicator.department_plan.plan
+    periods = PERIODS_PER_YEAR[plan.reporting_frequency]
+    rows = [[(year, n) for n in range(1, periods) if plannable(indicator, n, periods)] for year in plan.years]
+    return [row for row in rows if row]
+
+
+class IndicatorForm(ChangeReasonForm):
+    """The indicator's change form: 修改理由 and the planned values per period (分期預定值).
+
+    `IndicatorAdmin` declares one field per plan year and period but the last
+    (`indicator_form`); admin saves them through `kpi.services.planned_values_save` after
+    the targets, in the same transaction, with the form's reason for confirmed values.
+    """
+
+    planned: tuple[tuple[int, int], ...] = ()  # the (year, number) of the planned-value fields
+    refused: dict[str, list[str]] = {}  # errors of a save the service refused (`IndicatorAdmin`)
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, messages in self.refused.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+        return cleaned
+
+    def planned_changes(self) -> dict[int, dict[int, str]]:
+        """The planned values changed on the form: year → {period number: typed text, "" for the default}."""
+        changes: dict[int, dict[int, str]] = {}
+        for year, number in self.planned:
+            name = planned_field_name(year, number)
+            if name in self.changed_data:
+                changes.setdefault(year, {})[number] = (self.cleaned_data.get(name) or "").strip()
+        return changes
+
+
+def indicator_form(indicator, *, may_confirm: bool, refused=None) -> type[IndicatorForm]:
+    """The change form of one indicator, with a field per planned value it has.
+
+    Each field holds the stored value (empty for the default, shown as its placeholder) and
+    says whether it is confirmed. Two queries: the stored values and the targets.
+    """
+    rows = planned_cells(indicator)
+    attrs: dict[str, object] = {"planned": tuple(cell for row in rows for cell in row), "refused": refused or {}}
+    if rows:
+        plan = indicator.department_plan.plan
+        periods = PERIODS_PER_YEAR[plan.reporting_frequency]
+        stored = planned_values(years=plan.years, target__indicator=indicator)
+        targets = {t.year: t.value for t in YearlyTarget.objects.filter(indicator=indicator)}
+        for year, number in attrs["planned"]:
+            value, status = stored.get((indicator.pk, year), {}).get(number, (None, ""))
+            default = planning.default_value(indicator, targets, year, number, periods)
+            attrs[planned_field_name(year, number)] = forms.CharField(
+                label=_("%(year)s period %(number)s planned value") % {"year": year, "number": number},
+                required=False,
+                initial="" if value is None else str(plain_number(value)),
+                help_text=PlannedStatus(status).label if status else pgettext_lazy("planned value", "Default"),
+                widget=forms.TextInput(
+                    attrs={
+                        "size": 8,
+                        "inputmode": "decimal",
+                        "placeholder": "" if default is None else str(plain_number(default)),
+                    }
+                ),
+            )
+        if may_confirm:
+            attrs["planned_confirm"] = forms.BooleanField(
+                label=_("Confirm the planned values"),
+                required=False,
+                help_text=_("Confirms every proposed planned value of this indicator, after saving what you typed."),
+            )
+    return type("IndicatorForm", (IndicatorForm,), attrs)
 
 
 class YearlyTargetInlineForm(forms.ModelForm):

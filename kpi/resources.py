@@ -3,7 +3,8 @@
 One row per indicator, with the plan table's zh-Hant column headers:
 
     計畫 | 機關 | 類別 | 序號 | 關鍵策略目標 | 編號 | 關鍵績效指標 | 評估體制 | 評估方式 |
-    衡量標準 | 單位 | 方向 | 權重 | 公式 | 111 | 112 | 113 | 114 | 修正理由
+    衡量標準 | 單位 | 方向 | 權重 | 公式 | 111 | 112 | 113 | 114 |
+    111年第1期預定值 | 111年第2期預定值 | 111年第3期預定值 | … | 114年第3期預定值 | 修正理由
 
 An indicator is identified by 計畫 (the plan's years, "111-114") + 機關 + 類別 + 序號
 (the objective's or common goal's number) + 編號. Each ROC-year column holds that year's
@@ -13,6 +14,15 @@ an existing target needs a reason, from the import form or the row's 修正理�
 So does changing a field of an existing indicator that can move a light (方向, 單位, 權重,
 公式, 評估方式: `kpi.history.LIGHT_FIELDS`); every change to an indicator is kept on its
 record of changes with that reason.
+
+The planned values per period (分期預定值, `kpi.models.PlannedValue`) follow the targets:
+one column per plan year and period except the last (the last period's planned value is
+the year's target). An empty cell means "the default by accrual" (`kpi.planning`): the
+export leaves it empty where nobody set a value, and an import of an empty cell takes a
+stored value back to its default; a file without the column leaves them alone. They are
+checked as the planning screen checks them (`kpi.planning.ladder_problems`, against the
+row's targets as the file leaves them) and written by `kpi.services.planned_values_save`;
+changing a confirmed one needs the same reason as a target.
 
 The sheet is named 指標與年度目標值 and choices are written as people read them, never as
 codes: 類別 關鍵績效指標 or 共同性指標, 評估方式 and 方向 by their labels, 公式 by the
@@ -33,7 +43,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext, pgettext_lazy
@@ -43,19 +53,30 @@ from import_export.results import Result
 from common.formatting import roc_year
 from common.text import clean_text
 from common.wording import join_list
-from kpi import history
+from kpi import access, history, planning
+from kpi.assessments import planned_values
 from kpi.formulas import FORMULAS
 from kpi.models import (
+    Accrual,
     Direction,
     EvaluationArrangement,
     EvaluationMethod,
     Indicator,
     IndicatorKind,
+    PlannedStatus,
     TargetRevision,
     Unit,
 )
-from kpi.services import parse_decimal, target_set, validate_target_value, validate_target_year
-from plans.models import CommonGoal, Department, DepartmentPlan, Plan, StrategicObjective
+from kpi.services import (
+    cell_key,
+    parse_decimal,
+    planned_values_save,
+    target_set,
+    validate_target_value,
+    validate_target_year,
+)
+from kpi.services.planning import year_end_message
+from plans.models import PERIODS_PER_YEAR, CommonGoal, Department, DepartmentPlan, Plan, StrategicObjective
 
 # The file's contract: the plan's words, not translated (see the module's docstring).
 COL_PLAN = "計畫"
@@ -78,6 +99,7 @@ REQUIRED_COLUMNS = (COL_PLAN, COL_DEPARTMENT, COL_PARENT_NUMBER, COL_NUMBER)
 MAX_SMALL_NUMBER = 32767  # numbers and codes are small integers in the database
 
 YEAR_HEADER = re.compile(r"^(?:民國)?\s*(\d{1,3})\s*(?:年)?$")
+PLANNED_HEADER = re.compile(r"^(?:民國)?\s*(\d{1,3})\s*年\s*第\s*(\d{1,2})\s*期\s*預定值$")
 PLAN_YEARS = re.compile(r"^\s*(\d{1,3})\s*[-–—~～至]\s*(\d{1,3})\s*$")
 
 SHEET_TITLE = "指標與年度目標值"  # the exported sheet (xlsx, ods), and the resource on the admin forms
@@ -191,6 +213,17 @@ def plain_number(value):
 def year_of_header(header) -> int | None:
     match = YEAR_HEADER.match(cell_text(header))
     return int(match.group(1)) if match else None
+
+
+def planned_header(year: int, number: int) -> str:
+    """The column of a planned value: 114年第1期預定值 (part of the file's contract)."""
+    return f"{year}年第{number}期預定值"
+
+
+def period_of_header(header) -> tuple[int, int] | None:
+    """(year, period number) of a planned value's column, or None."""
+    match = PLANNED_HEADER.match(cell_text(header))
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 # --- widgets ------------------------------------------------------------------------
@@ -355,6 +388,41 @@ class YearField(fields.Field):
         return targets.get(self.year)
 
 
+def existing_planned(indicator) -> dict[tuple[int, int], tuple[Decimal, str]]:
+    """The indicator's stored planned values: (year, number) → (value, status).
+
+    Read from the targets' prefetch on export; set by the importer from one query for the
+    whole file (`IndicatorResource.before_import`)."""
+    cached = getattr(indicator, "_existing_planned", None)
+    if cached is None:
+        cached = (
+            {(t.year, p.number): (p.value, p.status) for t in indicator.targets.all() for p in t.planned_values.all()}
+            if indicator.pk
+            else {}
+        )
+        indicator._existing_planned = cached
+    return cached
+
+
+class PlannedField(fields.Field):
+    """The planned value of one period of one ROC year; empty for the default.
+
+    Written by `IndicatorResource` through `planned_values_save`, never by setattr."""
+
+    def __init__(self, year, number):
+        super().__init__(column_name=planned_header(year, number), widget=NumberWidget(), readonly=True)
+        self.year, self.number = year, number
+
+    def get_value(self, instance):
+        if instance is None:
+            return None
+        pending = getattr(instance, "_import_planned", None)
+        if pending is not None:
+            return pending.get((self.year, self.number))
+        stored = existing_planned(instance).get((self.year, self.number))
+        return stored[0] if stored else None
+
+
 def _parent_number(indicator):
     parent = indicator.parent
     return parent.number if parent else None
@@ -451,15 +519,21 @@ class IndicatorResource(resources.ModelResource):
 
     def __init__(self, *, years=None, **kwargs):
         super().__init__(**kwargs)
-        # One column per ROC year of the plans on record (111 … 114 for Keelung), then the
-        # optional per-row reason.
-        if years is None:
-            years = sorted({y for s, e in Plan.objects.values_list("start_year", "end_year") for y in range(s, e + 1)})
-        self.years = list(years)
+        # One column per ROC year of the plans on record (111 … 114 for Keelung), one per
+        # year and period but the last for the planned values, then the optional reason.
+        plans = Plan.objects.values_list("start_year", "end_year", "reporting_frequency")
+        periods: dict[int, int] = {}
+        for start, end, frequency in plans:
+            for y in range(start, end + 1):
+                periods[y] = max(periods.get(y, 0), PERIODS_PER_YEAR.get(frequency, 0))
+        self.years = sorted(periods) if years is None else list(years)
         for year in self.years:
             self.fields[str(year)] = YearField(year)
+        for year in self.years:
+            for number in range(1, periods.get(year, 0)):
+                self.fields[planned_header(year, number)] = PlannedField(year, number)
         self.fields["reason"] = ComputedField(COL_REASON, lambda i: "")
-        self._cache, self._duplicates, self._header_error = {}, {}, None
+        self._cache, self._duplicates, self._header_error, self._planned = {}, {}, None, {}
 
     # all or nothing ------------------------------------------------------------------
 
@@ -489,7 +563,7 @@ class IndicatorResource(resources.ModelResource):
         if isinstance(queryset, QuerySet):
             queryset = queryset.select_related(
                 "department_plan__plan", "department_plan__department", "objective", "common_goal"
-            ).prefetch_related("targets")
+            ).prefetch_related("targets__planned_values")
         return queryset
 
     def export_field(self, field, instance, **kwargs):
@@ -506,6 +580,9 @@ class IndicatorResource(resources.ModelResource):
         if dataset.headers:
             dataset.headers = [cell_text(h) for h in dataset.headers]
         headers = dataset.headers or []
+        # Every stored planned value of the years in the file, in one query.
+        planned_years = {period[0] for period in map(period_of_header, headers) if period}
+        self._planned = planned_values(years=planned_years) if planned_years else {}
         # Spreadsheets often carry empty trailing rows; they are not indicators.
         for index in range(len(dataset) - 1, -1, -1):
             if all(is_blank(v) for v in dataset[index]):
@@ -666,9 +743,15 @@ class IndicatorResource(resources.ModelResource):
         )
         if instance is not None:
             existing_targets(instance)
+            instance._existing_planned = {
+                (year, number): pair
+                for (indicator_id, year), cells in self._planned.items()
+                if indicator_id == instance.pk
+                for number, pair in cells.items()
+            }
             return instance, False
         instance = Indicator(department_plan=dp, kind=kind, number=number, **link)
-        instance._existing_targets = {}
+        instance._existing_targets, instance._existing_planned = {}, {}
         return instance, True
 
     # the row's values ----------------------------------------------------------------
@@ -684,6 +767,7 @@ class IndicatorResource(resources.ModelResource):
             except ValueError as e:
                 errors[field.column_name] = [str(e)]
         self._read_targets(instance, row, errors, **kwargs)
+        self._read_planned(instance, row, errors, **kwargs)
         reason = self._reason(row, **kwargs)
         if before is not None:
             changed = history.changed_fields(instance, before)
@@ -769,6 +853,85 @@ class IndicatorResource(resources.ModelResource):
         indicator._import_targets = pending
         indicator._target_changes = changes
 
+    def _read_planned(self, indicator, row, errors, **kwargs):
+        """The row's planned values, checked as `planned_values_save` will check them.
+
+        Only the years where a cell changes are checked and written, each ladder whole (the
+        stored values with the file's), against the targets as the file leaves them.
+        """
+        existing = existing_planned(indicator)
+        reason = self._reason(row, **kwargs)
+        user = kwargs.get("user")
+        plan = indicator.department_plan.plan if indicator.department_plan_id else None
+        periods = PERIODS_PER_YEAR.get(plan.reporting_frequency, 0) if plan else 0
+        unit_ok = COL_UNIT not in errors and COL_DIRECTION not in errors
+        headers: dict[tuple[int, int], str] = {}
+        changes: dict[int, dict[int, Decimal | None]] = {}  # year → {number: value, None for the default}
+        last: dict[tuple[int, int], Decimal] = {}  # a value typed in a year's last period (must be the target)
+        for header, raw in row.items():
+            period = period_of_header(header)
+            if period is None:
+                continue
+            year, number = period
+            headers[(year, number)] = header
+            if is_blank(raw) and (year, number) not in existing:
+                continue
+            try:
+                if plan is None or not plan.contains_year(year):
+                    validate_target_year(indicator, year, field=header)
+                value = None if is_blank(raw) else cell_decimal(raw, header)
+            except ValidationError as e:
+                errors[header] = e.messages
+                continue
+            except ValueError as e:
+                errors[header] = [str(e)]
+                continue
+            if value is not None and number < periods and indicator.accrual == Accrual.YEAR_END:
+                errors[header] = [year_end_message()]
+                continue
+            if value is not None and number >= periods:
+                last[(year, number)] = value
+                continue
+            old = existing.get((year, number))
+            if (old[0] if old else None) == value:
+                continue
+            if old is not None and old[1] == PlannedStatus.CONFIRMED and not reason:
+                errors[header] = [
+                    _(
+                        "Changing a confirmed planned value requires a reason (the import form's reason, or this "
+                        "row's “%(column)s” column)."
+                    )
+                    % {"column": COL_REASON}
+                ]
+                continue
+            changes.setdefault(year, {})[number] = value
+        for year, _number in last:
+            changes.setdefault(year, {})  # checked with the year's ladder below, never stored
+        changed = [headers[(year, number)] for year, cells in changes.items() for number in cells]
+        if changed and not access.can_plan(user, indicator.department_plan.department_id):
+            errors[changed[0]] = [_("Only the department's reporters, the planning office and admins may plan.")]
+        if unit_ok:
+            targets = getattr(indicator, "_import_targets", None) or existing_targets(indicator)
+            for year, cells in changes.items():
+                values = {number: value for (y, number), (value, _status) in existing.items() if y == year}
+                for number, value in cells.items():
+                    if value is None:
+                        values.pop(number, None)
+                    else:
+                        values[number] = value
+                values.update({number: value for (y, number), value in last.items() if y == year})
+                for number, problem in planning.ladder_problems(indicator, targets, year, periods, values).items():
+                    errors.setdefault(headers.get((year, number), planned_header(year, number)), [problem])
+        pending = {key: pair[0] for key, pair in existing.items()}
+        for year, cells in changes.items():
+            for number, value in cells.items():
+                if value is None:
+                    pending.pop((year, number), None)
+                else:
+                    pending[(year, number)] = value
+        indicator._import_planned = pending
+        indicator._planned_changes = {year: cells for year, cells in changes.items() if cells}
+
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         """Model validation, with errors named by the file's column headers."""
         errors = {k: list(v) for k, v in (import_validation_errors or {}).items()}
@@ -805,3 +968,23 @@ class IndicatorResource(resources.ModelResource):
             except ValidationError as e:
                 raise ValidationError({str(year): e.messages}) from e
         instance._existing_targets = dict(instance._import_targets)
+        reason = self._reason(row, **kwargs)
+        for year, cells in getattr(instance, "_planned_changes", {}).items():
+            try:
+                planned_values_save(
+                    user=user,
+                    department_plan=instance.department_plan,
+                    year=year,
+                    values={instance.pk: {n: "" if v is None else format(v, "f") for n, v in cells.items()}},
+                    reason=reason,
+                )
+            except PermissionDenied as e:
+                raise ValidationError({COL_REASON: [str(e)]}) from e
+            except ValidationError as e:
+                periods = PERIODS_PER_YEAR.get(instance.department_plan.plan.reporting_frequency, 0)
+                columns = {cell_key(instance.pk, n): planned_header(year, n) for n in range(1, periods + 1)}
+                columns.update(reason=COL_REASON, year=str(year))
+                raise ValidationError(
+                    {columns.get(key, NON_FIELD_ERRORS): messages for key, messages in e.message_dict.items()}
+                ) from e
+        instance._planned_changes = {}

@@ -16,9 +16,9 @@ from import_export.formats.base_formats import CSV, ODS, XLSX
 
 from kpi.admin import IndicatorAdmin
 from kpi.formulas import FORMULAS
-from kpi.models import Indicator, TargetRevision, YearlyTarget
+from kpi.models import Indicator, PlannedValue, TargetRevision, YearlyTarget
 from kpi.resources import IndicatorResource
-from kpi.services import target_set
+from kpi.services import planned_values_confirm, planned_values_save, target_set
 from plans.models import StrategicObjective
 
 FORMATS = [CSV, XLSX, ODS]
@@ -69,7 +69,8 @@ def snapshot():
     targets = list(
         YearlyTarget.objects.order_by("pk").values_list("pk", "indicator", "year", "value", "original_value")
     )
-    return indicators, targets, TargetRevision.objects.count()
+    planned = list(PlannedValue.objects.order_by("pk").values_list("pk", "target", "number", "value", "status"))
+    return indicators, targets, TargetRevision.objects.count(), planned, PlannedValue.history.count()
 
 
 def counts():
@@ -122,6 +123,7 @@ def test_export_has_the_plan_tables_columns_and_a_column_per_year(seeded_plan):
         "112",
         "113",
         "114",
+        *(f"{year}年第{number}期預定值" for year in (111, 112, 113, 114) for number in (1, 2, 3)),
         "修正理由",
     ]
     assert len(dataset) == 23
@@ -165,9 +167,15 @@ def test_export_keeps_fractions(seeded_plan):
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.__name__)
 def test_reimporting_an_export_unchanged_changes_nothing(seeded_plan, admin_user, fmt):
-    # A revised target and a fraction, so that the round trip is not only whole numbers.
+    # A revised target and a fraction, so that the round trip is not only whole numbers;
+    # planned values, confirmed and proposed, fractions too.
     indicator = Indicator.objects.get(name=KPI_1_1)
     target_set(indicator=indicator, year=112, value="87.25", reason="測試")
+    dp = indicator.department_plan
+    planned_values_save(user=admin_user, department_plan=dp, year=113, values={indicator.pk: {1: "90.5", 2: "95"}})
+    planned_values_confirm(user=admin_user, department_plan=dp, year=113)
+    sessions = Indicator.objects.get(department_plan=dp, objective__number=1, number=5)  # 5 場 in 114
+    planned_values_save(user=admin_user, department_plan=dp, year=114, values={sessions.pk: {1: "1", 3: "4"}})
     before = snapshot()
 
     result = import_file(reread(fmt, export(fmt)), user=admin_user)

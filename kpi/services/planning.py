@@ -66,6 +66,10 @@ def plannable(indicator: Indicator, number: int, periods: int) -> bool:
     return number < periods and indicator.accrual != Accrual.YEAR_END
 
 
+def year_end_message() -> str:
+    return _("A year-end KPI is judged on the full year only: nothing to plan before year end.")
+
+
 def reason_required_message() -> str:
     return _("A reason is required to change a confirmed planned value.")
 
@@ -159,7 +163,7 @@ def planned_values_save(
                 wanted[(indicator.pk, number)] = None
                 continue
             if not plannable(indicator, number, periods) and 1 <= number < periods:
-                errors[key] = [_("A year-end KPI is judged on the full year only: nothing to plan before year end.")]
+                errors[key] = [year_end_message()]
                 continue
             try:
                 wanted[(indicator.pk, number)] = parse_decimal(text, field=key)
