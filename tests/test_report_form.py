@@ -271,9 +271,12 @@ def test_preview_shows_attainment_and_light_without_saving(staff_client, periods
     response = post(staff_client, indicator("1-5"), periods[112, 3], action="preview", actual="4", narrative="四場")
     assert response.status_code == 200
     body = response.content.decode()
-    # Year: 4 of 5 = 80% (部分達成); pace: three quarters of 5 sessions is 3.75, and a count
-    # is paced in whole sessions (nobody holds 3.75), so 4 of 4 = 100% (達成).
-    assert "80%" in body and "部分達成" in body
+    # The light approval would show: three quarters of 5 sessions is 3.75, planned in whole
+    # sessions (nobody holds 3.75), so 4 of 4 = 100% (達成), labelled 112Q3 進度; the full
+    # year, 4 of 5 = 80%, is a figure beside it, not a second light.
+    assert "112Q3 進度" in body and 'data-light="green"' in body
+    assert 'data-light="yellow"' not in body and "部分達成" not in body
+    assert '全年 <span data-figure="year-ratio"' in body and ">80%</span>" in body
     assert "4 場" in body and "3.75 場" not in body
     assert "100%" in body and "106.7%" not in body
     nothing_saved()
