@@ -402,6 +402,17 @@ def _target_rows(indicator: Indicator) -> list[YearlyTarget]:
     return list(targets)
 
 
+def _stored_values(indicator: Indicator, target: YearlyTarget | None, year: int) -> dict[int, tuple[Decimal, str]]:
+    """The KPI-year's planned values people set: from `targets__planned_values` when a caller
+    prefetched them (a page or an import of many reports), else one query."""
+    if target is None:
+        return {}
+    prefetched = getattr(target, "_prefetched_objects_cache", {}).get("planned_values")
+    if prefetched is not None:
+        return {p.number: (p.value, p.status) for p in prefetched}
+    return planned_values(years=[year], target__indicator=indicator).get((indicator.id, year), {})
+
+
 def _targets_by_year(indicator: Indicator) -> dict[int, Decimal]:
     return {t.year: t.value for t in _target_rows(indicator)}
 
@@ -415,9 +426,10 @@ def period_target(
     """The period's planned year-to-date value (分期預定值): what people set (`stored`,
     read when None), else the default by accrual (`kpi.planning`); None before year end
     for a year-end figure."""
-    targets = targets if targets is not None else _targets_by_year(indicator)
-    if stored is None:
-        stored = planned_values(years=[period.year], target__indicator=indicator).get((indicator.id, period.year), {})
+    if stored is None or targets is None:
+        rows = {t.year: t for t in _target_rows(indicator)}
+        targets = targets if targets is not None else {y: t.value for y, t in rows.items()}
+        stored = stored if stored is not None else _stored_values(indicator, rows.get(period.year), period.year)
     return planning.planned_to_date(
         indicator, targets, period.year, period.number, PERIODS_PER_YEAR[period.plan.reporting_frequency], stored
     )
@@ -460,7 +472,7 @@ def report_preview(
     rows = {t.year: t for t in _target_rows(indicator)}
     target = rows.get(period.year)
     if stored is None:
-        stored = planned_values(years=[period.year], target__indicator=indicator).get((indicator.id, period.year), {})
+        stored = _stored_values(indicator, target, period.year)
     report = ProgressReport(indicator=indicator, period=period, actual=actual, status=ReportStatus.APPROVED)
     status = status_of(
         indicator=indicator,

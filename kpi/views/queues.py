@@ -84,22 +84,10 @@ def review_queue(request):
         )
 
     shown = [r for r in work.to_review if keep(r)]
-    prefetch_related_objects([r.indicator for r in shown], "targets")  # one query, for the previews
-    # The planned values of every shown KPI-year in one query: each row shows what approving it would show.
-    stored = assessments.planned_values(
-        years={r.period.year for r in shown}, target__indicator_id__in={r.indicator_id for r in shown}
-    )
+    # Two queries, for the previews: each row shows what approving it would show, against its planned values.
+    prefetch_related_objects([r.indicator for r in shown], "targets__planned_values")
     rows = [
-        QueueRow(
-            r,
-            assessments.report_preview(
-                indicator=r.indicator,
-                period=r.period,
-                actual=r.actual,
-                stored=stored.get((r.indicator_id, r.period.year), {}),
-            ),
-        )
-        for r in shown
+        QueueRow(r, assessments.report_preview(indicator=r.indicator, period=r.period, actual=r.actual)) for r in shown
     ]
     own = [r for r in work.own_awaiting if keep(r)]
     return render(
