@@ -97,7 +97,7 @@ class YearTable:
     """Every KPI's attainment in every plan year: the text alternative of the sparklines."""
 
     years: list[int]
-    rows: list[tuple[Indicator, list[Assessment]]]
+    rows: list[tuple[Indicator, list[IndicatorResult]]]  # each year's result: its status and the period it names
 
 
 @dataclass
@@ -228,7 +228,7 @@ def department_page(user, plan: Plan, department_plan: DepartmentPlan, filters: 
         year_table=YearTable(
             years=list(years_data),
             rows=[
-                (r.indicator, [years_data[y].indicators[r.indicator.id].assessment for y in years_data])
+                (r.indicator, [years_data[y].indicators[r.indicator.id] for y in years_data])
                 for r in all_rows + common_rows
             ],
         ),
