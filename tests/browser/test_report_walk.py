@@ -135,7 +135,7 @@ def test_report_returned_revised_and_approved(page: Page, snap, staff, superviso
     expect(preview).to_contain_text("未達成")
     expect(preview).to_contain_text("2 場")  # planned by the end of Q1
     expect(preview).to_contain_text("50%")  # 1 of the planned 2
-    expect(preview).to_contain_text("全年 20%")  # of the year's 5 場: a figure, not a second light
+    expect(preview).to_contain_text("20%")  # of the year's 5 場: the full-year ratio, a figure, not a second light
     expect(preview).not_to_contain_text("部分達成")
     expect(preview).to_contain_text(
         t("Behind plan: to submit, fill in the reason for the shortfall and the improvement measures.")
