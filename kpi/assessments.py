@@ -30,11 +30,10 @@ from django.utils.translation import gettext as _
 
 from common import dates
 from common.years import to_roc
-from kpi import planning, units
-from kpi.attainment import Assessment, RollUp, Thresholds, assess, combine, expected_to_date, roll_up
+from kpi import planning
+from kpi.attainment import Assessment, RollUp, Thresholds, assess, combine, roll_up
 from kpi.models import (
     Accrual,
-    Direction,
     Indicator,
     IndicatorKind,
     PlannedValue,
@@ -81,6 +80,7 @@ class IndicatorResult:
     report: ProgressReport | None  # the latest approved report of the year: the actual
     assessment: Assessment  # the status people see (`status.assessment`)
     status: Status | None = None
+    stored: dict[int, tuple[Decimal, str]] | None = None  # the planned values people set (period → value, status)
 
     @property
     def actual(self) -> Decimal | None:
@@ -268,15 +268,28 @@ def status_of(
     if report is None:
         return Status(assessment=year_status, basis=PERIOD, year=year_status)
     planned = planning.planned_to_date(indicator, targets, year, period.number, periods_per_year, stored)
-    reason = None if planned is not None else not_assessed_reason(indicator, target, period)
-    in_period = assess(
-        actual=actual,
-        target=planned,
-        direction=indicator.direction,
-        thresholds=thresholds,
-        excluded_reason=reason,
+    in_period = period_status(
+        indicator=indicator, target=target, period=period, actual=actual, planned=planned, thresholds=thresholds
     )
     return Status(assessment=in_period, basis=PERIOD, year=year_status, period=period, planned_to_date=planned)
+
+
+def period_status(
+    *,
+    indicator: Indicator,
+    target: YearlyTarget | None,
+    period: ReportingPeriod,
+    actual: Decimal | None,
+    planned: Decimal | None,
+    thresholds: Thresholds,
+) -> Assessment:
+    """A year-to-date figure against its period's planned value (進度燈號): white with the
+    reason where nothing is planned (a year-end figure before year end, an excluded year)."""
+    excluded = target.excluded_reason.strip() if target is not None and target.excluded_reason.strip() else None
+    reason = excluded or (None if planned is not None else not_assessed_reason(indicator, target, period))
+    return assess(
+        actual=actual, target=planned, direction=indicator.direction, thresholds=thresholds, excluded_reason=reason
+    )
 
 
 def _compute(
@@ -304,7 +317,9 @@ def _compute(
             thresholds=thresholds,
             today=today,
         )
-        results[ind.id] = IndicatorResult(ind, target, reports.get((ind.id, year)), status.assessment, status)
+        results[ind.id] = IndicatorResult(
+            ind, target, reports.get((ind.id, year)), status.assessment, status, planned.get((ind.id, year), {})
+        )
 
     by_objective: dict[int, list[IndicatorResult]] = defaultdict(list)
     by_common: dict[int, list[IndicatorResult]] = defaultdict(list)
@@ -356,18 +371,36 @@ def _compute(
 
 @dataclass(frozen=True)
 class Preview:
-    """What the form shows before submitting: the figure against the year and the pace."""
+    """What the form shows before submitting: exactly what approving the figure would show.
+
+    `status` is `status_of` the figure as if it were the year's latest approved report:
+    for the year in progress its period status against that period's planned value
+    (分期預定值, stored or by default), for an ended year its year status. `pace` is the
+    light it gives (`status.assessment`); `year` the full-year ratio beside it.
+    """
 
     actual: Decimal | None
     year_target: Decimal | None
-    year: Assessment
-    period_target: Decimal | None  # what the year-to-date figure should be by the period's end
-    pace: Assessment
+    year: Assessment  # actual ÷ the year's target
+    period_target: Decimal | None  # the period's planned value (None: judged on the year, or white)
+    pace: Assessment  # the status's light: what approval would show
     working: str = ""
+    status: Status | None = None
+    in_period: Assessment | None = None  # the figure against its own period's planned value, whatever the year
 
     @property
     def needs_explanation(self) -> bool:
-        return self.pace.light in ("yellow", "red")
+        """未達成原因 and 改善措施 are required when the figure is behind its period's plan (yellow or red).
+
+        For the year in progress that is the light approval shows; a late figure of an
+        ended year is held to its own period's plan too (its Q4 plan is the year's target).
+        """
+        judged = self.in_period if self.in_period is not None else self.pace
+        return judged.light in ("yellow", "red")
+
+    @property
+    def label(self) -> str:
+        return self.status.label if self.status is not None else ""
 
 
 def _target_rows(indicator: Indicator) -> list[YearlyTarget]:
@@ -378,26 +411,36 @@ def _target_rows(indicator: Indicator) -> list[YearlyTarget]:
     return list(targets)
 
 
+def _stored_values(indicator: Indicator, target: YearlyTarget | None, year: int) -> dict[int, tuple[Decimal, str]]:
+    """The KPI-year's planned values people set: from `targets__planned_values` when a caller
+    prefetched them (a page or an import of many reports), else one query."""
+    if target is None:
+        return {}
+    prefetched = getattr(target, "_prefetched_objects_cache", {}).get("planned_values")
+    if prefetched is not None:
+        return {p.number: (p.value, p.status) for p in prefetched}
+    return planned_values(years=[year], target__indicator=indicator).get((indicator.id, year), {})
+
+
 def _targets_by_year(indicator: Indicator) -> dict[int, Decimal]:
     return {t.year: t.value for t in _target_rows(indicator)}
 
 
-def period_target(indicator: Indicator, period: ReportingPeriod, targets: dict[int, Decimal] | None = None):
-    """The year-to-date figure the period should reach: the pro-rated share of the year's
-    target for cumulative figures (from last year's level for a % ladder), the full
-    target for levels and lower-is-better rates."""
-    targets = targets if targets is not None else _targets_by_year(indicator)
-    target = targets.get(period.year)
-    if target is None:
-        return None
-    if indicator.accrual == Accrual.LEVEL or indicator.direction == Direction.LOWER:
-        return target
-    start = units.cumulative_start(indicator, targets, period.year)
-    return expected_to_date(
-        target=target,
-        fraction_of_year=period.fraction_of_year,
-        cumulative_from=start,
-        whole=units.is_counted(indicator.unit),
+def period_target(
+    indicator: Indicator,
+    period: ReportingPeriod,
+    targets: dict[int, Decimal] | None = None,
+    stored: dict[int, tuple[Decimal, str]] | None = None,
+):
+    """The period's planned year-to-date value (分期預定值): what people set (`stored`,
+    read when None), else the default by accrual (`kpi.planning`); None before year end
+    for a year-end figure."""
+    if stored is None or targets is None:
+        rows = {t.year: t for t in _target_rows(indicator)}
+        targets = targets if targets is not None else {y: t.value for y, t in rows.items()}
+        stored = stored if stored is not None else _stored_values(indicator, rows.get(period.year), period.year)
+    return planning.planned_to_date(
+        indicator, targets, period.year, period.number, PERIODS_PER_YEAR[period.plan.reporting_frequency], stored
     )
 
 
@@ -421,26 +464,65 @@ def not_assessed_reason(
 
 
 def report_preview(
-    *, indicator: Indicator, period: ReportingPeriod, actual: Decimal | None, working: str = ""
+    *,
+    indicator: Indicator,
+    period: ReportingPeriod,
+    actual: Decimal | None,
+    working: str = "",
+    stored: dict[int, tuple[Decimal, str]] | None = None,
+    today: datetime.date | None = None,
 ) -> Preview:
-    thresholds = thresholds_for(period.plan)
-    targets = {t.year: t for t in _target_rows(indicator)}
-    year_target = targets[period.year].value if period.year in targets else None
-    due = period_target(indicator, period, {y: t.value for y, t in targets.items()})
-    excluded = not_assessed_reason(indicator, targets.get(period.year), period)
+    """What approving `actual` for `period` would show (`Preview`), through `status_of`.
+
+    `stored` is the KPI-year's planned values (`planned_values`); None reads them (one
+    query), so a page of many previews passes them in.
+    """
+    plan = period.plan
+    rows = {t.year: t for t in _target_rows(indicator)}
+    target = rows.get(period.year)
+    if stored is None:
+        stored = _stored_values(indicator, target, period.year)
+    report = ProgressReport(indicator=indicator, period=period, actual=actual, status=ReportStatus.APPROVED)
+    status = status_of(
+        indicator=indicator,
+        year=period.year,
+        targets={y: t.value for y, t in rows.items() if y in (period.year - 1, period.year)},
+        target=target,
+        report=report if actual is not None else None,
+        stored=stored,
+        periods_per_year=PERIODS_PER_YEAR[plan.reporting_frequency],
+        thresholds=thresholds_for(plan),
+        today=today or dates.today(),
+    )
+    planned = planning.planned_to_date(
+        indicator,
+        {y: t.value for y, t in rows.items()},
+        period.year,
+        period.number,
+        PERIODS_PER_YEAR[plan.reporting_frequency],
+        stored,
+    )
+    in_period = period_status(
+        indicator=indicator,
+        target=target,
+        period=period,
+        actual=actual,
+        planned=planned,
+        thresholds=thresholds_for(plan),
+    )
+    if status.basis == YEAR and target is not None and not status.assessment.reason:
+        due = target.value
+    elif status.basis == PERIOD:
+        due = planned  # the planned value the figure is (or will be, once typed) judged against
+    else:
+        due = None
     return Preview(
         actual=actual,
-        year_target=year_target,
-        year=assess(
-            actual=actual,
-            target=year_target,
-            direction=indicator.direction,
-            thresholds=thresholds,
-            excluded_reason=excluded,
-        ),
+        year_target=target.value if target else None,
+        year=status.year,
         period_target=due,
-        pace=assess(
-            actual=actual, target=due, direction=indicator.direction, thresholds=thresholds, excluded_reason=excluded
-        ),
+        pace=status.assessment,
         working=working,
+        status=status,
+        in_period=in_period,
     )

@@ -260,7 +260,7 @@ class _Lookups:
             for indicator in (
                 access.indicators_for(user, access.REPORT)
                 .filter(department_plan_id__in=reportable_plans)
-                .prefetch_related(targets)
+                .prefetch_related(targets, "targets__planned_values")  # the previews read the planned values
             ):
                 parent = indicator.parent
                 key = (

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from kpi import views
+from kpi.views.reporting import report_preview
 
 app_name = "kpi"
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("planning/", views.planning_index, name="planning_index"),
     path("kpi/<int:indicator_id>/", views.indicator_detail, name="detail"),
     path("kpi/<int:indicator_id>/periods/<int:period_id>/report/", views.report_form, name="report"),
+    path("kpi/<int:indicator_id>/periods/<int:period_id>/report/preview/", report_preview, name="report_preview"),
     path("reports/<int:report_id>/review/", views.report_review, name="review"),
     path("reports/import/", views.report_import, name="report_import"),
     path("reports/import/template/", views.report_import_template, name="report_import_template"),

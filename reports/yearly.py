@@ -223,6 +223,29 @@ class ReportRow:
     def white_reason(self) -> str:
         return self.assessment.reason
 
+    # The basis of the light: a period's progress for the year in progress ("114Q3 進度"),
+    # the year for a closed one; the full-year ratio stays beside it as a figure.
+    @property
+    def status_label(self) -> str:
+        return self.result.status.label if self.result.status is not None else ""
+
+    @property
+    def by_period(self) -> bool:
+        return bool(self.status_label)
+
+    @property
+    def year_raw(self) -> Decimal | None:
+        """Actual ÷ the year's target, whatever the light's basis."""
+        return formatting.percent_number(self.result.year_assessment.raw)
+
+    @property
+    def year_raw_text(self) -> str:
+        return formatting.percent(self.result.year_assessment.raw)
+
+    @property
+    def planned_to_date(self) -> Decimal | None:
+        return self.result.status.planned_to_date if self.by_period else None
+
     # What the approved report says.
     @property
     def narrative(self) -> str:
@@ -576,6 +599,9 @@ EXPORT_COLUMNS: list[Column] = [
     Column("達成度(%)", lambda r: r.raw, "percent"),
     Column("計分達成度(%)（上限100%）", lambda r: r.capped, "percent"),
     Column("燈號", lambda r: r.light_label),
+    Column("燈號依據", lambda r: r.status_label or _("year status")),
+    Column("本期預定值", lambda r: spreadsheet_number(r.planned_to_date), "number"),
+    Column("全年達成度(%)", lambda r: r.year_raw, "percent"),
     Column("不予評估原因", lambda r: r.white_reason),
     Column("達成情形說明", lambda r: r.narrative, "long"),
     Column("未達成原因", lambda r: r.shortfall_reason, "long"),

@@ -1,16 +1,18 @@
-"""The at-risk list (reports:at_risk): KPIs behind the pace their target needs, and overdue reports.
+"""The at-risk list (reports:at_risk): KPIs whose status is yellow or red, and overdue reports.
 
-Today is 2023-08-10 (民國112年): 112Q1 (due 15 April) and 112Q2 (due 15 July) are due, so
-a KPI is judged against what its target needs by the end of Q2 (half the year); 112Q3
-(due 15 October) is not due yet. Reports go through the services: staff report, the
-supervisor approves. Worked by hand:
+Today is 2023-08-10 (民國112年): 112Q1 (due 15 April) and 112Q2 (due 15 July) are due;
+112Q3 (due 15 October) is not due yet. A KPI is judged on THE status (kpi.assessments.
+status_of): its latest approved figure against the planned value of that figure's period
+(no planned values set here, so the defaults by accrual). Reports go through the services:
+staff report, the supervisor approves. Worked by hand:
 
     1-5  5 場 cumulative, Q2 approved 1      → expected 2.5, 1 < 2.5 × 80% = 2: behind, short 1.5 場, 40.0% red
     2-1  5 場 cumulative, Q2 approved 3      → 3 ≥ 2: on pace, not listed
     2-3  80% level,       Q2 approved 60     → expected the full 80, 60 < 64: behind, short 20%, 75.0% red
     5-3  10 → 40% ladder, Q2 approved 18     → expected 10 + 30 × ½ = 25, 18 < 20: behind, short 7%
-    4-1  5 場 cumulative, Q1 approved 1, Q2 submitted 3
-                                            → approved 1 < 2 behind, but the figure awaiting review (3) is on pace
+    4-1  5 場 cumulative, Q1 approved 0, Q2 submitted 3
+                                            → approved 0 of Q1's planned 1 (1.25, whole): red, but the figure
+                                              awaiting review (3 of Q2's planned 3) is in step with the plan
     共2-1 lower is better 0%, Q2 approved 5% (20 → 21 staff) → behind (above the target)
     1-1  nothing filed                       → 未填報 (behind), and overdue for 112Q2
     3-1  only a draft for Q2                 → 未填報, and overdue (status: draft)
@@ -60,7 +62,7 @@ def reported(periods, staff, supervisor):
     file("2-1", q2, staff, 3, approve_by=supervisor, reason="")
     file("2-3", q2, staff, 60, approve_by=supervisor, reason="部分進駐團隊合約到期退租。")
     file("5-3", q2, staff, 18, approve_by=supervisor)
-    file("4-1", q1, staff, 1, approve_by=supervisor)
+    file("4-1", q1, staff, 0, approve_by=supervisor)
     file("4-1", q2, staff, 3, reason="")  # awaiting review
     file("共2-1", q2, staff, inputs={"last_year_staff": "20", "this_year_staff": "21"}, approve_by=supervisor)
     file("3-1", q2, staff, "0.2", submit=False, reason="")  # a draft
@@ -114,7 +116,7 @@ def test_a_newer_report_awaiting_review_is_shown_apart(client, supervisor, repor
     data = client.get(url(year=YEAR)).context["page"].data
     assert "4-1" not in by_code(data.behind)
     row = by_code(data.catching_up)["4-1"]
-    assert row.approved.actual == Decimal("1") and row.pace.behind
+    assert row.approved.actual == Decimal("0") and row.pace.behind and row.pace.label == "112Q1 進度"
     assert row.pending.status == ReportStatus.SUBMITTED and row.pending.actual == Decimal("3")
     assert not row.pending_pace.behind
 
@@ -124,7 +126,7 @@ def test_nothing_filed_is_not_reported(client, supervisor, reported):
     response = client.get(url(year=YEAR))
     behind = by_code(response.context["page"].data.behind)
     assert behind["1-1"].not_reported
-    assert behind["1-1"].pace.expected == Decimal("50.0000")
+    assert behind["1-1"].pace is None  # no approved figure: no status to show
     assert behind["3-1"].not_reported
     assert behind["3-1"].unfinished.status == ReportStatus.DRAFT
     assert "1-5" in behind and not behind["1-5"].not_reported

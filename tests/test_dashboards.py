@@ -350,11 +350,19 @@ def test_year_in_progress_shows_pace(client, planner, home_department, periods, 
     page = response.context["page"]
     assert page.in_progress
     row = kpi_rows(page)["1-5"]
-    assert row.assessment.raw == Decimal("60.0000")  # 3 of the year's 5
+    # The light is THE status: 3 against Q2's planned 3 (2.5, whole sessions), labelled with its period.
+    assert row.assessment.raw == Decimal("100.0000") and row.assessment.light == Light.GREEN
+    assert row.result.status.label == "112Q2 進度"
+    assert row.result.year_assessment.raw == Decimal("60.0000")  # 3 of the year's 5, shown beside as a figure
     assert row.pace.expected == Decimal("3.0000")
     assert not row.pace.behind
-    assert row.pace.assessment.light == Light.GREEN
-    assert kpi_rows(page)["1-1"].pace.behind  # nothing filed although Q2 is due
+    assert row.pace.assessment == row.assessment
+    assert kpi_rows(page)["1-1"].pace is None  # nothing approved yet: the at-risk list shows it as not reported
+    html = response.content.decode()
+    assert "112Q2 進度" in html
+    assert 'data-figure="year-ratio"' in html
+    assert f'全年 <span data-figure="year-ratio" data-indicator="{row.indicator.pk}" data-year="112">60%</span>' in html
+    assert "year-note" not in html  # no banner explaining a mismatch: there is none
 
 
 # --- No inline script; charts have text alternatives --------------------------------------------

@@ -1,4 +1,12 @@
-"""One figure everywhere: every surface shows the same attainment and light for every KPI-year.
+"""One status everywhere: every surface shows the same light, attainment and basis for every KPI-year.
+
+The light is THE status (`kpi.assessments.status_of`): a closed year's year status; for the
+year in progress (114 on the demo's today) the period status of the latest approved
+period, labelled with that period (「114Q3 進度」), with the full-year ratio beside it as a
+figure. Pages mark the label data-figure="basis" and the full-year ratio
+data-figure="year-ratio"; each shown label and ratio must be the service's, and the
+dashboard, the KPI page and the yearly report must show both for every KPI-year judged on
+a period. The downloads carry them as 燈號依據 and 全年達成度(%).
 
 The demo data are seeded as `make demo` seeds them (seed_plan, seed_demo_users,
 seed_demo_reports, with today 2025-10-08 as the demo's .env says), years 111–113 are
@@ -11,9 +19,10 @@ published, and then each surface is read the way people read it:
   writes the service's raw attainment, and the light with its label (`Light.label`);
 - the report form's preview of the report that gives a year its actual: its
   "for the year" figure is that same assessment;
-- the review queue: it judges a submitted figure, not the year's approved actual, so its
-  year attainment and pace light must equal the report form's preview of that report and
-  the single-report rule (`kpi.assessments.report_preview`).
+- the review queue: it judges a submitted figure, not the year's approved actual, so the
+  light it shows (what approving it would show), its attainment, label and full-year
+  ratio must equal the report form's preview of that report and the single-report rule
+  (`kpi.assessments.report_preview`).
 
 Pages mark the cell that shows a KPI-year's attainment with data-figure="attainment" and
 the one that shows its light with data-figure="light" (both with data-indicator and
@@ -158,6 +167,29 @@ def page_figures(response, *, attainment="attainment", light="light") -> dict[tu
     return shown
 
 
+def extra_figures(response) -> dict[tuple, dict[str, list[str]]]:
+    """(indicator, year, report) → {"basis": [labels shown], "year-ratio": [ratios shown]}."""
+    out: dict[tuple, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for f in figures(response.content.decode()):
+        if f["figure"] in ("basis", "year-ratio"):
+            out[(f["indicator"], f["year"], f["report"])][f["figure"]].append(f["text"])
+    return out
+
+
+@dataclass(frozen=True)
+class Basis:
+    """The basis of a KPI-year's light: its period label ("" for a year status) and the full-year ratio."""
+
+    label: str
+    ratio: str | None  # None: no full-year ratio is shown beside it (judged on the year, or no figure)
+
+
+def expected_basis(result) -> Basis:
+    label = result.status.label if result.status is not None else ""
+    shows_ratio = bool(label) and result.report is not None
+    return Basis(label, formatting.percent(result.year_assessment.raw) if shows_ratio else None)
+
+
 # --- the demo, as `make demo` builds it ------------------------------------------------------
 
 
@@ -203,6 +235,21 @@ class Disagreements:
         if mismatches:
             self.problems.append(f"{surface}: {self.where(indicator_id, year)}: " + "; ".join(mismatches))
 
+    def check_basis(self, surface: str, key: tuple, shown: dict[str, list[str]], expected: Basis, *, required=True):
+        """The period label and the full-year ratio beside the light: the service's, and there when due."""
+        indicator_id, year = key[:2]
+        where = f"{surface}: {self.where(indicator_id, year)}"
+        for label in shown.get("basis", []):
+            if label != expected.label:
+                self.problems.append(f"{where}: basis {label!r}, expected {expected.label!r}")
+        for ratio in shown.get("year-ratio", []):
+            if ratio != expected.ratio:
+                self.problems.append(f"{where}: full-year ratio {ratio!r}, expected {expected.ratio!r}")
+        if required and expected.label and not shown.get("basis"):
+            self.problems.append(f"{where}: the period label {expected.label!r} is not shown")
+        if required and expected.ratio is not None and not shown.get("year-ratio"):
+            self.problems.append(f"{where}: the full-year ratio {expected.ratio!r} is not shown")
+
     def covered(self, surface: str, wanted: set):
         missing = wanted - self.seen[surface]
         for indicator_id, year in sorted(missing):
@@ -234,6 +281,13 @@ def test_every_surface_shows_the_same_attainment_and_light_for_every_kpi_year(cl
     expected = {
         (pk, year): expected_shown(computed[year].indicators[pk].assessment) for pk in indicators for year in plan.years
     }
+    bases = {(pk, year): expected_basis(computed[year].indicators[pk]) for pk in indicators for year in plan.years}
+    # 114 is in progress on the demo's today: every KPI with an approved figure is judged on its period.
+    for (pk, year), basis in bases.items():
+        if year == 114 and computed[year].indicators[pk].report is not None:
+            assert basis.label.startswith("114Q") and basis.label.endswith("進度"), (pk, basis)
+        elif year != 114:
+            assert basis == Basis("", None), (pk, year, basis)
     by_code = {(i.department_plan.department.name, i.code): i.pk for i in indicators.values()}
     departments = sorted({i.department_plan.department_id for i in indicators.values()})
     check = Disagreements(expected, {pk: f"{i.code}（#{pk}）" for pk, i in indicators.items()})
@@ -245,15 +299,15 @@ def test_every_surface_shows_the_same_attainment_and_light_for_every_kpi_year(cl
     login(client, "planner")
     for department_id in departments:
         for year in plan.years:
-            url = reverse("reports:department", args=[department_id]) + f"?year={year}"
-            for (pk, y, _), shown in page_figures(client.get(url)).items():
-                for s in shown:
-                    check.check("department dashboard", pk, y, s)
-
-            url = reverse("reports:yearly") + f"?year={year}&department={department_id}"
-            for (pk, y, _), shown in page_figures(client.get(url)).items():
-                for s in shown:
-                    check.check("yearly report page", pk, y, s)
+            for surface, url in (
+                ("department dashboard", reverse("reports:department", args=[department_id]) + f"?year={year}"),
+                ("yearly report page", reverse("reports:yearly") + f"?year={year}&department={department_id}"),
+            ):
+                response = client.get(url)
+                for (pk, y, _), shown in page_figures(response).items():
+                    for s in shown:
+                        check.check(surface, pk, y, s)
+                    check.check_basis(surface, (pk, y), extra_figures(response).get((pk, y, None), {}), bases[(pk, y)])
 
             base = reverse("reports:yearly_download") + f"?year={year}&department={department_id}&format="
             for fmt, rows in downloads(client, base).items():
@@ -263,6 +317,14 @@ def test_every_surface_shows_the_same_attainment_and_light_for_every_kpi_year(cl
                     value = row["達成度(%)"]
                     percent = formatting.percent(None if value in (None, "") else value)
                     check.check(f"yearly report {fmt}", pk, year, Shown(percent, from_label(label), label))
+                    ratio = row["全年達成度(%)"]
+                    shown_basis = {
+                        "basis": [row["燈號依據"]] if row["燈號依據"] != "年度達成" else [],
+                        "year-ratio": [formatting.percent(None if ratio in (None, "") else ratio)]
+                        if bases[(pk, year)].ratio is not None
+                        else [],
+                    }
+                    check.check_basis(f"yearly report {fmt}", (pk, year), shown_basis, bases[(pk, year)])
     for surface in (
         "department dashboard",
         "yearly report page",
@@ -275,7 +337,13 @@ def test_every_surface_shows_the_same_attainment_and_light_for_every_kpi_year(cl
     for pk in indicators:
         for year in plan.years:
             url = reverse("kpi:detail", args=[pk]) + f"?year={year}"
-            shown_by_page = page_figures(client.get(url))
+            response = client.get(url)
+            shown_by_page = page_figures(response)
+            for (ind, y, _), extra in extra_figures(response).items():
+                check.check_basis("KPI page", (ind, y), extra, bases[(ind, y)])
+                # The years table, the chart's table and the year above its periods each label a period status.
+                if bases[(ind, y)].label and len(extra.get("basis", [])) != (3 if y == year else 2):
+                    check.problems.append(f"KPI page: {check.where(ind, y)} labels its status {extra.get('basis')}")
             assert (pk, year, None) in shown_by_page, f"the KPI page of #{pk} shows nothing for {year}"
             # Each year in the years table and the chart's table; the selected year once more above its periods.
             assert len(shown_by_page[(pk, year, None)]) == 3, (pk, year, shown_by_page[(pk, year, None)])
@@ -323,16 +391,20 @@ def test_every_surface_shows_the_same_attainment_and_light_for_every_kpi_year(cl
             continue
         with_actual.add((pk, year))
         url = reverse("kpi:report", args=[pk, report.period_id])
-        for (ind, y, _), shown in page_figures(client.get(url)).items():
+        response = client.get(url)
+        for (ind, y, _), shown in page_figures(response).items():
             for s in shown:
                 check.check("report form preview", ind, y, s)
+        for key, extra in extra_figures(response).items():
+            check.check_basis("report form preview", key, extra, bases[key[:2]])
     assert len(with_actual) >= 4 * 23 - 1, "every year of the demo has an approved figure for nearly every KPI"
     check.covered("report form preview", with_actual)
 
     # The review queue judges submitted figures: it agrees with the form's preview of each of them.
     login(client, "supervisor")
     queue = client.get(reverse("kpi:review_queue"))
-    queued = page_figures(queue, attainment="attainment", light="pace-light")
+    queued = page_figures(queue)
+    queued_basis = extra_figures(queue)
     submitted = ProgressReport.objects.filter(
         status=ReportStatus.SUBMITTED, indicator__department_plan__plan=plan
     ).select_related("period", "indicator__department_plan__plan")
@@ -343,20 +415,16 @@ def test_every_surface_shows_the_same_attainment_and_light_for_every_kpi_year(cl
         rule = assessments.report_preview(indicator=report.indicator, period=report.period, actual=report.actual)
         response = client.get(reverse("kpi:report", args=[report.indicator_id, report.period_id]))
         form = page_figures(response)
-        form_pace = page_figures(response, attainment="pace-attainment", light="pace-light")
-        wanted = Shown(formatting.percent(rule.year.raw), rule.pace.light.value, rule.pace.light.label)
+        # What approving it would show: THE status of the figure, its label and the full-year ratio.
+        wanted = expected_shown(rule.pace)
+        wanted_basis = Basis(rule.label, formatting.percent(rule.year.raw) if rule.label else None)
         for s in queued.get(key, []):
             check.check("review queue", report.indicator_id, report.period.year, s, wanted)
+        check.check_basis("review queue", key, queued_basis.get(key, {}), wanted_basis)
         year_shown = form.get(key, [])
         for s in year_shown:
-            check.check(
-                "report form preview (submitted)", report.indicator_id, report.period.year, s, expected_shown(rule.year)
-            )
-        for s in form_pace.get(key, []):
-            pace_wanted = Shown(formatting.percent(rule.pace.raw), rule.pace.light.value, rule.pace.light.label)
-            check.check(
-                "report form preview, pace (submitted)", report.indicator_id, report.period.year, s, pace_wanted
-            )
+            check.check("report form preview (submitted)", report.indicator_id, report.period.year, s, wanted)
+        check.check_basis("report form preview (submitted)", key, extra_figures(response).get(key, {}), wanted_basis)
         if not queued.get(key):
             check.problems.append(f"review queue: report #{report.pk} ({check.where(*key[:2])}) is not shown")
         if not year_shown:

@@ -112,6 +112,11 @@ ACTIONS = {
     "department_plan": lambda w: ("get", reverse("kpi:department_plan", args=[w.plan_id, w.department_id]), None),
     "detail": lambda w: ("get", reverse("kpi:detail", args=[w.draft.indicator_id]), None),
     "report_get": lambda w: ("get", reverse("kpi:report", args=[w.report_indicator_id, w.period.pk]), None),
+    "report_preview": lambda w: (
+        "get",
+        reverse("kpi:report_preview", args=[w.report_indicator_id, w.period.pk]) + "?actual=1",
+        None,
+    ),
     "report_save": lambda w: (
         "post",
         reverse("kpi:report", args=[w.report_indicator_id, w.period.pk]),
@@ -310,6 +315,7 @@ EXPECTED = {
     "department_plan":   (200,         200,         200,         200,         200,         LOGIN),
     "detail":            (200,         404,         200,         200,         200,         LOGIN),
     "report_get":        (200,         404,         403,         403,         403,         LOGIN),
+    "report_preview":    (200,         404,         403,         403,         403,         LOGIN),
     "report_save":       (DONE,        404,         403,         403,         403,         LOGIN),
     "review_approve":    (403,         404,         DONE,        DONE,        DONE,        LOGIN),
     "review_return":     (403,         404,         DONE,        DONE,        DONE,        LOGIN),

@@ -271,9 +271,12 @@ def test_preview_shows_attainment_and_light_without_saving(staff_client, periods
     response = post(staff_client, indicator("1-5"), periods[112, 3], action="preview", actual="4", narrative="四場")
     assert response.status_code == 200
     body = response.content.decode()
-    # Year: 4 of 5 = 80% (部分達成); pace: three quarters of 5 sessions is 3.75, and a count
-    # is paced in whole sessions (nobody holds 3.75), so 4 of 4 = 100% (達成).
-    assert "80%" in body and "部分達成" in body
+    # The light approval would show: three quarters of 5 sessions is 3.75, planned in whole
+    # sessions (nobody holds 3.75), so 4 of 4 = 100% (達成), labelled 112Q3 進度; the full
+    # year, 4 of 5 = 80%, is a figure beside it, not a second light.
+    assert "112Q3 進度" in body and 'data-light="green"' in body
+    assert 'data-light="yellow"' not in body and "部分達成" not in body
+    assert 'data-figure="year-ratio"' in body and ">80%</span>" in body
     assert "4 場" in body and "3.75 場" not in body
     assert "100%" in body and "106.7%" not in body
     nothing_saved()
@@ -573,3 +576,49 @@ def test_review_ignores_an_unsafe_next_url(client, supervisor, submitted):
 def test_review_is_post_only(client, supervisor, submitted):
     client.force_login(supervisor)
     assert client.get(reverse("kpi:review", args=[submitted.pk])).status_code == 405
+
+
+# --- The live hint: the server's preview as JSON --------------------------------------------
+
+
+def preview_url(ind, period, actual):
+    return reverse("kpi:report_preview", args=[ind.pk, period.pk]) + f"?actual={actual}"
+
+
+def test_live_hint_is_the_servers_preview(staff_client, periods):
+    ind, q3 = indicator("1-5"), periods[112, 3]
+    answer = staff_client.get(preview_url(ind, q3, "4"))
+    assert answer.status_code == 200
+    data = answer.json()
+    # 4 of Q3's planned 4 (3.75, whole sessions): what the Preview button and approval show.
+    assert (data["light"], data["label"], data["basis"]) == ("green", "112Q3 進度", "period")
+    assert (data["attainment"], data["planned"], data["year_ratio"]) == ("100%", "4 場", "80%")
+    assert not data["needs_explanation"]
+    assert "112Q3 進度" in data["hint"] and "全年 80%" in data["hint"]
+    behind = staff_client.get(preview_url(ind, q3, "3")).json()
+    assert behind["light"] == "red" and behind["needs_explanation"]  # 3 of 4 = 75%: yellow starts at 80%
+    nothing_saved()
+
+
+def test_live_hint_has_nothing_to_say_for_a_formula_indicator(staff_client, periods):
+    # 共1-1's figure is computed from its inputs on Preview (its year-end rule: tests/test_status.py).
+    assert staff_client.get(preview_url(indicator("共1-1"), periods[112, 3], "1.5")).json() == {"hint": ""}
+
+
+def test_live_hint_refuses_bad_figures_and_other_departments(staff_client, other_staff, client, periods):
+    ind, q3 = indicator("1-5"), periods[112, 3]
+    bad = staff_client.get(preview_url(ind, q3, "abc"))
+    assert bad.status_code == 400 and bad.json()["errors"]["actual"]
+    assert staff_client.post(preview_url(ind, q3, "4")).status_code == 405  # GET only: it reads
+    client.force_login(other_staff)
+    assert client.get(preview_url(ind, q3, "4")).status_code in (403, 404)
+    client.logout()
+    assert client.get(preview_url(ind, q3, "4")).status_code == 302  # to the login page
+    nothing_saved()
+
+
+def test_the_form_carries_no_second_copy_of_the_rule(staff_client, periods):
+    body = staff_client.get(url(indicator("1-5"), periods[112, 3])).content.decode()
+    assert 'data-preview-url="' in body
+    for gone in ("data-year-target", "data-period-target", "data-green", "data-yellow", "data-direction"):
+        assert gone not in body

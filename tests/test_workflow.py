@@ -193,7 +193,9 @@ def test_a_submitted_report_cannot_be_edited_or_submitted_again(staff, periods):
         ("1-3", "111Q2", "0.4", "0.5", "yellow"),
     ],
 )
-def test_pace(periods, code, label, actual, expected, light):
+def test_pace(periods, settings, code, label, actual, expected, light):
+    # While its year is in progress, a figure is judged against its period's planned value (by default here).
+    settings.KPI_TODAY = periods[label].end_date
     preview = assessments.report_preview(indicator=kpi_by_code(code), period=periods[label], actual=Decimal(actual))
 
     assert preview.period_target == Decimal(expected)
@@ -201,7 +203,8 @@ def test_pace(periods, code, label, actual, expected, light):
     assert preview.needs_explanation == (light in ("yellow", "red"))
 
 
-def test_the_year_assessment_is_against_the_full_target(periods):
+def test_the_year_assessment_is_against_the_full_target(periods, settings):
+    settings.KPI_TODAY = periods["111Q2"].end_date
     preview = assessments.report_preview(indicator=kpi_by_code("1-5"), period=periods["111Q2"], actual=Decimal(3))
     assert preview.year_target == Decimal(5)
     assert preview.year.raw == Decimal("60.0000")

@@ -18,12 +18,13 @@ from django.utils.translation import pgettext
 
 from common import dates, formatting
 from common.years import to_gregorian, to_roc
-from kpi import access, assessments, services, units
-from kpi.attainment import Assessment, assess
+from kpi import access, assessments, planning, services, units
+from kpi.attainment import Assessment
 from kpi.history import indicator_changes
 from kpi.models import (
     Evidence,
     Indicator,
+    PlannedStatus,
     ProgressReport,
     ReportEvent,
     ReportingPeriod,
@@ -33,7 +34,7 @@ from kpi.models import (
 )
 from kpi.selectors.display import format_inputs, status_label
 from kpi.selectors.timeline import TimelineEntry, period_timeline, report_timeline, target_timeline
-from plans.models import Plan
+from plans.models import PERIODS_PER_YEAR, Plan
 
 
 def indicator_queryset(user, action: str = access.VIEW):
@@ -66,8 +67,20 @@ class YearRow:
     target: YearlyTarget | None
     revisions: list[TargetRevision]  # changes after the plan set the target, oldest first
     actual_report: ProgressReport | None  # the latest approved report of the year
-    assessment: Assessment
+    assessment: Assessment  # THE status's light (`kpi.assessments.status_of`)
     selected: bool = False
+    status: assessments.Status | None = None
+    stored: dict | None = None  # the planned values people set for the year (period → value, status)
+
+    @property
+    def status_label(self) -> str:
+        """ "114Q3 進度" for the year in progress, "" for a year judged on the year."""
+        return self.status.label if self.status is not None else ""
+
+    @property
+    def year_assessment(self) -> Assessment:
+        """The full-year ratio (actual ÷ the year's target), shown beside a period status."""
+        return self.status.year if self.status is not None else self.assessment
 
     @property
     def actual(self):
@@ -107,6 +120,8 @@ def year_rows(indicator: Indicator, selected_year: int) -> list[YearRow]:
                 actual_report=result.report,
                 assessment=result.assessment,
                 selected=year == selected_year,
+                status=result.status,
+                stored=result.stored,
             )
         )
     return rows
@@ -137,8 +152,8 @@ def reports_query():
 class PeriodRow:
     period: ReportingPeriod
     report: ProgressReport | None
-    expected: Decimal | None  # what the year-to-date figure should be by the period's end
-    pace: Assessment
+    expected: Decimal | None  # the period's planned year-to-date value (分期預定值)
+    pace: Assessment  # the figure against it: the period status
     can_edit: bool
     can_open_form: bool
     is_overdue: bool
@@ -146,9 +161,23 @@ class PeriodRow:
     has_card: bool = False  # shown in full below the table
     is_future: bool = False  # the period has not started yet
 
+    planned_source: str = ""  # kpi.planning SET / DEFAULT / TARGET
+    planned_status: str = ""  # PlannedStatus of a set value
+
     @property
     def status(self) -> str:
         return self.report.status if self.report else ""
+
+    @property
+    def planned_note(self) -> str:
+        """預設 for a default value, 擬定中 for a proposed one; "" for a confirmed one or the target."""
+        if self.expected is None:
+            return ""
+        if self.planned_source == planning.DEFAULT:
+            return _("default")
+        if self.planned_source == planning.SET and self.planned_status == PlannedStatus.PROPOSED:
+            return _("proposed")
+        return ""
 
     @property
     def status_label(self) -> str:
@@ -201,23 +230,40 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
     target_values = {y: t.value for y, t in targets.items()}
     year_target = targets.get(year)
 
+    # The planned ladder of the year (what people set, else the default by accrual): kpi.planning.
+    per_year = PERIODS_PER_YEAR[plan.reporting_frequency]
+    points = {
+        p.number: p
+        for p in planning.ladder(
+            indicator,
+            {y: v for y, v in target_values.items() if y in (year - 1, year)},
+            year,
+            per_year,
+            selected.stored,
+        )
+    }
+
     rows = []
     for period in periods:
         report = reports.get(period.pk)
-        expected = assessments.period_target(indicator, period, target_values)
+        point = points.get(period.number) if period.frequency == plan.reporting_frequency else None
+        expected = point.value if point is not None else None
         editable_status = report is None or report.status in services.EDITABLE_STATUSES
         rows.append(
             PeriodRow(
                 period=period,
                 report=report,
                 expected=expected,
-                pace=assess(
+                pace=assessments.period_status(
+                    indicator=indicator,
+                    target=year_target,
+                    period=period,
                     actual=report.actual if report else None,
-                    target=expected,
-                    direction=indicator.direction,
+                    planned=expected,
                     thresholds=thresholds,
-                    excluded_reason=assessments.not_assessed_reason(indicator, year_target, period),
                 ),
+                planned_source=point.source if point is not None else "",
+                planned_status=point.status if point is not None else "",
                 can_edit=can_report and not period.is_locked and editable_status,
                 can_open_form=can_report and report is not None,
                 is_overdue=today > period.due_date
@@ -321,7 +367,7 @@ def indicator_charts(page: IndicatorPage) -> dict:
         "labels": [row.period.short_label for row in page.periods],
         "datasets": [
             {
-                "label": _("Expected by the period's end (pace)"),
+                "label": _("Planned by the period's end"),
                 "style": "pace",
                 "type": "line",
                 "data": [_chart_value(indicator, row.expected, derived=True) for row in page.periods],

@@ -84,7 +84,8 @@ def review_queue(request):
         )
 
     shown = [r for r in work.to_review if keep(r)]
-    prefetch_related_objects([r.indicator for r in shown], "targets")  # one query, for the previews
+    # Two queries, for the previews: each row shows what approving it would show, against its planned values.
+    prefetch_related_objects([r.indicator for r in shown], "targets__planned_values")
     rows = [
         QueueRow(r, assessments.report_preview(indicator=r.indicator, period=r.period, actual=r.actual)) for r in shown
     ]

@@ -11,17 +11,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from common import formatting
 from common.wording import labelled
-from kpi import access, assessments, selectors, services
+from kpi import access, assessments, selectors, services, units
 from kpi.forms import EvidenceForm, ReportForm, ReviewForm
 from kpi.models import ReportingPeriod
 
@@ -251,6 +252,10 @@ def _render_form(request, indicator, period, report, form, not_editable, context
     targets = selectors.targets_by_year(indicator)
     year_target = targets.get(period.year)
     preview = context.get("preview")
+    # What the figure will be judged against: the period's planned value (分期預定值), or why nothing is.
+    outlook = (
+        preview if preview is not None else assessments.report_preview(indicator=indicator, period=period, actual=None)
+    )
     return render(
         request,
         "kpi/report_form.html",
@@ -270,11 +275,74 @@ def _render_form(request, indicator, period, report, form, not_editable, context
             "year_target_revisions": [r for r in year_target.revisions.all() if r.old_value is not None]
             if year_target
             else [],
-            "period_target": assessments.period_target(indicator, period, {y: t.value for y, t in targets.items()}),
+            "period_target": outlook.period_target,
+            "period_basis": outlook.status.basis if outlook.status is not None else assessments.YEAR,
+            "not_assessed_reason": assessments.not_assessed_reason(indicator, year_target, period),
+            "preview_url": reverse("kpi:report_preview", args=[indicator.pk, period.pk]),
             "needs_explanation": bool(preview and preview.actual is not None and preview.needs_explanation),
             "evidence": getattr(report, "active_evidence", []) if report else [],
             "thresholds": assessments.thresholds_for(indicator.department_plan.plan),
         },
+    )
+
+
+@login_required
+@require_safe
+def report_preview(request, indicator_id, period_id):
+    """The server's preview of a typed figure, as JSON, for the report form's live hint.
+
+    Exactly what the form's Preview button shows (`kpi.assessments.report_preview` through
+    `services.report_clean`): the light approval would give, its period label, the planned
+    value and the full-year ratio. GET only; nothing is saved. Only the indicator's reporters may ask.
+    """
+    indicator = get_object_or_404(selectors.indicator_queryset(request.user), pk=indicator_id)
+    period = get_object_or_404(
+        ReportingPeriod.objects.select_related("plan"), pk=period_id, plan=indicator.department_plan.plan
+    )
+    if not access.can_report(request.user, indicator):
+        return JsonResponse({"detail": str(NO_REPORT_PERMISSION)}, status=403)
+    try:
+        clean = services.report_clean(
+            indicator=indicator, period=period, submitting=False, actual=request.GET.get("actual", "")
+        )
+    except ValidationError as exc:
+        return JsonResponse({"errors": exc.message_dict}, status=400)
+    preview = clean.preview
+    if preview.actual is None:
+        return JsonResponse({"hint": ""})
+    light = preview.pace.light
+    status = preview.status
+    by_period = status is not None and status.basis == assessments.PERIOD
+    parts = [
+        _("%(basis)s: %(light)s") % {"basis": preview.label if by_period else _("year status"), "light": light.label}
+    ]
+    if preview.pace.reason:
+        parts.append(preview.pace.reason)
+    elif by_period and preview.period_target is not None:
+        parts.append(
+            _("%(attainment)s of the planned %(planned)s")
+            % {
+                "attainment": formatting.percent(preview.pace.raw),
+                "planned": units.amount(indicator, preview.period_target, derived=True),
+            }
+        )
+    if by_period and preview.year.raw is not None:
+        parts.append(_("full year %(ratio)s") % {"ratio": formatting.percent(preview.year.raw)})
+    return JsonResponse(
+        {
+            "light": light.value,
+            "light_label": str(light.label),
+            "basis": status.basis if status is not None else assessments.YEAR,
+            "label": preview.label,
+            "attainment": formatting.percent(preview.pace.raw),
+            "planned": units.amount(indicator, preview.period_target, derived=True)
+            if preview.period_target is not None
+            else "",
+            "year_ratio": formatting.percent(preview.year.raw),
+            "reason": preview.pace.reason,
+            "needs_explanation": preview.needs_explanation,
+            "hint": pgettext("list of clauses", "; ").join(str(p) for p in parts),
+        }
     )
 
 

@@ -1,4 +1,4 @@
-"""The at-risk list: KPIs behind pace and overdue reports."""
+"""The at-risk list: KPIs whose status is yellow or red, and overdue reports."""
 
 from __future__ import annotations
 
@@ -17,16 +17,16 @@ from kpi.models import (
     ReportStatus,
 )
 from plans.models import DepartmentPlan, Plan
-from reports.selectors.pace import Pace, assessable, last_due_period, pace_of, targets_by_year, year_periods
+from reports.selectors.pace import Pace, last_due_period, pending_pace, status_pace, targets_by_year, year_periods
 from reports.selectors.params import visible_department_plans, year_in_progress
 
 
 @dataclass
 class RiskRow:
-    """A KPI behind what its target needs by now (or with nothing to judge although a report is due)."""
+    """A KPI whose status is yellow or red (or with no figure although a report is due)."""
 
     result: IndicatorResult
-    pace: Pace  # on the latest approved figure (no figure: 未填報)
+    pace: Pace | None  # its status, on the latest approved figure (None: 未填報)
     pending: ProgressReport | None = None  # a newer submitted report awaiting review
     pending_pace: Pace | None = None
     unfinished: ProgressReport | None = None  # the latest draft or returned report, when nothing was filed
@@ -51,7 +51,8 @@ class RiskRow:
     @property
     def catching_up(self) -> bool:
         """The approved figure is behind, but a newer figure awaiting review is on pace."""
-        return self.pace.behind and self.pending_pace is not None and not self.pending_pace.behind
+        behind = self.pace is None or self.pace.behind
+        return behind and self.pending_pace is not None and not self.pending_pace.behind
 
     @property
     def explained_by(self) -> ProgressReport | None:
@@ -164,20 +165,22 @@ def risk_data(
             if not filed:
                 data.overdue.append(OverdueRow(result, due_period, unfinished.get(indicator.id), today))
 
-        # (a) behind the pace its target needs.
-        if not assessable(indicator, result.target):
+        # (a) behind: its status (the period status of the latest approved figure) is yellow or red,
+        # or nothing is approved although a report is due.
+        if result.target is None or (result.target.excluded_reason or "").strip():
             continue
-        targets = targets_by_year(years_data, indicator.id)
-        pace = pace_of(indicator, approved, due_period, targets, pya.thresholds)
-        if pace is None:
+        pace = status_pace(result)
+        if pace is None and not (approved is None and due_period is not None):
             continue
-        pending_pace = pace_of(indicator, newer, due_period, targets, pya.thresholds) if newer else None
-        if pace.behind or (pending_pace is not None and pending_pace.behind):
+        newer_pace = (
+            pending_pace(result, newer, targets_by_year(years_data, indicator.id), pya) if newer is not None else None
+        )
+        if (pace is None or pace.behind) or (newer_pace is not None and newer_pace.behind):
             row = RiskRow(
                 result,
                 pace,
                 pending=newer,
-                pending_pace=pending_pace,
+                pending_pace=newer_pace,
                 unfinished=unfinished.get(indicator.id) if approved is None and newer is None else None,
             )
             (data.catching_up if row.catching_up else data.behind).append(row)

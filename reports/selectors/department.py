@@ -22,7 +22,7 @@ from reports.selectors.charts import (
     result_sparkline,
     rollup_sparkline,
 )
-from reports.selectors.pace import Pace, assessable, last_due_period, pace_of, targets_by_year, year_periods
+from reports.selectors.pace import Pace, last_due_period, status_pace, year_periods
 from reports.selectors.params import DIMENSION_CHOICES, Filters, year_in_progress
 
 
@@ -30,7 +30,7 @@ from reports.selectors.params import DIMENSION_CHOICES, Filters, year_in_progres
 class KpiRow:
     result: IndicatorResult
     sparkline: Sparkline
-    pace: Pace | None = None  # in a year in progress: the latest approved figure's pace
+    pace: Pace | None = None  # in a year in progress: its period status (the light, as a list row)
     shown: bool = True  # False when the dimension/light filters leave it out
 
     @property
@@ -97,7 +97,7 @@ class YearTable:
     """Every KPI's attainment in every plan year: the text alternative of the sparklines."""
 
     years: list[int]
-    rows: list[tuple[Indicator, list[Assessment]]]
+    rows: list[tuple[Indicator, list[IndicatorResult]]]  # each year's result: its status and the period it names
 
 
 @dataclass
@@ -161,11 +161,7 @@ def department_page(user, plan: Plan, department_plan: DepartmentPlan, filters: 
 
     def kpi_row(result: IndicatorResult) -> KpiRow:
         indicator = result.indicator
-        pace = None
-        if in_progress and assessable(indicator, result.target):
-            pace = pace_of(
-                indicator, result.report, due_period, targets_by_year(years_data, indicator.id), pya.thresholds
-            )
+        pace = status_pace(result) if in_progress else None
         shown = (
             not filters.dimension or (indicator.objective and indicator.objective.dimension == filters.dimension)
         ) and (not filters.light or result.assessment.light == filters.light)
@@ -232,7 +228,7 @@ def department_page(user, plan: Plan, department_plan: DepartmentPlan, filters: 
         year_table=YearTable(
             years=list(years_data),
             rows=[
-                (r.indicator, [years_data[y].indicators[r.indicator.id].assessment for y in years_data])
+                (r.indicator, [years_data[y].indicators[r.indicator.id] for y in years_data])
                 for r in all_rows + common_rows
             ],
         ),

@@ -1,4 +1,10 @@
-"""Pace: is a KPI keeping up with its target this year?"""
+"""Is a KPI in step with its plan this year? Read from THE status (`kpi.assessments.status_of`).
+
+A KPI-year of the year in progress is judged on its period status: the latest approved
+year-to-date figure against the planned value of its period (分期預定值). It is behind
+when that status is yellow or red; the lists also show a KPI whose report is overdue.
+No page judges a pace any other way.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,14 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from kpi import assessments, units
-from kpi.assessments import PlanYearAttainment
-from kpi.attainment import HIGHER, Assessment, assess, is_behind_pace
-from kpi.models import (
-    Accrual,
-    Direction,
-    Indicator,
-    ProgressReport,
-    ReportingPeriod,
-)
-from plans.models import Plan
+from common import dates
+from kpi import assessments
+from kpi.assessments import PERIOD, IndicatorResult, PlanYearAttainment, Status
+from kpi.attainment import HIGHER, Assessment
+from kpi.models import Direction, ProgressReport, ReportingPeriod
+from plans.models import PERIODS_PER_YEAR, Plan
+
+BEHIND = ("yellow", "red")
 
 
 def year_periods(plan: Plan, year: int) -> list[ReportingPeriod]:
@@ -34,18 +37,19 @@ def last_due_period(periods: list[ReportingPeriod], today: datetime.date) -> Rep
 
 @dataclass(frozen=True)
 class Pace:
-    """A year-to-date figure against what the year's target needs by then."""
+    """A period status as the lists show it: the figure against its period's planned value."""
 
-    period: ReportingPeriod  # the point of the year it is judged at
-    expected: Decimal | None
+    period: ReportingPeriod  # the period the status refers to
+    expected: Decimal | None  # that period's planned value
     actual: Decimal | None
-    behind: bool
-    assessment: Assessment  # actual against expected: its light is the pace light
+    behind: bool  # the status is yellow or red
+    assessment: Assessment  # the status itself
     direction: str = HIGHER
+    label: str = ""  # "114Q3 進度"
 
     @property
     def shortfall(self) -> Decimal | None:
-        """How far the figure is from what is expected by now (None when it is not short)."""
+        """How far the figure is from its planned value (None when it is not short)."""
         if self.actual is None or self.expected is None:
             return None
         gap = self.actual - self.expected if self.direction == Direction.LOWER else self.expected - self.actual
@@ -61,53 +65,49 @@ def targets_by_year(years_data: dict[int, PlanYearAttainment], indicator_id: int
     return out
 
 
-def assessable(indicator: Indicator, target) -> bool:
-    """A KPI-year whose pace can be judged: a target in force, not excluded, and a ratio that means something."""
-    if target is None or (target.excluded_reason or "").strip():
-        return False
-    if indicator.accrual == Accrual.YEAR_END:
-        return False  # judged on the full year's figure only: no in-year pace to fall behind
-    return not (indicator.direction == Direction.HIGHER and target.value <= 0)
-
-
-def pace_of(
-    indicator: Indicator,
-    report: ProgressReport | None,
-    due_period: ReportingPeriod | None,
-    targets: dict[int, Decimal],
-    thresholds,
-) -> Pace | None:
-    """The pace of the year-to-date figure in `report` (None: no figure) as of `due_period`.
-
-    The figure is judged at the later of the last due period and its own period (a
-    report filed early covers more of the year, so it must have come further).
-    """
-    at = due_period
-    if report is not None and (at is None or report.period.end_date > at.end_date):
-        at = report.period
-    if at is None:
+def _pace(status: Status, report: ProgressReport | None, target: Decimal | None, direction: str) -> Pace | None:
+    """The status as a list row: a period status against its planned value, a year status against the target."""
+    if status.basis == PERIOD:
+        if status.period is None:
+            return None
+        period, expected = status.period, status.planned_to_date
+    elif report is not None:
+        period, expected = report.period, target
+    else:
         return None
-    target = targets.get(at.year)
-    if target is None:
-        return None
-    start = units.cumulative_start(indicator, targets, at.year)
-    expected = assessments.period_target(indicator, at, targets)
-    actual = report.actual if report is not None else None
-    behind = is_behind_pace(
-        actual_to_date=actual,
-        target=target,
-        direction=indicator.direction,
-        fraction_of_year=at.fraction_of_year,
-        cumulative_from=start,
-        level=indicator.accrual == Accrual.LEVEL,
-        whole=units.is_counted(indicator.unit),
-        thresholds=thresholds,
-    )
     return Pace(
-        period=at,
+        period=period,
         expected=expected,
-        actual=actual,
-        behind=behind,
-        assessment=assess(actual=actual, target=expected, direction=indicator.direction, thresholds=thresholds),
-        direction=indicator.direction,
+        actual=report.actual if report is not None else None,
+        behind=status.assessment.light in BEHIND,
+        assessment=status.assessment,
+        direction=direction,
+        label=status.label,
     )
+
+
+def status_pace(result: IndicatorResult) -> Pace | None:
+    """The KPI-year's status as a list row (None: no approved figure yet)."""
+    if result.status is None:
+        return None
+    target = result.target.value if result.target is not None else None
+    return _pace(result.status, result.report, target, result.indicator.direction)
+
+
+def pending_pace(
+    result: IndicatorResult, report: ProgressReport, targets: dict[int, Decimal], pya: PlanYearAttainment
+) -> Pace | None:
+    """What approving a newer submitted report would make the status: `status_of` that report."""
+    status = assessments.status_of(
+        indicator=result.indicator,
+        year=pya.year,
+        targets={y: v for y, v in targets.items() if y in (pya.year - 1, pya.year)},
+        target=result.target,
+        report=report,
+        stored=result.stored,
+        periods_per_year=PERIODS_PER_YEAR[pya.plan.reporting_frequency],
+        thresholds=pya.thresholds,
+        today=dates.today(),
+    )
+    target = result.target.value if result.target is not None else None
+    return _pace(status, report, target, result.indicator.direction)

@@ -1,50 +1,55 @@
-/* Report form: a live hint of the attainment while the figure is typed.
- * Only a hint, computed here from the numbers in the form's data attributes; the
- * server's preview (the 預覽 button) is authoritative. Without JavaScript the form
+/* Report form: a live hint of the light while the figure is typed.
+ * The hint is the server's own preview (the same rule as the Preview button and as
+ * approval), fetched from the form's data-preview-url as JSON a moment after typing
+ * stops; nothing is computed here and nothing is saved. Without JavaScript the form
  * works the same, minus the hint. */
 (function () {
   "use strict";
   var form = document.getElementById("report-form");
   var input = document.getElementById("id_actual");
   var hint = document.getElementById("live-hint");
-  if (!form || !input || !hint) return;
+  if (!form || !input || !hint || !form.dataset.previewUrl) return;
 
-  function number(text) {
-    var cleaned = String(text || "").replace(/,/g, "").replace(/%\s*$/, "").trim();
-    if (cleaned === "" || !/^-?\d*\.?\d+$/.test(cleaned)) return null;
-    return parseFloat(cleaned);
+  var timer = null;
+  var asked = 0;
+
+  function show(text) {
+    hint.textContent = text ? (hint.dataset.textPrefix || "") + " " + text : "";
+    hint.hidden = !text;
   }
 
-  function attainment(actual, target, direction) {
-    if (target === null) return null;
-    if (direction === "lower") {
-      if (actual <= target) return 100;
-      return target > 0 ? (target * 100) / actual : 0;
-    }
-    if (target <= 0) return null;
-    return Math.max(0, (actual * 100) / target);
-  }
-
-  function update() {
-    var actual = number(input.value);
-    if (actual === null) {
-      hint.hidden = true;
+  function ask() {
+    var value = input.value.trim();
+    if (value === "") {
+      show("");
       return;
     }
-    var direction = form.dataset.direction;
-    var year = attainment(actual, number(form.dataset.yearTarget), direction);
-    var pace = attainment(actual, number(form.dataset.periodTarget), direction);
-    var parts = [];
-    if (year !== null) parts.push(hint.dataset.textYear + " " + year.toFixed(1) + "%");
-    if (pace !== null) parts.push(hint.dataset.textPace + " " + pace.toFixed(1) + "%");
-    if (!parts.length) {
-      hint.hidden = true;
-      return;
-    }
-    hint.textContent = parts.join(hint.dataset.textComma || ", ") + (hint.dataset.textSemicolon || "; ") + hint.dataset.textNote;
-    hint.hidden = false;
+    var ticket = ++asked;
+    var url = form.dataset.previewUrl + "?actual=" + encodeURIComponent(value);
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          return { ok: response.ok, body: body };
+        });
+      })
+      .then(function (answer) {
+        if (ticket !== asked) return; // a newer figure was typed meanwhile
+        if (answer.ok) {
+          show(answer.body.hint || "");
+        } else if (answer.body.errors && answer.body.errors.actual) {
+          show(answer.body.errors.actual.join(" "));
+        } else {
+          show("");
+        }
+      })
+      .catch(function () {
+        if (ticket === asked) show("");
+      });
   }
 
-  input.addEventListener("input", update);
-  update();
+  input.addEventListener("input", function () {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(ask, 400);
+  });
+  if (input.value.trim() !== "") ask();
 })();

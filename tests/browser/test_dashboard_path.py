@@ -2,7 +2,9 @@
 a KPI's page with its charts and their data tables → the yearly report, downloaded as xlsx.
 
 The figures come from reports approved through `kpi.services`: KPI 1-5 (召開市港再生標竿計畫
-平台會議次數, 5 場 a year) has 5 場 approved for 民國113年 and 2 場 so far for 民國114年.
+平台會議次數, 5 場 a year) has 5 場 approved for 民國113年 and 2 場 so far for 民國114年:
+113 is judged on the year; 114, in progress, on its period — 2 場 against Q1's planned 1
+(1.25, whole sessions) is 200% 達成, labelled 114Q1 進度, with 全年 40% beside it.
 """
 
 import datetime
@@ -75,8 +77,11 @@ def test_dashboard_to_kpi_page_to_yearly_download(page: Page, snap, kpi, tmp_pat
     expect(row).to_contain_text("1-5")
     expect(row).to_contain_text("5 場")
     expect(row).to_contain_text("2 場")
-    expect(row).to_contain_text("40%")
-    expect(row).to_contain_text("未達成")
+    expect(row).to_contain_text("200%")
+    expect(row).to_contain_text("達成")
+    expect(row).to_contain_text("114Q1 進度")
+    expect(row).to_contain_text("全年 40%")
+    expect(row).not_to_contain_text("未達成")
     snap("dashboard-02-department")
     expect_controls_named(page)
     row.get_by_role("link", name=kpi.name, exact=True).click()
@@ -92,7 +97,7 @@ def test_dashboard_to_kpi_page_to_yearly_download(page: Page, snap, kpi, tmp_pat
     expect(table).to_be_visible()  # the table is open beside the chart
     rows = {
         "民國113年": ["5 場", "5 場", "100%", "達成"],
-        "民國114年": ["5 場", "2 場", "40%", "未達成"],
+        "民國114年": ["5 場", "2 場", "200%", "114Q1 進度"],
     }
     for year, cells in rows.items():
         row = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name=year, exact=True))
@@ -109,7 +114,9 @@ def test_dashboard_to_kpi_page_to_yearly_download(page: Page, snap, kpi, tmp_pat
     expect(page.get_by_role("heading", level=1)).to_contain_text(t("Yearly performance report"))
     report_row = page.locator("tr[data-code='1-5']").first
     expect(report_row).to_contain_text(kpi.name)
-    expect(report_row).to_contain_text("40%")
+    expect(report_row).to_contain_text("200%")
+    expect(report_row).to_contain_text("114Q1 進度")
+    expect(report_row).to_contain_text("全年 40%")
     snap("dashboard-04-yearly")
     expect_controls_named(page)
     with page.expect_download() as download_info:
@@ -131,5 +138,7 @@ def test_dashboard_to_kpi_page_to_yearly_download(page: Page, snap, kpi, tmp_pat
     assert row["單位"] == "場"
     assert Decimal(str(row["年度目標值"])) == 5
     assert Decimal(str(row["實際值"])) == 2
-    assert Decimal(str(row["達成度(%)"])) == Decimal("40.0")
-    assert row["燈號"] == "未達成"
+    assert Decimal(str(row["達成度(%)"])) == Decimal("200.0")
+    assert row["燈號"] == "達成"
+    assert row["燈號依據"] == "114Q1 進度"
+    assert Decimal(str(row["全年達成度(%)"])) == Decimal("40.0")

@@ -1,8 +1,9 @@
 """The reporting walk in a real browser, as people do it.
 
 Staff report KPI 1-5 of 都市發展處 (召開市港再生標竿計畫平台會議次數, 5 場 in 民國114年) for
-民國114年第1季: a wrong figure is refused next to its field, a figure behind pace needs the
-reason and the measures, the preview shows the attainment and light, a PDF goes with it.
+民國114年第1季: a wrong figure is refused next to its field, a figure behind plan needs the
+reason and the measures, the preview shows the light approval would give (against the
+department's planned value for Q1, 2 場) and the full-year ratio, a PDF goes with it.
 The supervisor returns it with a comment; staff revise and resubmit; the supervisor
 approves it on the KPI page, which then shows the year's actual, attainment, light,
 evidence and the whole record.
@@ -19,7 +20,16 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from kpi import queues, services
-from kpi.models import Indicator, ProgressReport, ReportAction, ReportingPeriod, ReportStatus
+from kpi.models import (
+    Indicator,
+    PlannedStatus,
+    PlannedValue,
+    ProgressReport,
+    ReportAction,
+    ReportingPeriod,
+    ReportStatus,
+    YearlyTarget,
+)
 from tests.browser.conftest import expect_controls_named, sign_in, sign_out, starts, t, tn
 
 pytestmark = pytest.mark.browser
@@ -35,9 +45,13 @@ COMMENT = "請補充會議紀錄"
 @pytest.fixture
 def kpi(settings, home_department):
     settings.KPI_TODAY = TODAY
-    return Indicator.objects.select_related("department_plan__plan").get(
+    indicator = Indicator.objects.select_related("department_plan__plan").get(
         department_plan__department=home_department, objective__number=1, number=5
     )
+    # The department planned 2 場 by the end of Q1 (the default would be 1: 1.25, whole sessions).
+    target = YearlyTarget.objects.get(indicator=indicator, year=114)
+    PlannedValue.objects.create(target=target, number=1, value=Decimal(2), status=PlannedStatus.PROPOSED)
+    return indicator
 
 
 def the_report(indicator) -> ProgressReport | None:
@@ -101,7 +115,7 @@ def test_report_returned_revised_and_approved(page: Page, snap, staff, superviso
     expect_controls_named(page)
     assert the_report(kpi) is None
 
-    # 1 場 by the end of Q1 is behind the pace (1.25 場 expected): submitting needs the
+    # 1 場 by the end of Q1 is behind the plan (2 場 planned): submitting needs the
     # reason for the shortfall and the improvement measures.
     field(page, "累計實績").fill("1")
     field(page, "達成情形說明").fill("本季召開市港再生標竿計畫平台會議 1 場，討論西二西三倉庫改建。")
@@ -117,13 +131,14 @@ def test_report_returned_revised_and_approved(page: Page, snap, staff, superviso
     field(page, "改善措施").fill("4月補開會議，並排定每月一次。")
     page.get_by_role("button", name=t("Preview")).click()
     preview = aside.get_by_role("region", name=t("Attainment preview"))
-    expect(preview).to_contain_text("20%")  # of the year's 5 場
+    expect(preview).to_contain_text("114Q1 進度")  # the light approval would give, and its period
     expect(preview).to_contain_text("未達成")
-    expect(preview).to_contain_text("1 場")  # expected by the end of Q1: 1.25, a count written whole
-    expect(preview).to_contain_text("80%")  # the pace
-    expect(preview).to_contain_text("部分達成")
+    expect(preview).to_contain_text("2 場")  # planned by the end of Q1
+    expect(preview).to_contain_text("50%")  # 1 of the planned 2
+    expect(preview).to_contain_text("20%")  # of the year's 5 場: the full-year ratio, a figure, not a second light
+    expect(preview).not_to_contain_text("部分達成")
     expect(preview).to_contain_text(
-        t("Behind pace: to submit, fill in the reason for the shortfall and the improvement measures.")
+        t("Behind plan: to submit, fill in the reason for the shortfall and the improvement measures.")
     )
     snap("walk-04-preview")
     expect_controls_named(page)
@@ -151,7 +166,8 @@ def test_report_returned_revised_and_approved(page: Page, snap, staff, superviso
     row = queue.get_by_role("row").filter(has=page.get_by_role("link", name=kpi.name))
     expect(row).to_contain_text(PERIOD)
     expect(row).to_contain_text("1 場")
-    expect(row).to_contain_text("部分達成")
+    expect(row).to_contain_text("未達成")  # the same light the preview showed
+    expect(row).to_contain_text("114Q1 進度")
     snap("walk-06-review-queue")
     expect_controls_named(page)
     row.locator("summary").filter(has_text=t("Return with comment")).click()
@@ -213,8 +229,10 @@ def test_report_returned_revised_and_approved(page: Page, snap, staff, superviso
     expect(cells.nth(0)).to_contain_text("5 場")
     expect(cells.nth(1)).to_contain_text("2 場")
     expect(cells.nth(1)).to_contain_text(PERIOD)
-    expect(cells.nth(2)).to_have_text("40%")
-    expect(cells.nth(3)).to_contain_text("未達成")
+    expect(cells.nth(2)).to_have_text("100%")  # 2 of Q1's planned 2
+    expect(cells.nth(3)).to_contain_text("達成")
+    expect(cells.nth(3)).to_contain_text("114Q1 進度")
+    expect(cells.nth(3)).to_contain_text("全年 40%")  # 2 of the year's 5
 
     # The evidence can be downloaded.
     card = page.get_by_role("article", name=t("Report for %(period)s", period=PERIOD))
