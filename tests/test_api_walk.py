@@ -138,21 +138,28 @@ def test_report_return_resubmit_approve(staff, supervisor, seeded_plan, period):
     ]
     assert report["events"][2]["comment"] == "請附會議紀錄並更正場次。"
 
-    # The attainment shows the approved actual: 4 of 5 is 80%, yellow.
+    # 112 is in progress (today is after its Q3): the light is Q3's progress, 4 of the 4
+    # sessions planned by then (3.75, whole), green; the full-year ratio, 4 of 5, is 80%.
     for client in (reporter, reviewer):
         attainment = client.get(API + "attainment/", {"plan": seeded_plan.pk, "year": 112}).json()
         row = next(r for r in attainment["indicators"] if r["indicator"] == kpi.pk)
         assert (row["actual"], row["report"], row["raw"], row["light"], row["light_label"]) == (
             4,
             report_id,
+            100,
+            "green",
+            "達成",
+        )
+        assert (row["basis"], row["planned_to_date"], row["year_raw"], row["year_light"]) == (
+            "period",
+            4,
             80,
             "yellow",
-            "部分達成",
         )
     objective = reviewer.get(API + "attainment/", {"plan": seeded_plan.pk, "year": 112, "level": "objective"}).json()
     harbour = next(g for g in objective["groups"] if g["id"] == kpi.objective_id)
-    assert harbour["counts"] == {"green": 0, "yellow": 1, "red": 0, "white": 4}
-    assert harbour["score"] == 80
+    assert harbour["counts"] == {"green": 1, "yellow": 0, "red": 0, "white": 4}
+    assert harbour["score"] == 100
 
     # Approved is final: no more edits.
     response = reporter.patch(API + f"reports/{report_id}/", {"version": 6, "actual": 5}, format="json")
