@@ -34,6 +34,7 @@ from kpi import planning
 from kpi.attainment import Assessment, RollUp, Thresholds, assess, combine, roll_up
 from kpi.models import (
     Accrual,
+    Direction,
     Indicator,
     IndicatorKind,
     PlannedValue,
@@ -284,9 +285,23 @@ def period_status(
     thresholds: Thresholds,
 ) -> Assessment:
     """A year-to-date figure against its period's planned value (進度燈號): white with the
-    reason where nothing is planned (a year-end figure before year end, an excluded year)."""
+    reason where nothing is planned (a year-end figure before year end, an excluded year).
+
+    A period planned at 0 on a higher-is-better KPI (one place a year: nothing is due by
+    Q1) has nothing to fall behind: any figure meets the plan (100%, green). A target of 0
+    for the whole year stays white, as the year's rule says.
+    """
     excluded = target.excluded_reason.strip() if target is not None and target.excluded_reason.strip() else None
     reason = excluded or (None if planned is not None else not_assessed_reason(indicator, target, period))
+    if (
+        reason is None
+        and planned == 0
+        and actual is not None
+        and indicator.direction == Direction.HIGHER
+        and not period.is_last_of_year
+    ):
+        met = Decimal("100.0000")
+        return Assessment(raw=met, capped=met, light=thresholds.light_for(met))
     return assess(
         actual=actual, target=planned, direction=indicator.direction, thresholds=thresholds, excluded_reason=reason
     )

@@ -181,3 +181,16 @@ def test_preview_in_a_closed_year_is_the_year_status(periods, settings):
     assert preview.status.basis == YEAR and preview.label == ""
     assert preview.pace == preview.year and preview.pace.light == Light.YELLOW  # 4 of 5 = 80%
     assert preview.period_target == Decimal(5)
+
+
+def test_a_period_planned_at_zero_is_met_by_any_figure(periods):
+    # One place a year: a quarter of 1 is 0.25, paced in whole places: nothing is due by Q1.
+    s = status(indicator("處"), periods["112Q1"], 1, 0)
+    assert s.planned_to_date == Decimal(0)
+    assert s.assessment.raw == Decimal("100.0000") and s.assessment.light == Light.GREEN
+    assert s.year.light == Light.RED  # 0 of the year's 1: the figure beside it
+
+
+def test_a_year_target_of_zero_stays_white_at_year_end(periods):
+    s = status(indicator("處"), periods["112Q4"], 0, 0)
+    assert s.assessment.light == Light.WHITE
