@@ -45,19 +45,12 @@ light is the light of that score under the same thresholds, white when nothing c
 assessed. `combine` pools roll-ups (objectives → goal → department → city) exactly as if
 all their KPIs had been rolled up at once, so a KPI weighs the same wherever it sits.
 
-Pace (`expected_to_date`, `is_behind_pace`)
--------------------------------------------
-For the "at risk" list during the year. Reports carry year-to-date values, and progress
-is expected to climb linearly from where the year starts (0, or last year's cumulative
-target on a ladder) to this year's target. A higher-is-better KPI is behind when its
-year-to-date actual is below the yellow threshold's share of that expected value, i.e.
-when "on this pace" it would be red; at the end of the year (fraction 1) behind ⇔ red.
-A lower-is-better KPI (a rate such as staff growth) is a level, not an accumulation:
-behind as soon as the actual is above the target. A missing actual is behind once a
-report was due. Pass as `fraction_of_year` the share of the year covered by the periods
-whose reports are due (0 before the first is due, 0.25 after the first quarter's). A
-higher-is-better *level* (an occupancy rate; `Indicator.accrual == "level"`) does not
-climb, so with `level=True` it is judged against its full target all year.
+A straight-line pace (`expected_to_date`)
+----------------------------------------
+The default planned value of a cumulative KPI (kpi.planning): progress climbs linearly
+from where the year starts (0, or last year's cumulative target on a ladder) to this
+year's target; counted units are paced in whole numbers. Whether a KPI is behind is its
+period status against the planned value (kpi.assessments.status_of), not a rule here.
 """
 
 from __future__ import annotations
@@ -351,40 +344,3 @@ def expected_to_date(
     if whole:
         expected = expected.quantize(ONE, rounding=ROUND_HALF_UP)
     return _quantize(expected)
-
-
-def is_behind_pace(
-    *,
-    actual_to_date: Decimal | None,
-    target: Decimal,
-    direction: str,
-    fraction_of_year: Decimal | int,
-    cumulative_from: Decimal | int = ZERO,
-    level: bool = False,
-    whole: bool = False,
-    thresholds: Thresholds = DEFAULT_THRESHOLDS,
-) -> bool:
-    """Whether a KPI belongs on the "at risk" list now (rules in the module docstring).
-
-    Higher is better: behind when actual < expected × yellow ÷ 100, where expected is
-    `expected_to_date` (the full target for a `level`). Lower is better: behind when
-    actual > target. No actual: behind once `fraction_of_year` > 0. A higher-is-better
-    KPI with a target ≤ 0 cannot be assessed, so it is never behind.
-    """
-    direction = _check_direction(direction)
-    target = _decimal(target, "target")
-    fraction = _check_fraction(fraction_of_year)
-    if actual_to_date is None:
-        return fraction > 0
-    actual = _decimal(actual_to_date, "actual_to_date")
-    if direction == LOWER:
-        return actual > target
-    if target <= 0:
-        return False
-    if level:
-        expected = target
-    else:
-        expected = expected_to_date(
-            target=target, fraction_of_year=fraction, cumulative_from=cumulative_from, whole=whole
-        )
-    return actual < expected * thresholds.yellow / HUNDRED

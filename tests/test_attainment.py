@@ -16,7 +16,6 @@ from kpi.attainment import (
     assess,
     combine,
     expected_to_date,
-    is_behind_pace,
     roll_up,
 )
 
@@ -322,83 +321,6 @@ def test_expected_to_date_is_linear_from_the_years_start(target, fraction, start
     assert expected_to_date(target=D(target), fraction_of_year=D(fraction), cumulative_from=D(start)) == D(expected)
 
 
-@pytest.mark.parametrize("fraction", [D("-0.01"), D("1.01")])
-def test_fraction_of_year_must_be_between_0_and_1(fraction):
-    with pytest.raises(ValueError, match="fraction_of_year"):
-        expected_to_date(target=D(5), fraction_of_year=fraction)
-    with pytest.raises(ValueError, match="fraction_of_year"):
-        is_behind_pace(actual_to_date=D(1), target=D(5), direction="higher", fraction_of_year=fraction)
-
-
-@pytest.mark.parametrize(
-    ("actual", "target", "direction", "fraction", "start", "behind"),
-    [
-        # Higher is better: behind when below 80% (yellow) of the linear pace.
-        pytest.param("2", "5", "higher", "0.5", "0", False, id="count-80pct-of-pace-is-fine"),
-        pytest.param("1.9", "5", "higher", "0.5", "0", True, id="count-below-80pct-of-pace"),
-        pytest.param("0", "5", "higher", "0.25", "0", True, id="nothing-after-a-quarter"),
-        pytest.param("0", "5", "higher", "0", "0", False, id="nothing-before-any-report-due"),
-        pytest.param("5", "5", "higher", "0.25", "0", False, id="already-done"),
-        pytest.param("20", "40", "higher", "0.5", "10", False, id="ladder-20-vs-pace-25"),
-        pytest.param("19.99", "40", "higher", "0.5", "10", True, id="ladder-below-80pct-of-25"),
-        pytest.param("10", "40", "higher", "0.25", "10", True, id="ladder-stuck-at-last-years-level"),
-        pytest.param("31.99", "40", "higher", "1", "10", True, id="year-end-behind-iff-red"),
-        pytest.param("32", "40", "higher", "1", "10", False, id="year-end-yellow-not-behind"),
-        pytest.param("0.5", "1", "higher", "0.5", "0", False, id="deliverable-half-done-mid-year"),
-        pytest.param("5", "0", "higher", "0.5", "0", False, id="zero-target-never-behind"),
-        # Lower is better: a level, behind as soon as it is above target.
-        pytest.param("0", "0", "lower", "0.25", "0", False, id="lower-at-target"),
-        pytest.param("-5", "0", "lower", "0.25", "0", False, id="lower-below-target"),
-        pytest.param("0.01", "0", "lower", "0.25", "0", True, id="lower-above-target"),
-        pytest.param("10", "10", "lower", "1", "0", False, id="lower-at-positive-target"),
-        pytest.param("11", "10", "lower", "0.5", "0", True, id="lower-above-positive-target"),
-        # No actual: behind once a report was due, whatever the direction.
-        pytest.param(None, "5", "higher", "0.25", "0", True, id="missing-after-first-period"),
-        pytest.param(None, "5", "higher", "0", "0", False, id="missing-before-first-period"),
-        pytest.param(None, "0", "lower", "0.5", "0", True, id="missing-lower"),
-        pytest.param(None, "0", "lower", "0", "0", False, id="missing-lower-before-first-period"),
-    ],
-)
-def test_is_behind_pace(actual, target, direction, fraction, start, behind):
-    assert (
-        is_behind_pace(
-            actual_to_date=None if actual is None else D(actual),
-            target=D(target),
-            direction=direction,
-            fraction_of_year=D(fraction),
-            cumulative_from=D(start),
-        )
-        is behind
-    )
-
-
-@pytest.mark.parametrize(
-    ("actual", "fraction", "behind"),
-    [
-        pytest.param("64", "0.25", False, id="at-80pct-of-target-early-in-the-year"),
-        pytest.param("63.99", "0.25", True, id="below-80pct-of-target-early-in-the-year"),
-        pytest.param("20", "0.25", True, id="a-level-does-not-climb"),
-        pytest.param(None, "0", False, id="missing-before-first-report-due"),
-        pytest.param(None, "0.25", True, id="missing-after-first-report-due"),
-    ],
-)
-def test_a_level_is_judged_against_its_full_target_all_year(actual, fraction, behind):
-    result = is_behind_pace(
-        actual_to_date=None if actual is None else D(actual),
-        target=D(80),
-        direction="higher",
-        fraction_of_year=D(fraction),
-        level=True,
-    )
-    assert result is behind
-
-
-def test_is_behind_pace_uses_the_yellow_threshold():
-    kwargs = {"actual_to_date": D("1.5"), "target": D(5), "direction": "higher", "fraction_of_year": D("0.5")}
-    assert is_behind_pace(**kwargs)  # 1.5 < 2.5 × 0.8
-    assert not is_behind_pace(**kwargs, thresholds=Thresholds(green=D(90), yellow=D(60)))  # 1.5 ≥ 2.5 × 0.6
-
-
 # The module stays free of Django ----------------------------------------------------------
 
 ALLOWED_IMPORTS = {"__future__", "collections", "dataclasses", "decimal", "enum", "typing"}
@@ -446,10 +368,3 @@ def test_lights_are_judged_on_the_percentage_as_every_page_shows_it():
 )
 def test_a_counted_pace_is_whole_sessions(fraction, expected):
     assert expected_to_date(target=D(5), fraction_of_year=D(fraction), whole=True) == D(expected)
-
-
-def test_behind_pace_on_whole_sessions():
-    # Q2 of 5 sessions: the pace is 3 sessions, so 2 is 66.7% of it (behind) and 3 is on pace.
-    kwargs = {"target": D(5), "direction": "higher", "fraction_of_year": D("0.5"), "whole": True}
-    assert is_behind_pace(actual_to_date=D(2), **kwargs)
-    assert not is_behind_pace(actual_to_date=D(3), **kwargs)
