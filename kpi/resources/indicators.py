@@ -40,14 +40,12 @@ if any row is invalid, so one bad row means nothing is written, not even the goo
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext, pgettext_lazy
-from import_export import fields, resources, widgets
+from import_export import resources
 from import_export.results import Result
 
 from common.formatting import roc_year
@@ -55,21 +53,69 @@ from common.text import clean_text
 from common.wording import join_list
 from kpi import access, history, planning
 from kpi.assessments import planned_values
-from kpi.formulas import FORMULAS
 from kpi.models import (
     Accrual,
-    Direction,
-    EvaluationArrangement,
-    EvaluationMethod,
     Indicator,
     IndicatorKind,
     PlannedStatus,
     TargetRevision,
-    Unit,
+)
+
+# The file's contract: the plan's words, not translated (see the module's docstring).
+from kpi.resources.columns import (
+    COL_ARRANGEMENT,
+    COL_DEPARTMENT,
+    COL_DIRECTION,
+    COL_FORMULA,
+    COL_KIND,
+    COL_METHOD,
+    COL_NAME,
+    COL_NUMBER,
+    COL_PARENT_NAME,
+    COL_PARENT_NUMBER,
+    COL_PLAN,
+    COL_REASON,
+    COL_STANDARD,
+    COL_UNIT,
+    COL_WEIGHT,
+    DIRECTION_EXPORT,
+    DIRECTION_IMPORT,
+    HEADER_ROWS,
+    KIND_EXPORT,
+    KIND_IMPORT,
+    METHOD_EXPORT,
+    METHOD_IMPORT,
+    PLAN_YEARS,
+    REQUIRED_COLUMNS,
+    SHEET_TITLE,
+    cell_decimal,
+    cell_int,
+    cell_text,
+    fill_in,
+    is_blank,
+    period_of_header,
+    plain_number,
+    planned_header,
+    unknown,
+    year_of_header,
+)
+from kpi.resources.fields import (
+    ArrangementWidget,
+    ComputedField,
+    FormulaWidget,
+    MappedWidget,
+    ModelField,
+    NumberWidget,
+    PlannedField,
+    TextWidget,
+    UnitWidget,
+    WeightWidget,
+    YearField,
+    existing_planned,
+    existing_targets,
 )
 from kpi.services import (
     cell_key,
-    parse_decimal,
     planned_values_save,
     target_set,
     validate_target_value,
@@ -77,350 +123,6 @@ from kpi.services import (
 )
 from kpi.services.planning import year_end_message
 from plans.models import PERIODS_PER_YEAR, CommonGoal, Department, DepartmentPlan, Plan, StrategicObjective
-
-# The file's contract: the plan's words, not translated (see the module's docstring).
-COL_PLAN = "計畫"
-COL_DEPARTMENT = "機關"
-COL_KIND = "類別"
-COL_PARENT_NUMBER = "序號"
-COL_PARENT_NAME = "關鍵策略目標"
-COL_NUMBER = "編號"
-COL_NAME = "關鍵績效指標"
-COL_ARRANGEMENT = "評估體制"
-COL_METHOD = "評估方式"
-COL_STANDARD = "衡量標準"
-COL_UNIT = "單位"
-COL_DIRECTION = "方向"
-COL_WEIGHT = "權重"
-COL_FORMULA = "公式"
-COL_REASON = "修正理由"
-
-REQUIRED_COLUMNS = (COL_PLAN, COL_DEPARTMENT, COL_PARENT_NUMBER, COL_NUMBER)
-MAX_SMALL_NUMBER = 32767  # numbers and codes are small integers in the database
-
-YEAR_HEADER = re.compile(r"^(?:民國)?\s*(\d{1,3})\s*(?:年)?$")
-PLANNED_HEADER = re.compile(r"^(?:民國)?\s*(\d{1,3})\s*年\s*第\s*(\d{1,2})\s*期\s*預定值$")
-PLAN_YEARS = re.compile(r"^\s*(\d{1,3})\s*[-–—~～至]\s*(\d{1,3})\s*$")
-
-SHEET_TITLE = "指標與年度目標值"  # the exported sheet (xlsx, ods), and the resource on the admin forms
-HEADER_ROWS = 1  # the column headers: the first indicator is on the spreadsheet's row 2
-
-KIND_EXPORT = {IndicatorKind.KPI: "關鍵績效指標", IndicatorKind.COMMON: "共同性指標"}
-# Also read: the codes and the short forms written by earlier exports ("KPI", "共同性").
-KIND_IMPORT = {
-    "kpi": IndicatorKind.KPI,
-    "關鍵績效指標": IndicatorKind.KPI,
-    "關鍵": IndicatorKind.KPI,
-    "common": IndicatorKind.COMMON,
-    "共同性": IndicatorKind.COMMON,
-    "共同性指標": IndicatorKind.COMMON,
-    "共同": IndicatorKind.COMMON,
-}
-METHOD_EXPORT = {EvaluationMethod.PROGRESS_CONTROL: "進度控管", EvaluationMethod.STATISTICS: "統計數據"}
-METHOD_IMPORT = {
-    **{label: code for code, label in METHOD_EXPORT.items()},
-    **{code.value: code for code in EvaluationMethod},
-}
-DIRECTION_EXPORT = {Direction.HIGHER: "越高越好", Direction.LOWER: "越低越好"}
-DIRECTION_IMPORT = {
-    **{label: code for code, label in DIRECTION_EXPORT.items()},
-    **{code.value: code for code in Direction},
-}
-UNIT_ALIASES = {"％": Unit.PERCENT}
-ARRANGEMENT_SHORT = (
-    pgettext_lazy("evaluation arrangement, short", "existing organisation"),
-    pgettext_lazy("evaluation arrangement, short", "task force"),
-    pgettext_lazy("evaluation arrangement, short", "third party"),
-    pgettext_lazy("evaluation arrangement, short", "existing organisation with a third party"),
-    pgettext_lazy("evaluation arrangement, short", "other"),
-)
-
-
-def arrangement_help() -> str:
-    """The codes of 評估體制 with short names: 1 既有組織；2 任務編組 …"""
-    return pgettext("between the codes of a list", "; ").join(
-        f"{c.value} {label}" for c, label in zip(EvaluationArrangement, ARRANGEMENT_SHORT, strict=True)
-    )
-
-
-def fill_in(column: str) -> str:
-    return _("Please fill in %(column)s.") % {"column": column}
-
-
-def unknown(column: str, text: str, allowed) -> str:
-    return _("Unknown %(column)s “%(text)s”; allowed: %(allowed)s.") % {
-        "column": column,
-        "text": text,
-        "allowed": join_list(allowed),
-    }
-
-
-# --- cell helpers -------------------------------------------------------------------
-
-
-def is_blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def cell_text(value) -> str:
-    """A cell as text: spreadsheets hand back 1 as 1.0, which should read as "1"."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def cell_int(value, column: str) -> int:
-    text = cell_text(value)
-    try:
-        number = Decimal(text)
-    except ArithmeticError:
-        number = None
-    if number is None or not number.is_finite() or number != number.to_integral_value():
-        raise ValueError(
-            _("%(column)s must be a whole number (the file has “%(text)s”).") % {"column": column, "text": text}
-        )
-    if not 0 <= number <= MAX_SMALL_NUMBER:
-        raise ValueError(
-            _("%(column)s must be between 0 and %(max)s (the file has “%(text)s”).")
-            % {"column": column, "max": MAX_SMALL_NUMBER, "text": text}
-        )
-    return int(number)
-
-
-def cell_decimal(value, column: str) -> Decimal:
-    """A number from a cell; the services' parser, with a float read as its shortest form."""
-    try:
-        return parse_decimal(cell_text(value) if isinstance(value, float | int) else value, field=column)
-    except ValidationError as e:
-        raise ValueError(" ".join(e.messages)) from None
-
-
-def plain_number(value):
-    """100.0000 → 100 and 0.5000 → Decimal("0.5"): numbers as people write them.
-
-    Spreadsheet formats keep them as numbers; CSV writes them as "100" and "0.5".
-    """
-    if value is None:
-        return ""
-    value = Decimal(value)
-    if value == value.to_integral_value():
-        return int(value)
-    return value.normalize()
-
-
-def year_of_header(header) -> int | None:
-    match = YEAR_HEADER.match(cell_text(header))
-    return int(match.group(1)) if match else None
-
-
-def planned_header(year: int, number: int) -> str:
-    """The column of a planned value: 114年第1期預定值 (part of the file's contract)."""
-    return f"{year}年第{number}期預定值"
-
-
-def period_of_header(header) -> tuple[int, int] | None:
-    """(year, period number) of a planned value's column, or None."""
-    match = PLANNED_HEADER.match(cell_text(header))
-    return (int(match.group(1)), int(match.group(2))) if match else None
-
-
-# --- widgets ------------------------------------------------------------------------
-
-
-class TextWidget(widgets.Widget):
-    def __init__(self, column, required=True):
-        super().__init__()
-        self.column, self.required = column, required
-
-    def clean(self, value, row=None, **kwargs):
-        text = cell_text(value)
-        if not text and self.required:
-            raise ValueError(fill_in(self.column))
-        return text
-
-    def render(self, value, obj=None, **kwargs):
-        return "" if value is None else str(value)
-
-
-class MappedWidget(widgets.Widget):
-    """A choice read from any of its accepted spellings and written as its zh-Hant label."""
-
-    def __init__(self, column, to_code, to_label, *, normalise=str.lower):
-        super().__init__()
-        self.column, self.to_label, self.normalise = column, to_label, normalise
-        self.to_code = {normalise(k): v for k, v in to_code.items()}
-
-    def clean(self, value, row=None, **kwargs):
-        text = cell_text(value)
-        if not text:
-            raise ValueError(fill_in(self.column))
-        code = self.to_code.get(self.normalise(text))
-        if code is None:
-            raise ValueError(unknown(self.column, text, self.to_label.values()))
-        return code
-
-    def render(self, value, obj=None, **kwargs):
-        return self.to_label.get(value, value or "")
-
-
-class ArrangementWidget(widgets.Widget):
-    def clean(self, value, row=None, **kwargs):
-        if is_blank(value):
-            raise ValueError(_("Please fill in %(column)s (1–5).") % {"column": COL_ARRANGEMENT})
-        try:
-            number = cell_int(value, COL_ARRANGEMENT)
-        except ValueError:
-            number = None
-        if number not in EvaluationArrangement.values:
-            raise ValueError(
-                _("%(column)s must be a code from 1 to 5 (%(codes)s); the file has “%(text)s”.")
-                % {"column": COL_ARRANGEMENT, "codes": arrangement_help(), "text": cell_text(value)}
-            )
-        return number
-
-    def render(self, value, obj=None, **kwargs):
-        return "" if value is None else int(value)
-
-
-class UnitWidget(widgets.Widget):
-    def clean(self, value, row=None, **kwargs):
-        text = cell_text(value)
-        if not text:
-            raise ValueError(fill_in(COL_UNIT))
-        unit = UNIT_ALIASES.get(text, text)
-        if unit not in Unit.values:
-            raise ValueError(
-                _("Unknown unit “%(text)s”; the units allowed: %(allowed)s.")
-                % {"text": text, "allowed": join_list(Unit.values)}
-            )
-        return unit
-
-    def render(self, value, obj=None, **kwargs):
-        return value or ""
-
-
-class WeightWidget(widgets.Widget):
-    def clean(self, value, row=None, **kwargs):
-        weight = cell_decimal(value, COL_WEIGHT)
-        if weight <= 0:
-            raise ValueError(_("%(column)s must be more than 0.") % {"column": COL_WEIGHT})
-        return weight
-
-    def render(self, value, obj=None, **kwargs):
-        return plain_number(value)
-
-
-class FormulaWidget(widgets.Widget):
-    """A formula written by its zh-Hant name (經常門業務費賸餘數百分比), read by name or key."""
-
-    def clean(self, value, row=None, **kwargs):
-        text = cell_text(value)
-        for key, formula in FORMULAS.items():
-            if text in (key, formula.name):
-                return key
-        raise ValueError(unknown(COL_FORMULA, text, (formula.name for formula in FORMULAS.values())))
-
-    def render(self, value, obj=None, **kwargs):
-        formula = FORMULAS.get(value) if value else None
-        return formula.name if formula else (value or "")
-
-
-class NumberWidget(widgets.Widget):
-    def render(self, value, obj=None, **kwargs):
-        return plain_number(value)
-
-
-# --- fields -------------------------------------------------------------------------
-
-
-class ModelField(fields.Field):
-    """A model field; an optional column leaves the value alone when its cell is blank."""
-
-    def __init__(self, attribute, column_name, widget, *, optional=False):
-        super().__init__(attribute=attribute, column_name=column_name, widget=widget)
-        self.optional = optional
-
-    def save(self, instance, row, is_m2m=False, **kwargs):
-        raw = row.get(self.column_name)
-        if self.optional and is_blank(raw):
-            return
-        value = self.clean(row, **kwargs)
-        current = getattr(instance, self.attribute)
-        if isinstance(current, str) and isinstance(value, str) and current.strip() == value:
-            return  # the same text, give or take surrounding whitespace
-        setattr(instance, self.attribute, value)
-
-
-class ComputedField(fields.Field):
-    """A read-only column computed from the indicator (its identity, or its parent's name)."""
-
-    def __init__(self, column_name, getter, widget=None):
-        super().__init__(column_name=column_name, widget=widget or widgets.Widget(), readonly=True)
-        self.getter = getter
-
-    def get_value(self, instance):
-        return self.getter(instance) if instance is not None else None
-
-
-def existing_targets(indicator) -> dict[int, Decimal]:
-    """The indicator's targets by year, read once (from the prefetch when there is one)."""
-    cached = getattr(indicator, "_existing_targets", None)
-    if cached is None:
-        cached = {t.year: t.value for t in indicator.targets.all()} if indicator.pk else {}
-        indicator._existing_targets = cached
-    return cached
-
-
-class YearField(fields.Field):
-    """The target for one ROC year. Written by `IndicatorResource`, never by setattr."""
-
-    def __init__(self, year):
-        super().__init__(column_name=str(year), widget=NumberWidget(), readonly=True)
-        self.year = year
-
-    def get_value(self, instance):
-        if instance is None:
-            return None
-        pending = getattr(instance, "_import_targets", None)
-        targets = pending if pending is not None else existing_targets(instance)
-        return targets.get(self.year)
-
-
-def existing_planned(indicator) -> dict[tuple[int, int], tuple[Decimal, str]]:
-    """The indicator's stored planned values: (year, number) → (value, status).
-
-    Read from the targets' prefetch on export; set by the importer from one query for the
-    whole file (`IndicatorResource.before_import`)."""
-    cached = getattr(indicator, "_existing_planned", None)
-    if cached is None:
-        cached = (
-            {(t.year, p.number): (p.value, p.status) for t in indicator.targets.all() for p in t.planned_values.all()}
-            if indicator.pk
-            else {}
-        )
-        indicator._existing_planned = cached
-    return cached
-
-
-class PlannedField(fields.Field):
-    """The planned value of one period of one ROC year; empty for the default.
-
-    Written by `IndicatorResource` through `planned_values_save`, never by setattr."""
-
-    def __init__(self, year, number):
-        super().__init__(column_name=planned_header(year, number), widget=NumberWidget(), readonly=True)
-        self.year, self.number = year, number
-
-    def get_value(self, instance):
-        if instance is None:
-            return None
-        pending = getattr(instance, "_import_planned", None)
-        if pending is not None:
-            return pending.get((self.year, self.number))
-        stored = existing_planned(instance).get((self.year, self.number))
-        return stored[0] if stored else None
 
 
 def _parent_number(indicator):
