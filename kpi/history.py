@@ -233,6 +233,10 @@ _UNION_COLUMNS = (
 )
 
 
+# The columns both kinds of record share, first in each half of the union.
+_SHARED_COLUMNS = _UNION_COLUMNS[:9]
+
+
 def _target_and_planned_rows(indicator: Indicator) -> list[_Record]:
     """The records of the indicator's targets and planned values, oldest first, in one query.
 
@@ -255,15 +259,7 @@ def _target_and_planned_rows(indicator: Indicator) -> list[_Record]:
             planned_status=Value("", output_field=models.CharField()),
         )
         .values_list(
-            "history_id",
-            "history_date",
-            "history_type",
-            "history_change_reason",
-            "user_name",
-            "user_first",
-            "user_last",
-            "id",
-            "kind",
+            *_SHARED_COLUMNS,
             "year",
             "number",
             "planned",
@@ -281,15 +277,7 @@ def _target_and_planned_rows(indicator: Indicator) -> list[_Record]:
             excluded=Value("", output_field=models.TextField()),
         )
         .values_list(
-            "history_id",
-            "history_date",
-            "history_type",
-            "history_change_reason",
-            "user_name",
-            "user_first",
-            "user_last",
-            "id",
-            "kind",
+            *_SHARED_COLUMNS,
             "target_year",
             "number",
             "value",
