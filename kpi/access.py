@@ -7,7 +7,11 @@ object type is written once (as healthchecks' `_get_check_for_user` and NetBox's
 - Staff (填報人) report on the indicators of the departments they belong to.
 - Reviewers (審核人) review their departments' reports; no one approves or returns a
   report they wrote (created, edited or submitted).
-- The planning office (研考) sees and reviews every department and locks periods.
+- The planning office (研考) sees and reviews every department, locks periods and
+  reopens approved reports for correction.
+- Under a plan of two review stages, the first review (初核) is the department's
+  reviewers' and the second (研考複核) the planning office's; admins may take either, and
+  no one takes both for the same report (`review_stage`, `can_review`).
 - Admins (superusers) see everything and manage data in Django admin; they do not
   file reports, but may review (they are trusted with every department).
 - Any member of a department sees that department's indicators and reports.
@@ -17,7 +21,9 @@ from __future__ import annotations
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
-from kpi.models import Evidence, Indicator, ProgressReport, ReportAction, ReportEvent, ReportingPeriod
+from django.utils.translation import gettext as _
+
+from kpi.models import Evidence, Indicator, ProgressReport, ReportAction, ReportEvent, ReportingPeriod, ReportStatus
 from plans.models import Membership, Role
 
 VIEW, REPORT, REVIEW = "view", "report", "review"
@@ -164,7 +170,72 @@ def is_author(user, report: ProgressReport) -> bool:
     return ProgressReport.objects.filter(pk=report.pk).filter(authored_by(user)).exists()
 
 
+def can_reopen(user) -> bool:
+    """Whether the user may reopen an approved report for correction (撤銷核定／更正)."""
+    return can_manage_periods(user)
+
+
+FIRST, SECOND = 1, 2
+
+
+def review_stage(report: ProgressReport) -> int | None:
+    """The review a report waits for: FIRST (審核, or 初核 under two stages), SECOND
+    (研考複核), or None when it waits for no review."""
+    if report.status == ReportStatus.SUBMITTED:
+        return FIRST
+    if report.status == ReportStatus.FIRST_APPROVED:
+        return SECOND
+    return None
+
+
+def _may_review_at(s: _Scope, user, department_id: int, stages: int, stage: int) -> bool:
+    if stages == 1:
+        return s.covers_all(REVIEW) or department_id in s.departments[REVIEW]
+    if stage == FIRST:
+        return bool(user.is_superuser) or department_id in s.departments[REVIEW]
+    return s.covers_all(REVIEW)
+
+
 def can_review(user, report: ProgressReport) -> bool:
-    ids = department_ids_for(user, REVIEW)
-    in_scope = ids is None or report.indicator.department_plan.department_id in ids
-    return bool(user and user.is_authenticated and in_scope and not is_author(user, report))
+    """Whether the user may approve or return the report at the stage it waits for (the
+    first stage when it waits for none): in scope for that stage, not one of its authors,
+    and not its first reviewer when it waits for the second."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    stage = review_stage(report) or FIRST
+    department_id = report.indicator.department_plan.department_id
+    if not _may_review_at(scope(user), user, department_id, report.review_stages, stage):
+        return False
+    if stage == SECOND and report.first_reviewed_by_id == user.pk:
+        return False
+    return not is_author(user, report)
+
+
+def review_refusal(user, report: ProgressReport) -> str:
+    """Why `can_review` says no, in words for the person refused."""
+    if review_stage(report) == SECOND:
+        return _("The second review is the planning office's.")
+    if report.review_stages == 2:
+        return _("The first review is the department reviewers'.")
+    return _("You may not review this indicator.")
+
+
+def reviewable(user) -> Q:
+    """The reports waiting for a review the user may give, as a condition on ProgressReport
+    (authorship aside: the queue keeps the user's own reports apart, see kpi.queues)."""
+    nothing = Q(pk__in=[])
+    if not (user and user.is_authenticated and user.is_active):
+        return nothing
+    s = scope(user)
+    mine = Q(indicator__department_plan__department_id__in=s.departments[REVIEW])
+    one_stage = Q(review_stages=1, status=ReportStatus.SUBMITTED)
+    first = Q(review_stages=2, status=ReportStatus.SUBMITTED)
+    second = Q(status=ReportStatus.FIRST_APPROVED) & ~Q(first_reviewed_by=user)
+    condition = nothing
+    if s.departments[REVIEW]:
+        condition |= (one_stage | first) & mine
+    if s.covers_all(REVIEW):
+        condition |= one_stage | second
+    if user.is_superuser:
+        condition |= first
+    return condition

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Window
+from django.db.models import F, FilteredRelation, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
@@ -155,12 +155,61 @@ def _indicator_rows(
     return indicators, indicator_filter
 
 
+# The figure of record of a report reopened for correction: the open correction keeps what had been approved.
+_RECORD_FIELDS = ("actual", "inputs", "narrative", "shortfall_reason", "improvement_plan")
+
+
+def of_record() -> Q:
+    """The reports whose figure counts: approved, or reopened for correction (whose figure
+    that had been approved still counts until it is approved again)."""
+    return Q(status=ReportStatus.APPROVED) | Q(correcting=True)
+
+
+def with_record(reports):
+    """`reports` with what their open correction keeps, in the same query (see `as_of_record`)."""
+    return reports.annotate(
+        open_correction=FilteredRelation("corrections", condition=Q(corrections__resolved_at__isnull=True))
+    ).annotate(
+        record_reopened_at=F("open_correction__reopened_at"),
+        record_reason=F("open_correction__reason"),
+        record_approved_by_id=F("open_correction__approved_by_id"),
+        record_approved_at=F("open_correction__approved_at"),
+        **{f"record_{name}": F(f"open_correction__{name}") for name in _RECORD_FIELDS},
+    )
+
+
+def as_of_record(report: ProgressReport) -> ProgressReport:
+    """The report as its figure of record reads: a report under correction shows the figure
+    that had been approved (from `with_record`), marked `pending_correction`. The instance
+    is for reading only."""
+    report.pending_correction = None
+    if getattr(report, "record_reopened_at", None) is None:
+        return report
+    report.pending_correction = {
+        "reopened_at": report.record_reopened_at,
+        "reason": report.record_reason,
+        "working_actual": report.actual,
+        "working_status": report.status,
+    }
+    for name in _RECORD_FIELDS:
+        setattr(report, name, getattr(report, f"record_{name}"))
+    report.status = ReportStatus.APPROVED
+    report.reviewed_by_id, report.reviewed_at = report.record_approved_by_id, report.record_approved_at
+    report.save = _read_only  # never written back as if it were approved
+    return report
+
+
+def _read_only(*args, **kwargs):
+    raise RuntimeError("a report read as its figure of record cannot be saved")
+
+
 def latest_approved(*, years: Iterable[int], **report_filters) -> dict[tuple[int, int], ProgressReport]:
     """The year's actual (the rule): (indicator id, year) → the latest approved report of that year.
 
     `report_filters` narrow the reports (``indicator=…``, ``indicator__department_plan__plan=…``).
     Every page, export and the API take a year's actual from here or from the batch
-    service below, which calls it.
+    service below, which calls it. A report reopened for correction still counts with the
+    figure that had been approved, until it is approved again (`as_of_record`).
     """
     # Only the latest approved report of each indicator-year leaves the database (ranked
     # by a window function, kept where the rank is 1), not every approved quarter: a
@@ -174,7 +223,7 @@ def latest_approved(*, years: Iterable[int], **report_filters) -> dict[tuple[int
         order_by=[F("period__end_date").desc(), F("id").desc()],
     )
     reports = (
-        ProgressReport.objects.filter(status=ReportStatus.APPROVED, period__year__in=list(years), **report_filters)
+        with_record(ProgressReport.objects.filter(of_record(), period__year__in=list(years), **report_filters))
         .annotate(latest_rank=rank)
         .filter(latest_rank=1)
         .select_related("period")
@@ -182,7 +231,7 @@ def latest_approved(*, years: Iterable[int], **report_filters) -> dict[tuple[int
     )
     latest: dict[tuple[int, int], ProgressReport] = {}
     for report in reports:
-        latest.setdefault((report.indicator_id, report.period.year), report)
+        latest.setdefault((report.indicator_id, report.period.year), as_of_record(report))
     return latest
 
 

@@ -19,12 +19,15 @@ ones: nobody needs to file Q1 once Q2 is open.
 - An indicator the user may report on needs a report for that period unless its
   report there is submitted or approved. No report yet, or a draft, is
   **due** (即將到期) while today ≤ due date, and **overdue** (逾期未填報) after it.
-- A **returned** report (退回待修正) in any unlocked period is listed with the
-  reviewer's comment until it is resubmitted.
-- **Waiting for review** (待我審核): submitted reports in unlocked periods that the user
-  may review (`access.reports_for(user, "review")`), minus the ones they wrote (the
-  rule `access.authored_by`, evaluated in SQL). Reports they wrote are kept apart
-  (`own_awaiting`) so the review queue can say they need someone else.
+- A **returned** report (退回待修正) is listed with the reviewer's comment until it is
+  resubmitted. One in a locked period is still listed, marked locked (已鎖定), but not
+  counted as work: only the planning office can unlock it. A report reopened for
+  correction (更正) is work even in a locked period.
+- **Waiting for review** (待我審核): reports waiting for a review the user may give
+  (`access.reviewable`: 審核 or 初核 at the first stage, 研考複核 at the second), minus
+  the ones they wrote (the rule `access.authored_by`, evaluated in SQL). Reports they
+  wrote are kept apart (`own_awaiting`) so the review queue can say they need someone
+  else; ones in a locked period are kept apart too (`locked_review`), marked locked.
 - Reminders (`send_reminders --days N`) send what is due within N days, everything
   overdue, returned, and waiting for review.
 
@@ -40,12 +43,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 
 from common import dates
 from common.years import to_roc
 from kpi import access
 from kpi.models import (
+    IN_REVIEW,
     Indicator,
     IndicatorKind,
     ProgressReport,
@@ -133,19 +137,36 @@ class Work:
     overdue: list[ReportItem] = field(default_factory=list)
     due: list[ReportItem] = field(default_factory=list)
     returned: list[ProgressReport] = field(default_factory=list)
+    returned_locked: list[ProgressReport] = field(default_factory=list)  # returned, in a locked period
     submitted: list[ProgressReport] = field(default_factory=list)  # theirs to report on, awaiting review
-    to_review: list[ProgressReport] = field(default_factory=list)
+    to_review: list[ProgressReport] = field(default_factory=list)  # first stage (審核 / 初核) and second (研考複核)
+    locked_review: list[ProgressReport] = field(default_factory=list)  # waiting, in a locked period
     own_awaiting: list[ProgressReport] = field(default_factory=list)  # in their review scope, but they wrote it
-    review_count: int | None = None  # set instead of the lists above when only the count was asked for
+    can_second_review: bool = False  # the planning office or an admin (研考複核 under two stages)
+    # Set instead of the lists above when only the counts were asked for: stage → count.
+    review_counts: dict[int, int] | None = None
 
     @property
     def to_report_count(self) -> int:
-        """What the navigation's 待填報 badge shows: overdue + due + returned."""
+        """What the navigation's 待填報 badge shows: overdue + due + returned (that can be fixed)."""
         return len(self.overdue) + len(self.due) + len(self.returned)
+
+    def stage_count(self, stage: int) -> int:
+        if self.review_counts is not None:
+            return self.review_counts.get(stage, 0)
+        return sum(1 for r in self.to_review if access.review_stage(r) == stage)
+
+    @property
+    def first_review_count(self) -> int:
+        return self.stage_count(access.FIRST)
+
+    @property
+    def second_review_count(self) -> int:
+        return self.stage_count(access.SECOND)
 
     @property
     def to_review_count(self) -> int:
-        return self.review_count if self.review_count is not None else len(self.to_review)
+        return self.first_review_count + self.second_review_count
 
     @property
     def is_empty(self) -> bool:
@@ -181,15 +202,28 @@ def _current_periods_from(periods, today: datetime.date) -> list[ReportingPeriod
     return [p for p in latest.values() if not p.is_locked]
 
 
+def actionable() -> Q:
+    """Reports that may still change: in an unlocked period, or reopened for correction."""
+    return Q(period__is_locked=False) | Q(correcting=True)
+
+
 def reviewable_reports(user):
-    """Submitted reports in unlocked periods within the user's review scope, oldest first,
+    """Reports waiting for a review the user may give (`access.reviewable`), oldest first,
     annotated with whether the user wrote them (`access.with_authorship`), with their
-    period, plan and submitter. (The review queue fetches the targets it needs itself, so
-    that the navigation's counts cost the same query whether or not anything is waiting.)"""
+    period, plan, submitter and first reviewer; locked periods included. (The review queue
+    fetches the targets it needs itself, so that the navigation's counts cost the same
+    query whether or not anything is waiting.)"""
     reports = (
-        access.reports_for(user, access.REVIEW)
-        .filter(status=ReportStatus.SUBMITTED, period__is_locked=False)
-        .select_related("period__plan", "submitted_by", "indicator__department_plan__plan")
+        ProgressReport.objects.filter(access.reviewable(user))
+        .select_related(
+            "indicator__department_plan__department",
+            "indicator__department_plan__plan",
+            "indicator__objective",
+            "indicator__common_goal",
+            "period__plan",
+            "submitted_by",
+            "first_reviewed_by",
+        )
         .order_by("submitted_at", "id")
     )
     return access.with_authorship(reports, user)
@@ -209,6 +243,7 @@ def work_for(user, today: datetime.date | None = None, *, count_reviews_only: bo
         return work
     work.can_report = bool(scope.departments[access.REPORT])
     work.can_review = scope.covers_all(access.REVIEW) or bool(scope.departments[access.REVIEW])
+    work.can_second_review = scope.covers_all(access.REVIEW)
 
     if work.can_report:
         indicators = {i.pk: i for i in access.indicators_for(user, access.REPORT)}
@@ -217,9 +252,7 @@ def work_for(user, today: datetime.date | None = None, *, count_reviews_only: bo
         if indicators:
             reports = (
                 ProgressReport.objects.filter(indicator_id__in=list(indicators))
-                .filter(
-                    Q(period__in=[p.pk for p in periods]) | Q(status=ReportStatus.RETURNED, period__is_locked=False)
-                )
+                .filter(Q(period__in=[p.pk for p in periods]) | Q(status=ReportStatus.RETURNED))
                 .select_related("period", "reviewed_by", "submitted_by")
             )
             by_key = {}
@@ -227,7 +260,10 @@ def work_for(user, today: datetime.date | None = None, *, count_reviews_only: bo
                 report.indicator = indicators[report.indicator_id]
                 by_key[(report.indicator_id, report.period_id)] = report
                 if report.status == ReportStatus.RETURNED:
-                    work.returned.append(report)
+                    if report.period.is_locked and not report.correcting:
+                        work.returned_locked.append(report)
+                    else:
+                        work.returned.append(report)
             for period in periods:
                 for indicator in indicators.values():
                     if indicator.department_plan.plan_id != period.plan_id:
@@ -236,7 +272,7 @@ def work_for(user, today: datetime.date | None = None, *, count_reviews_only: bo
                     if report is None or report.status == ReportStatus.DRAFT:
                         item = ReportItem(indicator=indicator, period=period, report=report, today=today)
                         (work.overdue if item.is_overdue else work.due).append(item)
-                    elif report.status == ReportStatus.SUBMITTED:
+                    elif report.status in IN_REVIEW:
                         work.submitted.append(report)
 
             def item_key(item):
@@ -248,15 +284,31 @@ def work_for(user, today: datetime.date | None = None, *, count_reviews_only: bo
             work.overdue.sort(key=item_key)
             work.due.sort(key=item_key)
             work.returned.sort(key=report_key)
+            work.returned_locked.sort(key=report_key)
             work.submitted.sort(key=report_key)
 
     if work.can_review:
         if count_reviews_only:
-            work.review_count = reviewable_reports(user).exclude(access.authored_by(user)).order_by().count()
+            counts = (
+                ProgressReport.objects.filter(access.reviewable(user))
+                .filter(actionable())
+                .exclude(access.authored_by(user))
+                .aggregate(
+                    first=Count("id", filter=Q(status=ReportStatus.SUBMITTED)),
+                    second=Count("id", filter=Q(status=ReportStatus.FIRST_APPROVED)),
+                )
+            )
+            work.review_counts = {access.FIRST: counts["first"], access.SECOND: counts["second"]}
         else:
             for report in reviewable_reports(user):
-                (work.own_awaiting if access.is_author(user, report) else work.to_review).append(report)
+                if access.is_author(user, report):
+                    work.own_awaiting.append(report)
+                elif report.period.is_locked and not report.correcting:
+                    work.locked_review.append(report)
+                else:
+                    work.to_review.append(report)
     return work
+
 
 
 def work_for_request(request) -> Work:

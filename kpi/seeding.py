@@ -47,7 +47,11 @@ def seed_plan(data: dict) -> tuple[Plan, SeedResult]:
     plan, created = Plan.objects.get_or_create(
         name=p["name"],
         start_year=p["start_year"],
-        defaults={k: p[k] for k in ("end_year", "edition", "published_year", "published_month")},
+        defaults={
+            **{k: p[k] for k in ("end_year", "edition", "published_year", "published_month")},
+            # Not in the plan's text: how the city reviews reports (Keelung: 初核, then 研考複核).
+            "review_stages": p.get("review_stages", 1),
+        },
     )
     result.add("plans", created)
 

@@ -50,6 +50,18 @@ class ReportingFrequency(models.TextChoices):
 PERIODS_PER_YEAR = {ReportingFrequency.MONTHLY: 12, ReportingFrequency.QUARTERLY: 4, ReportingFrequency.HALF_YEARLY: 2}
 
 
+class ReviewStages(models.IntegerChoices):
+    """How many reviews a report passes before its figure counts (審核層級).
+
+    One: the department's head approves (單位主管核定). Two: the department's head
+    approves first (單位主管初核), then the planning office checks (研考複核); only the
+    second approval makes the figure the period's actual.
+    """
+
+    ONE = 1, _("One stage: the department approves")
+    TWO = 2, _("Two stages: the department, then the planning office")
+
+
 class Plan(models.Model):
     """中程施政計畫: a city government's medium-term administrative plan.
 
@@ -72,6 +84,15 @@ class Plan(models.Model):
         default=ReportingFrequency.QUARTERLY,
     )
     report_due_days = models.PositiveSmallIntegerField(_("days to report after a period ends"), default=15)
+    review_stages = models.PositiveSmallIntegerField(
+        _("review stages"),
+        choices=ReviewStages.choices,
+        default=ReviewStages.ONE,
+        help_text=_(
+            "A report already submitted finishes under the stages it was submitted under; a change applies to "
+            "reports submitted from then on."
+        ),
+    )
     green_threshold = models.DecimalField(
         _("green light from (attainment %)"), max_digits=6, decimal_places=2, default=100
     )
@@ -106,6 +127,7 @@ class Plan(models.Model):
                 condition=Q(yellow_threshold__gte=0) & Q(green_threshold__gte=models.F("yellow_threshold")),
                 name="plan_thresholds_ordered",
             ),
+            models.CheckConstraint(condition=Q(review_stages__in=[1, 2]), name="plan_review_stages_one_or_two"),
         ]
 
     def __str__(self):

@@ -26,7 +26,16 @@ def plan_document():
 def django_db_setup(django_db_setup, django_db_blocker):
     """Seed the Keelung plan once per test database; each test's transaction rolls back to it."""
     with django_db_blocker.unblock():
-        seed_plan(load_fixture())
+        _seed()
+
+
+def _seed():
+    plan, _ = seed_plan(load_fixture())
+    # Keelung reviews in two stages (the fixture says so, tests/test_review_stages.py
+    # checks it); most tests exercise one stage, and the two-stage tests ask for
+    # `two_stages`, so that each rule is tested on its own.
+    Plan.objects.filter(pk=plan.pk).update(review_stages=1)
+    return plan
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +67,7 @@ def pytest_runtest_teardown(item, nextitem):
     if nextitem is not None and _blocker_key in item.stash:
         with item.stash[_blocker_key].unblock():
             if not Plan.objects.exists():
-                seed_plan(load_fixture())
+                _seed()
     return result
 
 
@@ -69,8 +78,16 @@ def seeded_plan(db, plan_document):
         name=plan_document["plan"]["name"], start_year=plan_document["plan"]["start_year"]
     ).first()
     if plan is None:
-        plan, _ = seed_plan(plan_document)
+        plan = _seed()
     return plan
+
+
+@pytest.fixture
+def two_stages(seeded_plan):
+    """The seeded plan reviewed as Keelung reviews: 單位主管初核, then 研考複核."""
+    Plan.objects.filter(pk=seeded_plan.pk).update(review_stages=2)
+    seeded_plan.refresh_from_db()
+    return seeded_plan
 
 
 class Periods(dict):

@@ -432,7 +432,7 @@ def test_a_locked_period_refuses_every_change(staff, supervisor, planner, period
     evidence = services.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/")
     waiting = save(staff, "1-5", q2, actual="3", submit=True)
     for period in (q1, q2, q3):
-        services.period_lock(period=period, user=planner)
+        services.period_lock(period=period, user=planner, force=True, reason="審查會議已結束")
 
     with pytest.raises(ValidationError):
         save(staff, "1-5", q1, actual="2", expected_version=draft.version)

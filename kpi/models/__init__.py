@@ -15,11 +15,14 @@ from kpi.models.indicators import (  # noqa: F401
     YearlyTarget,
 )
 from kpi.models.reporting import (  # noqa: F401
+    IN_REVIEW,
+    UNFINISHED,
     Evidence,
     PeriodAction,
     PeriodEvent,
     ProgressReport,
     ReportAction,
+    ReportCorrection,
     ReportEvent,
     ReportingPeriod,
     ReportStatus,

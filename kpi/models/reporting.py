@@ -89,17 +89,31 @@ class ReportingPeriod(models.Model):
 
 class ReportStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")  # 草稿
-    SUBMITTED = "submitted", _("Submitted")  # 待審核
+    SUBMITTED = "submitted", _("Submitted")  # 待審核 (two stages: 待初核)
+    FIRST_APPROVED = "first_approved", _("Awaiting second review")  # 初核通過，待研考複核
     RETURNED = "returned", _("Returned")  # 退回修正
     APPROVED = "approved", _("Approved")  # 已核定
+
+
+# A report on its way through review: it counts for nothing yet, and a period holding one
+# is not finished (locking it needs "lock anyway").
+IN_REVIEW = (ReportStatus.SUBMITTED, ReportStatus.FIRST_APPROVED)
+UNFINISHED = (*IN_REVIEW, ReportStatus.RETURNED)
 
 
 class ProgressReport(models.Model):
     """進度填報: a department's year-to-date figure for one indicator and period.
 
     A report moves draft → submitted → approved, or submitted → returned (with the
-    reviewer's comment) → submitted again. Only approved reports count as actuals; the
-    latest approved report of a year is that year's actual (實績). For common
+    reviewer's comment) → submitted again. Under a plan of two review stages it passes
+    submitted → first_approved (單位主管初核) → approved (研考複核); `review_stages` is the
+    rule it was submitted under, kept until it is resubmitted. Only approved reports count
+    as actuals; the latest approved report of a year is that year's actual (實績).
+
+    The planning office may reopen an approved report to correct it (撤銷核定／更正):
+    `correcting` is then true, the figure that had been approved is kept in its open
+    `ReportCorrection` and stays the period's actual (`kpi.assessments.latest_approved`)
+    until the report is approved again, which sets `corrected_at` and `correction_reason`. For common
     indicators `inputs` holds the formula's components and `actual` is computed from
     them. `version` increases with every save, so a save based on a stale copy is
     refused instead of silently overwriting someone else's work.
@@ -145,6 +159,19 @@ class ProgressReport(models.Model):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_comment = models.TextField(_("review comment"), blank=True)
+    review_stages = models.PositiveSmallIntegerField(_("review stages"), default=1)
+    first_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first review by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    first_reviewed_at = models.DateTimeField(_("first review at"), null=True, blank=True)
+    correcting = models.BooleanField(_("being corrected"), default=False)
+    corrected_at = models.DateTimeField(_("corrected at"), null=True, blank=True)
+    correction_reason = models.TextField(_("reason for the correction"), blank=True)
 
     class Meta:
         verbose_name = _("progress report")
@@ -163,11 +190,82 @@ class ProgressReport(models.Model):
                 condition=~Q(status="approved") | ~Q(reviewed_by=models.F("submitted_by")),
                 name="report_not_approved_by_submitter",
             ),
+            models.CheckConstraint(condition=Q(review_stages__in=[1, 2]), name="report_review_stages_one_or_two"),
+            models.CheckConstraint(
+                condition=~Q(status="first_approved") | (Q(review_stages=2) & Q(first_reviewed_by__isnull=False)),
+                name="report_first_approved_has_first_reviewer",
+            ),
+            # No one approves the same report at both stages.
+            models.CheckConstraint(
+                condition=~Q(status="approved")
+                | Q(review_stages=1)
+                | (Q(first_reviewed_by__isnull=False) & ~Q(first_reviewed_by=models.F("reviewed_by"))),
+                name="report_two_stages_two_reviewers",
+            ),
+            models.CheckConstraint(
+                condition=~Q(correcting=True) | ~Q(status__in=["draft", "approved"]),
+                name="report_correcting_not_draft_or_approved",
+            ),
+            models.CheckConstraint(
+                condition=Q(corrected_at__isnull=True) | ~Q(correction_reason=""),
+                name="report_correction_has_reason",
+            ),
         ]
         indexes = [models.Index(fields=["status", "period"], name="report_status_period_idx")]
 
     def __str__(self):
         return f"{self.indicator.code} {self.period.short_label}"
+
+
+class ReportCorrection(models.Model):
+    """更正紀錄: an approved report reopened by the planning office to be corrected.
+
+    It keeps the figure that had been approved (and who approved it) for as long as the
+    correction is open, when that figure is still the period's actual, and for good
+    afterwards, on the record. `resolved_at` is set when the corrected report is approved.
+    """
+
+    report = models.ForeignKey(
+        ProgressReport, verbose_name=_("report"), on_delete=models.CASCADE, related_name="corrections"
+    )
+    reason = models.TextField(_("reason"))
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reopened by"), on_delete=models.PROTECT, related_name="+"
+    )
+    reopened_at = models.DateTimeField(_("reopened at"), auto_now_add=True)
+    # The figure of record when it was reopened.
+    actual = models.DecimalField(_("approved actual"), max_digits=14, decimal_places=4)
+    inputs = models.JSONField(_("formula inputs"), default=dict, blank=True)
+    narrative = models.TextField(_("progress narrative"), blank=True)
+    shortfall_reason = models.TextField(_("reason for shortfall"), blank=True)
+    improvement_plan = models.TextField(_("improvement measures"), blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("approved by"), on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved at"))
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved again by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("approved again at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("correction")
+        verbose_name_plural = _("corrections")
+        ordering = ["report", "reopened_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="correction_has_reason"),
+            models.UniqueConstraint(
+                fields=["report"], condition=Q(resolved_at__isnull=True), name="correction_one_open_per_report"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.report}: {self.reason[:40]}"
 
 
 class Evidence(models.Model):
@@ -217,7 +315,9 @@ class ReportAction(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     RESUBMITTED = "resubmitted", _("Resubmitted")
     RETURNED = "returned", _("Returned for revision")
+    FIRST_APPROVED = "first_approved", _("Passed first review")
     APPROVED = "approved", _("Approved")
+    REOPENED = "reopened", _("Approval withdrawn for correction")
     EVIDENCE_ADDED = "evidence_added", _("Evidence added")
     EVIDENCE_REMOVED = "evidence_removed", _("Evidence removed")
 
@@ -247,6 +347,7 @@ class ReportEvent(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(action__in=ReportAction.values), name="report_event_action_valid"),
             models.CheckConstraint(condition=~Q(action="returned") | ~Q(comment=""), name="report_return_has_comment"),
+            models.CheckConstraint(condition=~Q(action="reopened") | ~Q(comment=""), name="report_reopen_has_reason"),
         ]
 
     def __str__(self):
@@ -259,7 +360,11 @@ class PeriodAction(models.TextChoices):
 
 
 class PeriodEvent(models.Model):
-    """期間鎖定紀錄: a period locked or unlocked by the planning office; unlocking needs a reason."""
+    """期間鎖定紀錄: a period locked or unlocked by the planning office.
+
+    Unlocking needs a reason, and so does locking a period that still holds reports
+    submitted or returned ("lock anyway": `forced`, with the reports it left listed in
+    `unfinished`)."""
 
     period = models.ForeignKey(
         ReportingPeriod, verbose_name=_("period"), on_delete=models.CASCADE, related_name="events"
@@ -270,6 +375,10 @@ class PeriodEvent(models.Model):
     )
     at = models.DateTimeField(_("at"), auto_now_add=True)
     reason = models.TextField(_("reason"), blank=True)
+    forced = models.BooleanField(_("locked anyway"), default=False)
+    unfinished = models.JSONField(
+        _("unfinished reports"), default=list, blank=True, help_text="[{report, department, indicator, status}]"
+    )
 
     class Meta:
         verbose_name = _("period event")
@@ -277,6 +386,7 @@ class PeriodEvent(models.Model):
         ordering = ["at", "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(action="unlocked") | ~Q(reason=""), name="period_unlock_has_reason"),
+            models.CheckConstraint(condition=~Q(forced=True) | ~Q(reason=""), name="period_forced_lock_has_reason"),
         ]
 
     def __str__(self):

@@ -15,7 +15,9 @@ from kpi.services.evidence import (  # noqa: F401
     validate_evidence_file,
 )
 from kpi.services.periods import (  # noqa: F401
+    UnfinishedReports,
     period_lock,
+    unfinished_reports,
     period_unlock,
     periods_ensure,
 )
@@ -31,12 +33,16 @@ from kpi.services.reports import (  # noqa: F401
     REPORT_FIELDS,
     CleanReport,
     ConflictError,
+    ManyRefused,
+    check_report_open,
     locked_message,
     report_approve,
     report_clean,
+    report_reopen,
     report_return,
     report_save,
     report_submit,
+    reports_approve,
     validate_actual,
 )
 from kpi.services.targets import (  # noqa: F401

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from common.wording import join_list
 from kpi import access
 from kpi.models import Evidence, ProgressReport, ReportAction, ReportEvent
-from kpi.services.reports import EDITABLE_STATUSES, check_period_open
+from kpi.services.reports import EDITABLE_STATUSES, check_report_open
 
 # Extension → the bytes such a file starts with. Office Open XML and ODF files are
 # ZIP archives; legacy Office files are OLE compound documents.
@@ -74,7 +74,7 @@ def validate_evidence_file(upload) -> str:
 def _check_evidence_editable(report: ProgressReport, user) -> None:
     if not access.can_report(user, report.indicator):
         raise PermissionDenied(_("You may not report on this indicator."))
-    check_period_open(report.period)
+    check_report_open(report)
     if report.status not in EDITABLE_STATUSES:
         raise ValidationError(
             _("This report is now “%(status)s”; its evidence cannot be changed.")

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from common.years import to_gregorian
 from kpi import access
-from kpi.models import PeriodAction, PeriodEvent, ReportingPeriod
+from kpi.models import UNFINISHED, PeriodAction, PeriodEvent, ProgressReport, ReportingPeriod
 from plans.models import PERIODS_PER_YEAR, Plan
 
 
@@ -57,16 +57,75 @@ def periods_ensure(*, plan: Plan) -> list[ReportingPeriod]:
     return periods
 
 
+def unfinished_reports(period: ReportingPeriod) -> list[ProgressReport]:
+    """The period's reports still submitted, awaiting a second review, or returned, by
+    department and indicator: what locking it would strand."""
+    return list(
+        ProgressReport.objects.filter(period=period, status__in=UNFINISHED)
+        .select_related("indicator__department_plan__department", "indicator__objective", "indicator__common_goal")
+        .order_by(
+            "indicator__department_plan__toc_number",
+            "-indicator__kind",
+            "indicator__objective__number",
+            "indicator__common_goal__number",
+            "indicator__number",
+        )
+    )
+
+
+class UnfinishedReports(ValidationError):
+    """Locking was refused: the period still holds reports on their way through review."""
+
+    def __init__(self, period: ReportingPeriod, reports: list[ProgressReport]):
+        super().__init__(
+            _(
+                "%(period)s still has %(count)s reports submitted or returned. Finish their review first, or "
+                "lock anyway with a reason."
+            )
+            % {"period": period.label, "count": len(reports)},
+            code="unfinished",
+        )
+        self.period = period
+        self.reports = reports
+
+
+def _unfinished_record(report: ProgressReport) -> dict:
+    return {
+        "report": report.pk,
+        "department": report.indicator.department_plan.department.name,
+        "indicator": f"{report.indicator.code} {report.indicator.name}",
+        "status": report.status,
+    }
+
+
 @transaction.atomic
-def period_lock(*, period: ReportingPeriod, user) -> ReportingPeriod:
+def period_lock(*, period: ReportingPeriod, user, force: bool = False, reason: str = "") -> ReportingPeriod:
+    """Lock a period (研考, after its review meeting). Refused with `UnfinishedReports` while
+    it holds reports submitted or returned, unless `force` ("lock anyway") with a reason;
+    the record then names the reports it left. Those stay on their queues, marked locked."""
     if not access.can_manage_periods(user):
         raise PermissionDenied(_("Only the planning office can lock reporting periods."))
-    period = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
+    period = ReportingPeriod.objects.select_for_update().select_related("plan").get(pk=period.pk)
     if period.is_locked:
         raise ValidationError(_("This period is already locked."))
+    reason = (reason or "").strip()
+    unfinished = unfinished_reports(period)
+    if unfinished and not force:
+        raise UnfinishedReports(period, unfinished)
+    if unfinished and not reason:
+        raise ValidationError(
+            {"reason": _("A reason is required to lock a period while reports are still submitted or returned.")}
+        )
     period.is_locked = True
     period.save(update_fields=["is_locked"])
-    PeriodEvent.objects.create(period=period, action=PeriodAction.LOCKED, actor=user)
+    PeriodEvent.objects.create(
+        period=period,
+        action=PeriodAction.LOCKED,
+        actor=user,
+        reason=reason,
+        forced=bool(unfinished),
+        unfinished=[_unfinished_record(r) for r in unfinished],
+    )
     return period
 
 

@@ -28,6 +28,7 @@ from kpi.models import (
     Indicator,
     ProgressReport,
     ReportAction,
+    ReportCorrection,
     ReportEvent,
     ReportingPeriod,
     ReportStatus,
@@ -167,6 +168,14 @@ def check_period_open(period: ReportingPeriod) -> None:
         raise ValidationError(locked_message(period))
 
 
+def check_report_open(report: ProgressReport) -> None:
+    """A report may change while its period is open, or while the planning office has it
+    reopened for correction (撤銷核定／更正), which a locked period does not stop."""
+    if report.correcting:
+        return
+    check_period_open(report.period)
+
+
 def locked_message(period: ReportingPeriod) -> str:
     return _(
         "%(period)s is locked and can no longer be changed. To correct it, ask the planning office to unlock it."
@@ -207,7 +216,6 @@ def report_save(
         raise PermissionDenied(_("You may not report on this indicator."))
     if period.plan_id != indicator.department_plan.plan_id:
         raise ValidationError({"period": _("The reporting period does not belong to this indicator's plan.")})
-    check_period_open(period)
     report = (
         ProgressReport.objects.select_for_update(of=("self",))
         .select_related("updated_by")
@@ -217,6 +225,9 @@ def report_save(
     )
     if report is not None:
         report.indicator, report.period = indicator, period  # spare _submit reloading them
+        check_report_open(report)
+    else:
+        check_period_open(period)
     clean = report_clean(
         indicator=indicator,
         period=period,
@@ -291,6 +302,9 @@ def _submit(report: ProgressReport, user) -> ProgressReport:
     action = ReportAction.RESUBMITTED if report.status == ReportStatus.RETURNED else ReportAction.SUBMITTED
     old_status = report.status
     report.status = ReportStatus.SUBMITTED
+    # The rule in force now is the one this submission finishes under (see Plan.review_stages).
+    report.review_stages = report.period.plan.review_stages
+    report.first_reviewed_by, report.first_reviewed_at = None, None
     report.submitted_by = user
     report.submitted_at = timezone.now()
     report.updated_by = user
@@ -318,7 +332,7 @@ def report_submit(*, report: ProgressReport, user, expected_version: int | None 
     if not access.can_report(user, report.indicator):
         raise PermissionDenied(_("You may not report on this indicator."))
     report = _locked_report(report, expected_version)
-    check_period_open(report.period)
+    check_report_open(report)
     return _submit(report, user)
 
 
@@ -326,10 +340,14 @@ def _review(report: ProgressReport, user, expected_version: int | None) -> Progr
     report = _locked_report(report, expected_version)
     if access.is_author(user, report):
         raise PermissionDenied(_("You cannot review a report you wrote."))
+    if access.review_stage(report) == 2 and report.first_reviewed_by_id == user.pk:
+        raise PermissionDenied(
+            _("You passed this report at the first review; the planning office's review must be someone else's.")
+        )
     if not access.can_review(user, report):
-        raise PermissionDenied(_("You may not review this indicator."))
-    check_period_open(report.period)
-    if report.status != ReportStatus.SUBMITTED:
+        raise PermissionDenied(access.review_refusal(user, report))
+    check_report_open(report)
+    if access.review_stage(report) is None:
         raise ValidationError(
             _("Only submitted reports can be reviewed; this one is “%(status)s”.")
             % {"status": report.get_status_display()}
@@ -337,39 +355,104 @@ def _review(report: ProgressReport, user, expected_version: int | None) -> Progr
     return report
 
 
+def _resolve_correction(report: ProgressReport, user, now) -> dict[str, list]:
+    """Close the report's open correction as it is approved again; what changed, for the record."""
+    correction = ReportCorrection.objects.select_for_update().get(report=report, resolved_at__isnull=True)
+    correction.resolved_by, correction.resolved_at = user, now
+    correction.save(update_fields=["resolved_by", "resolved_at"])
+    report.correcting = False
+    report.corrected_at = now
+    report.correction_reason = correction.reason
+    return {"actual": [_jsonable(correction.actual), _jsonable(report.actual)]}
+
+
 @transaction.atomic
 def report_approve(
     *, report: ProgressReport, user, comment: str = "", expected_version: int | None = None
 ) -> ProgressReport:
+    """Approve at the stage the report waits for: under one stage, or at the planning
+    office's review (研考複核), the figure becomes the period's actual; at the department's
+    first review (初核) of a two-stage plan it moves on to the planning office."""
+    comment = plain_text(comment or "").strip()
+    if len(comment) > MAX_TEXT:
+        raise ValidationError({"comment": _("Keep the text within %(limit)s characters.") % {"limit": MAX_TEXT}})
     report = _review(report, user, expected_version)
-    report.status = ReportStatus.APPROVED
-    report.reviewed_by = user
-    report.reviewed_at = timezone.now()
-    report.review_comment = (comment or "").strip()
+    now = timezone.now()
+    old_status = report.status
+    changes: dict[str, list] = {}
+    if report.review_stages == 2 and report.status == ReportStatus.SUBMITTED:
+        report.status = ReportStatus.FIRST_APPROVED
+        report.first_reviewed_by, report.first_reviewed_at = user, now
+        action = ReportAction.FIRST_APPROVED
+    else:
+        report.status = ReportStatus.APPROVED
+        report.reviewed_by, report.reviewed_at = user, now
+        report.review_comment = comment
+        action = ReportAction.APPROVED
+        if report.correcting:
+            changes.update(_resolve_correction(report, user, now))
     report.version += 1
     report.save()
-    ReportEvent.objects.create(
-        report=report,
-        action=ReportAction.APPROVED,
-        actor=user,
-        comment=report.review_comment,
-        changes={"status": [ReportStatus.SUBMITTED.value, ReportStatus.APPROVED.value]},
-    )
+    changes["status"] = [old_status, report.status]
+    ReportEvent.objects.create(report=report, action=action, actor=user, comment=comment, changes=changes)
     return report
+
+
+class ManyRefused(Exception):
+    """`reports_approve` approved nothing: what stopped which report."""
+
+    def __init__(self, errors: list[tuple[ProgressReport, str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def reports_approve(
+    *, reports: list[ProgressReport], user, comment: str = "", versions: dict[int, int] | None = None
+) -> list[ProgressReport]:
+    """Approve several reports at once (each at its stage): all of them, or none.
+
+    `versions` (report id → the version the person saw) refuses a report changed since.
+    Every report is tried, so that every refusal can be shown at once; then if any was
+    refused, nothing is kept and `ManyRefused` lists them.
+    """
+    versions = versions or {}
+    approved, errors = [], []
+    with transaction.atomic():
+        for report in reports:
+            try:
+                with transaction.atomic():
+                    approved.append(
+                        report_approve(
+                            report=report, user=user, comment=comment, expected_version=versions.get(report.pk)
+                        )
+                    )
+            except ConflictError:
+                errors.append((report, _("It was changed by someone else since the list was shown.")))
+            except (PermissionDenied, ValidationError) as exc:
+                message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                errors.append((report, message))
+        if errors:
+            raise ManyRefused(errors)
+    return approved
 
 
 @transaction.atomic
 def report_return(*, report: ProgressReport, user, comment: str, expected_version: int | None = None) -> ProgressReport:
-    comment = (comment or "").strip()
+    """Return a report to its reporter with a comment, at either review stage."""
+    comment = plain_text(comment or "").strip()
     if not comment:
         raise ValidationError(
             {"comment": _("A comment is required when returning a report, so that the reporter knows what to correct.")}
         )
+    if len(comment) > MAX_TEXT:
+        raise ValidationError({"comment": _("Keep the text within %(limit)s characters.") % {"limit": MAX_TEXT}})
     report = _review(report, user, expected_version)
+    old_status = report.status
     report.status = ReportStatus.RETURNED
     report.reviewed_by = user
     report.reviewed_at = timezone.now()
     report.review_comment = comment
+    report.first_reviewed_by, report.first_reviewed_at = None, None
     report.version += 1
     report.save()
     ReportEvent.objects.create(
@@ -377,6 +460,60 @@ def report_return(*, report: ProgressReport, user, comment: str, expected_versio
         action=ReportAction.RETURNED,
         actor=user,
         comment=comment,
-        changes={"status": [ReportStatus.SUBMITTED.value, ReportStatus.RETURNED.value]},
+        changes={"status": [old_status, ReportStatus.RETURNED.value]},
+    )
+    return report
+
+
+@transaction.atomic
+def report_reopen(*, report: ProgressReport, user, reason: str, expected_version: int | None = None) -> ProgressReport:
+    """撤銷核定／更正: the planning office (or an admin) reopens an approved report.
+
+    It goes back to its reporter as returned, with the reason as the comment, and passes
+    review again. Until then the figure that had been approved stays the period's actual:
+    it is kept in a `ReportCorrection`, which the record keeps for good. A locked period
+    does not stop the correction (`check_report_open`).
+    """
+    if not access.can_reopen(user):
+        raise PermissionDenied(_("Only the planning office can reopen an approved report."))
+    reason = plain_text(reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("A reason is required to reopen an approved report.")})
+    if len(reason) > MAX_TEXT:
+        raise ValidationError({"reason": _("Keep the text within %(limit)s characters.") % {"limit": MAX_TEXT}})
+    report = _locked_report(report, expected_version)
+    if report.status != ReportStatus.APPROVED:
+        raise ValidationError(
+            _("Only an approved report can be reopened for correction; this one is “%(status)s”.")
+            % {"status": report.get_status_display()}
+        )
+    now = timezone.now()
+    ReportCorrection.objects.create(
+        report=report,
+        reason=reason,
+        reopened_by=user,
+        actual=report.actual,
+        inputs=report.inputs,
+        narrative=report.narrative,
+        shortfall_reason=report.shortfall_reason,
+        improvement_plan=report.improvement_plan,
+        approved_by_id=report.reviewed_by_id,
+        approved_at=report.reviewed_at or now,
+    )
+    report.status = ReportStatus.RETURNED
+    report.correcting = True
+    report.reviewed_by, report.reviewed_at, report.review_comment = user, now, reason
+    report.first_reviewed_by, report.first_reviewed_at = None, None
+    report.version += 1
+    report.save()
+    ReportEvent.objects.create(
+        report=report,
+        action=ReportAction.REOPENED,
+        actor=user,
+        comment=reason,
+        changes={
+            "status": [ReportStatus.APPROVED.value, ReportStatus.RETURNED.value],
+            "approved_actual": [_jsonable(report.actual), None],
+        },
     )
     return report
