@@ -252,14 +252,21 @@ def work_for(user, today: datetime.date | None = None, *, count_reviews_only: bo
         if indicators:
             reports = (
                 ProgressReport.objects.filter(indicator_id__in=list(indicators))
-                .filter(Q(period__in=[p.pk for p in periods]) | Q(status=ReportStatus.RETURNED))
+                .filter(
+                    Q(period__in=[p.pk for p in periods])
+                    | Q(status=ReportStatus.RETURNED)
+                    # Waiting for review in a period locked since: still listed, marked locked.
+                    | Q(status__in=IN_REVIEW, period__is_locked=True)
+                )
                 .select_related("period", "reviewed_by", "submitted_by")
             )
             by_key = {}
             for report in reports:
                 report.indicator = indicators[report.indicator_id]
                 by_key[(report.indicator_id, report.period_id)] = report
-                if report.status == ReportStatus.RETURNED:
+                if report.status in IN_REVIEW and report.period.is_locked:
+                    work.submitted.append(report)
+                elif report.status == ReportStatus.RETURNED:
                     if report.period.is_locked and not report.correcting:
                         work.returned_locked.append(report)
                     else:

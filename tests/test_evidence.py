@@ -239,9 +239,14 @@ def test_only_reporters_remove_evidence(client, cast, evidence, user, status):
     assert evidence.removed_at is None
 
 
-def test_remove_is_post_only(client, staff, evidence):
+def test_removing_asks_first(client, staff, evidence):
     client.force_login(staff)
-    assert client.get(reverse("kpi:evidence_remove", args=[evidence.pk])).status_code == 405
+    response = client.get(reverse("kpi:evidence_remove", args=[evidence.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "移除佐證資料？" in body and f'action="{reverse("kpi:evidence_remove", args=[evidence.pk])}"' in body
+    evidence.refresh_from_db()
+    assert evidence.removed_at is None
 
 
 # --- Downloading ---------------------------------------------------------------------

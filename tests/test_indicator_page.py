@@ -165,10 +165,13 @@ def test_reviewer_gets_approve_and_return_forms(client, staff, supervisor, kpi, 
     client.force_login(supervisor)
     body = client.get(detail(kpi, 112)).content.decode()
     review_url = reverse("kpi:review", args=[report.pk])
-    assert body.count(f'action="{review_url}"') == 2
-    assert 'name="action" value="approve"' in body and 'name="action" value="return"' in body
-    assert f'name="version" value="{report.version}"' in body
-    assert "required" in body
+    # Approve and return each open the review page, which asks for confirmation.
+    assert f'href="{review_url}?action=approve"' in body and f'href="{review_url}?action=return"' in body
+    page = client.get(f"{review_url}?action=approve").content.decode()
+    assert body.count(f'action="{review_url}"') == 0 and page.count(f'action="{review_url}"') == 2
+    assert 'name="action" value="approve"' in page and 'name="action" value="return"' in page
+    assert f'name="version" value="{report.version}"' in page
+    assert "required" in page
     # The report's texts are shown for the review.
     assert "原因" in body and "措施" in body
 
@@ -260,7 +263,7 @@ def test_timeline_records_every_change_readably(client, staff, supervisor, plann
     )
     services.report_return(report=report, user=supervisor, comment="請補簽到表", expected_version=report.version)
     target_set(indicator=kpi, year=112, value="6", reason="調高目標", user=planner)
-    services.period_lock(period=periods[112, 2], user=planner)
+    services.period_lock(period=periods[112, 2], user=planner, force=True, reason="審查會議已結束，退回案件另案處理")
     client.force_login(staff)
     response = client.get(detail(kpi, 112))
     timeline = response.context["page"].timeline

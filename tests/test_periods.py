@@ -171,8 +171,11 @@ def test_lock_and_unlock_are_post_only_and_need_sign_in(client, planner, periods
     response = client.post(lock_url(period))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     client.force_login(planner)
-    assert client.get(lock_url(period)).status_code == 405
-    assert client.get(unlock_url(period)).status_code == 405
+    page = client.get(lock_url(period))  # asks for confirmation; nothing is locked
+    assert page.status_code == 200 and "鎖定" in page.content.decode()
+    assert client.get(unlock_url(period)).status_code == 302  # the unlock form is on the periods page
+    period.refresh_from_db()
+    assert not period.is_locked
     assert client.post(reverse("kpi:period_lock", args=[999999])).status_code == 404
 
 

@@ -169,14 +169,20 @@ def test_anonymous_has_no_work():
     assert work.is_empty and not work.can_report and not work.can_review
 
 
-def test_a_returned_report_in_a_locked_period_is_not_listed(staff, planner, reports, periods):
-    services.period_lock(period=periods["113Q4"], user=planner)
-    assert queues.work_for(staff).returned == []
+def test_a_returned_report_in_a_period_locked_anyway_stays_listed_as_locked(staff, planner, reports, periods):
+    services.period_lock(period=periods["113Q4"], user=planner, force=True, reason="審查會議已結束")
+    work = queues.work_for(staff)
+    assert work.returned == []  # nothing to fix until it is unlocked: not counted as work
+    assert [r.pk for r in work.returned_locked] == [reports["returned"].pk]
+    assert work.to_report_count == len(work.overdue) + len(work.due)
 
 
-def test_submitted_reports_in_a_locked_period_are_not_waiting_for_review(supervisor, planner, reports, periods):
-    services.period_lock(period=periods["113Q4"], user=planner)
-    assert report_keys(queues.work_for(supervisor).to_review) == [("2-1", "114Q1")]
+def test_submitted_reports_in_a_period_locked_anyway_stay_on_the_queue_as_locked(supervisor, planner, reports, periods):
+    services.period_lock(period=periods["113Q4"], user=planner, force=True, reason="審查會議已結束")
+    work = queues.work_for(supervisor)
+    assert report_keys(work.to_review) == [("2-1", "114Q1")]
+    assert report_keys(work.locked_review) == [("5-2", "113Q4")]
+    assert work.to_review_count == 1
 
 
 @pytest.fixture
@@ -306,11 +312,12 @@ def test_review_queue_lists_what_the_user_may_review(client, supervisor, reports
         ("5-2", "113Q4"),
     ]
     assert rows[0].preview.year.raw is not None
-    assert body.count('name="action" value="approve"') == 2
-    assert body.count('name="action" value="return"') == 2
+    # Each row opens the review page (which asks for confirmation) and can be ticked for bulk approval.
+    assert body.count("?action=approve&amp;next=/review/") == 2
+    assert body.count("?action=return&amp;next=/review/") == 2
     assert reverse("kpi:review", args=[reports["submitted"].pk]) in body
-    assert f'name="version" value="{reports["submitted"].version}"' in body
-    assert 'name="next" value="/review/"' in body
+    assert f'name="report" value="{reports["submitted"].pk}"' in body
+    assert f'action="{reverse("kpi:review_bulk")}"' in body
     assert "王小明" in body  # the submitter
 
 
@@ -521,4 +528,5 @@ def test_navigation_counts_reviews_in_the_database_and_agrees_with_the_queue(rf,
         light = queues.work_for(user, count_reviews_only=True)
         assert light.to_review_count == full.to_review_count
         assert light.to_report_count == full.to_report_count
-        assert light.to_review == [] and light.review_count is not None or not full.can_review
+        assert light.to_review == [] and light.review_counts is not None or not full.can_review
+        assert light.second_review_count == full.second_review_count

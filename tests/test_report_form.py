@@ -504,10 +504,11 @@ def test_supervisor_returns_with_a_comment(client, supervisor, submitted):
 def test_return_without_a_comment_is_refused(client, supervisor, submitted):
     client.force_login(supervisor)
     response = review(client, submitted, "return", comment="  ")
-    assert response.status_code == 302
+    assert response.status_code == 400  # the review page again, the comment field marked
     submitted.refresh_from_db()
     assert submitted.status == ReportStatus.SUBMITTED
-    assert "退回時必須填寫意見" in client.get(response["Location"]).content.decode()
+    body = response.content.decode()
+    assert "退回時必須填寫意見" in body and 'aria-invalid="true"' in body
 
 
 def test_staff_cannot_approve(client, staff, submitted):
@@ -573,9 +574,16 @@ def test_review_ignores_an_unsafe_next_url(client, supervisor, submitted):
     assert response["Location"].startswith(reverse("kpi:detail", args=[submitted.indicator_id]))
 
 
-def test_review_is_post_only(client, supervisor, submitted):
+def test_a_get_on_the_review_address_asks_for_confirmation_and_changes_nothing(client, supervisor, submitted):
     client.force_login(supervisor)
-    assert client.get(reverse("kpi:review", args=[submitted.pk])).status_code == 405
+    before = submitted.version
+    response = client.get(reverse("kpi:review", args=[submitted.pk]) + "?action=approve")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'name="action" value="approve"' in body and 'name="action" value="return"' in body
+    assert "確認核定" in body
+    submitted.refresh_from_db()
+    assert submitted.status == ReportStatus.SUBMITTED and submitted.version == before
 
 
 # --- The live hint: the server's preview as JSON --------------------------------------------

@@ -143,9 +143,13 @@ def active_evidence() -> Prefetch:
 
 
 def reports_query():
-    return ProgressReport.objects.select_related(
-        "period", "created_by", "updated_by", "submitted_by", "reviewed_by"
-    ).prefetch_related(active_evidence())
+    """Reports with who acted on them, their evidence, and what an open correction keeps
+    (`assessments.with_record`: `record_actual`, `record_reason`… on a report reopened for correction)."""
+    return assessments.with_record(
+        ProgressReport.objects.select_related(
+            "period", "created_by", "updated_by", "submitted_by", "reviewed_by", "first_reviewed_by"
+        ).prefetch_related(active_evidence())
+    )
 
 
 @dataclass
@@ -167,6 +171,20 @@ class PeriodRow:
     @property
     def status(self) -> str:
         return self.report.status if self.report else ""
+
+    @property
+    def correcting(self) -> bool:
+        return bool(self.report and self.report.correcting)
+
+    @property
+    def actual_of_record(self):
+        """The figure that counts for the period: the approved one, or while a correction is
+        open the one that had been approved (None when nothing approved counts)."""
+        if self.report is None:
+            return None
+        if self.report.correcting:
+            return getattr(self.report, "record_actual", None)
+        return self.report.actual if self.report.status == ReportStatus.APPROVED else None
 
     @property
     def planned_note(self) -> str:
@@ -191,6 +209,7 @@ class ReportCard:
     report: ProgressReport
     is_latest: bool
     can_review: bool
+    can_reopen: bool = False
     inputs_display: str = ""
 
 
@@ -219,6 +238,8 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
         r.period_id: r
         for r in access.with_authorship(reports_query(), user).filter(indicator=indicator, period__in=periods)
     }
+    for report in reports.values():
+        report.indicator = indicator  # the rules read its department: no query per report
     events = list(
         ReportEvent.objects.filter(report__indicator=indicator)
         .select_related("actor", "report__period")
@@ -249,6 +270,7 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
         point = points.get(period.number) if period.frequency == plan.reporting_frequency else None
         expected = point.value if point is not None else None
         editable_status = report is None or report.status in services.EDITABLE_STATUSES
+        open_to_change = not period.is_locked or bool(report and report.correcting)
         rows.append(
             PeriodRow(
                 period=period,
@@ -264,7 +286,7 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
                 ),
                 planned_source=point.source if point is not None else "",
                 planned_status=point.status if point is not None else "",
-                can_edit=can_report and not period.is_locked and editable_status,
+                can_edit=can_report and open_to_change and editable_status,
                 can_open_form=can_report and report is not None,
                 is_overdue=today > period.due_date
                 and (report is None or report.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)),
@@ -279,11 +301,12 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
         ReportCard(
             report=r,
             is_latest=r is latest,
-            can_review=r.pk in reviewable and not r.period.is_locked,
+            can_review=r.pk in reviewable and (not r.period.is_locked or r.correcting),
+            can_reopen=r.status == ReportStatus.APPROVED and access.can_reopen(user),
             inputs_display=format_inputs(indicator, r.inputs) if indicator.formula else "",
         )
         for r in reversed(year_reports)
-        if r is latest or r.status == ReportStatus.SUBMITTED
+        if r is latest or access.review_stage(r) is not None or r.correcting
     ]
     by_report = {card.report.pk: card for card in cards}
     for row in rows:
@@ -307,16 +330,12 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
 
 
 def reviewable_report_ids(user, indicator: Indicator, reports: list[ProgressReport]) -> set[int]:
-    """The submitted reports the user may approve or return: `access.can_review`, read from
-    reports loaded `access.with_authorship` (no query per report). The services check
-    again when the form is posted."""
-    submitted = [r for r in reports if r.status == ReportStatus.SUBMITTED]
-    if not submitted or not user.is_authenticated:
+    """The reports waiting for a review the user may give (at either stage): `access.can_review`,
+    read from reports loaded `access.with_authorship` (no query per report). The services
+    check again when the form is posted."""
+    if not user.is_authenticated:
         return set()
-    departments = access.department_ids_for(user, access.REVIEW)
-    if departments is not None and indicator.department_plan.department_id not in departments:
-        return set()
-    return {r.pk for r in submitted if not access.is_author(user, r)}
+    return {r.pk for r in reports if access.review_stage(r) is not None and access.can_review(user, r)}
 
 
 def _chart_value(indicator: Indicator, value, *, derived: bool = False) -> float | None:
@@ -350,11 +369,14 @@ def indicator_charts(page: IndicatorPage) -> dict:
             },
         ],
     }
-    shown = {ReportStatus.APPROVED, ReportStatus.SUBMITTED}
+    def approved() -> list[float | None]:
+        return [_chart_value(indicator, row.actual_of_record) for row in page.periods]
 
-    def ytd(status: str) -> list[float | None]:
+    def waiting() -> list[float | None]:
         return [
-            _chart_value(indicator, row.report.actual) if row.report and row.report.status == status else None
+            _chart_value(indicator, row.report.actual)
+            if row.report and access.review_stage(row.report) is not None
+            else None
             for row in page.periods
         ]
 
@@ -372,16 +394,13 @@ def indicator_charts(page: IndicatorPage) -> dict:
                 "type": "line",
                 "data": [_chart_value(indicator, row.expected, derived=True) for row in page.periods],
             },
-            {"label": _("Year-to-date actual (approved)"), "style": "actual", "data": ytd(ReportStatus.APPROVED)},
+            {"label": _("Year-to-date actual (approved)"), "style": "actual", "data": approved()},
         ],
     }
-    if any(row.report and row.report.status == ReportStatus.SUBMITTED for row in page.periods):
+    pending = waiting()
+    if any(value is not None for value in pending):
         periods["datasets"].append(
-            {
-                "label": _("Year-to-date actual (awaiting review)"),
-                "style": "pending",
-                "data": ytd(ReportStatus.SUBMITTED),
-            }
+            {"label": _("Year-to-date actual (awaiting review)"), "style": "pending", "data": pending}
         )
     if year_target is not None:
         periods["datasets"].append(
@@ -392,5 +411,5 @@ def indicator_charts(page: IndicatorPage) -> dict:
                 "data": [_chart_value(indicator, year_target)] * len(page.periods),
             }
         )
-    periods["has_figures"] = any(row.report and row.report.status in shown for row in page.periods)
+    periods["has_figures"] = any(value is not None for value in periods["datasets"][1]["data"] + pending)
     return {"years": years, "periods": periods}

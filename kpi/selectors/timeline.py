@@ -13,6 +13,7 @@ from kpi.models import (
     Indicator,
     PeriodAction,
     PeriodEvent,
+    ReportAction,
     ReportEvent,
 )
 from kpi.selectors.display import format_field
@@ -40,6 +41,7 @@ class TimelineEntry:
     comment: str = ""
     changes: list[TimelineChange] = field(default_factory=list)
     order: int = 0
+    note: str = ""  # a sentence of its own under the entry (the figure a correction keeps)
 
 
 def _person(user) -> str:
@@ -48,9 +50,23 @@ def _person(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def _reopen_note(indicator: Indicator, changes: dict) -> str:
+    """A reopened report's record names the figure that had been approved: it stays the
+    period's actual until the correction is approved."""
+    pair = changes.get("approved_actual")
+    value = pair[0] if isinstance(pair, list | tuple) and pair else None
+    if value is None:
+        return ""
+    return _(
+        "The figure that had been approved, %(figure)s, stays the period's actual until the corrected report is "
+        "approved."
+    ) % {"figure": units.amount(indicator, value)}
+
+
 def report_timeline(indicator: Indicator, events: list[ReportEvent]) -> list[TimelineEntry]:
     entries = []
     for event in events:
+        note = _reopen_note(indicator, event.changes or {}) if event.action == ReportAction.REOPENED else ""
         changes = [
             TimelineChange(
                 label=services.FIELD_LABELS.get(name, name),
@@ -60,6 +76,7 @@ def report_timeline(indicator: Indicator, events: list[ReportEvent]) -> list[Tim
                 ),
             )
             for name, pair in (event.changes or {}).items()
+            if name != "approved_actual"
         ]
         entries.append(
             TimelineEntry(
@@ -72,6 +89,7 @@ def report_timeline(indicator: Indicator, events: list[ReportEvent]) -> list[Tim
                 comment=event.comment,
                 changes=changes,
                 order=event.pk,
+                note=note,
             )
         )
     return entries
@@ -117,7 +135,7 @@ def period_timeline(indicator: Indicator) -> list[TimelineEntry]:
             at=e.at,
             kind="period",
             action=e.action,
-            action_label=_("Period locked") if e.action == PeriodAction.LOCKED else _("Period unlocked"),
+            action_label=_period_action_label(e),
             actor=_person(e.actor),
             subject=e.period.label,
             comment=e.reason,
@@ -125,3 +143,11 @@ def period_timeline(indicator: Indicator) -> list[TimelineEntry]:
         )
         for e in events
     ]
+
+
+def _period_action_label(event: PeriodEvent) -> str:
+    if event.action == PeriodAction.UNLOCKED:
+        return _("Period unlocked")
+    if event.forced:
+        return _("Period locked anyway, with reports unfinished")
+    return _("Period locked")

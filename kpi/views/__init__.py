@@ -10,5 +10,5 @@ from kpi.views.reporting import (  # noqa: F401
     evidence_remove,
     indicator_detail,
     report_form,
-    report_review,
 )
+from kpi.views.review import report_reopen, report_review, review_bulk  # noqa: F401

@@ -16,7 +16,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from common import dates
 from kpi import access, assessments, queues, services
@@ -65,22 +65,24 @@ def _int_param(request, name):
 
 @login_required
 def review_queue(request):
-    """審核: submitted reports the user may review, oldest first, with approve / return inline."""
+    """審核: reports waiting for a review the user may give, oldest first, by stage (審核 or
+    初核, then 研考複核), to open one by one or tick and approve together."""
     work = queues.work_for_request(request)
-    everything = work.to_review + work.own_awaiting
+    everything = work.to_review + work.own_awaiting + work.locked_review
     departments = sorted(
         {(r.indicator.department_plan.department_id, r.indicator.department_plan.department.name) for r in everything},
         key=lambda d: d[1],
     )
     years = sorted({r.period.year for r in everything})
     periods = sorted({r.period for r in everything}, key=lambda p: (p.year, p.number, p.plan_id))
-    chosen = {name: _int_param(request, name) for name in ("department", "year", "period")}
+    chosen = {name: _int_param(request, name) for name in ("department", "year", "period", "stage")}
 
     def keep(report):
         return (
             (chosen["department"] is None or report.indicator.department_plan.department_id == chosen["department"])
             and (chosen["year"] is None or report.period.year == chosen["year"])
             and (chosen["period"] is None or report.period_id == chosen["period"])
+            and (chosen["stage"] is None or access.review_stage(report) == chosen["stage"])
         )
 
     shown = [r for r in work.to_review if keep(r)]
@@ -89,14 +91,29 @@ def review_queue(request):
     rows = [
         QueueRow(r, assessments.report_preview(indicator=r.indicator, period=r.period, actual=r.actual)) for r in shown
     ]
-    own = [r for r in work.own_awaiting if keep(r)]
+    two_stages = work.can_second_review or any(r.review_stages == 2 for r in everything)
+    stages = []
+    for stage, title in (
+        (access.FIRST, _("First review (department)") if two_stages else _("Waiting for your review")),
+        (access.SECOND, _("Second review (planning office)")),
+    ):
+        stage_rows = [row for row in rows if access.review_stage(row.report) == stage]
+        if stage == access.SECOND and not (work.can_second_review and two_stages):
+            continue
+        if stage == access.FIRST and not stage_rows and work.can_second_review and not _reviews_first(request.user):
+            continue
+        stages.append({"stage": stage, "title": title, "rows": stage_rows})
     return render(
         request,
         "kpi/review_queue.html",
         {
             "work": work,
+            "stages": stages,
             "rows": rows,
-            "own": own,
+            "row_count": len(rows),
+            "two_stages": two_stages,
+            "own": [r for r in work.own_awaiting if keep(r)],
+            "locked": [r for r in work.locked_review if keep(r)],
             "departments": departments,
             "years": years,
             "periods": periods,
@@ -105,6 +122,17 @@ def review_queue(request):
             "total": len(everything),
             "next_url": request.get_full_path(),
         },
+    )
+
+
+def _reviews_first(user) -> bool:
+    """Whether the user gives first reviews at all: a department's reviewer, an admin, or
+    anyone under a one-stage plan (the planning office there)."""
+    scope = access.scope(user)
+    return (
+        bool(scope.departments[access.REVIEW])
+        or bool(user.is_superuser)
+        or Plan.objects.filter(review_stages=1).exists()
     )
 
 
@@ -149,7 +177,13 @@ def _render_periods(request, plan=None, plans=None, errors=None, values=None, st
             period.opens_on = queues.opens_on(period)
             period.report_counts = [
                 (status.label, counts[period.pk].get(status.value, 0))
-                for status in (ReportStatus.DRAFT, ReportStatus.SUBMITTED, ReportStatus.RETURNED, ReportStatus.APPROVED)
+                for status in (
+                    ReportStatus.DRAFT,
+                    ReportStatus.SUBMITTED,
+                    ReportStatus.FIRST_APPROVED,
+                    ReportStatus.RETURNED,
+                    ReportStatus.APPROVED,
+                )
             ]
             period.report_total = sum(counts[period.pk].values())
             period.unlock_error = (errors or {}).get(period.pk, "")
@@ -181,15 +215,62 @@ def _managed_period(request, period_id):
     return get_object_or_404(ReportingPeriod.objects.select_related("plan"), pk=period_id)
 
 
+def _render_lock(request, period, *, unfinished, errors=None, values=None, status=200):
+    by_department: dict[str, list] = defaultdict(list)
+    for report in unfinished:
+        by_department[report.indicator.department_plan.department.name].append(report)
+    return render(
+        request,
+        "kpi/period_lock.html",
+        {
+            "period": period,
+            "unfinished": unfinished,
+            "by_department": list(by_department.items()),
+            "errors": errors or {},
+            "values": values or {},
+            "back": f"{reverse('kpi:periods')}?{urlencode({'plan': period.plan_id})}#period-{period.pk}",
+        },
+        status=status,
+    )
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def period_lock(request, period_id):
+    """Lock a period: GET asks for confirmation and lists the reports still submitted or
+    returned; locking with any of them needs "lock anyway" and a reason."""
     period = _managed_period(request, period_id)
+    if request.method != "POST":
+        if period.is_locked:
+            messages.info(request, _("%(period)s is already locked.") % {"period": period.label})
+            return _back_to_periods(period)
+        return _render_lock(request, period, unfinished=services.unfinished_reports(period))
+    force = request.POST.get("force") == "1"
+    reason = request.POST.get("reason", "")
     try:
-        services.period_lock(period=period, user=request.user)
+        services.period_lock(period=period, user=request.user, force=force, reason=reason)
+    except services.UnfinishedReports as exc:
+        return _render_lock(
+            request,
+            period,
+            unfinished=exc.reports,
+            errors={"general": exc.messages},
+            values={"force": force, "reason": reason},
+            status=400,
+        )
     except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "reason" in exc.error_dict:
+            return _render_lock(
+                request,
+                period,
+                unfinished=services.unfinished_reports(period),
+                errors={"reason": exc.message_dict["reason"]},
+                values={"force": force, "reason": reason},
+                status=400,
+            )
         messages.error(request, " ".join(exc.messages))
     else:
+        queues.forget_work(request)
         messages.success(
             request, _("%(period)s is locked. Reports in it can no longer change.") % {"period": period.label}
         )
@@ -197,9 +278,12 @@ def period_lock(request, period_id):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def period_unlock(request, period_id):
     period = _managed_period(request, period_id)
+    if request.method != "POST":
+        # The unlock form lives on the periods page, beside the period's record.
+        return _back_to_periods(period)
     reason = request.POST.get("reason", "")
     try:
         services.period_unlock(period=period, user=request.user, reason=reason)

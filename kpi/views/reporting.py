@@ -14,16 +14,14 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from common import formatting
-from common.wording import labelled
 from kpi import access, assessments, selectors, services, units
-from kpi.forms import EvidenceForm, ReportForm, ReviewForm
+from kpi.forms import EvidenceForm, ReportForm
 from kpi.models import ReportingPeriod
 
 ACTIONS = ("preview", "save", "submit")
@@ -100,7 +98,7 @@ def _report_values(report) -> dict:
 
 
 def _not_editable_reason(period, report) -> str:
-    if period.is_locked:
+    if period.is_locked and not (report is not None and report.correcting):
         return "locked"
     if report is not None and report.status not in services.EDITABLE_STATUSES:
         return "status"
@@ -346,54 +344,6 @@ def report_preview(request, indicator_id, period_id):
     )
 
 
-# --- Review ----------------------------------------------------------------------
-
-
-@login_required
-@require_POST
-def report_review(request, report_id):
-    """Approve a submitted report, or return it with a comment (required)."""
-    report = get_object_or_404(access.reports_for(request.user, access.VIEW), pk=report_id)
-    fallback = _detail_url(report.indicator_id, report.period.year, f"report-{report.pk}")
-    form = ReviewForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("The review action was not valid; please try again."))
-        return redirect(_safe_next(request, fallback))
-    action, comment, version = (form.cleaned_data[k] for k in ("action", "comment", "version"))
-    label = _("%(code)s %(name)s (%(period)s)") % {
-        "code": report.indicator.code,
-        "name": report.indicator.name,
-        "period": report.period.label,
-    }
-    try:
-        if action == "approve":
-            services.report_approve(report=report, user=request.user, comment=comment, expected_version=version)
-            messages.success(request, _("The report of %(report)s was approved.") % {"report": label})
-        else:
-            services.report_return(report=report, user=request.user, comment=comment, expected_version=version)
-            messages.success(
-                request,
-                _("The report of %(report)s was returned; the reporter will see your comment.") % {"report": label},
-            )
-    except PermissionDenied as exc:
-        return _forbidden(request, str(exc) or _("You may not review this indicator."), report.indicator)
-    except services.ConflictError as exc:
-        who = exc.report.updated_by.get_full_name() or exc.report.updated_by.get_username()
-        when = timezone.localtime(exc.report.updated_at).strftime("%Y-%m-%d %H:%M")
-        messages.error(
-            request,
-            _(
-                "The report of %(report)s was updated by %(who)s at %(when)s (version %(version)s); your "
-                "review has not taken effect. Look at it again before reviewing."
-            )
-            % {"report": label, "who": who, "when": when, "version": exc.report.version},
-        )
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, labelled(label, message))
-    return redirect(_safe_next(request, fallback))
-
-
 # --- Evidence --------------------------------------------------------------------
 
 
@@ -402,10 +352,13 @@ def _form_url(report) -> str:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def evidence_add(request, report_id):
-    """Add files and/or a link to an editable report (the form does the same on save)."""
+    """Add files and/or a link to an editable report (the form does the same on save).
+    A GET (a refreshed upload) goes to the report's form, where evidence is added."""
     report = get_object_or_404(access.reports_for(request.user, access.VIEW), pk=report_id)
+    if request.method != "POST":
+        return redirect(_form_url(report))
     form = EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -458,11 +411,27 @@ def evidence_download(request, evidence_id):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def evidence_remove(request, evidence_id):
-    """Hide a file or link from an editable report; the record keeps it."""
-    evidence = get_object_or_404(access.evidence_for(request.user).filter(removed_at__isnull=True), pk=evidence_id)
+    """Hide a file or link from an editable report; the record keeps it. GET asks first."""
+    evidence = access.evidence_for(request.user).filter(pk=evidence_id).select_related("report__period").first()
+    if evidence is None:
+        raise Http404(_("The evidence cannot be found."))
     report = evidence.report
+    if evidence.removed_at is not None:
+        messages.info(request, _("This evidence was already removed (the record keeps it)."))
+        return redirect(_safe_next(request, _form_url(report)))
+    if request.method != "POST":
+        return render(
+            request,
+            "kpi/evidence_remove.html",
+            {
+                "evidence": evidence,
+                "report": report,
+                "indicator": report.indicator,
+                "next_url": _safe_next(request, _form_url(report)),
+            },
+        )
     try:
         services.evidence_remove(evidence=evidence, user=request.user)
     except PermissionDenied as exc:
@@ -485,5 +454,4 @@ __all__ = [
     "evidence_remove",
     "indicator_detail",
     "report_form",
-    "report_review",
 ]
