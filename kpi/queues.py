@@ -317,7 +317,6 @@ def work_for(user, today: datetime.date | None = None, *, count_reviews_only: bo
     return work
 
 
-
 def work_for_request(request) -> Work:
     """`work_for(request.user)`, computed at most once per request."""
     work = getattr(request, "_kpi_work", None)

@@ -369,6 +369,7 @@ def indicator_charts(page: IndicatorPage) -> dict:
             },
         ],
     }
+
     def approved() -> list[float | None]:
         return [_chart_value(indicator, row.actual_of_record) for row in page.periods]
 
