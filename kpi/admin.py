@@ -45,10 +45,12 @@ from kpi.admin_forms import (
     planned_field_name,
 )
 from kpi.models import (
+    IN_REVIEW,
     Evidence,
     Indicator,
     PeriodEvent,
     ProgressReport,
+    ReportCorrection,
     ReportEvent,
     ReportingPeriod,
     TargetRevision,
@@ -600,13 +602,40 @@ class ReportEventInline(ReportEventColumns, admin.TabularInline):
         return super().get_queryset(request).select_related("report__indicator", "actor")
 
 
+class ReportCorrectionInline(admin.TabularInline):
+    """Corrections (撤銷核定／更正): the figure that had been approved, who reopened it and why."""
+
+    model = ReportCorrection
+    fields = [
+        "reopened_at_local",
+        "reopened_by",
+        "reason",
+        "actual",
+        "approved_by",
+        "approved_at_local",
+        "resolved_at_local",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    reopened_at_local = local_time(ReportCorrection, "reopened_at")
+    approved_at_local = local_time(ReportCorrection, "approved_at")
+    resolved_at_local = local_time(ReportCorrection, "resolved_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ProgressReport)
 class ProgressReportAdmin(ReadOnlyAdmin):
     list_display = ["indicator", "period", "status", "actual", "updated_by", "updated_at_local", "reviewed_by"]
     list_filter = ["status", "period__year", "indicator__department_plan__department"]
     search_fields = ["indicator__name", "narrative"]
     list_select_related = ["indicator__objective", "indicator__common_goal", "period", "updated_by", "reviewed_by"]
-    inlines = [ReportEventInline]
+    inlines = [ReportCorrectionInline, ReportEventInline]
     fields = [
         "indicator",
         "period",
@@ -623,21 +652,31 @@ class ProgressReportAdmin(ReadOnlyAdmin):
         "updated_at_local",
         "submitted_by",
         "submitted_at_local",
+        "review_stages",
+        "first_reviewed_by",
+        "first_reviewed_at_local",
         "reviewed_by",
         "reviewed_at_local",
         "review_comment",
+        "correcting",
+        "corrected_at_local",
+        "correction_reason",
     ]
     readonly_fields = [
         "inputs_display",
         "created_at_local",
         "updated_at_local",
         "submitted_at_local",
+        "first_reviewed_at_local",
         "reviewed_at_local",
+        "corrected_at_local",
     ]
     created_at_local = local_time(ProgressReport, "created_at")
     updated_at_local = local_time(ProgressReport, "updated_at")
     submitted_at_local = local_time(ProgressReport, "submitted_at")
     reviewed_at_local = local_time(ProgressReport, "reviewed_at")
+    first_reviewed_at_local = local_time(ProgressReport, "first_reviewed_at")
+    corrected_at_local = local_time(ProgressReport, "corrected_at")
 
     @admin.display(description=ProgressReport._meta.get_field("inputs").verbose_name)
     def inputs_display(self, obj):
@@ -667,10 +706,10 @@ class ReportingPeriodAdmin(ReadOnlyAdmin):
 
 @admin.register(PeriodEvent)
 class PeriodEventAdmin(ReadOnlyAdmin):
-    list_display = ["at_local", "period", "action", "actor", "reason"]
-    list_filter = ["action"]
+    list_display = ["at_local", "period", "action", "forced", "actor", "reason"]
+    list_filter = ["action", "forced"]
     list_select_related = ["period", "actor"]
-    fields = ["period", "action", "actor", "at_local", "reason"]
+    fields = ["period", "action", "forced", "actor", "at_local", "reason", "unfinished"]
     readonly_fields = ["at_local"]
     at_local = local_time(PeriodEvent, "at")
 
@@ -731,6 +770,7 @@ class PlanAdmin(HistoryAdmin):
                 "fields": [
                     "reporting_frequency",
                     "report_due_days",
+                    "review_stages",
                     "green_threshold",
                     "yellow_threshold",
                     "change_reason",
@@ -738,3 +778,25 @@ class PlanAdmin(HistoryAdmin):
             },
         ),
     ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "review_stages" in form.changed_data:
+            self._explain_stage_change(request, obj)
+
+    def _explain_stage_change(self, request, plan):
+        """Reports already on their way finish under the rule they were submitted under
+        (ProgressReport.review_stages); say how many, so nobody wonders where they went."""
+        waiting = ProgressReport.objects.filter(period__plan=plan, status__in=IN_REVIEW).exclude(
+            review_stages=plan.review_stages
+        )
+        count = waiting.count()
+        text = gettext("Reports submitted from now on are reviewed in %(stages)s.") % {
+            "stages": plan.get_review_stages_display()
+        }
+        if count:
+            text += " " + gettext(
+                "%(count)s reports already submitted finish under the rule they were submitted under; a report "
+                "returned and submitted again follows the new rule."
+            ) % {"count": count}
+        messages.info(request, text)
