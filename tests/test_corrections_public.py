@@ -24,10 +24,12 @@ from django.utils.translation import gettext
 
 from common import formatting
 from kpi import services
-from kpi.assessments import latest_approved
+from kpi.assessments import latest_approved, plan_years_attainment
 from kpi.models import ProgressReport, ReportStatus
 from plans.models import PublishedYear
 from reports import public
+from reports.selectors.at_risk import risk_data
+from reports.yearly import build_yearly_report
 from tests.factories import kpi_by_code
 
 YEAR = 113
@@ -243,6 +245,47 @@ def test_public_indicator_reads_the_figure_of_record(approved, planner, seeded_p
     item = next(i for i in public.public_year(published).indicators if i.indicator.pk == approved.indicator_id)
     assert item.report.status == ReportStatus.APPROVED and item.actual == 3
     assert (item.corrected_at, item.correction_reason) == (None, "")
+
+
+# --- The other readers of approved figures ------------------------------------------------------
+
+
+def test_the_yearly_report_keeps_the_evidence_of_a_report_under_correction(
+    approved, planner, staff, supervisor, seeded_plan, home_department, periods
+):
+    draft = services.report_save(
+        indicator=kpi_by_code("4-1"), period=periods[f"{YEAR}Q4"], user=staff, actual="5", narrative="辦理 5 場。"
+    )
+    services.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/minutes", description="會議紀錄")
+    draft.refresh_from_db()
+    report = _approve(services.report_submit(report=draft, user=staff, expected_version=draft.version), supervisor)
+    _reopen(report, planner, REASON)
+
+    yearly = build_yearly_report(plan=seeded_plan, year=YEAR, user=supervisor, department=home_department)
+    row = next(r for s in yearly.sections for r in s.rows if r.result.indicator.pk == report.indicator_id)
+    assert [e.url for e in row.evidence] == ["https://www.klcg.gov.tw/minutes"]  # what backed the figure of record
+    assert row.result.actual == 5 and row.result.report.pending_correction is not None
+
+
+def test_at_risk_counts_a_report_under_correction_as_approved(
+    settings, periods, staff, supervisor, planner, seeded_plan
+):
+    """Reopened for correction, 113Q1's figure still counts (as latest_approved reads it): it is not
+    an unfinished draft of the year, nor a newer figure awaiting review."""
+    settings.KPI_TODAY = datetime.date(2024, 8, 10)  # ROC 113: Q1 and Q2 are due
+    q1 = _approve(_file(CODE, periods[f"{YEAR}Q1"], staff, 0, **ORIGINAL), supervisor)
+    _reopen(q1, planner, REASON)
+    data = risk_data(seeded_plan, YEAR, plan_years_attainment(plan=seeded_plan, years=[YEAR - 1, YEAR]))
+    (overdue,) = [row for row in data.overdue if row.indicator.pk == q1.indicator_id]
+    assert overdue.period.number == 2 and overdue.latest is None  # not "113Q1: returned"
+    (row,) = [r for r in data.behind + data.catching_up if r.indicator.pk == q1.indicator_id]
+    assert row.approved.pk == q1.pk and row.approved.actual == 0
+    assert row.pending is None and row.unfinished is None
+    # Resubmitted, it is still not a newer figure awaiting review.
+    _correct(q1, staff, 2, **WORKING)
+    data = risk_data(seeded_plan, YEAR, plan_years_attainment(plan=seeded_plan, years=[YEAR - 1, YEAR]))
+    (row,) = [r for r in data.behind + data.catching_up if r.indicator.pk == q1.indicator_id]
+    assert row.pending is None and row.approved.actual == 0
 
 
 def test_the_mark_reads_in_english(client, approved, planner, staff, supervisor, home_department):
