@@ -159,10 +159,14 @@ def _indicator_rows(
 _RECORD_FIELDS = ("actual", "inputs", "narrative", "shortfall_reason", "improvement_plan")
 
 
-def of_record() -> Q:
+def of_record(through: str = "") -> Q:
     """The reports whose figure counts: approved, or reopened for correction (whose figure
-    that had been approved still counts until it is approved again)."""
-    return Q(status=ReportStatus.APPROVED) | Q(correcting=True)
+    that had been approved still counts until it is approved again).
+
+    `through` applies the rule across a relation: ``of_record("report")`` filters evidence
+    (or any row with a `report`) by its report."""
+    prefix = f"{through}__" if through else ""
+    return Q(**{f"{prefix}status": ReportStatus.APPROVED}) | Q(**{f"{prefix}correcting": True})
 
 
 def with_record(reports):

@@ -1,7 +1,7 @@
 """What the public may read: the transparency page (施政績效公開) and the open-data files.
 
 One selector feeds the public pages and the JSON and CSV files, so the public sees
-the same figure wherever it looks. Two rules, both enforced here and nowhere else:
+the same figure wherever it looks. Three rules, all enforced here and nowhere else:
 
 1. Only published years. An admin publishes a plan year (`plans.PublishedYear`);
    any other year does not exist for the public (the views answer 404, not "not
@@ -12,6 +12,14 @@ the same figure wherever it looks. Two rules, both enforced here and nowhere els
    (達成情形說明, and 未達成原因 / 改善措施 when the light is yellow or red) are those
    of that same approved report, never of a later draft, submitted or returned one.
    A report in any other status reaching this module is a bug, and it fails closed.
+3. Corrections show, and only once approved. When the planning office reopens an
+   approved report to correct it (撤銷核定／更正), the public keeps reading the figure
+   approved before, with its texts (`latest_approved` returns the figure of record),
+   and nothing says a correction is pending: the reopening and its reason are internal
+   until the corrected figure is approved. Then the new figure replaces the old one,
+   marked 更正 with the date and reason of the correction (`corrected_at`,
+   `correction_reason`); the figure it replaced stays on the internal record
+   (`kpi.models.ReportCorrection`).
 
 The open-data field names (`INDICATOR_FIELDS` …) are a published interface: add
 fields at the end if needed, never rename or remove one. docs/open-data.md
@@ -140,6 +148,21 @@ class PublicIndicator:
     @property
     def improvement_plan(self) -> str:
         return self.report.improvement_plan if self.explains_shortfall else ""
+
+    @property
+    def corrected_at(self):
+        """When the figure shown was corrected (its correction approved), or None.
+
+        A correction still pending is not shown (rule 3): the figure of record of a report
+        reopened for correction is the one approved before, with the correction date and
+        reason it had then (None and "" unless it had been corrected before), and its
+        `pending_correction` never reaches the public."""
+        return self.report.corrected_at if self.report else None
+
+    @property
+    def correction_reason(self) -> str:
+        """Why the figure shown was corrected ("" when it never was)."""
+        return self.report.correction_reason if self.corrected_at else ""
 
     @property
     def is_revised(self) -> bool:
@@ -438,7 +461,26 @@ STATUS_FIELDS: tuple[Field, ...] = (
     ),
 )
 
-INDICATOR_FIELDS: tuple[Field, ...] = _FIRST_INDICATOR_FIELDS + STATUS_FIELDS
+# Added with corrections (撤銷核定／更正): a figure corrected after its approval says when and why.
+# A correction still under way does not show: the row keeps the figure approved before.
+CORRECTION_FIELDS: tuple[Field, ...] = (
+    Field(
+        "corrected_at",
+        "string",
+        "實績更正時間（ISO 8601，含時區 +08:00）：核定後經研考撤銷核定、更正並再次核定者，為更正核定之時間；"
+        "未曾更正為空字串",
+        "When the actual was corrected (ISO 8601, Asia/Taipei): for a figure reopened by the planning office after "
+        "its approval, corrected and approved again, when the correction was approved; '' when never corrected",
+    ),
+    Field(
+        "correction_reason",
+        "string",
+        "更正原因（未曾更正為空字串）",
+        "Why the actual was corrected ('' when never corrected)",
+    ),
+)
+
+INDICATOR_FIELDS: tuple[Field, ...] = _FIRST_INDICATOR_FIELDS + STATUS_FIELDS + CORRECTION_FIELDS
 
 CSV_EXTRA_FIELDS: tuple[Field, ...] = (
     Field("license", "string", "授權條款名稱（每列相同）", "Licence name (the same on every row)"),
@@ -480,7 +522,7 @@ SUMMARY_FIELDS: tuple[Field, ...] = (
 
 # The CSV's columns: fields added after the licence columns come after them, so that no column
 # ever moves (a reader may go by position).
-CSV_FIELDS: tuple[Field, ...] = _FIRST_INDICATOR_FIELDS + CSV_EXTRA_FIELDS + STATUS_FIELDS
+CSV_FIELDS: tuple[Field, ...] = _FIRST_INDICATOR_FIELDS + CSV_EXTRA_FIELDS + STATUS_FIELDS + CORRECTION_FIELDS
 CSV_FIELD_NAMES = [f.name for f in CSV_FIELDS]
 
 
@@ -568,6 +610,8 @@ def indicator_record(item: PublicIndicator, year: int, status: Status | None = N
         "status_period": status.period.short_label
         if status is not None and status.basis == PERIOD and status.period is not None
         else None,
+        "corrected_at": _iso(item.corrected_at) if item.corrected_at else "",
+        "correction_reason": item.correction_reason,
     }
     return record
 

@@ -36,10 +36,10 @@ from django.utils.translation import pgettext
 from common import dates, formatting
 from common.years import to_gregorian, to_roc
 from kpi import access, units
-from kpi.assessments import IndicatorResult, PlanYearAttainment, plan_year_attainment
+from kpi.assessments import IndicatorResult, PlanYearAttainment, of_record, plan_year_attainment
 from kpi.attainment import Light, RollUp, Thresholds
 from kpi.formulas import FORMULAS, FormulaError
-from kpi.models import Evidence, Indicator, IndicatorKind, ReportStatus, TargetRevision, YearlyTarget
+from kpi.models import Evidence, Indicator, IndicatorKind, TargetRevision, YearlyTarget
 from kpi.selectors import format_inputs
 from plans.models import Department, DepartmentPlan, Plan
 
@@ -449,16 +449,17 @@ def _revisions_by_target(plan: Plan, year: int, department_ids: set[int]) -> dic
 
 
 def _evidence_by_indicator(user, plan: Plan, year: int, department_ids: set[int]) -> dict[int, list[Evidence]]:
-    """The evidence of every approved report of the year, oldest first: reports are year-to-date,
-    so what backed the first quarter's figure still backs the year's."""
+    """The evidence of every report of record of the year (approved, or reopened for correction
+    and still counting with the figure approved before: `kpi.assessments.of_record`), oldest
+    first: reports are year-to-date, so what backed the first quarter's figure still backs the year's."""
     by_indicator: dict[int, list[Evidence]] = {}
     if not department_ids:
         return by_indicator
     evidence = (
         access.evidence_for(user)
         .filter(
+            of_record("report"),
             removed_at__isnull=True,
-            report__status=ReportStatus.APPROVED,
             report__period__year=year,
             report__indicator__department_plan__plan=plan,
             report__indicator__department_plan__department_id__in=department_ids,

@@ -69,6 +69,9 @@ STABLE_FIELDS = [
 # Added with the in-year status (issue #11): in the JSON after the fields above; in the CSV after
 # the licence columns, so that no column moves.
 STATUS_FIELDS = ["basis", "status_period"]
+# Added with corrections (撤銷核定／更正, tests/test_corrections_public.py): after the status fields, in
+# both files.
+CORRECTION_FIELDS = ["corrected_at", "correction_reason"]
 DOCS = Path(settings.BASE_DIR) / "docs" / "open-data.md"
 pytestmark = pytest.mark.usefixtures("public_scenario")
 
@@ -115,9 +118,9 @@ def test_json_is_open_and_carries_its_licence(client):
 
 def test_json_field_names_are_stable(client):
     _, doc = get_json(client)
-    assert [f.name for f in public.INDICATOR_FIELDS] == STABLE_FIELDS + STATUS_FIELDS
+    assert [f.name for f in public.INDICATOR_FIELDS] == STABLE_FIELDS + STATUS_FIELDS + CORRECTION_FIELDS
     for record in doc["indicators"]:
-        assert list(record) == STABLE_FIELDS + STATUS_FIELDS
+        assert list(record) == STABLE_FIELDS + STATUS_FIELDS + CORRECTION_FIELDS
     assert list(doc) == [
         "plan",
         "year",
@@ -208,7 +211,7 @@ def test_csv_is_open_utf8_with_bom_and_a_licence_on_every_row(client):
     assert response["Content-Disposition"] == f'attachment; filename="kpi-attainment-{YEAR}.csv"'
     assert response["Access-Control-Allow-Origin"] == "*"
     header = next(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    assert header == STABLE_FIELDS + ["license", "license_url"] + STATUS_FIELDS
+    assert header == STABLE_FIELDS + ["license", "license_url"] + STATUS_FIELDS + CORRECTION_FIELDS
     rows = parse_csv(content)
     assert len(rows) == 23
     for row in rows:
@@ -233,7 +236,7 @@ def test_csv_and_json_agree(client):
     rows = parse_csv(get_csv(client)[1])
     assert len(rows) == len(doc["indicators"])
     for row, record in zip(rows, doc["indicators"], strict=True):
-        for name in STABLE_FIELDS + STATUS_FIELDS:
+        for name in STABLE_FIELDS + STATUS_FIELDS + CORRECTION_FIELDS:
             value = record[name]
             expected = public._cell(Decimal(str(value)) if isinstance(value, float) else value)
             assert row[name] == expected, name
@@ -296,7 +299,7 @@ def test_index_lists_published_years_files_and_licence(client):
     assert reverse("reports:open_data_csv", args=[YEAR]) in body
     assert reverse("reports:open_data_json", args=[UNPUBLISHED]) not in body
     assert settings.OPEN_DATA_LICENSE["name"] in body and settings.OPEN_DATA_LICENSE["url"] in body
-    for name in STABLE_FIELDS + ["license", "license_url"] + STATUS_FIELDS:
+    for name in STABLE_FIELDS + ["license", "license_url"] + STATUS_FIELDS + CORRECTION_FIELDS:
         assert f"<code>{name}</code>" in body
 
 

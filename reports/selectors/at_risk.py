@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from common import dates
 from kpi import access
-from kpi.assessments import IndicatorResult, PlanYearAttainment, plan_years_attainment
+from kpi.assessments import IndicatorResult, PlanYearAttainment, of_record, plan_years_attainment
 from kpi.models import (
     Indicator,
     ProgressReport,
@@ -138,9 +138,13 @@ def risk_data(
     ids = list(pya.indicators)
     if not ids:
         return data
+    # The reports that are not of record. A report reopened for correction still counts as
+    # approved, with the figure approved before (`of_record`, as `latest_approved` reads it),
+    # until it is approved again: its working copy is neither a newer figure awaiting review
+    # nor an unfinished draft.
     others = (
         ProgressReport.objects.filter(indicator_id__in=ids, period__plan=plan, period__year=year)
-        .exclude(status=ReportStatus.APPROVED)
+        .exclude(of_record())
         .select_related("period")
         .order_by("indicator_id", "-period__end_date", "-id")
     )
