@@ -29,7 +29,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, resolve, reverse
 
 from kpi import importers, services
-from kpi.models import Evidence, PlannedValue, ProgressReport, ReportingPeriod
+from kpi.models import Evidence, PlannedValue, ProgressReport, ReportCorrection, ReportingPeriod
 from plans.models import CommonGoal, PublishedYear
 from tests.factories import kpi_by_code
 
@@ -51,6 +51,7 @@ class World:
     department_id: int
     submittable: ProgressReport  # a complete, on-target draft of 3-1
     common_goal_id: int
+    approved: ProgressReport  # 1-1's 113Q4, approved: the planning office may reopen it
 
 
 @pytest.fixture
@@ -77,7 +78,18 @@ def world(cast, settings, tmp_path, seeded_plan, home_department):
         actual=str(on_target.targets.get(year=114).value),
         narrative="已如期完成。",
     )
+    done = kpi_by_code("1-1")
+    approved = services.report_save(
+        indicator=done,
+        period=periods["113Q4"],
+        user=staff,
+        actual=str(done.targets.get(year=113).value),
+        narrative="已完成。",
+    )
+    approved = services.report_submit(report=approved, user=staff)
+    approved = services.report_approve(report=approved, user=cast["supervisor"])
     return World(
+        approved=approved,
         draft=draft,
         submitted=submitted,
         evidence=evidence,
@@ -124,6 +136,19 @@ ACTIONS = {
     ),
     "review_approve": _review("approve"),
     "review_return": _review("return"),
+    "review_get": lambda w: ("get", reverse("kpi:review", args=[w.submitted.pk]) + "?action=approve", None),
+    "review_bulk_get": lambda w: ("get", reverse("kpi:review_bulk") + f"?report={w.submitted.pk}", None),
+    "review_bulk_post": lambda w: (
+        "post",
+        reverse("kpi:review_bulk"),
+        {"report": w.submitted.pk, f"version-{w.submitted.pk}": w.submitted.version, "confirm": "1"},
+    ),
+    "reopen_get": lambda w: ("get", reverse("kpi:reopen", args=[w.approved.pk]), None),
+    "reopen_post": lambda w: (
+        "post",
+        reverse("kpi:reopen", args=[w.approved.pk]),
+        {"reason": "資料來源更新，數值需更正。", "version": w.approved.version},
+    ),
     "evidence_download": lambda w: ("get", reverse("kpi:evidence_download", args=[w.evidence.pk]), None),
     "evidence_remove": lambda w: ("post", reverse("kpi:evidence_remove", args=[w.evidence.pk]), {}),
     "my_updates": lambda w: ("get", reverse("kpi:my_updates"), None),
@@ -292,6 +317,11 @@ def state(action, w):
         return ProgressReport.objects.filter(pk=w.submittable.pk).values_list("status", flat=True).get()
     if action == "evidence_remove":
         return Evidence.objects.filter(pk=w.evidence.pk).values_list("removed_at", flat=True).get()
+    if action.startswith("reopen_"):
+        return (
+            ProgressReport.objects.filter(pk=w.approved.pk).values_list("status", "version", "correcting").get(),
+            ReportCorrection.objects.count(),
+        )
     if action.startswith("planning_"):
         return list(
             PlannedValue.objects.filter(target__indicator_id=w.draft.indicator_id).values_list(
@@ -319,6 +349,13 @@ EXPECTED = {
     "report_save":       (DONE,        404,         403,         403,         403,         LOGIN),
     "review_approve":    (403,         404,         DONE,        DONE,        DONE,        LOGIN),
     "review_return":     (403,         404,         DONE,        DONE,        DONE,        LOGIN),
+    # The review page: the reporter sees why there is nothing for them to do.
+    "review_get":        (200,         404,         200,         200,         200,         LOGIN),
+    "review_bulk_get":   (200,         200,         200,         200,         200,         LOGIN),
+    # The reporter may not approve, and 民政處's cannot see the report: nothing approved, the page again.
+    "review_bulk_post":  (400,         400,         DONE,        DONE,        DONE,        LOGIN),
+    "reopen_get":        (403,         404,         403,         200,         200,         LOGIN),
+    "reopen_post":       (403,         404,         403,         DONE,        DONE,        LOGIN),
     "evidence_download": (200,         404,         200,         200,         200,         LOGIN),
     "evidence_remove":   (DONE,        404,         403,         403,         403,         LOGIN),
     "my_updates":        (200,         200,         200,         200,         200,         LOGIN),

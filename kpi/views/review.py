@@ -213,7 +213,9 @@ def review_bulk(request):
     comment = source.get("comment", "")
     errors: dict[int, str] = {}
     status = 200
-    if request.method == "POST" and source.get("confirm") == "1":
+    if request.method == "POST" and source.get("confirm") == "1" and not reports:
+        status = 400  # none of the ticked reports is there to approve: nothing done, the page says so
+    elif request.method == "POST" and source.get("confirm") == "1":
         versions = {}
         for report in reports:
             raw = source.get(f"version-{report.pk}", "")
@@ -267,7 +269,7 @@ def review_bulk(request):
             "approvable": sum(1 for row in rows if not row.error),
             "missing": missing,
             "blocked": any(row.error for row in rows) and status == 200,
-            "refused": status == 400,
+            "refused": status == 400 and bool(reports),
             "comment": comment,
             "next_url": back,
         },
