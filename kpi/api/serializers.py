@@ -12,6 +12,7 @@ from kpi.models import (
     IndicatorKind,
     PlannedStatus,
     ProgressReport,
+    ReportCorrection,
     ReportEvent,
     ReportingPeriod,
     TargetRevision,
@@ -320,6 +321,26 @@ class ReportSerializer(serializers.ModelSerializer):
     updated_by = PersonSerializer(read_only=True)
     submitted_by = PersonSerializer(read_only=True, allow_null=True)
     reviewed_by = PersonSerializer(read_only=True, allow_null=True)
+    review_stages = serializers.IntegerField(
+        read_only=True,
+        min_value=1,
+        max_value=2,
+        help_text="The review rule of the report's last submission (set when it is submitted; 1 before): 1 (one "
+        "review), or 2 (the department's first review, 初核, then the planning office's, 研考複核).",
+    )
+    first_reviewed_by = PersonSerializer(
+        read_only=True, allow_null=True, help_text="Under two stages: who passed the first review (None before)."
+    )
+    first_reviewed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    correcting = serializers.BooleanField(
+        read_only=True,
+        help_text="Reopened by the planning office for correction: until it is approved again, the figure that "
+        "had been approved stays the period's actual (see `corrections` on the detail).",
+    )
+    corrected_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When a correction was last approved (None if never corrected)."
+    )
+    correction_reason = serializers.CharField(read_only=True, help_text="Why it was last corrected ('' if never).")
 
     class Meta:
         model = ProgressReport
@@ -350,6 +371,12 @@ class ReportSerializer(serializers.ModelSerializer):
             "reviewed_by",
             "reviewed_at",
             "review_comment",
+            "review_stages",
+            "first_reviewed_by",
+            "first_reviewed_at",
+            "correcting",
+            "corrected_at",
+            "correction_reason",
         ]
         read_only_fields = fields
 
@@ -411,12 +438,51 @@ class ReportEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CorrectionSerializer(serializers.ModelSerializer):
+    """An approved report reopened for correction (撤銷核定／更正), and the figure that had been approved."""
+
+    reopened_by = PersonSerializer(read_only=True)
+    approved_actual = serializers.DecimalField(
+        source="actual",
+        max_digits=14,
+        decimal_places=4,
+        coerce_to_string=False,
+        read_only=True,
+        help_text="The actual that had been approved: the period's actual until the correction is approved.",
+    )
+    approved_by = PersonSerializer(read_only=True, help_text="Who had approved that figure.")
+    resolved_by = PersonSerializer(
+        read_only=True, allow_null=True, help_text="Who approved the corrected report (None while open)."
+    )
+
+    class Meta:
+        model = ReportCorrection
+        fields = [
+            "reason",
+            "reopened_by",
+            "reopened_at",
+            "approved_actual",
+            "approved_by",
+            "approved_at",
+            "resolved_by",
+            "resolved_at",
+        ]
+        read_only_fields = fields
+
+
 class ReportDetailSerializer(ReportSerializer):
     evidence = EvidenceSerializer(many=True, source="active_evidence", read_only=True)
     events = ReportEventSerializer(many=True, source="events.all", read_only=True)
+    corrections = CorrectionSerializer(
+        many=True,
+        source="corrections.all",
+        read_only=True,
+        help_text="Every time the report was reopened for correction, oldest first; the last is open while "
+        "`correcting`.",
+    )
 
     class Meta(ReportSerializer.Meta):
-        fields = [*ReportSerializer.Meta.fields, "evidence", "events"]
+        fields = [*ReportSerializer.Meta.fields, "evidence", "events", "corrections"]
         read_only_fields = fields
 
 

@@ -35,7 +35,15 @@ from kpi import access, selectors, services
 from kpi.api import serializers as s
 from kpi.api.filters import PeriodFilter, ReportFilter
 from kpi.api.serializers import IndicatorSerializer
-from kpi.models import Indicator, PlannedValue, ProgressReport, ReportEvent, ReportingPeriod, YearlyTarget
+from kpi.models import (
+    Indicator,
+    PlannedValue,
+    ProgressReport,
+    ReportCorrection,
+    ReportEvent,
+    ReportingPeriod,
+    YearlyTarget,
+)
 
 # --- Indicators ------------------------------------------------------------------------
 
@@ -158,7 +166,7 @@ class PeriodDetailView(ApiMixin, generics.RetrieveAPIView):
 
 # --- Reports: reading ----------------------------------------------------------------------
 
-USERS = ("created_by", "updated_by", "submitted_by", "reviewed_by")
+USERS = ("created_by", "updated_by", "submitted_by", "reviewed_by", "first_reviewed_by")
 
 
 def visible_reports(user):
@@ -168,7 +176,13 @@ def visible_reports(user):
 
 def report_detail_queryset(user):
     events = Prefetch("events", queryset=ReportEvent.objects.select_related("actor").order_by("at", "id"))
-    return visible_reports(user).prefetch_related(selectors.active_evidence(), events)
+    corrections = Prefetch(
+        "corrections",
+        queryset=ReportCorrection.objects.select_related("reopened_by", "approved_by", "resolved_by").order_by(
+            "reopened_at", "id"
+        ),
+    )
+    return visible_reports(user).prefetch_related(selectors.active_evidence(), events, corrections)
 
 
 def report_response(request, report_id: int, code: int = status.HTTP_200_OK) -> Response:
