@@ -13,6 +13,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kpi import access, services
 from kpi.models import PeriodEvent, ProgressReport, ReportCorrection, ReportEvent, ReportingPeriod
@@ -421,6 +422,14 @@ def test_malformed_bulk_bodies_are_400_with_flat_field_errors(client, supervisor
     errors = response.json()
     assert set(errors) <= {"reports", "comment"} and errors
     assert all(isinstance(m, str) for messages in errors.values() for m in messages)
+    assert not any("%(" in m or "{{" in m for messages in errors.values() for m in messages)  # formatted
+
+
+def test_too_many_reports_at_once(client, supervisor):
+    response = post(
+        login(client, supervisor), "reports/approve/", {"reports": [{"id": n, "version": 1} for n in range(1, 502)]}
+    )
+    assert response.json() == {"reports": [_("At most %(limit)s reports at a time.") % {"limit": 500}]}
 
 
 def test_bulk_approve_needs_a_sign_in(client, staff, periods):

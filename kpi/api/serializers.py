@@ -691,7 +691,6 @@ class ReportVersionsField(serializers.Field):
     default_error_messages = {
         "invalid": gettext_lazy('Give a list of reports, e.g. [{{"id": 12, "version": 3}}].'),
         "empty": gettext_lazy("Choose at least one report."),
-        "too_many": gettext_lazy("At most %(limit)s reports at a time."),
     }
 
     def to_internal_value(self, data):
@@ -700,7 +699,7 @@ class ReportVersionsField(serializers.Field):
         if not data:
             self.fail("empty")
         if len(data) > MAX_BULK:
-            self.fail("too_many", limit=MAX_BULK)
+            raise serializers.ValidationError(_("At most %(limit)s reports at a time.") % {"limit": MAX_BULK})
         versions: dict[int, int] = {}
         errors = []
         for number, item in enumerate(data, start=1):
