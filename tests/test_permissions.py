@@ -4,15 +4,15 @@ with the exact status each should get, and proof that a refused action changed n
 The cast (tests/conftest.py): staff (reporter, 都市發展處), other_staff (reporter, 民政處),
 supervisor (reviewer, 都市發展處), planner (planning office), admin (superuser) and the
 anonymous visitor. The world: in 民國114年第1季 staff have a draft of 1-5 with a PDF as
-evidence, a complete draft of 3-1, and have submitted 2-1; 4-1 has no report yet; 113年第4季
-is open and 112年第4季 is locked; 113 is published for the public.
+evidence, a complete draft of 3-1, and have submitted 2-1; 4-3 is approved; 4-1 has no report
+yet; 113年第4季 is open and 112年第4季 is locked; 113 is published for the public.
 
 Rules walked (kpi/access.py): anonymous visitors are sent to sign in on every page (the
 public pages, open data and the API's documentation excepted; the API answers 401); those
 who cannot see an indicator get 404 on its pages; those who can see but not report get 403
 on the report form, its evidence and the import; a report's author gets 403 reviewing it and
 staff of another department 404; only the planning office and admins lock and unlock
-periods (403 for everyone else); only staff users see admin. `test_every_url_is_walked`
+periods and reopen approved reports (403 for everyone else); only staff users see admin. `test_every_url_is_walked`
 fails when a route is added without joining the walk (admin's pages: tests/test_admin.py).
 """
 
@@ -29,7 +29,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, resolve, reverse
 
 from kpi import importers, services
-from kpi.models import Evidence, PlannedValue, ProgressReport, ReportCorrection, ReportingPeriod
+from kpi.models import Evidence, PeriodEvent, PlannedValue, ProgressReport, ReportCorrection, ReportingPeriod
 from plans.models import CommonGoal, PublishedYear
 from tests.factories import kpi_by_code
 
@@ -288,6 +288,22 @@ ACTIONS |= {
         API + f"reports/{w.submitted.pk}/return/",
         {"version": _version(w.submitted), "comment": "請補附簽到表。"},
     ),
+    "api_approve_many": lambda w: (
+        "post_json",
+        API + "reports/approve/",
+        {"reports": [{"id": w.submitted.pk, "version": _version(w.submitted)}], "comment": "同意。"},
+    ),
+    "api_reopen": lambda w: (
+        "post_json",
+        API + f"reports/{w.approved.pk}/reopen/",
+        {"reason": "實績誤植，請更正。", "version": _version(w.approved)},
+    ),
+    "api_period_lock": lambda w: ("post_json", API + f"periods/{w.open_period.pk}/lock/", {}),
+    "api_period_unlock": lambda w: (
+        "post_json",
+        API + f"periods/{w.locked_period.pk}/unlock/",
+        {"reason": "補正佐證資料"},
+    ),
     "api_evidence": lambda w: (
         "post",
         API + f"reports/{w.draft.pk}/evidence/",
@@ -307,7 +323,7 @@ def state(action, w):
     """What a write would change: compared before and after every POST."""
     if action in ("report_save", "report_import_post", "api_report_create"):
         return ProgressReport.objects.filter(indicator_id=w.report_indicator_id, period=w.period).count()
-    if action.startswith("review_") or action in ("api_approve", "api_return"):
+    if action.startswith("review_") or action in ("api_approve", "api_return", "api_approve_many"):
         return ProgressReport.objects.filter(pk=w.submitted.pk).values_list("status", "version", "reviewed_by").get()
     if action in ("evidence_add", "api_evidence"):
         return Evidence.objects.filter(report=w.draft).count()
@@ -328,10 +344,15 @@ def state(action, w):
                 "number", "value", "status"
             )
         )
-    if action == "period_lock":
-        return ReportingPeriod.objects.get(pk=w.open_period.pk).is_locked
-    if action == "period_unlock":
-        return ReportingPeriod.objects.get(pk=w.locked_period.pk).is_locked
+    if action == "api_reopen":
+        return (
+            ProgressReport.objects.filter(pk=w.approved.pk).values_list("status", "version", "correcting").get(),
+            ReportCorrection.objects.filter(report=w.approved).count(),
+        )
+    if action in ("period_lock", "api_period_lock"):
+        return ReportingPeriod.objects.get(pk=w.open_period.pk).is_locked, PeriodEvent.objects.count()
+    if action in ("period_unlock", "api_period_unlock"):
+        return ReportingPeriod.objects.get(pk=w.locked_period.pk).is_locked, PeriodEvent.objects.count()
     return None
 
 
@@ -438,6 +459,11 @@ EXPECTED |= {
     "api_report_submit":         (changed(200), 404,        403,         403,         403,         401),
     "api_approve":               (403,         404,         changed(200), changed(200), changed(200), 401),
     "api_return":                (403,         404,         changed(200), changed(200), changed(200), 401),
+    # All or none: a refusal is a 400 naming each refused report (民政處's reporter: not found).
+    "api_approve_many":          (400,         400,         changed(200), changed(200), changed(200), 401),
+    "api_reopen":                (403,         404,         403,         changed(200), changed(200), 401),
+    "api_period_lock":           (403,         403,         403,         changed(200), changed(200), 401),
+    "api_period_unlock":         (403,         403,         403,         changed(200), changed(200), 401),
     "api_evidence":              (changed(201), 404,        403,         403,         403,         401),
     "api_attainment":            API_READ,
     "planning_index":            SIGNED_IN,

@@ -7,11 +7,13 @@ from rest_framework import serializers
 from common.api.base import MAX_ID
 from kpi import planning
 from kpi.models import (
+    UNFINISHED,
     Evidence,
     Indicator,
     IndicatorKind,
     PlannedStatus,
     ProgressReport,
+    ReportCorrection,
     ReportEvent,
     ReportingPeriod,
     TargetRevision,
@@ -320,6 +322,26 @@ class ReportSerializer(serializers.ModelSerializer):
     updated_by = PersonSerializer(read_only=True)
     submitted_by = PersonSerializer(read_only=True, allow_null=True)
     reviewed_by = PersonSerializer(read_only=True, allow_null=True)
+    review_stages = serializers.IntegerField(
+        read_only=True,
+        min_value=1,
+        max_value=2,
+        help_text="The review rule of the report's last submission (set when it is submitted; 1 before): 1 (one "
+        "review), or 2 (the department's first review, 初核, then the planning office's, 研考複核).",
+    )
+    first_reviewed_by = PersonSerializer(
+        read_only=True, allow_null=True, help_text="Under two stages: who passed the first review (None before)."
+    )
+    first_reviewed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    correcting = serializers.BooleanField(
+        read_only=True,
+        help_text="Reopened by the planning office for correction: until it is approved again, the figure that "
+        "had been approved stays the period's actual (see `corrections` on the detail).",
+    )
+    corrected_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When a correction was last approved (None if never corrected)."
+    )
+    correction_reason = serializers.CharField(read_only=True, help_text="Why it was last corrected ('' if never).")
 
     class Meta:
         model = ProgressReport
@@ -350,6 +372,12 @@ class ReportSerializer(serializers.ModelSerializer):
             "reviewed_by",
             "reviewed_at",
             "review_comment",
+            "review_stages",
+            "first_reviewed_by",
+            "first_reviewed_at",
+            "correcting",
+            "corrected_at",
+            "correction_reason",
         ]
         read_only_fields = fields
 
@@ -411,12 +439,51 @@ class ReportEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CorrectionSerializer(serializers.ModelSerializer):
+    """An approved report reopened for correction (撤銷核定／更正), and the figure that had been approved."""
+
+    reopened_by = PersonSerializer(read_only=True)
+    approved_actual = serializers.DecimalField(
+        source="actual",
+        max_digits=14,
+        decimal_places=4,
+        coerce_to_string=False,
+        read_only=True,
+        help_text="The actual that had been approved: the period's actual until the correction is approved.",
+    )
+    approved_by = PersonSerializer(read_only=True, help_text="Who had approved that figure.")
+    resolved_by = PersonSerializer(
+        read_only=True, allow_null=True, help_text="Who approved the corrected report (None while open)."
+    )
+
+    class Meta:
+        model = ReportCorrection
+        fields = [
+            "reason",
+            "reopened_by",
+            "reopened_at",
+            "approved_actual",
+            "approved_by",
+            "approved_at",
+            "resolved_by",
+            "resolved_at",
+        ]
+        read_only_fields = fields
+
+
 class ReportDetailSerializer(ReportSerializer):
     evidence = EvidenceSerializer(many=True, source="active_evidence", read_only=True)
     events = ReportEventSerializer(many=True, source="events.all", read_only=True)
+    corrections = CorrectionSerializer(
+        many=True,
+        source="corrections.all",
+        read_only=True,
+        help_text="Every time the report was reopened for correction, oldest first; the last is open while "
+        "`correcting`.",
+    )
 
     class Meta(ReportSerializer.Meta):
-        fields = [*ReportSerializer.Meta.fields, "evidence", "events"]
+        fields = [*ReportSerializer.Meta.fields, "evidence", "events", "corrections"]
         read_only_fields = fields
 
 
@@ -576,3 +643,158 @@ class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, allow_empty_file=True, help_text="PDF, image or office file.")
     url = serializers.CharField(required=False, allow_blank=True, max_length=500, help_text="Or a link.")
     description = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+# --- Review stages, corrections, bulk approval and locks -------------------------------
+
+MAX_VERSION = 2**31 - 1
+MAX_BULK = 500  # reports approved in one request
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = JsonCharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5000,
+        help_text="Required: why the approved figure must be corrected (sent to the reporter as the comment).",
+    )
+    version = JsonIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=MAX_VERSION,
+        help_text="The version you looked at (409 if it moved on); leave out to reopen whatever is approved now.",
+    )
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_BULK,
+        "items": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                "version": {"type": "integer", "minimum": 0, "maximum": MAX_VERSION},
+            },
+            "required": ["id", "version"],
+        },
+        "description": "The reports to approve, each with the version you reviewed.",
+    }
+)
+class ReportVersionsField(serializers.Field):
+    """``[{"id": 12, "version": 3}, …]`` → ``{12: 3, …}`` in the order sent, or one flat list of
+    messages (the API's field errors are lists of strings, whatever the nesting of the body)."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy('Give a list of reports, e.g. [{{"id": 12, "version": 3}}].'),
+        "empty": gettext_lazy("Choose at least one report."),
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self.fail("invalid")
+        if not data:
+            self.fail("empty")
+        if len(data) > MAX_BULK:
+            raise serializers.ValidationError(_("At most %(limit)s reports at a time.") % {"limit": MAX_BULK})
+        versions: dict[int, int] = {}
+        errors = []
+        for number, item in enumerate(data, start=1):
+            if not isinstance(item, dict):
+                errors.append(_("Item %(number)s: give the report's id and version.") % {"number": number})
+                continue
+            report_id, version = item.get("id"), item.get("version")
+            if not _whole(report_id, 1, MAX_ID):
+                errors.append(_("Item %(number)s: the id must be a report's id.") % {"number": number})
+            elif not _whole(version, 0, MAX_VERSION):
+                errors.append(
+                    _("Item %(number)s: the version must be the version you reviewed, a whole number.")
+                    % {"number": number}
+                )
+            elif report_id in versions:
+                errors.append(_("Report %(id)s is listed more than once.") % {"id": report_id})
+            else:
+                versions[report_id] = version
+        if errors:
+            raise serializers.ValidationError(errors)
+        return versions
+
+    def to_representation(self, value):
+        return [{"id": report_id, "version": version} for report_id, version in value.items()]
+
+
+def _whole(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+class BulkApproveSerializer(serializers.Serializer):
+    reports = ReportVersionsField()
+    comment = JsonCharField(
+        required=False, allow_blank=True, default="", max_length=5000, help_text="The same comment on every report."
+    )
+
+
+class LockSerializer(serializers.Serializer):
+    force = JsonBooleanField(
+        required=False,
+        default=False,
+        help_text="Lock anyway while reports are still submitted, awaiting the second review or returned "
+        "(a reason is then required); they stay on their queues, marked locked.",
+    )
+    reason = JsonCharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5000,
+        help_text="Why: required with `force` when reports are unfinished, kept on the period's record.",
+    )
+
+
+class UnlockSerializer(serializers.Serializer):
+    reason = JsonCharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5000,
+        help_text="Required: why the period is opened again, kept on its record.",
+    )
+
+
+def unfinished_rows(reports) -> list[dict]:
+    """The reports a lock would strand, as the refusal lists them (`UNFINISHED_SCHEMA`)."""
+    return [
+        {
+            "report": report.pk,
+            "department": report.indicator.department_plan.department.name,
+            "indicator": f"{report.indicator.code} {report.indicator.name}",
+            "status": report.status,
+        }
+        for report in reports
+    ]
+
+
+UNFINISHED_SCHEMA = {
+    "type": "object",
+    "description": "Locking was refused: the period still holds unfinished reports. Finish their review, or "
+    "send `force` with a reason.",
+    "properties": {
+        "detail": {"type": "string"},
+        "unfinished": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "report": {"type": "integer", "description": "The report's id."},
+                    "department": {"type": "string"},
+                    "indicator": {"type": "string", "description": "Its code, a space and its name."},
+                    "status": {"type": "string", "enum": [status.value for status in UNFINISHED]},
+                },
+                "required": ["report", "department", "indicator", "status"],
+            },
+        },
+    },
+    "required": ["detail", "unfinished"],
+}

@@ -7,20 +7,27 @@ and the services' zh-Hant messages come back as they are (see `common.api.base`)
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import set_rollback
 
 from common.api.base import (
     DETAIL_ERRORS,
     ERROR_400,
+    ERROR_401,
+    ERROR_403,
+    ERROR_404,
     ID_PATH,
     LIST_ERRORS,
     MAX_ID,
+    NON_FIELD,
     WRITE_ERRORS,
     ApiMixin,
     FilterBackend,
@@ -35,7 +42,15 @@ from kpi import access, selectors, services
 from kpi.api import serializers as s
 from kpi.api.filters import PeriodFilter, ReportFilter
 from kpi.api.serializers import IndicatorSerializer
-from kpi.models import Indicator, PlannedValue, ProgressReport, ReportEvent, ReportingPeriod, YearlyTarget
+from kpi.models import (
+    Indicator,
+    PlannedValue,
+    ProgressReport,
+    ReportCorrection,
+    ReportEvent,
+    ReportingPeriod,
+    YearlyTarget,
+)
 
 # --- Indicators ------------------------------------------------------------------------
 
@@ -156,9 +171,83 @@ class PeriodDetailView(ApiMixin, generics.RetrieveAPIView):
         return access.periods_for(self.request.user)
 
 
+LOCK_400 = OpenApiResponse(
+    response={"anyOf": [ERROR_400.response, s.UNFINISHED_SCHEMA]},
+    description="Refused: unfinished reports (`detail` and `unfinished`), or field errors (`reason` required, "
+    "already locked)",
+)
+
+
+class PeriodActionView(ApiMixin, generics.GenericAPIView):
+    """Lock or unlock a period (the planning office and admins); `run` calls the service."""
+
+    serializer_class = s.PeriodSerializer
+    request_serializer = s.UnlockSerializer
+    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        return access.periods_for(self.request.user)
+
+    def post(self, request, *args, **kwargs):
+        period = self.get_object()
+        serializer = self.request_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        period = self.run(period, request.user, serializer.validated_data)
+        return Response(s.PeriodSerializer(period, context={"request": request}).data)
+
+    def run(self, period, user, data):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+@extend_schema(
+    parameters=[ID_PATH],
+    summary="Lock a reporting period (the planning office or an admin)",
+    description=(
+        "Nothing in a locked period can change until it is unlocked (corrections of approved reports aside). "
+        "While the period still holds reports submitted, awaiting the second review or returned, locking is "
+        'refused with 400 `{"detail": …, "unfinished": [{"report", "department", "indicator", "status"}]}`: '
+        "finish their review, or send `force: true` with a `reason` to lock anyway (the record keeps the reason "
+        "and the list; the reports stay on their queues, marked locked). 400 when already locked; 403 for anyone "
+        "but the planning office and admins."
+    ),
+    request=s.LockSerializer,
+    responses={200: s.PeriodSerializer, 400: LOCK_400, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404},
+)
+class PeriodLockView(PeriodActionView):
+    request_serializer = s.LockSerializer
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except services.UnfinishedReports as exc:
+            set_rollback()
+            return Response(
+                {"detail": exc.messages[0], "unfinished": s.unfinished_rows(exc.reports)},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+
+    def run(self, period, user, data):
+        return services.period_lock(period=period, user=user, force=data["force"], reason=data["reason"])
+
+
+@extend_schema(
+    parameters=[ID_PATH],
+    summary="Unlock a reporting period, with a reason (the planning office or an admin)",
+    description="400 (`reason`) without a reason, or when the period is not locked; 403 for anyone but the "
+    "planning office and admins.",
+    request=s.UnlockSerializer,
+    responses={200: s.PeriodSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404},
+)
+class PeriodUnlockView(PeriodActionView):
+    request_serializer = s.UnlockSerializer
+
+    def run(self, period, user, data):
+        return services.period_unlock(period=period, user=user, reason=data["reason"])
+
+
 # --- Reports: reading ----------------------------------------------------------------------
 
-USERS = ("created_by", "updated_by", "submitted_by", "reviewed_by")
+USERS = ("created_by", "updated_by", "submitted_by", "reviewed_by", "first_reviewed_by")
 
 
 def visible_reports(user):
@@ -168,7 +257,13 @@ def visible_reports(user):
 
 def report_detail_queryset(user):
     events = Prefetch("events", queryset=ReportEvent.objects.select_related("actor").order_by("at", "id"))
-    return visible_reports(user).prefetch_related(selectors.active_evidence(), events)
+    corrections = Prefetch(
+        "corrections",
+        queryset=ReportCorrection.objects.select_related("reopened_by", "approved_by", "resolved_by").order_by(
+            "reopened_at", "id"
+        ),
+    )
+    return visible_reports(user).prefetch_related(selectors.active_evidence(), events, corrections)
 
 
 def report_response(request, report_id: int, code: int = status.HTTP_200_OK) -> Response:
@@ -360,7 +455,18 @@ class ReportSubmitView(ReportActionView):
 
 @extend_schema(
     parameters=[ID_PATH],
-    summary="Approve a submitted report (reviewers; never your own report)",
+    summary="Approve a report at the review it waits for (reviewers; never your own report)",
+    description=(
+        "Stage-aware, as the review page (kpi.services.report_approve); `review_stages` on the report says which "
+        "rule it was submitted under. Under one stage, the department's reviewers, the planning office or an "
+        "admin approve a `submitted` report and it becomes `approved`: its figure is the period's actual. Under "
+        "two stages, the first approval (初核, by the department's reviewers or an admin) moves a `submitted` "
+        "report to `first_approved`, and the planning office's approval (研考複核, by the planning office or an "
+        "admin, never the person who passed the first review) makes it `approved`.\n\n"
+        "403 with the reason when the report is not yours to review at the stage it waits for, or you wrote it; "
+        "400 when it waits for no review (a draft, returned or approved report); 409 if it moved on since "
+        "`version`. To approve several at once, all or none: `POST /api/v1/reports/approve/`."
+    ),
     request=s.ApproveSerializer,
     responses={200: s.ReportDetailSerializer, **WRITE_ERRORS},
 )
@@ -373,7 +479,13 @@ class ReportApproveView(ReportActionView):
 
 @extend_schema(
     parameters=[ID_PATH],
-    summary="Return a submitted report for revision, with a comment (required)",
+    summary="Return a report for revision at either review stage, with a comment (required)",
+    description=(
+        "At the review the report waits for (the first or, under two stages, the planning office's; see approve "
+        "for who reviews which): it goes back to its reporter as `returned`, and a resubmission starts the review "
+        "again from the first stage. 403 with the reason when it is not yours to review; 400 without a comment or "
+        "when it waits for no review; 409 if it moved on since `version`."
+    ),
     request=s.ReturnSerializer,
     responses={200: s.ReportDetailSerializer, **WRITE_ERRORS},
 )
@@ -382,6 +494,88 @@ class ReportReturnView(ReportActionView):
 
     def run(self, report, user, data):
         services.report_return(report=report, user=user, comment=data["comment"], expected_version=data["version"])
+
+
+@extend_schema(
+    parameters=[ID_PATH],
+    summary="Reopen an approved report for correction (撤銷核定／更正; the planning office or an admin)",
+    description=(
+        "The report goes back to its reporter as `returned` with `correcting` true and the reason as its review "
+        "comment; it is corrected, submitted and reviewed again under the plan's review stages. Until it is "
+        "approved again, the figure that had been approved stays the period's actual (`GET /api/v1/attainment/` "
+        "keeps showing it) and is kept in `corrections`; the new approval sets "
+        "`corrected_at` and `correction_reason`. A locked period does not stop a correction.\n\n"
+        "403 for anyone but the planning office and admins; 400 (`reason`) without a reason, or when the report is "
+        "not approved; 409 if it moved on since `version`."
+    ),
+    request=s.ReopenSerializer,
+    responses={200: s.ReportDetailSerializer, **WRITE_ERRORS},
+)
+class ReportReopenView(ReportActionView):
+    request_serializer = serializer_class = s.ReopenSerializer
+
+    def run(self, report, user, data):
+        services.report_reopen(report=report, user=user, reason=data["reason"], expected_version=data.get("version"))
+
+
+class _Refused(Exception):
+    """Leave `transaction.atomic` without keeping anything."""
+
+
+class ReportBulkApproveView(ApiMixin, generics.GenericAPIView):
+    serializer_class = s.BulkApproveSerializer
+    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        return visible_reports(self.request.user)
+
+    @extend_schema(
+        summary="Approve several reports at once, each at the review it waits for: all of them or none",
+        description=(
+            "Each report is approved as by `POST /api/v1/reports/{id}/approve/` (the same rules, stage by stage), "
+            "with the same comment. If any is refused — not yours to review, not awaiting review, changed since "
+            "the version you sent, or not found (a report you may not view is not found) — nothing is approved and "
+            "the answer is 400: `non_field_errors` says so and `reports` maps each refused report's id to why, e.g. "
+            '`{"reports": {"12": ["…"]}}`. Otherwise 200 with the reports as they are now, in the order sent.'
+        ),
+        operation_id="reports_approve_many_create",
+        request=s.BulkApproveSerializer,
+        responses={200: s.ReportSerializer(many=True), 400: ERROR_400, 401: ERROR_401, 403: ERROR_403},
+    )
+    def post(self, request, *args, **kwargs):
+        serializer = s.BulkApproveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        versions = serializer.validated_data["reports"]
+        found = {report.pk: report for report in self.get_queryset().filter(pk__in=list(versions))}
+        refused = {pk: _("There is no such report, or you may not view it.") for pk in versions if pk not in found}
+        try:
+            with transaction.atomic():
+                services.reports_approve(
+                    reports=[found[pk] for pk in versions if pk in found],
+                    user=request.user,
+                    comment=serializer.validated_data["comment"],
+                    versions=versions,
+                )
+                if refused:
+                    raise _Refused
+        except services.ManyRefused as exc:
+            refused.update((report.pk, message) for report, message in exc.errors)
+        except _Refused:
+            pass
+        if refused:
+            set_rollback()
+            summary = ngettext(
+                "Nothing was approved: the report was refused.",
+                "Nothing was approved: %(refused)s of the %(count)s reports were refused.",
+                len(versions),
+            ) % {"refused": len(refused), "count": len(versions)}
+            return Response(
+                {NON_FIELD: [summary], "reports": {str(pk): [refused[pk]] for pk in versions if pk in refused}},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        reports = {report.pk: report for report in self.get_queryset().filter(pk__in=list(versions))}
+        rows = [reports[pk] for pk in versions]
+        return Response(s.ReportSerializer(rows, many=True, context={"request": request}).data)
 
 
 @extend_schema(
