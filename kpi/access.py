@@ -20,7 +20,6 @@ object type is written once (as healthchecks' `_get_check_for_user` and NetBox's
 from __future__ import annotations
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
-
 from django.utils.translation import gettext as _
 
 from kpi.models import Evidence, Indicator, ProgressReport, ReportAction, ReportEvent, ReportingPeriod, ReportStatus

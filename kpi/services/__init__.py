@@ -17,9 +17,9 @@ from kpi.services.evidence import (  # noqa: F401
 from kpi.services.periods import (  # noqa: F401
     UnfinishedReports,
     period_lock,
-    unfinished_reports,
     period_unlock,
     periods_ensure,
+    unfinished_reports,
 )
 from kpi.services.planning import (  # noqa: F401
     PlanningResult,
