@@ -4,7 +4,8 @@ Seeded as `make demo` seeds it (seed_plan, seed_demo_users, seed_demo_reports, t
 2025-10-08 as the demo's .env says): on that day 都市發展處's KPIs of 114 are judged on
 their period status (the latest approved period, 114Q2, against its planned value) and
 show a believable mix of lights; the planned values are a valid ladder, set before that
-day; and the closed years 111–113 keep the lights they had before planned values existed.
+day; the closed years 111–113 keep the lights they had before planned values existed; and
+114Q3 is in review at both of Keelung's stages (初核, then 研考複核).
 """
 
 import datetime
@@ -13,9 +14,10 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from kpi import assessments, planning
+from kpi import assessments, planning, queues
 from kpi.models import Indicator, IndicatorKind, PlannedStatus, PlannedValue
 from plans.models import PERIODS_PER_YEAR, DepartmentPlan
 
@@ -34,7 +36,8 @@ CLOSED_YEARS = {
 
 
 @pytest.fixture
-def demo(db, settings):
+def demo(two_stages, settings):
+    # Keelung's plan reviews in two stages (the fixture says so): the demo's 初核 and 研考複核.
     settings.DEMO_MODE = True
     settings.KPI_TODAY = DEMO_TODAY
     call_command("seed_plan", verbosity=0)
@@ -126,3 +129,21 @@ def test_the_closed_years_keep_their_lights(demo):
         results = computed[year].for_department(dp.department_id)
         assert {r.status.basis for r in results} == {"year"}
         assert lights_by_kind(results) == expected, year
+
+
+def test_each_reviewer_has_a_queue(demo):
+    """On the demo's today 114Q3 is in review at both stages: the department's reviewer has its
+    初核 to give, the planning office its 研考複核, and the reporter a report returned at 研考複核
+    and two drafts to finish before the due date."""
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=["staff", "supervisor", "planner"])}
+    supervisor = queues.work_for(users["supervisor"], today=DEMO_TODAY)
+    planner = queues.work_for(users["planner"], today=DEMO_TODAY)
+    staff = queues.work_for(users["staff"], today=DEMO_TODAY)
+
+    assert (supervisor.first_review_count, supervisor.second_review_count) == (7, 0)
+    assert (planner.first_review_count, planner.second_review_count) == (0, 13)
+    assert {r.period.short_label for r in supervisor.to_review + planner.to_review} == {"114Q3"}
+    assert not supervisor.locked_review and not planner.locked_review
+    assert [(r.indicator.code, r.reviewed_by.username) for r in staff.returned] == [("1-5", "planner")]
+    assert sorted(item.indicator.code for item in staff.due if item.report is not None) == ["6-1", "共1-1"]
+    assert not staff.overdue

@@ -3,17 +3,32 @@
 Periods and locking are in test_periods_service.py; who sees what is in test_access.py.
 """
 
+import datetime
+import io
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
 
 from common.text import plain_text
 from kpi import access, assessments, services
-from kpi.models import Evidence, PeriodAction, PeriodEvent, ProgressReport, ReportAction, ReportEvent, ReportingPeriod
+from kpi.models import (
+    Evidence,
+    PeriodAction,
+    PeriodEvent,
+    ProgressReport,
+    ReportAction,
+    ReportCorrection,
+    ReportEvent,
+    ReportingPeriod,
+)
 from kpi.models import ReportStatus as S
 from plans.models import DepartmentPlan
 from tests.factories import IndicatorFactory, StrategicObjectiveFactory, UserFactory, kpi_by_code
@@ -846,23 +861,39 @@ def test_seed_demo_reports_refuses_outside_demo_mode(seeded_plan, settings):
     assert not ProgressReport.objects.exists()
 
 
+DEMO_TODAY = datetime.datetime(2025, 10, 8, tzinfo=ZoneInfo("Asia/Taipei"))  # KPI_TODAY in the demo's .env
+
+
 def test_seed_demo_reports(seeded_plan, settings, capsys):
+    """On a plan of one review stage (the suite's default): the department's reviewer approves."""
     settings.DEMO_MODE = True
+    assert seeded_plan.review_stages == 1
 
     call_command("seed_demo_reports")
 
     department = "都市發展處"
     reports = ProgressReport.objects.filter(indicator__department_plan__department__name=department)
     by_status = {s: reports.filter(status=s).count() for s in S.values}
-    # 111–113 every quarter and 114Q1–Q2 approved; 114Q3: 20 in review, one returned, two drafts.
-    assert by_status == {"approved": 23 * 14, "submitted": 20, "returned": 1, "draft": 2}
+    # 111–113 every quarter and 114Q1–Q2 approved; 114Q3: 20 waiting for review, one returned,
+    # two drafts; nothing waits for a second review under one stage.
+    assert by_status == {"approved": 23 * 14, "submitted": 20, "first_approved": 0, "returned": 1, "draft": 2}
     assert ProgressReport.objects.count() == reports.count()
+    assert set(reports.values_list("review_stages", flat=True)) == {1}
+    approved = reports.filter(status=S.APPROVED)
+    assert set(approved.values_list("first_reviewed_by", "reviewed_by__username").distinct()) == {(None, "supervisor")}
     # Every quarter of 111–113 and 114Q1 approved; 114Q4 empty.
     for year in (111, 112, 113):
         assert reports.filter(period__year=year, status=S.APPROVED).count() == 23 * 4
-        # One returned, resubmitted and approved report per year, to show the timeline.
-        assert ReportEvent.objects.filter(report__period__year=year, action=ReportAction.RESUBMITTED).count() == 1
+        # One returned, resubmitted and approved report per year, to show the timeline; 113Q4 of
+        # 5-2 also resubmitted after its correction.
+        assert ReportEvent.objects.filter(report__period__year=year, action=ReportAction.RETURNED).count() == 1
+        resubmitted = ReportEvent.objects.filter(report__period__year=year, action=ReportAction.RESUBMITTED)
+        assert resubmitted.count() == (2 if year == 113 else 1)
     assert not reports.filter(period__year=114, period__number=4).exists()
+    # The correction passes the one review again.
+    correction = ReportCorrection.objects.get()
+    assert correction.resolved_at and correction.resolved_by.username == "supervisor"
+    assert correction.report.reviewed_by.username == "supervisor" and correction.report.first_reviewed_by is None
     # No one approved what they wrote; every yellow or red report explains itself.
     for report in reports.exclude(status=S.DRAFT).select_related("indicator", "period__plan"):
         assert report.narrative
@@ -884,12 +915,122 @@ def test_seed_demo_reports(seeded_plan, settings, capsys):
     assert sorted({p.year for p in locked}) == [111, 112, 113] and locked.count() == 12
     assert PeriodEvent.objects.filter(action=PeriodAction.LOCKED, actor__username="planner").count() == 12
     out = capsys.readouterr().out
-    assert "都市發展處" in out
+    assert "都市發展處 (one review stage: supervisor approves)" in out
+    assert "20 submitted (waiting for review)" in out and "first_approved" not in out
+    assert "1 returned (by supervisor)" in out
 
     before = (ProgressReport.objects.count(), ReportEvent.objects.count())
     call_command("seed_demo_reports")
     assert (ProgressReport.objects.count(), ReportEvent.objects.count()) == before
     assert "already" in capsys.readouterr().out
+
+
+def test_seed_demo_reports_on_two_stages(two_stages, settings, client):
+    """On Keelung's two review stages, as `make demo` seeds it: 初核 by the department's reviewer,
+    then 研考複核 by the planning office, both on the record; the year in progress shows both queues."""
+    settings.DEMO_MODE = True
+    out = io.StringIO()
+
+    call_command("seed_demo_reports", stdout=out)
+
+    reports = ProgressReport.objects.filter(indicator__department_plan__department__name="都市發展處")
+    approved = reports.filter(status=S.APPROVED)
+    assert approved.count() == 23 * 14
+    # Every approved report passed 初核 by supervisor, then 研考複核 by planner: two people.
+    assert set(
+        approved.values_list("review_stages", "first_reviewed_by__username", "reviewed_by__username").distinct()
+    ) == {(2, "supervisor", "planner")}
+    assert not approved.filter(first_reviewed_at__gte=F("reviewed_at")).exists()
+    # Each one's record shows both reviews, 初核 before 研考複核.
+    reviews: dict[int, list[tuple[str, str]]] = {}
+    for report_id, action, actor in (
+        ReportEvent.objects.filter(report__in=approved, action__in=[ReportAction.FIRST_APPROVED, ReportAction.APPROVED])
+        .order_by("at", "id")
+        .values_list("report_id", "action", "actor__username")
+    ):
+        reviews.setdefault(report_id, []).append((action, actor))
+    assert len(reviews) == approved.count()
+    assert all(r[-2:] == [("first_approved", "supervisor"), ("approved", "planner")] for r in reviews.values())
+
+    # 114Q3 on the demo's today: both queues, one returned at 研考複核, two drafts; 114Q4 empty.
+    q3 = reports.filter(period__year=114, period__number=3)
+    assert {s: q3.filter(status=s).count() for s in S.values} == {
+        "draft": 2,
+        "submitted": 7,  # waiting for 初核
+        "first_approved": 13,  # objectives 1–4, waiting for 研考複核
+        "returned": 1,
+        "approved": 0,
+    }
+    assert set(q3.filter(status=S.FIRST_APPROVED).values_list("first_reviewed_by__username", flat=True)) == {
+        "supervisor"
+    }
+    returned = q3.get(status=S.RETURNED)
+    assert returned.indicator.code == "1-5" and returned.reviewed_by.username == "planner" and returned.review_comment
+    assert list(returned.events.values_list("action", "actor__username")) == [
+        ("created", "staff"),
+        ("submitted", "staff"),
+        ("first_approved", "supervisor"),
+        ("returned", "planner"),
+    ]
+    assert reports.filter(period__year=114, period__number__in=[1, 2], status=S.APPROVED).count() == 2 * 23
+    assert not reports.filter(period__year=114, period__number=4).exists()
+
+    # The correction: 113Q4 of 5-2 reopened by planner (資料來源更新), corrected by staff, and
+    # approved again through both stages, in its locked period.
+    correction = ReportCorrection.objects.select_related("report__indicator", "report__period").get()
+    report = correction.report
+    assert (report.indicator.code, report.period.short_label) == ("5-2", "113Q4")
+    assert report.period.is_locked
+    assert correction.reason.startswith("資料來源更新")
+    assert (correction.reopened_by.username, correction.resolved_by.username) == ("planner", "planner")
+    assert correction.approved_by.username == "planner"  # the approval it withdrew
+    assert report.status == S.APPROVED and not report.correcting
+    assert report.corrected_at == correction.resolved_at and report.correction_reason == correction.reason
+    assert report.actual == correction.actual + 1
+    assert (report.first_reviewed_by.username, report.reviewed_by.username) == ("supervisor", "planner")
+    assert list(report.events.filter(at__gte=correction.reopened_at).values_list("action", "actor__username")) == [
+        ("reopened", "planner"),
+        ("evidence_added", "staff"),
+        ("edited", "staff"),
+        ("resubmitted", "staff"),
+        ("first_approved", "supervisor"),
+        ("approved", "planner"),
+    ]
+    assert report.events.get(action=ReportAction.REOPENED).comment == correction.reason
+    # The KPI page's record shows it.
+    client.force_login(get_user_model().objects.get(username="planner"))
+    page = client.get(reverse("kpi:detail", args=[report.indicator_id]) + "?year=113")
+    assert correction.reason in page.content.decode()
+
+    # Every period of 111–113 locked by the planning office, none forced: nothing was left unfinished.
+    locks = PeriodEvent.objects.filter(action=PeriodAction.LOCKED)
+    assert sorted(locks.values_list("period__year", "period__number")) == [
+        (y, n) for y in (111, 112, 113) for n in (1, 2, 3, 4)
+    ]
+    assert set(locks.values_list("actor__username", "forced")) == {("planner", False)}
+    assert ReportingPeriod.objects.filter(plan=two_stages, is_locked=True).count() == 12
+
+    # Everything happened before the demo's today, and no report before its quarter ended.
+    times = [
+        *ReportEvent.objects.values_list("at", flat=True),
+        *PeriodEvent.objects.values_list("at", flat=True),
+        *Evidence.objects.values_list("uploaded_at", flat=True),
+        *ReportCorrection.objects.values_list("reopened_at", flat=True),
+        *ReportCorrection.objects.values_list("resolved_at", flat=True),
+    ]
+    for field in ("created_at", "updated_at", "submitted_at", "first_reviewed_at", "reviewed_at", "corrected_at"):
+        times += [t for t in reports.values_list(field, flat=True) if t is not None]
+    assert times and max(times) < DEMO_TODAY
+    assert not ReportEvent.objects.filter(at__date__lte=F("report__period__end_date")).exists()
+    # Each period locked after its reports' review; only the correction came after the lock.
+    for period_id, locked_at in locks.values_list("period_id", "at"):
+        assert not ReportEvent.objects.filter(report__period_id=period_id, at__gt=locked_at).exclude(report=report)
+    assert correction.reopened_at > locks.get(period=report.period).at
+
+    text = out.getvalue()
+    assert "two review stages: 初核 by supervisor, then 研考複核 by planner" in text
+    assert "7 submitted (waiting for 初核), 13 first_approved (waiting for 研考複核), 1 returned (by planner)" in text
+    assert "Corrected after approval: 113Q4 5-2 (reopened by planner, approved again:" in text
 
 
 def test_seed_demo_reports_is_deterministic(seeded_plan, settings):

@@ -1,41 +1,62 @@
 """Plausible progress reports for the local demo (DEMO_MODE only).
 
 For the seeded plan's 都市發展處 the demo users file and review reports through the
-services in `kpi.services`, so the demo shows exactly what the rules allow:
+services in `kpi.services`, so the demo shows exactly what the rules allow. Reports pass
+review as the plan says (`Plan.review_stages`): under one stage the department's
+reviewer (supervisor) approves them; under two (Keelung's) the department's reviewer
+passes them at 初核 and the planning office (planner) approves them at 研考複核.
 
 - every quarter of the plan's completed years (111–113) approved: most on track,
   some yellow and a few red with 未達成原因 and 改善措施, and one report a year
-  returned, corrected, resubmitted and approved, to show the timeline; then the
-  planning office locks those periods;
-- the last year (114), as it stands on the demo's today (2025-10-08): planned values
-  per period (分期預定值) that the department proposed in January and the planning
-  office confirmed in February, written as a department writes them (a construction
-  project slow in the first half, events in the second, some KPIs left at the default
-  straight line); Q1 and Q2 approved, so that each KPI is judged on its 114Q2 progress
-  (about 60% green, 25% yellow, 15% red, each behind one with its reason and measures;
-  the year-end 共1-1 white); Q3 submitted and waiting for review, one returned and two
-  drafts; Q4 nothing yet. The figures of 114 are written out in `IN_PROGRESS`.
+  returned by the department's reviewer, corrected, resubmitted and approved, to show
+  the timeline; then the planning office locks those periods, which by then hold
+  nothing unfinished;
+- one correction after the fact (撤銷核定／更正, `CORRECTION`): in March 2025 the
+  planning office reopens 113Q4 of KPI 5-2 because its data source was updated; the
+  reporter corrects the figure and it passes review again, in its locked period;
+- the last year (114), as it stands on the demo's today (`DEMO_TODAY`, 2025-10-08):
+  planned values per period (分期預定值) that the department proposed in January and the
+  planning office confirmed in February, written as a department writes them (a
+  construction project slow in the first half, events in the second, some KPIs left at
+  the default straight line); Q1 and Q2 approved, so that each KPI is judged on its
+  114Q2 progress (about 60% green, 25% yellow, 15% red, each behind one with its reason
+  and measures; the year-end 共1-1 white); Q3 filed in the first days of October: under
+  two stages objectives 1–4 passed 初核 and wait for 研考複核, the rest wait for 初核
+  (under one stage all of them wait for review), 1-5 returned (at 研考複核 under two
+  stages) and two drafts; Q4 nothing yet. The figures of 114 are written out in
+  `IN_PROGRESS`.
+
+Every action is dated as it would have happened (`Seeder.filed_at`, `Seeder.later`):
+reports filed in the first four working days after their quarter, reviewed in the
+working days after, periods locked about a month after their due date; all before the
+demo's today. The services read the time from `django.utils.timezone.now` and the day
+from `common.dates.today`, so the seeder sets both while it runs (`DemoCalendar`): the
+rules judge every report as of the demo's today, whatever the real date.
 
 Common indicators are filed with their formula inputs. The other figures come from a
-`random.Random(114)`, so every run produces the same reports. If the department has
-any report already, nothing is done.
+`random.Random(114)`, so every run produces the same reports (the review stages and the
+dates draw nothing from it). If the department has any report already, nothing is done.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import math
 import random
 from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
+from common import dates
 from kpi import assessments, planning, services
 from kpi.attainment import Light, assess
 from kpi.models import (
@@ -45,6 +66,7 @@ from kpi.models import (
     PlannedStatus,
     PlannedValue,
     ProgressReport,
+    ReportCorrection,
     ReportStatus,
     Unit,
 )
@@ -364,9 +386,82 @@ IN_PROGRESS: dict[str, InProgress] = {
         ),
     ),
 }
+TAIPEI = ZoneInfo("Asia/Taipei")
+# The day the demo stands on (KPI_TODAY in the demo's .env, scripts/make-local-env.sh): everything
+# the seeder does happens before it.
+DEMO_TODAY = datetime.date(2025, 10, 8)
 # When the department proposed the planned values and the planning office confirmed them.
-PLANNED_PROPOSED = datetime.datetime(2025, 1, 20, 10, 30, tzinfo=ZoneInfo("Asia/Taipei"))
-PLANNED_CONFIRMED = datetime.datetime(2025, 2, 12, 15, 0, tzinfo=ZoneInfo("Asia/Taipei"))
+PLANNED_PROPOSED = datetime.datetime(2025, 1, 20, 10, 30, tzinfo=TAIPEI)
+PLANNED_CONFIRMED = datetime.datetime(2025, 2, 12, 15, 0, tzinfo=TAIPEI)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """An approved report reopened by the planning office after its year was locked (撤銷核定／更正)."""
+
+    code: str
+    year: int
+    number: int
+    added: Decimal  # what the corrected year-to-date figure adds to the approved one
+    reason: str  # the planning office's, as it reopens the report
+    note: str  # what the reporter adds to the narrative; {old} and {new} are the figures
+    evidence: str  # the link's description
+    reopened: datetime.datetime
+
+
+# The community planners' programme closed its 113 accounts in February 2025: one case of
+# the fourth quarter had not been counted. The year's light stays green.
+CORRECTION = Correction(
+    code="5-2",
+    year=113,
+    number=4,
+    added=Decimal(1),
+    reason=(
+        "資料來源更新：社區規劃師駐地輔導計畫 113 年度結案報告已於 114 年 2 月核定，"
+        "輔導案件數與原填報不同，請依結案報告更正 113 年第 4 季累計數並補附佐證。"
+    ),
+    note="（更正：依 114 年 2 月核定之結案報告，補列第 4 季完成之社區空間改善提案 1 件，累計數由 {old} 件更正為 {new} 件。）",
+    evidence="社區規劃師駐地輔導計畫 113 年度結案報告",
+    reopened=datetime.datetime(2025, 3, 10, 10, 0, tzinfo=TAIPEI),
+)
+# Under two stages, the third quarter of the year in progress: the department's reviewer has
+# passed the KPIs of these objectives at 初核; the rest wait for 初核.
+Q3_FIRST_PASSED_OBJECTIVES = (1, 2, 3, 4)
+
+
+def workday(day: datetime.date, n: int) -> datetime.date:
+    """The n-th working day (Monday to Friday) after `day`."""
+    while n > 0:
+        day += datetime.timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=TAIPEI)
+
+
+class DemoCalendar:
+    """The demo's clock while it seeds: `now` is when the action being written happened (set by
+    the seeder before each one), `today` the demo's today (what the rules judge a year by)."""
+
+    def __init__(self):
+        self.moment = at(DEMO_TODAY, 0)  # until the seeder sets it (too late on purpose: the tests see it)
+
+    def set(self, moment: datetime.datetime) -> None:
+        if moment.astimezone(TAIPEI).date() >= DEMO_TODAY:
+            raise CommandError(f"The demo's actions happen before {DEMO_TODAY}; {moment} is not.")
+        self.moment = moment
+
+    def now(self) -> datetime.datetime:
+        return self.moment
+
+    @contextlib.contextmanager
+    def running(self):
+        """Let the services, the models' auto_now fields and the history read this clock and today."""
+        with mock.patch.object(timezone, "now", self.now), mock.patch.object(dates, "today", lambda: DEMO_TODAY):
+            yield self
 
 
 def _quantize(value: Decimal, unit: str, rounding=ROUND_HALF_UP) -> Decimal:
@@ -388,16 +483,28 @@ def _fmt(value: Decimal) -> str:
 
 
 class Seeder:
-    def __init__(self, department_plan: DepartmentPlan, *, staff, supervisor, planner, rng: random.Random):
+    def __init__(
+        self,
+        department_plan: DepartmentPlan,
+        *,
+        staff,
+        supervisor,
+        planner,
+        rng: random.Random,
+        clock: DemoCalendar,
+    ):
         self.dp = department_plan
         self.plan = department_plan.plan
+        self.stages = self.plan.review_stages  # 1: the department's reviewer; 2: 初核, then 研考複核
         self.staff, self.supervisor, self.planner = staff, supervisor, planner
         self.rng = rng
+        self.clock = clock
         self.indicators = list(
             Indicator.objects.filter(department_plan=department_plan)
             .select_related("department_plan__plan", "objective", "common_goal")
             .prefetch_related("targets")
         )
+        self.position = {indicator.pk: n for n, indicator in enumerate(self.indicators)}
         self.periods = {(p.year, p.number): p for p in services.periods_ensure(plan=self.plan)}
         self.per_year = max(number for _, number in self.periods)
         self.previous: dict[int, Decimal] = {}  # indicator → last year-to-date figure this year
@@ -435,10 +542,12 @@ class Seeder:
                     proposed_at=PLANNED_PROPOSED,
                 )
                 planned._history_date, planned._history_user = PLANNED_PROPOSED, self.staff
+                self.clock.set(PLANNED_PROPOSED)
                 planned.save()
                 planned.status = PlannedStatus.CONFIRMED
                 planned.confirmed_by, planned.confirmed_at = self.planner, PLANNED_CONFIRMED
                 planned._history_date, planned._history_user = PLANNED_CONFIRMED, self.planner
+                self.clock.set(PLANNED_CONFIRMED)
                 planned.save()
             self.stored[indicator.pk] = {number: (value, PlannedStatus.CONFIRMED) for number, value in values.items()}
 
@@ -593,7 +702,7 @@ class Seeder:
             return PANDEMIC[kind]
         return self.rng.choice(SHORTFALL[kind])
 
-    # --- filing through the services ----------------------------------------------------
+    # --- what is filed -----------------------------------------------------------------
 
     def fields(self, indicator, year: int, number: int, outcome: str) -> dict:
         extra = {}
@@ -612,16 +721,72 @@ class Seeder:
         self.previous[indicator.pk] = value
         return fields
 
-    def approve(self, report: ProgressReport) -> ProgressReport:
-        comment = ""
-        if report.shortfall_reason:
-            comment = APPROVE_BEHIND if self.rng.random() < 0.5 else ""
-        elif self.rng.random() < 0.15:
-            comment = "同意。"
-        return services.report_approve(report=report, user=self.supervisor, comment=comment)
+    # --- when --------------------------------------------------------------------------
+
+    def filed_at(self, indicator, period) -> datetime.datetime:
+        """When the reporter files the indicator's report for `period`: the department's reports
+        are spread over the first four working days after the quarter, a few each morning, in
+        the plan's order."""
+        position = self.position[indicator.pk]
+        day = workday(period.end_date, 1 + position * 4 // len(self.indicators))
+        return at(day, 9, 30) + datetime.timedelta(minutes=30 * (position % 6))
+
+    def later(self, moment: datetime.datetime, days: int, hour: int, indicator) -> datetime.datetime:
+        """`days` working days after `moment`, at `hour` (a few minutes apart, in the plan's order)."""
+        minutes = 8 * (self.position[indicator.pk] % 6)
+        return at(workday(moment.astimezone(TAIPEI).date(), days), hour) + datetime.timedelta(minutes=minutes)
+
+    # --- filing and reviewing through the services ---------------------------------------
+
+    def approve(self, report: ProgressReport, user, comment: str | None = None) -> ProgressReport:
+        """The last review: the figure becomes the period's actual. `comment` None: drawn, as reviewers
+        comment now and then (mostly on the reports that are behind)."""
+        if comment is None:
+            comment = ""
+            if report.shortfall_reason:
+                comment = APPROVE_BEHIND if self.rng.random() < 0.5 else ""
+            elif self.rng.random() < 0.15:
+                comment = "同意。"
+        return services.report_approve(report=report, user=user, comment=comment)
+
+    def review(
+        self, report: ProgressReport, moment: datetime.datetime, *, status: str, comment: str | None = None
+    ) -> ProgressReport:
+        """Take a submitted report (submitted at `moment`) through review, to `status`.
+
+        One stage: the department's reviewer approves it (or returns it) the next working day.
+        Two stages: the department's reviewer passes it at 初核 the next working day, and
+        two working days later the planning office approves it at 研考複核 (or returns it).
+        """
+        indicator = report.indicator
+        moment = self.later(moment, 1, 16, indicator)
+        self.clock.set(moment)
+        if self.stages == 1:
+            if status == ReportStatus.RETURNED:
+                return self.send_back(report, self.supervisor)
+            return self.approve(report, self.supervisor, comment)
+        report = services.report_approve(report=report, user=self.supervisor)  # 初核
+        if status == ReportStatus.FIRST_APPROVED:
+            return report
+        self.clock.set(self.later(moment, 2, 11, indicator))
+        if status == ReportStatus.RETURNED:
+            return self.send_back(report, self.planner)
+        return self.approve(report, self.planner, comment)  # 研考複核
+
+    def send_back(self, report: ProgressReport, user) -> ProgressReport:
+        comment, _ = RETURN_COMMENTS[(report.period.year + report.period.number) % len(RETURN_COMMENTS)]
+        return services.report_return(report=report, user=user, comment=comment)
 
     def file(self, indicator, year: int, number: int, outcome: str, *, status: str, returned: bool = False):
+        """File the report of (indicator, year, number) and take it to `status`, each step on its day.
+
+        `returned`: the department's reviewer returns it at the first review, and the reporter
+        adds what was asked and resubmits it the next working day. A report left `returned`
+        is returned at the last review (研考複核 under two stages).
+        """
         period = self.periods[(year, number)]
+        moment = self.filed_at(indicator, period)
+        self.clock.set(moment)
         fields = self.fields(indicator, year, number, outcome)
         if status == ReportStatus.DRAFT:
             fields.update(DRAFTS.get(indicator.code, {}))
@@ -630,11 +795,13 @@ class Seeder:
                 fields["inputs"] = {"budget": str(self.budget), "spent": "", "reserved": ""}
             return services.report_save(indicator=indicator, period=period, user=self.staff, **fields)
         report = services.report_save(indicator=indicator, period=period, user=self.staff, submit=True, **fields)
-        if returned or status == ReportStatus.RETURNED:
+        if returned:
             comment, correction = RETURN_COMMENTS[(year + number) % len(RETURN_COMMENTS)]
+            moment = self.later(moment, 1, 15, indicator)
+            self.clock.set(moment)
             report = services.report_return(report=report, user=self.supervisor, comment=comment)
-            if status == ReportStatus.RETURNED:
-                return report
+            moment = self.later(moment, 1, 10, indicator)
+            self.clock.set(moment)
             fields["narrative"] += correction
             report = services.report_save(
                 indicator=indicator, period=period, user=self.staff, expected_version=report.version, **fields
@@ -643,9 +810,34 @@ class Seeder:
                 report=report, user=self.staff, url=EVIDENCE_URL, description="會議紀錄（市府網站公告）"
             )
             report = services.report_submit(report=report, user=self.staff, expected_version=report.version)
-        if status == ReportStatus.APPROVED:
-            report = self.approve(report)
-        return report
+        if status == ReportStatus.SUBMITTED:
+            return report
+        return self.review(report, moment, status=status)
+
+    def correct(self, spec: Correction) -> ProgressReport:
+        """撤銷核定／更正: the planning office reopens an approved report of a locked period, the
+        reporter corrects its figure the next working day, and it passes review again."""
+        indicator = next(i for i in self.indicators if i.code == spec.code)
+        period = self.periods[(spec.year, spec.number)]
+        report = ProgressReport.objects.get(indicator=indicator, period=period)
+        self.clock.set(spec.reopened)
+        report = services.report_reopen(report=report, user=self.planner, reason=spec.reason)
+        moment = self.later(spec.reopened, 1, 14, indicator)
+        self.clock.set(moment)
+        services.evidence_add(report=report, user=self.staff, url=EVIDENCE_URL, description=spec.evidence)
+        old, new = report.actual, report.actual + spec.added
+        report = services.report_save(
+            indicator=indicator,
+            period=period,
+            user=self.staff,
+            actual=new,
+            narrative=report.narrative + spec.note.format(old=_fmt(old), new=_fmt(new)),
+            shortfall_reason=report.shortfall_reason,
+            improvement_plan=report.improvement_plan,
+            expected_version=report.version,
+            submit=True,
+        )
+        return self.review(report, moment, status=ReportStatus.APPROVED, comment="同意更正。")
 
     def year(self, year: int, plan: dict[tuple[int, str], str], outcome: dict[int, str], returned=None) -> None:
         """File the reports `plan` names ((period number, indicator code) → status), quarter by quarter."""
@@ -675,14 +867,29 @@ class Seeder:
             returned = (self.rng.choice([2, 3]), self.rng.choice(["1-5", "2-1", "4-1", "5-2"]))
             plan = {(n, c): ReportStatus.APPROVED for n in numbers for c in codes}
             self.year(year, plan, outcome, returned)
+        # About a month after each period's due date, its review done, the planning office locks it.
         for year in done:
             for number in numbers:
-                services.period_lock(period=self.periods[(year, number)], user=self.planner)
+                period = self.periods[(year, number)]
+                self.clock.set(at(workday(period.due_date, 20), 10))
+                services.period_lock(period=period, user=self.planner)
+        # In March 2025 a figure of the last completed year is corrected (locked as it is).
+        if CORRECTION.year in done:
+            self.correct(CORRECTION)
         # The year in progress (on 2025-10-08): its planned values, set early in the year; Q1 and
-        # Q2 approved, Q3 waiting for review with one returned and two drafts; Q4 not yet due.
+        # Q2 approved; Q3 filed in the first days of October, in review (under two stages some
+        # passed 初核 and wait for 研考複核), one returned and two drafts; Q4 not yet due.
         self.plan_year(current)
         plan = {(n, c): ReportStatus.APPROVED for n in (1, 2) for c in codes}
         plan.update({(3, c): ReportStatus.SUBMITTED for c in codes})
+        if self.stages == 2:
+            plan.update(
+                {
+                    (3, i.code): ReportStatus.FIRST_APPROVED
+                    for i in self.indicators
+                    if i.objective is not None and i.objective.number in Q3_FIRST_PASSED_OBJECTIVES
+                }
+            )
         plan[(3, "1-5")] = ReportStatus.RETURNED
         plan.update({(3, c): ReportStatus.DRAFT for c in DRAFTS})
         self.year(current, plan, {})
@@ -690,7 +897,10 @@ class Seeder:
 
 
 class Command(BaseCommand):
-    help = "Create plausible progress reports for the demo's 都市發展處 through the workflow services (DEMO_MODE only)."
+    help = (
+        "Create plausible progress reports for the demo's 都市發展處 through the workflow services, "
+        "reviewed in the plan's review stages (DEMO_MODE only)."
+    )
 
     def handle(self, *args, **options):
         if not settings.DEMO_MODE:
@@ -711,13 +921,14 @@ class Command(BaseCommand):
         users = {
             u.username: u for u in get_user_model().objects.filter(username__in=["staff", "supervisor", "planner"])
         }
-        with transaction.atomic():
+        with transaction.atomic(), DemoCalendar().running() as clock:
             seeder = Seeder(
                 dp,
                 staff=users["staff"],
                 supervisor=users["supervisor"],
                 planner=users["planner"],
                 rng=random.Random(114),
+                clock=clock,
             )
             result = seeder.run()
         self.summary(dp, result)
@@ -731,14 +942,34 @@ class Command(BaseCommand):
 
     def summary(self, dp: DepartmentPlan, result: dict) -> None:
         reports = ProgressReport.objects.filter(indicator__department_plan=dp).select_related(
-            "indicator", "period__plan"
+            "indicator", "period__plan", "reviewed_by"
         )
-        self.stdout.write(self.style.SUCCESS(f"Demo progress reports for {dp.department.name}:"))
+        two = dp.plan.review_stages == 2
+        stages = (
+            "two review stages: 初核 by supervisor, then 研考複核 by planner"
+            if two
+            else "one review stage: supervisor approves"
+        )
+        waiting = {
+            ReportStatus.SUBMITTED: "waiting for 初核" if two else "waiting for review",
+            ReportStatus.FIRST_APPROVED: "waiting for 研考複核",
+        }
+        self.stdout.write(self.style.SUCCESS(f"Demo progress reports for {dp.department.name} ({stages}):"))
         for year in [*result["done"], result["current"]]:
             rows = [r for r in reports if r.period.year == year]
             by_status = Counter(r.status for r in rows)
-            status_text = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
-            line = f"  民國{year}年: {status_text}"
+            parts = []
+            for status in ReportStatus.values:
+                if not by_status[status]:
+                    continue
+                part = f"{by_status[status]} {status}"
+                if status in waiting:
+                    part += f" ({waiting[status]})"
+                elif status == ReportStatus.RETURNED:
+                    by = sorted({r.reviewed_by.username for r in rows if r.status == status})
+                    part += f" (by {', '.join(by)})"
+                parts.append(part)
+            line = f"  民國{year}年: {', '.join(parts)}"
             year_end = [r for r in rows if r.period.is_last_of_year and r.status == ReportStatus.APPROVED]
             if year_end:
                 lights = Counter(
@@ -752,6 +983,21 @@ class Command(BaseCommand):
         locked = [p.short_label for p in dp.plan.periods.filter(is_locked=True).order_by("year", "number")]
         if locked:
             self.stdout.write(f"  Locked by the planning office: {locked[0]}–{locked[-1]} ({len(locked)} periods)")
-        self.stdout.write(
-            f"Sign in as staff (a reporter) or supervisor (a reviewer) to see them; password {DEMO_PASSWORD}."
+        corrections = ReportCorrection.objects.filter(report__indicator__department_plan=dp).select_related(
+            "report__indicator", "report__period", "reopened_by"
         )
+        for c in corrections:
+            report = c.report
+            state = f"approved again: {_fmt(c.actual)} → {_fmt(report.actual)}" if c.resolved_at else "being corrected"
+            self.stdout.write(
+                f"  Corrected after approval: {report.period.short_label} {report.indicator.code} "
+                f"(reopened by {c.reopened_by.username}, {state})"
+            )
+        if settings.KPI_TODAY != DEMO_TODAY:
+            self.stdout.write(f"The demo stands on {DEMO_TODAY}: set KPI_TODAY={DEMO_TODAY} to see it as of that day.")
+        reviewers = (
+            "supervisor (the department's reviewer, 初核) or planner (the planning office, 研考複核)"
+            if two
+            else "supervisor (a reviewer)"
+        )
+        self.stdout.write(f"Sign in as staff (a reporter), {reviewers} to see them; password {DEMO_PASSWORD}.")
