@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import ValidationError
@@ -564,11 +563,13 @@ class ReportBulkApproveView(ApiMixin, generics.GenericAPIView):
             pass
         if refused:
             set_rollback()
-            summary = ngettext(
-                "Nothing was approved: the report was refused.",
-                "Nothing was approved: %(refused)s of the %(count)s reports were refused.",
-                len(versions),
-            ) % {"refused": len(refused), "count": len(versions)}
+            if len(versions) == 1:
+                summary = _("Nothing was approved: the report was refused.")
+            else:
+                summary = _("Nothing was approved: %(refused)s of the %(count)s reports were refused.") % {
+                    "refused": len(refused),
+                    "count": len(versions),
+                }
             return Response(
                 {NON_FIELD: [summary], "reports": {str(pk): [refused[pk]] for pk in versions if pk in refused}},
                 status=status.HTTP_400_BAD_REQUEST,
