@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 
 from common.formatting import roc_year
 from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR
@@ -312,7 +312,7 @@ class Evidence(models.Model):
 class ReportAction(models.TextChoices):
     CREATED = "created", _("Created")
     EDITED = "edited", _("Edited")
-    SUBMITTED = "submitted", _("Submitted")
+    SUBMITTED = "submitted", pgettext_lazy("report action", "Submitted")  # 送出審核, not the status 待審核
     RESUBMITTED = "resubmitted", _("Resubmitted")
     RETURNED = "returned", _("Returned for revision")
     FIRST_APPROVED = "first_approved", _("Passed first review")
