@@ -170,9 +170,11 @@ def test_report_returned_revised_and_approved(page: Page, snap, staff, superviso
     expect(row).to_contain_text("114Q1 進度")
     snap("walk-06-review-queue")
     expect_controls_named(page)
-    row.locator("summary").filter(has_text=t("Return with comment")).click()
-    row.get_by_label(t("What should be corrected?")).fill(COMMENT)
-    row.get_by_role("button", name=t("Return"), exact=True).click()
+    # Returning asks on the report's own review page, with the comment required there.
+    row.get_by_role("link", name=f"{t('Return…')} {CODE} {PERIOD}").click()
+    back = page.get_by_role("region", name=t("Return for revision"))
+    back.get_by_label(t("What needs to be corrected (required)")).fill(COMMENT)
+    back.get_by_role("button", name=t("Return for revision")).click()
     expect(page.get_by_text(re.compile(r"^已退回 .*填報人會看到你的意見。$"))).to_be_visible()
     expect(page.get_by_role("region", name=starts(t("Waiting for your review")))).to_contain_text(
         t("Nothing is waiting for your review.")
@@ -195,7 +197,7 @@ def test_report_returned_revised_and_approved(page: Page, snap, staff, superviso
     banner = page.get_by_role("region", name=t("Returned for revision"))
     expect(banner).to_contain_text(COMMENT)
     expect(field(page, "累計實績")).to_have_value("1")
-    expect(page.get_by_role("link", name=pdf.name)).to_be_visible()  # the evidence is still attached
+    expect(page.get_by_role("link", name=pdf.name, exact=True)).to_be_visible()  # the evidence is still attached
     field(page, "累計實績").fill("2")
     field(page, "達成情形說明").fill("本季召開市港再生標竿計畫平台會議 2 場，會議紀錄已上傳。")
     page.get_by_role("button", name=t("Resubmit for review")).click()
@@ -218,7 +220,9 @@ def test_report_returned_revised_and_approved(page: Page, snap, staff, superviso
     expect(page.get_by_text(MEASURE)).to_be_visible()
     card = page.get_by_role("article", name=t("Report for %(period)s", period=PERIOD))
     expect(card).to_contain_text(COMMENT)  # the comment when it was last returned
-    card.get_by_role("button", name=t("Approve"), exact=True).click()
+    # The card's "Approve…" opens the review page, which asks for confirmation and comes back here.
+    card.get_by_role("link", name=t("Approve…")).click()
+    page.get_by_role("region", name=t("Approve")).get_by_role("button", name=t("Confirm approval")).click()
     expect(page.get_by_text(re.compile(r"^已核定 .*的填報。$"))).to_be_visible()
     assert the_report(kpi).status == ReportStatus.APPROVED
 
@@ -236,7 +240,7 @@ def test_report_returned_revised_and_approved(page: Page, snap, staff, superviso
 
     # The evidence can be downloaded.
     card = page.get_by_role("article", name=t("Report for %(period)s", period=PERIOD))
-    evidence = card.get_by_role("link", name=pdf.name)
+    evidence = card.get_by_role("link", name=pdf.name, exact=True)
     expect(evidence).to_be_visible()
     response = page.request.get(evidence.get_attribute("href"))
     assert response.status == 200
