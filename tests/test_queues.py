@@ -438,8 +438,8 @@ def more_data(staff, supervisor, periods, home_department, seeded_plan):
 # Counted per request: 2 savepoints (ATOMIC_REQUESTS), the session and the user, the sliding
 # session's save (a savepoint pair and an UPDATE: SESSION_SAVE_EVERY_REQUEST), then the work:
 # memberships, reportable indicators, periods and reports (staff); memberships, reports to
-# review and their targets (reviewers).
-MY_UPDATES_MAX_QUERIES = 11
+# review and their targets (reviewers); on the review queue, the review stages the plans use.
+MY_UPDATES_MAX_QUERIES = 12
 # The plan list page's own 2 queries, plus the same work queries for the navigation counts.
 NAV_MAX_QUERIES = 13
 

@@ -289,7 +289,8 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
                 can_edit=can_report and open_to_change and editable_status,
                 can_open_form=can_report and report is not None,
                 is_overdue=today > period.due_date
-                and (report is None or report.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)),
+                and (report is None or report.status in (ReportStatus.DRAFT, ReportStatus.RETURNED))
+                and not (report is not None and report.correcting),
                 is_future=today < period.start_date,
             )
         )

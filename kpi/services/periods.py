@@ -7,6 +7,7 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from common.years import to_gregorian
 from kpi import access
@@ -78,9 +79,12 @@ class UnfinishedReports(ValidationError):
 
     def __init__(self, period: ReportingPeriod, reports: list[ProgressReport]):
         super().__init__(
-            _(
+            ngettext(
+                "%(period)s still has %(count)s report submitted or returned. Finish its review first, or "
+                "lock anyway with a reason.",
                 "%(period)s still has %(count)s reports submitted or returned. Finish their review first, or "
-                "lock anyway with a reason."
+                "lock anyway with a reason.",
+                len(reports),
             )
             % {"period": period.label, "count": len(reports)},
             code="unfinished",

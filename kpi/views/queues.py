@@ -91,7 +91,9 @@ def review_queue(request):
     rows = [
         QueueRow(r, assessments.report_preview(indicator=r.indicator, period=r.period, actual=r.actual)) for r in shown
     ]
-    two_stages = work.can_second_review or any(r.review_stages == 2 for r in everything)
+    # The stages the plans use (one query): the queue is laid out by stage when any plan has two.
+    stages_in_use = set(Plan.objects.order_by().values_list("review_stages", flat=True).distinct())
+    two_stages = 2 in stages_in_use or any(r.review_stages == 2 for r in everything)
     stages = []
     for stage, title in (
         (access.FIRST, _("First review (department)") if two_stages else _("Waiting for your review")),
@@ -100,7 +102,12 @@ def review_queue(request):
         stage_rows = [row for row in rows if access.review_stage(row.report) == stage]
         if stage == access.SECOND and not (work.can_second_review and two_stages):
             continue
-        if stage == access.FIRST and not stage_rows and work.can_second_review and not _reviews_first(request.user):
+        if (
+            stage == access.FIRST
+            and not stage_rows
+            and work.can_second_review
+            and not _reviews_first(request.user, stages_in_use)
+        ):
             continue
         stages.append({"stage": stage, "title": title, "rows": stage_rows})
     return render(
@@ -125,15 +132,11 @@ def review_queue(request):
     )
 
 
-def _reviews_first(user) -> bool:
+def _reviews_first(user, stages_in_use: set[int]) -> bool:
     """Whether the user gives first reviews at all: a department's reviewer, an admin, or
     anyone under a one-stage plan (the planning office there)."""
     scope = access.scope(user)
-    return (
-        bool(scope.departments[access.REVIEW])
-        or bool(user.is_superuser)
-        or Plan.objects.filter(review_stages=1).exists()
-    )
+    return bool(scope.departments[access.REVIEW]) or bool(user.is_superuser) or 1 in stages_in_use
 
 
 # --- Periods ------------------------------------------------------------------------
