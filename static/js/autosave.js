@@ -21,6 +21,7 @@
   var saving = false;
   var stopped = !url;
   var submitting = false;
+  var heldSubmit = null; // a submit pressed while an autosave was on its way: sent after it
 
   function say(text, kind) {
     status.textContent = text;
@@ -71,7 +72,6 @@
           });
       })
       .then(function (answer) {
-        saving = false;
         var body = answer.body;
         if (answer.status === 200) {
           if (body.saved) {
@@ -95,11 +95,23 @@
         } else {
           say(status.dataset.textFailed || "", "warning");
         }
+        settled();
       })
       .catch(function () {
-        saving = false;
         say(status.dataset.textFailed || "", "warning");
+        settled();
       });
+  }
+
+  function settled() {
+    saving = false;
+    if (heldSubmit) {
+      var button = heldSubmit.submitter;
+      heldSubmit = null;
+      // Sent now, with the version that autosave answered, so it is not a conflict with itself.
+      if (form.requestSubmit) form.requestSubmit(button || undefined);
+      else form.submit();
+    }
   }
 
   function changed(event) {
@@ -114,9 +126,14 @@
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
-  form.addEventListener("submit", function () {
-    submitting = true;
+  form.addEventListener("submit", function (event) {
     window.clearTimeout(timer);
+    if (saving) {
+      event.preventDefault();
+      heldSubmit = { submitter: event.submitter };
+      return;
+    }
+    submitting = true;
   });
 
   window.addEventListener("beforeunload", function (event) {

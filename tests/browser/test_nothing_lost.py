@@ -170,3 +170,26 @@ def test_leaving_a_changed_form_asks_first_but_submitting_it_does_not(page: Page
     expect(page).to_have_url(re.compile(r"/kpi/\d+/\?year=114"))
     assert asked == ["beforeunload"]
     assert the_report(kpi, q1).narrative == "本季召開會議 1 場。"
+
+
+def test_saving_while_an_autosave_is_on_its_way_is_not_a_conflict_with_itself(page: Page, staff, kpi, q1):
+    sign_in(page, "staff")
+    page.goto(reverse("kpi:report", args=[kpi.pk, q1.pk]))
+    held = []
+    # The autosave reaches the server (which saves version 1); its answer reaches the page late.
+    page.route("**/report/autosave/", lambda route: held.append((route, route.fetch())))
+    narrative(page).fill("本季召開會議 1 場。")
+    page.wait_for_timeout(3500)
+    assert len(held) == 1
+
+    # 儲存草稿 while the autosave has not been answered: the form waits for it, then goes with
+    # the version it answered.
+    page.get_by_role("button", name=t("Save draft")).click()
+    assert the_report(kpi, q1).version == 1
+    route, response = held[0]
+    route.fulfill(response=response)
+    saved = t("The report of %(period)s was saved as a draft (not yet submitted for review).", period="民國114年第1季")
+    expect(page.locator(".messages")).to_contain_text(saved)
+    report = the_report(kpi, q1)
+    assert lines(report.narrative) == "本季召開會議 1 場。"
+    assert report.status == ReportStatus.DRAFT
