@@ -392,3 +392,33 @@ def test_the_stash_holds_only_the_report_fields(rf, staff, kpi, q1):
     assert len(kept["fields"]["narrative"]) == stash.MAX_TEXT
     assert kept["owner"] == staff.pk
     json.dumps(kept)  # the session serializer is JSON
+
+
+# --- A common indicator: its formula's inputs ------------------------------------------
+
+
+def test_autosave_keeps_a_common_indicators_partial_inputs(client, staff, q1):
+    common = kpi_by_code("共1-1")
+    client.force_login(staff)
+    response = autosave(client, common, q1, **{"inputs.budget": "1000000", "inputs.spent": ""})
+    assert response.status_code == 200, response.content
+    report = the_report(common, q1)
+    assert report.status == ReportStatus.DRAFT
+    assert report.inputs["budget"] == "1000000"
+    assert report.actual is None  # computed once every input is there
+
+
+def test_a_common_indicators_inputs_are_put_back_after_signing_in(client, staff, q1):
+    common = kpi_by_code("共1-1")
+    sign_in(client, "staff", "/")
+    hidden = open_form(client, common, q1)
+    end_session(client)
+    client.post(
+        form_url(common, q1),
+        {**hidden, "action": "save", "inputs.budget": "1000000", "inputs.spent": "900000", "narrative": NARRATIVE},
+    )
+    sign_in(client, "staff", form_url(common, q1))
+    form = client.get(form_url(common, q1)).context["form"]
+    assert form["inputs.budget"].value() == "1000000"
+    assert form["inputs.spent"].value() == "900000"
+    assert form["narrative"].value() == NARRATIVE

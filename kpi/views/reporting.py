@@ -173,7 +173,7 @@ def _session_ended(request):
         messages.warning(
             request,
             _(
-                "You were signed out after %(minutes)s minutes without activity, so nothing was saved. "
+                "Sessions end after %(minutes)s minutes without activity: yours had ended, so nothing was saved. "
                 "What you typed is kept: sign in again and it will be put back into the form."
             )
             % {"minutes": settings.SESSION_COOKIE_AGE // 60},

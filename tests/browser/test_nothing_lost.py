@@ -12,6 +12,7 @@ import datetime
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from playwright.sync_api import Page, expect
@@ -19,6 +20,7 @@ from playwright.sync_api import Page, expect
 from kpi import services
 from kpi.models import Indicator, ProgressReport, ReportingPeriod, ReportStatus
 from tests.browser.conftest import expect_controls_named, sign_in, t
+from tests.browser.test_accessibility import AXE_OPTIONS, describe
 
 pytestmark = pytest.mark.browser
 
@@ -85,7 +87,7 @@ def test_typed_text_survives_an_expired_session(page: Page, snap, staff, kpi, q1
     # The sign-in page says what happened.
     expect(page.get_by_label(t("Username"))).to_be_visible()
     signed_out = t(
-        "You were signed out after %(minutes)s minutes without activity, so nothing was saved. "
+        "Sessions end after %(minutes)s minutes without activity: yours had ended, so nothing was saved. "
         "What you typed is kept: sign in again and it will be put back into the form.",
         minutes=30,
     )
@@ -130,6 +132,8 @@ def test_the_session_warning_offers_to_stay_signed_in(page: Page, snap, settings
     stay = dialog.get_by_role("button", name=t("Stay signed in"))
     expect(stay).to_be_focused()
     expect_controls_named(page)
+    violations = Axe().run(page, options=AXE_OPTIONS).response["violations"]
+    assert not violations, describe(violations)
     snap("nothing-lost-expiry")
 
     # Staying signed in extends the session on the server and closes the dialog.
