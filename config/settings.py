@@ -255,6 +255,8 @@ SITE_NAME = _("Keelung City Government KPI Tracker")
 # the browser closes.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# Pages warn this long before the session ends, with a "stay signed in" button (static/js/session.js).
+SESSION_WARNING_SECONDS = 5 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

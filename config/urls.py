@@ -5,7 +5,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
-from config import health
+from config import health, session
 
 
 @require_safe
@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/session/keepalive/", session.keepalive, name="session_keepalive"),
     # Changing one's password, and setting a new one through an e-mailed link (Django's
     # views, our templates in templates/registration/).
     path("accounts/password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),

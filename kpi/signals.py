@@ -4,13 +4,17 @@ A plan's periods are created (and their due dates follow the plan's setting) whe
 plan is saved: in admin, by the seeder, by a rollover. Pages, the API and an import's
 check-only step then only read them; no GET request writes (two first requests used to
 race on the periods' unique constraint).
+
+And at sign-in, what someone else typed before their session ended (`kpi.stash`) is dropped.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from kpi import stash
 from kpi.services import periods_ensure
 from plans.models import Plan
 
@@ -20,3 +24,9 @@ def create_periods_for_plan(sender, instance: Plan, raw: bool = False, **kwargs)
     if raw:  # loaddata (a restore) brings the periods with it
         return
     periods_ensure(plan=instance)
+
+
+@receiver(user_logged_in, dispatch_uid="kpi.stash_for_owner_only")
+def drop_others_stash(sender, request, user, **kwargs) -> None:
+    """What someone else typed before their session ended is not handed to the next person."""
+    stash.drop_unless_owner(request, user)

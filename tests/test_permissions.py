@@ -134,6 +134,12 @@ ACTIONS = {
         reverse("kpi:report", args=[w.report_indicator_id, w.period.pk]),
         {"action": "save", "version": "0", "actual": "1", "narrative": "第一季辦理 1 場。"},
     ),
+    "report_autosave": lambda w: (
+        "post",
+        reverse("kpi:report_autosave", args=[w.report_indicator_id, w.period.pk]),
+        {"version": "0", "actual": "1", "narrative": "第一季辦理 1 場。", "action": "submit"},
+    ),
+    "session_keepalive": lambda w: ("post", reverse("session_keepalive"), {}),
     "review_approve": _review("approve"),
     "review_return": _review("return"),
     "review_get": lambda w: ("get", reverse("kpi:review", args=[w.submitted.pk]) + "?action=approve", None),
@@ -321,7 +327,7 @@ ACTIONS |= {
 
 def state(action, w):
     """What a write would change: compared before and after every POST."""
-    if action in ("report_save", "report_import_post", "api_report_create"):
+    if action in ("report_save", "report_autosave", "report_import_post", "api_report_create"):
         return ProgressReport.objects.filter(indicator_id=w.report_indicator_id, period=w.period).count()
     if action.startswith("review_") or action in ("api_approve", "api_return", "api_approve_many"):
         return ProgressReport.objects.filter(pk=w.submitted.pk).values_list("status", "version", "reviewed_by").get()
@@ -368,6 +374,9 @@ EXPECTED = {
     "report_get":        (200,         404,         403,         403,         403,         LOGIN),
     "report_preview":    (200,         404,         403,         403,         403,         LOGIN),
     "report_save":       (DONE,        404,         403,         403,         403,         LOGIN),
+    # Autosave and keepalive answer JSON: 401 once the session has ended, no redirect.
+    "report_autosave":   (("changed", 200), 404,     403,         403,         403,         401),
+    "session_keepalive": (200,         200,         200,         200,         200,         401),
     "review_approve":    (403,         404,         DONE,        DONE,        DONE,        LOGIN),
     "review_return":     (403,         404,         DONE,        DONE,        DONE,        LOGIN),
     # The review page: the reporter sees why there is nothing for them to do.

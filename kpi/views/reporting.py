@@ -7,20 +7,23 @@ Views only ask and show: what a user may see comes from `kpi.access` (through
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from common import formatting
-from kpi import access, assessments, selectors, services, units
+from kpi import access, assessments, selectors, services, stash, units
 from kpi.forms import EvidenceForm, ReportForm
 from kpi.models import ReportingPeriod
 
@@ -162,10 +165,27 @@ def _save(request, form: ReportForm, indicator, period, action: str):
     return report, len(added)
 
 
-@login_required
+def _session_ended(request):
+    """A POST after the session ended: keep what was typed (`kpi.stash`) and send the person to
+    sign in, back to this form, where it is put back. A GET simply goes to sign in."""
+    path = request.path
+    if request.method == "POST" and stash.keep(request, path):
+        messages.warning(
+            request,
+            _(
+                "Sessions end after %(minutes)s minutes without activity: yours had ended, so nothing was saved. "
+                "What you typed is kept: sign in again and it will be put back into the form."
+            )
+            % {"minutes": settings.SESSION_COOKIE_AGE // 60},
+        )
+    return redirect_to_login(path)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def report_form(request, indicator_id, period_id):
     """Enter or revise a year-to-date figure; preview, save a draft, or submit for review."""
+    if not request.user.is_authenticated:
+        return _session_ended(request)
     indicator = get_object_or_404(selectors.indicator_queryset(request.user), pk=indicator_id)
     plan = indicator.department_plan.plan
     period = get_object_or_404(ReportingPeriod.objects.select_related("plan"), pk=period_id, plan=plan)
@@ -176,6 +196,9 @@ def report_form(request, indicator_id, period_id):
     context = {"conflict": None, "preview": None, "files_dropped": False}
 
     if request.method != "POST":
+        kept = stash.take(request, request.path)
+        if kept is not None:
+            return _render_restored(request, indicator, period, report, not_editable, context, kept)
         form = ReportForm(
             initial=ReportForm.initial_for(indicator, report), indicator=indicator, read_only=bool(not_editable)
         )
@@ -246,6 +269,33 @@ def report_form(request, indicator_id, period_id):
     return redirect(_detail_url(indicator.pk, period.year, f"period-{period.pk}"))
 
 
+def _render_restored(request, indicator, period, report, not_editable, context, kept):
+    """The form filled in with what was typed before the session ended: shown, not saved."""
+    fields = kept["fields"]
+    try:
+        version = max(int(fields.get("version") or 0), 0)
+    except ValueError:
+        version = 0
+    initial = {**fields, "version": version}
+    form = ReportForm(initial=initial, indicator=indicator, read_only=bool(not_editable))
+    values = {name: fields.get(name, "") for name in ReportForm.TEXT_FIELDS}
+    if form.input_names:
+        values["inputs"] = {name.split(".", 1)[1]: fields.get(name, "") for name in form.input_names}
+    else:
+        values["actual"] = fields.get("actual", "")
+    context["preview"] = _quiet_preview(indicator, period, values)
+    context["restored"] = True
+    context["files_dropped"] = bool(kept.get("files"))
+    text = _(
+        "Your session had ended, so what you typed was not saved. It has been put back into the form: "
+        "check it and save it now."
+    )
+    if kept.get("files"):
+        text += " " + _("Files you had chosen cannot be kept: choose them again.")
+    messages.warning(request, text)
+    return _render_form(request, indicator, period, report, form, not_editable, context)
+
+
 def _render_form(request, indicator, period, report, form, not_editable, context):
     targets = selectors.targets_by_year(indicator)
     year_target = targets.get(period.year)
@@ -280,6 +330,8 @@ def _render_form(request, indicator, period, report, form, not_editable, context
             "needs_explanation": bool(preview and preview.actual is not None and preview.needs_explanation),
             "evidence": getattr(report, "active_evidence", []) if report else [],
             "thresholds": assessments.thresholds_for(indicator.department_plan.plan),
+            "owner_token": stash.owner_token(request.user, request.path),
+            "autosave_url": "" if not_editable else reverse("kpi:report_autosave", args=[indicator.pk, period.pk]),
         },
     )
 
@@ -340,6 +392,66 @@ def report_preview(request, indicator_id, period_id):
             "reason": preview.pace.reason,
             "needs_explanation": preview.needs_explanation,
             "hint": pgettext("list of clauses", "; ").join(str(p) for p in parts),
+        }
+    )
+
+
+@require_POST
+def report_autosave(request, indicator_id, period_id):
+    """The report form's autosave: what is typed, saved as a draft, as JSON (never submitted).
+
+    The same save as the form's Save draft (`services.report_save`, with the version the form
+    is based on), without evidence. Answers the new version and 「已自動儲存 14:05」; 409 when
+    someone else saved meanwhile or the report can no longer change (the page stops autosaving
+    and says so; what was typed stays in the form); 400 with the field errors of a figure that
+    cannot be saved yet; 401 once the session has ended (no redirect: the page tells the person).
+    """
+    if not request.user.is_authenticated:
+        return JsonResponse({"detail": _("Your session has ended: sign in again.")}, status=401)
+    indicator = get_object_or_404(selectors.indicator_queryset(request.user), pk=indicator_id)
+    period = get_object_or_404(
+        ReportingPeriod.objects.select_related("plan"), pk=period_id, plan=indicator.department_plan.plan
+    )
+    if not access.can_report(request.user, indicator):
+        return JsonResponse({"detail": str(NO_REPORT_PERMISSION)}, status=403)
+    report = selectors.reports_query().filter(indicator=indicator, period=period).first()
+    reason = _not_editable_reason(period, report)
+    if reason:
+        message = services.locked_message(period) if reason == "locked" else _("This report can no longer be changed.")
+        return JsonResponse({"stop": True, "detail": message}, status=409)
+    form = ReportForm(request.POST, indicator=indicator)
+    if not form.is_valid() and "version" in form.errors:
+        return JsonResponse({"errors": form.errors}, status=400)
+    values = form.report_values()
+    typed = any(values.get(n) for n in ReportForm.TEXT_FIELDS) or values.get("actual")
+    if report is None and not (typed or any((values.get("inputs") or {}).values())):
+        return JsonResponse({"saved": False, "version": 0})  # nothing typed yet: no empty draft
+    try:
+        report = services.report_save(
+            indicator=indicator,
+            period=period,
+            user=request.user,
+            expected_version=form.cleaned_data.get("version") or 0,
+            submit=False,
+            **values,
+        )
+    except services.ConflictError as exc:
+        return JsonResponse(
+            {"stop": True, "conflict": True, "detail": exc.messages[0], "version": exc.current_version}, status=409
+        )
+    except PermissionDenied as exc:
+        return JsonResponse({"detail": str(exc) or str(NO_REPORT_PERMISSION)}, status=403)
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            return JsonResponse({"stop": True, "detail": " ".join(exc.messages)}, status=409)
+        return JsonResponse({"errors": exc.message_dict}, status=400)
+    time = timezone.localtime().strftime("%H:%M")
+    return JsonResponse(
+        {
+            "saved": True,
+            "version": report.version,
+            "time": time,
+            "message": _("Saved automatically at %(time)s") % {"time": time},
         }
     )
 
@@ -453,5 +565,6 @@ __all__ = [
     "evidence_download",
     "evidence_remove",
     "indicator_detail",
+    "report_autosave",
     "report_form",
 ]

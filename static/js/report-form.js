@@ -33,6 +33,7 @@
         });
       })
       .then(function (answer) {
+        if (answer.ok || answer.body.errors) document.dispatchEvent(new CustomEvent("kpi:session-extended"));
         if (ticket !== asked) return; // a newer figure was typed meanwhile
         if (answer.ok) {
           show(answer.body.hint || "");
