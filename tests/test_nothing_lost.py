@@ -422,3 +422,34 @@ def test_a_common_indicators_inputs_are_put_back_after_signing_in(client, staff,
     assert form["inputs.budget"].value() == "1000000"
     assert form["inputs.spent"].value() == "900000"
     assert form["narrative"].value() == NARRATIVE
+
+
+# --- Autosave does not flood the record -------------------------------------------------
+
+
+def test_saves_of_one_edit_session_make_one_entry_on_the_record(staff, periods):
+    from django.utils import timezone
+
+    from kpi.models import ReportAction, ReportEvent
+    from kpi.services.reports import EDIT_SESSION_MINUTES
+
+    indicator, period = kpi_by_code("1-5"), periods["114Q3"]
+    report = services.report_save(indicator=indicator, period=period, user=staff, actual="1", narrative="第")
+    for text in ("第一", "第一季", "第一季辦理"):
+        report = services.report_save(
+            indicator=indicator, period=period, user=staff, actual="2", narrative=text, expected_version=report.version
+        )
+    edits = ReportEvent.objects.filter(report=report, action=ReportAction.EDITED)
+    assert edits.count() == 1
+    assert edits.get().changes == {"actual": ["1", "2"], "narrative": ["第", "第一季辦理"]}
+    # A later session is an entry of its own.
+    edits.update(at=timezone.now() - datetime.timedelta(minutes=EDIT_SESSION_MINUTES + 1))
+    services.report_save(
+        indicator=indicator,
+        period=period,
+        user=staff,
+        actual="3",
+        narrative="第一季辦理",
+        expected_version=report.version,
+    )
+    assert ReportEvent.objects.filter(report=report, action=ReportAction.EDITED).count() == 2

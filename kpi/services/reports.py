@@ -9,6 +9,7 @@ active language that can be shown next to the field they concern.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -277,10 +278,32 @@ def report_save(
             report.version += 1
             report.updated_by = user
             report.save()
-            ReportEvent.objects.create(report=report, action=ReportAction.EDITED, actor=user, changes=changes)
+            _record_edit(report, user, changes)
     if submit:
         report = _submit(report, user)
     return report
+
+
+# Saves of a draft by the same person within this many minutes make one entry on the record
+# (autosave saves every few seconds of typing): from the first value to the last.
+EDIT_SESSION_MINUTES = 15
+
+
+def _record_edit(report: ProgressReport, user, changes: dict[str, list]) -> None:
+    last = ReportEvent.objects.filter(report=report).order_by("-at", "-id").first()
+    recent = timezone.now() - datetime.timedelta(minutes=EDIT_SESSION_MINUTES)
+    if last is not None and last.action == ReportAction.EDITED and last.actor_id == user.pk and last.at >= recent:
+        merged = dict(last.changes or {})
+        for name, (old, new) in changes.items():
+            first = merged[name][0] if name in merged else old
+            if first == new:
+                merged.pop(name, None)  # back where the edit session started
+            else:
+                merged[name] = [first, new]
+        last.changes = merged
+        last.save(update_fields=["changes"])
+        return
+    ReportEvent.objects.create(report=report, action=ReportAction.EDITED, actor=user, changes=changes)
 
 
 def _submit(report: ProgressReport, user) -> ProgressReport:
