@@ -31,10 +31,14 @@ from kpi.services.reports import (  # noqa: F401
     EDITABLE_STATUSES,
     FIELD_LABELS,
     REPORT_FIELDS,
+    BatchRefused,
+    BatchResult,
+    BatchRow,
     CleanReport,
     ConflictError,
     ManyRefused,
     check_report_open,
+    has_figure,
     locked_message,
     report_approve,
     report_clean,
@@ -43,6 +47,7 @@ from kpi.services.reports import (  # noqa: F401
     report_save,
     report_submit,
     reports_approve,
+    reports_save_many,
     validate_actual,
 )
 from kpi.services.targets import (  # noqa: F401
