@@ -243,7 +243,8 @@ def report_form(request, indicator_id, period_id):
             " %(count)s piece of evidence added.", " %(count)s pieces of evidence added.", evidence_count
         ) % {"count": evidence_count}
     messages.success(request, text)
-    return redirect(_detail_url(indicator.pk, period.year, f"period-{period.pk}"))
+    # Back to where the person came from (the department's grid), else the KPI page.
+    return redirect(_safe_next(request, _detail_url(indicator.pk, period.year, f"period-{period.pk}")))
 
 
 def _render_form(request, indicator, period, report, form, not_editable, context):
@@ -280,6 +281,7 @@ def _render_form(request, indicator, period, report, form, not_editable, context
             "needs_explanation": bool(preview and preview.actual is not None and preview.needs_explanation),
             "evidence": getattr(report, "active_evidence", []) if report else [],
             "thresholds": assessments.thresholds_for(indicator.department_plan.plan),
+            "next_url": _safe_next(request, ""),
         },
     )
 
