@@ -386,3 +386,13 @@ def test_the_grid_costs_the_same_queries_however_many_indicators(
     assert response.status_code == 302
     data = form_data(client.get(url), **{"2-2": {"actual": "1"}, "2-3": {"narrative": "草稿。"}})
     assert _count(client, "post", url, data) == post_before
+
+
+def test_rows_the_form_did_not_send_are_left_alone(client, staff, url, q3):
+    draft = services.report_save(indicator=kpi_by_code("1-2"), period=q3, user=staff, actual="2", narrative="草稿。")
+    client.force_login(staff)
+    pk = kpi_by_code("1-1").pk
+    response = client.post(url, {"action": "save", f"{pk}-version": "0", f"{pk}-actual": "1"})
+    assert response.status_code == 302
+    assert ProgressReport.objects.get(pk=draft.pk).version == draft.version
+    assert ProgressReport.objects.filter(period=q3).count() == 2

@@ -230,7 +230,8 @@ def report_grid(request, department_id, period_id):
     if request.method == "POST":
         action = request.POST.get("action")
         action = action if action in ACTIONS else "preview"
-        editable = [row for row in rows if row.editable]
+        # A row the form did not send (its version is missing) is left as it is.
+        editable = [row for row in rows if row.editable and f"{row.prefix}-version" in request.POST]
         for row in editable:
             _read_typed(request, row)
             row.preview = _quiet_preview(row.indicator, period, row.values())
