@@ -107,6 +107,7 @@
 
   var timers = new WeakMap();
   var tickets = new WeakMap();
+  var queue = Promise.resolve();
 
   function showLight(row, body) {
     var cell = row.querySelector("[data-light-cell]");
@@ -157,15 +158,20 @@
     }
     var ticket = (tickets.get(row) || 0) + 1;
     tickets.set(row, ticket);
-    fetch(row.dataset.previewUrl + "?actual=" + encodeURIComponent(value), {
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-    })
-      .then(function (response) {
-        return response.json();
-      })
-      .then(function (body) {
-        if (tickets.get(row) === ticket) showLight(row, body); // else a newer figure was typed meanwhile
+    // One question at a time: a pasted column of 23 figures asks 23 times in turn, not at once.
+    queue = queue
+      .then(function () {
+        if (tickets.get(row) !== ticket) return null; // a newer figure was typed meanwhile
+        return fetch(row.dataset.previewUrl + "?actual=" + encodeURIComponent(value), {
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+        })
+          .then(function (response) {
+            return response.json();
+          })
+          .then(function (body) {
+            if (tickets.get(row) === ticket) showLight(row, body);
+          });
       })
       .catch(function () {});
   }
