@@ -154,7 +154,7 @@ def test_a_locked_period_refuses_every_row(staff, planner, q3):
     services.period_lock(period=q3, user=planner)
     with pytest.raises(services.BatchRefused) as refused:
         services.reports_save_many(user=staff, period=q3, rows=[_row("1-1", actual="1")])
-    assert "鎖定" in " ".join(refused.value.errors[kpi_by_code("1-1").pk].messages) or refused.value.errors
+    assert refused.value.errors[kpi_by_code("1-1").pk].messages == [services.locked_message(q3)]
     assert not ProgressReport.objects.filter(period=q3).exists()
 
 
@@ -396,3 +396,4 @@ def test_rows_the_form_did_not_send_are_left_alone(client, staff, url, q3):
     assert response.status_code == 302
     assert ProgressReport.objects.get(pk=draft.pk).version == draft.version
     assert ProgressReport.objects.filter(period=q3).count() == 2
+
