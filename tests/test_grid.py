@@ -70,6 +70,7 @@ def form_data(response, action="save", **typed):
         if not row.editable:
             continue
         data[f"{row.prefix}-version"] = str(row.version)
+        data[f"{row.prefix}-shown"] = row.shown
         for cell in row.cells:
             data[cell.name] = cell.value
         for name, value in row.texts.items():
@@ -397,3 +398,25 @@ def test_rows_the_form_did_not_send_are_left_alone(client, staff, url, q3):
     assert ProgressReport.objects.get(pk=draft.pk).version == draft.version
     assert ProgressReport.objects.filter(period=q3).count() == 2
 
+
+def test_saving_drafts_leaves_a_row_nobody_touched_alone_even_if_it_changed_meanwhile(client, staff, url, q3):
+    indicator = kpi_by_code("1-2")
+    draft = services.report_save(indicator=indicator, period=q3, user=staff, actual="1", narrative="第一版。")
+    client.force_login(staff)
+    page = client.get(url)
+    services.report_save(
+        indicator=indicator, period=q3, user=staff, actual="2", narrative="同事的版本。", expected_version=draft.version
+    )
+    response = client.post(url, form_data(page, **{"1-1": {"actual": "1"}}))
+    assert response.status_code == 302
+    assert ProgressReport.objects.get(pk=draft.pk).narrative == "同事的版本。"
+    assert ProgressReport.objects.filter(indicator=kpi_by_code("1-1"), period=q3).exists()
+
+
+def test_after_a_refusal_the_rows_typed_before_are_saved_with_the_fix(client, staff, url, q3):
+    client.force_login(staff)
+    refused = client.post(url, form_data(client.get(url), **{"1-1": {"actual": "1"}, "1-2": {"actual": "abc"}}))
+    assert refused.status_code == 400
+    response = client.post(url, form_data(refused, **{"1-2": {"actual": "2"}}))
+    assert response.status_code == 302
+    assert set(ProgressReport.objects.filter(period=q3).values_list("actual", flat=True)) == {1, 2}

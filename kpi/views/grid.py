@@ -11,6 +11,8 @@ a fixed number of queries whatever the number of indicators (tests/test_grid.py 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -107,6 +109,14 @@ class GridRow:
     def has_errors(self) -> bool:
         return bool(self.errors or self.conflict)
 
+    shown_as: str = ""  # the fingerprint of what the row was based on, once it was posted
+
+    @property
+    def shown(self) -> str:
+        """A fingerprint of what the row was based on (as first shown, or the report now saved
+        after a conflict): a row sent back with the same values was not touched."""
+        return self.shown_as or fingerprint(self.values())
+
     def values(self) -> dict:
         """What goes to `report_clean` / `report_save` (raw strings; the service parses)."""
         values = dict(self.texts)
@@ -115,6 +125,16 @@ class GridRow:
         else:
             values["actual"] = self.cells[0].value
         return values
+
+
+def fingerprint(values: dict) -> str:
+    """The row's values, normalised as browsers send them back (textareas: CRLF, trimmed)."""
+    flat = {
+        k: ({i: str(v).strip() for i, v in val.items()} if isinstance(val, dict) else str(val or "").strip())
+        for k, val in values.items()
+    }
+    flat = {k: (v.replace("\r\n", "\n") if isinstance(v, str) else v) for k, v in flat.items()}
+    return hashlib.sha256(json.dumps(flat, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 def _stored_values(indicator: Indicator, report: ProgressReport | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -127,6 +147,16 @@ def _stored_values(indicator: Indicator, report: ProgressReport | None) -> tuple
         figures = {"actual": format_number(report.actual) if report and report.actual is not None else ""}
     texts = {name: (getattr(report, name) if report else "") for name in TEXT_FIELDS}
     return figures, texts
+
+
+def _row_values(indicator: Indicator, figures: dict[str, str], texts: dict[str, str]) -> dict:
+    """Figures and texts in the shape `GridRow.values` gives (for fingerprints)."""
+    values = dict(texts)
+    if indicator.formula_spec:
+        values["inputs"] = {key.split(".", 1)[1]: value for key, value in figures.items()}
+    else:
+        values["actual"] = figures.get("actual", "")
+    return values
 
 
 def _cells(indicator: Indicator, figures: dict[str, str]) -> list[InputCell]:
@@ -194,6 +224,7 @@ def _read_typed(request, row: GridRow) -> None:
         cell.value = request.POST.get(cell.name, "")
     for name in TEXT_FIELDS:
         row.texts[name] = request.POST.get(f"{row.prefix}-{name}", "")
+    row.shown_as = request.POST.get(f"{row.prefix}-shown", "")
     version = request.POST.get(f"{row.prefix}-version", "")
     row.version = int(version) if version.isdigit() else 0
 
@@ -232,9 +263,14 @@ def report_grid(request, department_id, period_id):
         action = action if action in ACTIONS else "preview"
         # A row the form did not send (its version is missing) is left as it is.
         editable = [row for row in rows if row.editable and f"{row.prefix}-version" in request.POST]
+        touched = []
         for row in editable:
             _read_typed(request, row)
             row.preview = _quiet_preview(row.indicator, period, row.values())
+            # Saving drafts leaves a row nobody typed in alone, even if someone else changed
+            # its report meanwhile (no conflict about a row the person did not touch).
+            if action == "submit" or row.shown_as != fingerprint(row.values()):
+                touched.append(row)
         if action == "preview":
             for row in editable:
                 try:
@@ -249,7 +285,7 @@ def report_grid(request, department_id, period_id):
                     expected_version=row.version,
                     report=row.report,
                 )
-                for row in editable
+                for row in touched
             ]
             try:
                 result = services.reports_save_many(
@@ -265,6 +301,7 @@ def report_grid(request, department_id, period_id):
                     row.conflict = _conflict_panel(row.indicator, exc)
                     # What was typed stays, based on the version now saved: a deliberate second save goes through.
                     row.version = exc.report.version
+                    row.shown_as = fingerprint(_row_values(row.indicator, *_stored_values(row.indicator, exc.report)))
                     row.report = exc.report
                     row.not_editable = _not_editable_reason(period, exc.report)
             else:

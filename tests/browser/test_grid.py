@@ -37,8 +37,14 @@ def target(code) -> str:
     return format(value.normalize(), "f")
 
 
-def cell(page: Page, code: str, name: str):
-    return page.locator(f"#g-{kpi_by_code(code).pk}-{name}")
+CODES = ("1-1", "1-2", "1-3", "1-4", "1-5", "2-1")
+
+
+@pytest.fixture
+def ids(q3):
+    """The indicators' ids, read before the browser starts: the test thread then stays off the
+    database while the live server answers the page's requests (they share SQLite's connection)."""
+    return {code: kpi_by_code(code).pk for code in CODES}
 
 
 def paste(locator, text: str) -> None:
@@ -54,10 +60,19 @@ def paste(locator, text: str) -> None:
     )
 
 
-def test_report_a_quarter_in_the_grid(page: Page, staff, q3, home_department):
+def test_report_a_quarter_in_the_grid(page: Page, staff, q3, ids):
     SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def cell(code, name):
+        return page.locator(f"#g-{ids[code]}-{name}")
+
+    def row(code):
+        return page.locator(f"#row-{ids[code]}")
+
     # A draft of 1-2 from earlier: someone else will change it while the grid is open.
-    draft = services.report_save(indicator=kpi_by_code("1-2"), period=q3, user=staff, actual="1", narrative="草稿。")
+    one_two = kpi_by_code("1-2")
+    draft = services.report_save(indicator=one_two, period=q3, user=staff, actual="1", narrative="草稿。")
+    figures = [target("1-1"), target("1-2"), target("1-3")]  # on target
 
     sign_in(page, "staff")
     page.goto(reverse("kpi:my_updates"))
@@ -66,57 +81,54 @@ def test_report_a_quarter_in_the_grid(page: Page, staff, q3, home_department):
     ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(t("Report grid for %(period)s", period=PERIOD))
     expect(page.locator("tr.grid-row")).to_have_count(23)
-    expect(cell(page, "1-2", "actual")).to_have_value("1")
+    expect(cell("1-2", "actual")).to_have_value("1")
 
     # A column of figures copied from a spreadsheet fills 1-1, 1-2 and 1-3.
-    figures = [target("1-1"), target("1-2"), target("1-3")]
-    paste(cell(page, "1-1", "actual"), "\r\n".join(figures) + "\r\n")
+    paste(cell("1-1", "actual"), "\r\n".join(figures) + "\r\n")
     for code, figure in zip(("1-1", "1-2", "1-3"), figures, strict=True):
-        expect(cell(page, code, "actual")).to_have_value(figure)
+        expect(cell(code, "actual")).to_have_value(figure)
     # ... and their narratives, a column of text.
-    paste(cell(page, "1-1", "narrative"), "已完成第一項。\n已完成第二項。\n已完成第三項。")
-    expect(cell(page, "1-3", "narrative")).to_have_value("已完成第三項。")
+    paste(cell("1-1", "narrative"), "已完成第一項。\n已完成第二項。\n已完成第三項。")
+    expect(cell("1-3", "narrative")).to_have_value("已完成第三項。")
     # The light of each row is the server's preview.
-    expect(page.locator(f"#row-{kpi_by_code('1-1').pk} [data-light]")).to_have_attribute("data-light", "green")
+    expect(row("1-1").locator("[data-light]")).to_have_attribute("data-light", "green")
 
     # Enter moves down the column.
-    cell(page, "1-3", "actual").focus()
+    cell("1-3", "actual").focus()
     page.keyboard.press("Enter")
-    expect(cell(page, "1-4", "actual")).to_be_focused()
+    expect(cell("1-4", "actual")).to_be_focused()
 
     # 0 meetings by Q3 is behind plan: red, and the reason and measures become required.
-    cell(page, "1-5", "actual").fill("0")
-    cell(page, "1-5", "narrative").fill("會議因颱風延期。")
-    behind = page.locator(f"#row-{kpi_by_code('1-5').pk}")
-    expect(behind.locator("[data-light]")).to_have_attribute("data-light", "red")
-    expect(cell(page, "1-5", "shortfall_reason")).to_have_class("is-required")
+    cell("1-5", "actual").fill("0")
+    cell("1-5", "narrative").fill("會議因颱風延期。")
+    expect(row("1-5").locator("[data-light]")).to_have_attribute("data-light", "red")
+    expect(cell("1-5", "shortfall_reason")).to_have_class("is-required")
 
     # A figure that is not a number: refused beside its field, nothing saved, the typing kept.
-    cell(page, "2-1", "actual").fill("abc")
+    cell("2-1", "actual").fill("abc")
     page.get_by_role("button", name=t("Save all as drafts")).click()
     expect(page.get_by_role("alert").filter(has_text=t("Nothing was saved. Please check:"))).to_be_visible()
-    expect(cell(page, "2-1", "actual")).to_have_attribute("aria-invalid", "true")
-    expect(page.locator(f"#err-{kpi_by_code('2-1').pk}-actual")).to_be_visible()
-    expect(cell(page, "1-1", "actual")).to_have_value(figures[0])
-    expect(cell(page, "1-3", "narrative")).to_have_value("已完成第三項。")
+    expect(cell("2-1", "actual")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"#err-{ids['2-1']}-actual")).to_be_visible()
+    expect(cell("1-1", "actual")).to_have_value(figures[0])
+    expect(cell("1-3", "narrative")).to_have_value("已完成第三項。")
     assert ProgressReport.objects.filter(period=q3).count() == 1
     page.set_viewport_size({"width": 1280, "height": 900})
     page.screenshot(path=str(SHOTS / "grid.png"))
     expect_controls_named(page)
 
     # Submitting: the behind row needs its reason and measures.
-    cell(page, "2-1", "actual").fill("")
+    cell("2-1", "actual").fill("")
     page.get_by_role("button", name=t("Submit the rows that are ready")).click()
-    row = page.locator(f"#row-{kpi_by_code('1-5').pk}")
-    expect(row.locator(f"#err-{kpi_by_code('1-5').pk}-shortfall_reason")).to_be_visible()
-    expect(row.locator(f"#err-{kpi_by_code('1-5').pk}-improvement_plan")).to_be_visible()
+    expect(row("1-5").locator(f"#err-{ids['1-5']}-shortfall_reason")).to_be_visible()
+    expect(row("1-5").locator(f"#err-{ids['1-5']}-improvement_plan")).to_be_visible()
     assert ProgressReport.objects.filter(period=q3).count() == 1
-    cell(page, "1-5", "shortfall_reason").fill("颱風停班，會議延至10月。")
-    cell(page, "1-5", "improvement_plan").fill("10月補開兩場會議。")
+    cell("1-5", "shortfall_reason").fill("颱風停班，會議延至10月。")
+    cell("1-5", "improvement_plan").fill("10月補開兩場會議。")
 
     # Meanwhile a colleague changes the draft of 1-2.
     services.report_save(
-        indicator=kpi_by_code("1-2"),
+        indicator=one_two,
         period=q3,
         user=staff,
         actual="1",
@@ -127,7 +139,7 @@ def test_report_a_quarter_in_the_grid(page: Page, staff, q3, home_department):
     panel = page.locator(".conflict-panel")
     expect(panel).to_contain_text("同事改寫的說明。")
     expect(panel).to_contain_text("已完成第二項。")
-    expect(cell(page, "1-5", "improvement_plan")).to_have_value("10月補開兩場會議。")  # the rest is kept
+    expect(cell("1-5", "improvement_plan")).to_have_value("10月補開兩場會議。")  # the rest is kept
     panel.screenshot(path=str(SHOTS / "grid-conflict.png"))
     assert ProgressReport.objects.filter(period=q3, status=ReportStatus.SUBMITTED).count() == 0
 
@@ -140,13 +152,13 @@ def test_report_a_quarter_in_the_grid(page: Page, staff, q3, home_department):
     ).to_be_visible()
     submitted = ProgressReport.objects.filter(period=q3, status=ReportStatus.SUBMITTED)
     assert {r.indicator.code for r in submitted} == {"1-1", "1-2", "1-3", "1-5"}
-    assert submitted.get(indicator=kpi_by_code("1-2")).narrative == "已完成第二項。"
+    assert submitted.get(indicator=one_two).narrative == "已完成第二項。"
     # Submitted rows are read-only now, with their status.
-    expect(cell(page, "1-1", "actual")).to_have_count(0)
-    expect(page.locator(f"#row-{kpi_by_code('1-1').pk}")).to_contain_text(t("Submitted"))
+    expect(cell("1-1", "actual")).to_have_count(0)
+    expect(row("1-1")).to_contain_text(t("Submitted"))
 
     page.set_viewport_size({"width": 400, "height": 800})
     page.screenshot(path=str(SHOTS / "grid-narrow.png"))
-    cell(page, "1-4", "actual").focus()
+    cell("1-4", "actual").focus()
     page.keyboard.press("Enter")
-    expect(cell(page, "2-1", "actual")).to_be_focused()
+    expect(cell("2-1", "actual")).to_be_focused()
