@@ -300,9 +300,11 @@ def test_a_locked_period_is_read_only(client, staff, planner, url, q3):
     assert all(not r.editable and r.not_editable == "locked" for r in response.context["rows"])
     html = response.content.decode()
     assert 'name="action"' not in html and "<textarea" not in html
+    # A page shown before the lock still sends the row: refused with the lock's message.
     pk = kpi_by_code("1-1").pk
     response = client.post(url, {"action": "save", f"{pk}-version": "0", f"{pk}-actual": "1"})
-    assert response.status_code == 302
+    assert response.status_code == 400
+    assert services.locked_message(q3) in response.content.decode()
     assert not ProgressReport.objects.exists()
 
 
@@ -420,3 +422,18 @@ def test_after_a_refusal_the_rows_typed_before_are_saved_with_the_fix(client, st
     response = client.post(url, form_data(refused, **{"1-2": {"actual": "2"}}))
     assert response.status_code == 302
     assert set(ProgressReport.objects.filter(period=q3).values_list("actual", flat=True)) == {1, 2}
+
+
+def test_a_row_submitted_meanwhile_shows_the_conflict_and_becomes_read_only(client, staff, url, q3):
+    indicator = kpi_by_code("1-1")
+    draft = services.report_save(indicator=indicator, period=q3, user=staff, actual=done("1-1"), narrative="已完成。")
+    client.force_login(staff)
+    page = client.get(url)
+    services.report_submit(report=draft, user=staff)
+    response = client.post(url, form_data(page, **{"1-1": {"narrative": "我改寫的說明。"}}))
+    assert response.status_code == 400
+    row = next(r for r in response.context["rows"] if r.indicator.pk == indicator.pk)
+    assert row.conflict and row.not_editable == "status"
+    assert row.texts["narrative"] == "已完成。"  # the row shows the report as saved ...
+    assert "我改寫的說明。" in response.content.decode()  # ... and the panel what was typed
+    assert f'name="{indicator.pk}-narrative"' not in response.content.decode()

@@ -22,8 +22,9 @@ from kpi.services.reports import REPORT_FIELDS, CleanReport, ConflictError, repo
 class BatchRow:
     """One indicator's row of a batch: what was typed, and the version it was based on.
 
-    `report` is the report as the page showed it (None: none yet); it lets an unchanged
-    row be left alone without asking the database.
+    `report` is the report as the caller read it (None: none yet); it lets a row that
+    matches it, at the version the row was based on, be left alone without asking the
+    database. `report_save` checks the version again under a row lock.
     """
 
     indicator: Indicator

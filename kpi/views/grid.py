@@ -25,10 +25,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
-from common import dates
 from kpi import access, assessments, queues, services
 from kpi.models import Indicator, ProgressReport, ReportingPeriod, YearlyTarget
 from kpi.selectors import format_number, status_label
@@ -178,7 +177,9 @@ def _quiet_preview(indicator, period, values) -> assessments.Preview | None:
 
 
 def _rows(user, department_plan: DepartmentPlan, period: ReportingPeriod) -> list[GridRow]:
-    """Every indicator of the department the user may report, with what the page shows: four queries."""
+    """Every indicator of the department the user may report, with what the page shows, in five
+    queries whatever their number: the indicators, their targets, their planned values, the
+    period's reports and the year's approved figures (`assessments.latest_approved`)."""
     targets = Prefetch("targets", queryset=YearlyTarget.objects.order_by("year"))
     indicators = [
         i
@@ -261,8 +262,10 @@ def report_grid(request, department_id, period_id):
     if request.method == "POST":
         action = request.POST.get("action")
         action = action if action in ACTIONS else "preview"
-        # A row the form did not send (its version is missing) is left as it is.
-        editable = [row for row in rows if row.editable and f"{row.prefix}-version" in request.POST]
+        # A row the form did not send (its version is missing: read-only when shown) is left
+        # as it is. One that was editable when shown but no longer is (submitted meanwhile)
+        # goes to the service all the same, which answers with a conflict, not silence.
+        editable = [row for row in rows if f"{row.prefix}-version" in request.POST]
         touched = []
         for row in editable:
             _read_typed(request, row)
@@ -273,6 +276,8 @@ def report_grid(request, department_id, period_id):
                 touched.append(row)
         if action == "preview":
             for row in editable:
+                if not row.editable:
+                    continue
                 try:
                     services.report_clean(indicator=row.indicator, period=period, submitting=False, **row.values())
                 except ValidationError as exc:
@@ -306,21 +311,36 @@ def report_grid(request, department_id, period_id):
                     row.not_editable = _not_editable_reason(period, exc.report)
             else:
                 if result.submitted:
+                    count = len(result.submitted)
                     messages.success(
                         request,
-                        _("%(count)s reports of %(period)s were submitted and wait for review.")
-                        % {"count": len(result.submitted), "period": period.label},
+                        ngettext(
+                            "%(counter)s report of %(period)s was submitted and waits for review.",
+                            "%(counter)s reports of %(period)s were submitted and wait for review.",
+                            count,
+                        )
+                        % {"counter": count, "period": period.label},
                     )
                 if result.saved:
+                    count = len(result.saved)
                     messages.success(
                         request,
-                        _("%(count)s reports of %(period)s were saved as drafts (not yet submitted for review).")
-                        % {"count": len(result.saved), "period": period.label},
+                        ngettext(
+                            "%(counter)s report of %(period)s was saved as a draft (not yet submitted for review).",
+                            "%(counter)s reports of %(period)s were saved as drafts (not yet submitted for review).",
+                            count,
+                        )
+                        % {"counter": count, "period": period.label},
                     )
                 if not (result.submitted or result.saved):
                     messages.info(request, _("Nothing changed."))
                 return HttpResponseRedirect(request.path)
 
+    for row in rows:
+        if row.not_editable:
+            # A read-only row shows the report as saved (what was typed, if anything, is in its conflict panel).
+            figures, row.texts = _stored_values(row.indicator, row.report)
+            row.cells = _cells(row.indicator, figures)
     grid_url = _grid_url(department_id, period.pk)
     next_query = urlencode({"next": grid_url})
     for row in rows:
@@ -339,7 +359,6 @@ def report_grid(request, department_id, period_id):
             "has_formula": any(row.indicator.formula_spec for row in rows),
             "error_rows": error_rows,
             "action": action,
-            "period_state": queues.period_state(period, dates.today()),
         },
         status=status,
     )

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from kpi import services
 from kpi.models import ProgressReport, ReportStatus
-from tests.browser.conftest import expect_controls_named, sign_in, t
+from tests.browser.conftest import expect_controls_named, sign_in, t, tn
 from tests.factories import kpi_by_code
 
 pytestmark = pytest.mark.browser
@@ -147,7 +147,12 @@ def test_report_a_quarter_in_the_grid(page: Page, staff, q3, ids):
     page.get_by_role("button", name=t("Submit the rows that are ready")).click()
     expect(
         page.get_by_text(
-            t("%(count)s reports of %(period)s were submitted and wait for review.", count=4, period=PERIOD)
+            tn(
+                "%(counter)s report of %(period)s was submitted and waits for review.",
+                "%(counter)s reports of %(period)s were submitted and wait for review.",
+                4,
+                period=PERIOD,
+            )
         )
     ).to_be_visible()
     submitted = ProgressReport.objects.filter(period=q3, status=ReportStatus.SUBMITTED)
