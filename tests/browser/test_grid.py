@@ -97,6 +97,10 @@ def test_report_a_quarter_in_the_grid(page: Page, staff, q3, ids):
     cell("1-3", "actual").focus()
     page.keyboard.press("Enter")
     expect(cell("1-4", "actual")).to_be_focused()
+    page.keyboard.press("Tab")  # Tab too goes down the column, not across the row
+    expect(cell("1-5", "actual")).to_be_focused()
+    page.keyboard.press("Shift+Enter")
+    expect(cell("1-4", "actual")).to_be_focused()
 
     # 0 meetings by Q3 is behind plan: red, and the reason and measures become required.
     cell("1-5", "actual").fill("0")
