@@ -133,7 +133,12 @@ def periods_for(user) -> QuerySet[ReportingPeriod]:
 
 
 def can_report(user, indicator: Indicator) -> bool:
-    return indicator.department_plan.department_id in scope(user).departments[REPORT]
+    return can_report_department(user, indicator.department_plan.department_id)
+
+
+def can_report_department(user, department_id: int) -> bool:
+    """Whether the user reports for the department (its reporters only: the grid, the form, the import)."""
+    return department_id in scope(user).departments[REPORT]
 
 
 def authored_by(user) -> Q:

@@ -191,6 +191,11 @@ def _current_periods(plan_ids: set[int], today: datetime.date) -> list[Reporting
     return _current_periods_from(periods, today)
 
 
+def open_periods(plan_ids: set[int], today: datetime.date) -> list[ReportingPeriod]:
+    """The periods to report on now (the rule above), per plan and year: what the grid offers."""
+    return _current_periods(plan_ids, today)
+
+
 def _current_periods_from(periods, today: datetime.date) -> list[ReportingPeriod]:
     latest: dict[tuple[int, int], ReportingPeriod] = {}
     for period in periods:

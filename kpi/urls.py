@@ -17,6 +17,7 @@ urlpatterns = [
     path("kpi/<int:indicator_id>/periods/<int:period_id>/report/", views.report_form, name="report"),
     path("kpi/<int:indicator_id>/periods/<int:period_id>/report/preview/", report_preview, name="report_preview"),
     path("kpi/<int:indicator_id>/periods/<int:period_id>/report/autosave/", report_autosave, name="report_autosave"),
+    path("departments/<int:department_id>/periods/<int:period_id>/report/", views.report_grid, name="grid"),
     path("reports/<int:report_id>/review/", views.report_review, name="review"),
     path("reports/<int:report_id>/reopen/", views.report_reopen, name="reopen"),
     path("review/approve/", views.review_bulk, name="review_bulk"),

@@ -195,6 +195,10 @@ def _planning_cell(w):
     return services.cell_key(w.draft.indicator_id, 1)
 
 
+def _grid_url(w):
+    return reverse("kpi:grid", args=[w.department_id, w.period.pk])
+
+
 API = "/api/v1/"
 HOME_DEPARTMENT = lambda w: w.department_id  # noqa: E731
 INDICATOR = lambda w: w.draft.indicator_id  # noqa: E731
@@ -322,12 +326,19 @@ ACTIONS |= {
     "planning_save": lambda w: ("post", _planning_url(w), {"action": "save", _planning_cell(w): "1"}),
     "planning_confirm": lambda w: ("post", _planning_url(w), {"action": "confirm", _planning_cell(w): "1"}),
     "api_unknown": lambda w: ("get", API + "no-such-thing/", None),
+    # The department's grid of 114Q1: 4-1's figure, saved as a draft.
+    "grid_get": lambda w: ("get", _grid_url(w), None),
+    "grid_save": lambda w: (
+        "post",
+        _grid_url(w),
+        {"action": "save", f"{w.report_indicator_id}-version": "0", f"{w.report_indicator_id}-actual": "1"},
+    ),
 }
 
 
 def state(action, w):
     """What a write would change: compared before and after every POST."""
-    if action in ("report_save", "report_autosave", "report_import_post", "api_report_create"):
+    if action in ("report_save", "report_autosave", "report_import_post", "api_report_create", "grid_save"):
         return ProgressReport.objects.filter(indicator_id=w.report_indicator_id, period=w.period).count()
     if action.startswith("review_") or action in ("api_approve", "api_return", "api_approve_many"):
         return ProgressReport.objects.filter(pk=w.submitted.pk).values_list("status", "version", "reviewed_by").get()
@@ -480,6 +491,8 @@ EXPECTED |= {
     "planning_save":             (DONE,        404,         403,         DONE,        DONE,        LOGIN),
     "planning_confirm":          (403,         404,         403,         DONE,        DONE,        LOGIN),
     "api_unknown":               EVERYONE(404),
+    "grid_get":                  (200,         404,         403,         403,         403,         LOGIN),
+    "grid_save":                 (DONE,        404,         403,         403,         403,         LOGIN),
 }  # fmt: skip
 
 CASES = [(action, actor, row[i]) for action, row in EXPECTED.items() for i, actor in enumerate(ACTORS)]

@@ -2,7 +2,8 @@
 
 Forms, admin, the API, importers and the seeder call these, so each rule is written
 once: `targets` (yearly targets and their revisions), `periods` (reporting periods and
-locks), `reports` (validation, save, submit, review), `evidence` (files and links) and
+locks), `reports` (validation, save, submit, review), `report_batches` (many reports of
+a period at once, all or none: the department's grid), `evidence` (files and links) and
 `planning` (planned values per period: propose, confirm).
 The assessment of a figure (達成度, lights, what a period should reach) is not a write:
 it lives in `kpi.assessments`, on top of the framework-free `kpi.attainment`.
@@ -26,6 +27,13 @@ from kpi.services.planning import (  # noqa: F401
     cell_key,
     planned_values_confirm,
     planned_values_save,
+)
+from kpi.services.report_batches import (  # noqa: F401
+    BatchRefused,
+    BatchResult,
+    BatchRow,
+    has_figure,
+    reports_save_many,
 )
 from kpi.services.reports import (  # noqa: F401
     EDITABLE_STATUSES,

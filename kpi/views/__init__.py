@@ -1,5 +1,6 @@
 """kpi's views, split by page family: the plan's pages; an indicator and its reports; work queues and periods."""
 
+from kpi.views.grid import report_grid  # noqa: F401
 from kpi.views.imports import report_import, report_import_template  # noqa: F401
 from kpi.views.planning import planning_index, planning_screen  # noqa: F401
 from kpi.views.plans import department_plan_detail, home  # noqa: F401

@@ -2,6 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 
+from common import dates
+from kpi import access, queues
 from kpi.models import Indicator, YearlyTarget
 from plans.models import DepartmentPlan, Plan, StrategicObjective
 
@@ -32,6 +34,10 @@ def department_plan_detail(request, plan_id, department_id):
     common_goals = department_plan.common_goals.prefetch_related(
         Prefetch("indicators", queryset=Indicator.objects.order_by("number").prefetch_related(targets))
     )
+    grid_periods = []
+    if access.can_report_department(request.user, department_plan.department_id):
+        # The department's reporters report the periods open now in one grid (kpi:grid).
+        grid_periods = sorted(queues.open_periods({department_plan.plan_id}, dates.today()), key=lambda p: p.end_date)
     return render(
         request,
         "plans/department_plan.html",
@@ -42,6 +48,7 @@ def department_plan_detail(request, plan_id, department_id):
             "objectives": objectives,
             "common_goals": common_goals,
             "show_gregorian": request.GET.get("gregorian") == "1",
+            "grid_periods": grid_periods,
             "siblings": DepartmentPlan.objects.filter(plan=department_plan.plan).select_related("department"),
         },
     )

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from common import dates
 from kpi import access, assessments, queues, services
 from kpi.models import PeriodEvent, ProgressReport, ReportingPeriod, ReportStatus
+from kpi.views.grid import grid_links
 from plans.models import Plan
 
 MY_UPDATES_REVIEW_PREVIEW = 10
@@ -45,6 +46,7 @@ def my_updates(request):
             "review_more": max(0, work.to_review_count - MY_UPDATES_REVIEW_PREVIEW),
             "opens_days": queues.OPENS_DAYS_BEFORE_END,
             "due_days": sorted({item.period.plan.report_due_days for item in work.overdue + work.due}),
+            "grids": grid_links(work.overdue + work.due),
         },
     )
 

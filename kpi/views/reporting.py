@@ -266,7 +266,8 @@ def report_form(request, indicator_id, period_id):
             " %(count)s piece of evidence added.", " %(count)s pieces of evidence added.", evidence_count
         ) % {"count": evidence_count}
     messages.success(request, text)
-    return redirect(_detail_url(indicator.pk, period.year, f"period-{period.pk}"))
+    # Back to where the person came from (the department's grid), else the KPI page.
+    return redirect(_safe_next(request, _detail_url(indicator.pk, period.year, f"period-{period.pk}")))
 
 
 def _render_restored(request, indicator, period, report, not_editable, context, kept):
@@ -332,6 +333,7 @@ def _render_form(request, indicator, period, report, form, not_editable, context
             "thresholds": assessments.thresholds_for(indicator.department_plan.plan),
             "owner_token": stash.owner_token(request.user, request.path),
             "autosave_url": "" if not_editable else reverse("kpi:report_autosave", args=[indicator.pk, period.pk]),
+            "next_url": _safe_next(request, ""),
         },
     )
 

@@ -97,6 +97,14 @@ def _bad_figure(page: Page) -> None:
     expect(page.locator("#id_actual")).to_have_attribute("aria-invalid", "true")
 
 
+def _grid_bad_figure(page: Page) -> None:
+    """The department's grid after a bad figure: the row's error beside its field and in the summary."""
+    first = page.locator("input[data-col=actual]").first
+    first.fill("abc")
+    page.locator("button[name=action][value=save]").click()
+    expect(page.locator("input[data-col=actual]").first).to_have_attribute("aria-invalid", "true")
+
+
 def _mismatched_passwords(page: Page) -> None:
     """The password form after a wrong current password: errors next to the fields."""
     page.locator("#id_old_password").fill("wrong")
@@ -143,6 +151,10 @@ PAGES = [
     PageType("report-form", "staff", lambda w: reverse("kpi:report", args=[w.to_report.pk, w.period.pk])),
     PageType(
         "report-form-errors", "staff", lambda w: reverse("kpi:report", args=[w.to_report.pk, w.period.pk]), _bad_figure
+    ),
+    PageType("report-grid", "staff", lambda w: reverse("kpi:grid", args=[w.home.pk, w.period.pk])),
+    PageType(
+        "report-grid-errors", "staff", lambda w: reverse("kpi:grid", args=[w.home.pk, w.period.pk]), _grid_bad_figure
     ),
     PageType("kpi-page", "supervisor", lambda w: reverse("kpi:detail", args=[w.kpi.pk]), charts=True),
     PageType("review-queue", "supervisor", lambda w: reverse("kpi:review_queue")),
