@@ -1,0 +1,89 @@
+"""Evidence in Chromium: one description per chosen file, and a PDF opened inline — under its
+sandboxing Content-Security-Policy — in Chromium's own PDF viewer."""
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from kpi.models import Evidence, Indicator
+from tests.browser.conftest import ARTIFACTS, sign_in, t
+
+pytestmark = pytest.mark.browser
+
+PDF_VIEWER = "chrome-extension://mhjfbmdgcfjbbpaeojofohoefgiehjai/"  # Chromium's built-in PDF viewer
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def pdf_document(lines: list[str]) -> bytes:
+    """A one-page PDF that shows `lines` (ASCII) in Helvetica."""
+    text = "BT /F1 20 Tf 72 720 Td 24 TL " + " ".join(f"({line}) Tj T*" for line in lines) + " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        " /Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+def test_files_described_one_by_one_and_a_pdf_viewed_inline(page: Page, context, settings, staff, tmp_path):
+    settings.KPI_TODAY = datetime.date(2025, 4, 10)
+    kpi = Indicator.objects.get(department_plan__department__name="都市發展處", objective__number=2, number=1)
+    period = kpi.department_plan.plan.periods.get(year=114, number=1)
+    pdf = tmp_path / "簽到表.pdf"
+    pdf.write_bytes(pdf_document(["Keelung Urban Development", "2-1 Sign-in sheet, 114 Q1"]))
+    photo = tmp_path / "活動照片.png"
+    photo.write_bytes(PNG)
+
+    sign_in(page, "staff")
+    expect(page).to_have_url(re.compile(re.escape(reverse("kpi:my_updates")) + "$"))  # a reporter lands on 待填報
+    page.goto(reverse("kpi:report", args=[kpi.pk, period.pk]))
+    page.get_by_label(re.compile("^" + re.escape(t("Evidence files")))).set_input_files([str(pdf), str(photo)])
+    # One description per chosen file appears; an empty one takes the shared description.
+    own = page.locator("#file-descriptions input[name=file_description]")
+    expect(own).to_have_count(2)
+    own.nth(0).fill("第1季簽到表")
+    page.get_by_label(re.compile("^" + re.escape(t("Evidence description")))).fill("活動成果")
+    page.get_by_label(re.compile("^" + re.escape("累計實績"))).fill("1")
+    page.get_by_role("button", name=t("Save draft")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(kpi.name)
+    described = dict(Evidence.objects.values_list("original_name", "description"))
+    assert described == {"簽到表.pdf": "第1季簽到表", "活動照片.png": "活動成果"}
+
+    page.goto(reverse("kpi:report", args=[kpi.pk, period.pk]))
+    view = page.get_by_role("link", name=f"{t('View')} 簽到表.pdf")
+    with context.expect_page() as opened:
+        view.click()
+    viewer = opened.value
+    viewer.wait_for_load_state()
+    # Chromium's PDF viewer shows it despite the sandbox.
+    for _ in range(40):
+        if any(f.url.startswith(PDF_VIEWER) for f in viewer.frames):
+            break
+        viewer.wait_for_timeout(250)
+    assert any(f.url.startswith(PDF_VIEWER) for f in viewer.frames), [f.url for f in viewer.frames]
+    viewer.wait_for_timeout(1000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    viewer.screenshot(path=str(ARTIFACTS / "evidence-pdf-inline.png"))
+    viewer.close()  # before the test's database is flushed under the viewer's requests
+    response = page.request.get(
+        reverse("kpi:evidence_view", args=[Evidence.objects.get(original_name="簽到表.pdf").pk])
+    )
+    assert response.headers["content-security-policy"].startswith("sandbox")
+    assert response.headers["content-disposition"].startswith("inline")
