@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from kpi.management.commands.seed_demo_reports import demo_pdf
 from kpi.models import Evidence, Indicator
 from tests.browser.conftest import ARTIFACTS, sign_in, t
 
@@ -20,34 +21,12 @@ PNG = (
 )
 
 
-def pdf_document(lines: list[str]) -> bytes:
-    """A one-page PDF that shows `lines` (ASCII) in Helvetica."""
-    text = "BT /F1 20 Tf 72 720 Td 24 TL " + " ".join(f"({line}) Tj T*" for line in lines) + " ET"
-    objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        " /Resources << /Font << /F1 5 0 R >> >> >>",
-        f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out, offsets = b"%PDF-1.4\n", []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{n} 0 obj\n{body}\nendobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return out
-
-
 def test_files_described_one_by_one_and_a_pdf_viewed_inline(page: Page, context, settings, staff, tmp_path):
     settings.KPI_TODAY = datetime.date(2025, 4, 10)
     kpi = Indicator.objects.get(department_plan__department__name="都市發展處", objective__number=2, number=1)
     period = kpi.department_plan.plan.periods.get(year=114, number=1)
     pdf = tmp_path / "簽到表.pdf"
-    pdf.write_bytes(pdf_document(["Keelung Urban Development", "2-1 Sign-in sheet, 114 Q1"]))
+    pdf.write_bytes(demo_pdf(["Keelung Urban Development", "2-1 Sign-in sheet, 114 Q1"]))
     photo = tmp_path / "活動照片.png"
     photo.write_bytes(PNG)
 
