@@ -146,3 +146,33 @@ def test_seed_plan_as_of(db, settings):
     call_command("seed_plan", "--as-of", "2021-12-20", stdout=io.StringIO())
     moment = datetime.datetime(2021, 12, 20, 10, 0, tzinfo=TAIPEI)
     assert set(TargetRevision.objects.values_list("changed_at", flat=True)) == {moment}
+
+
+# --- The clock itself ---------------------------------------------------------------------
+
+
+def test_a_clock_answers_now_and_today_while_it_runs_and_no_longer():
+    from django.utils import timezone
+
+    moment = datetime.datetime(2022, 5, 3, 9, 30, tzinfo=TAIPEI)
+    clock = dates.Clock(moment, before=DEMO_TODAY)
+    real_now = timezone.now
+    with clock.running():
+        assert timezone.now() == moment and dates.today() == datetime.date(2022, 5, 3)
+        later = datetime.datetime(2024, 1, 2, 8, 0, tzinfo=TAIPEI)
+        clock.set(later)
+        assert timezone.now() == later
+        with pytest.raises(ValueError):
+            clock.set(TODAY)  # not before the day it must stay before
+        with pytest.raises(RuntimeError), dates.Clock(moment).running():
+            pass  # one clock at a time
+    assert timezone.now is real_now and dates._running is None
+
+
+def test_a_clock_stops_even_when_the_seeding_fails():
+    from django.utils import timezone
+
+    real_now = timezone.now
+    with pytest.raises(ZeroDivisionError), dates.Clock(PUBLISHED).running():
+        1 / 0  # noqa: B018
+    assert timezone.now is real_now and dates._running is None

@@ -40,6 +40,8 @@ def test_files_described_one_by_one_and_a_pdf_viewed_inline(page: Page, context,
     own.nth(0).fill("第1季簽到表")
     page.get_by_label(re.compile("^" + re.escape(t("Evidence description")))).fill("活動成果")
     page.get_by_label(re.compile("^" + re.escape("累計實績"))).fill("1")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("fieldset").filter(has=own.first).screenshot(path=str(ARTIFACTS / "evidence-per-file.png"))
     page.get_by_role("button", name=t("Save draft")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(kpi.name)
     described = dict(Evidence.objects.values_list("original_name", "description"))
@@ -58,7 +60,6 @@ def test_files_described_one_by_one_and_a_pdf_viewed_inline(page: Page, context,
         viewer.wait_for_timeout(250)
     assert any(f.url.startswith(PDF_VIEWER) for f in viewer.frames), [f.url for f in viewer.frames]
     viewer.wait_for_timeout(1000)
-    ARTIFACTS.mkdir(exist_ok=True)
     viewer.screenshot(path=str(ARTIFACTS / "evidence-pdf-inline.png"))
     viewer.close()  # before the test's database is flushed under the viewer's requests
     response = page.request.get(
