@@ -6,6 +6,15 @@ from django.urls import include, path
 from django.views.decorators.http import require_safe
 
 from config import health, session
+from kpi import access
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in, landing each person on the screen of their daily work
+    (`kpi.access.landing_url`); a `next=` address still wins."""
+
+    def get_default_redirect_url(self):
+        return access.landing_url(self.request.user)
 
 
 @require_safe
@@ -18,7 +27,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/session/keepalive/", session.keepalive, name="session_keepalive"),
     # Changing one's password, and setting a new one through an e-mailed link (Django's

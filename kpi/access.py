@@ -20,6 +20,7 @@ object type is written once (as healthchecks' `_get_check_for_user` and NetBox's
 from __future__ import annotations
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kpi.models import Evidence, Indicator, ProgressReport, ReportAction, ReportEvent, ReportingPeriod, ReportStatus
@@ -71,6 +72,27 @@ def scope(user) -> _Scope:
         if user is not None:
             user._kpi_scope = cached
     return cached
+
+
+def landing_url(user) -> str:
+    """Where a person lands after signing in (unless `next=` says otherwise): the screen of
+    their daily work. Admins → Django admin; the planning office → the dashboard (儀表板);
+    reporters → 待填報 (which lists their reviews too, if they also review); reviewers → 審核;
+    anyone else → the plan list."""
+    s = scope(user)
+    if not (user and user.is_authenticated and user.is_active):
+        name = "kpi:home"
+    elif user.is_superuser:
+        name = "admin:index"
+    elif s.is_planning_office:
+        name = "reports:overview"
+    elif s.departments[REPORT]:
+        name = "kpi:my_updates"
+    elif s.departments[REVIEW]:
+        name = "kpi:review_queue"
+    else:
+        name = "kpi:home"
+    return reverse(name)
 
 
 def can_manage_periods(user) -> bool:

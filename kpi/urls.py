@@ -25,6 +25,7 @@ urlpatterns = [
     path("reports/import/template/", views.report_import_template, name="report_import_template"),
     path("reports/<int:report_id>/evidence/", views.evidence_add, name="evidence_add"),
     path("evidence/<int:evidence_id>/", views.evidence_download, name="evidence_download"),
+    path("evidence/<int:evidence_id>/view/", views.evidence_view, name="evidence_view"),
     path("evidence/<int:evidence_id>/remove/", views.evidence_remove, name="evidence_remove"),
     path("my/", views.my_updates, name="my_updates"),
     path("review/", views.review_queue, name="review_queue"),

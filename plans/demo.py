@@ -4,15 +4,32 @@ Only created when settings.DEMO_MODE is on; the sign-in page lists them in that 
 The people's names and departments are demo data (zh-Hant); their roles are translated.
 """
 
+import datetime
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from plans.models import Department, Membership, Role
 
 DEMO_PASSWORD = "demo1234"
+TAIPEI = ZoneInfo("Asia/Taipei")
+# The demo's calendar. Its today (KPI_TODAY in the demo's .env, scripts/make-local-env.sh):
+# everything seeded happens before it, in the order a real plan's years would bring.
+DEMO_TODAY = datetime.date(2025, 10, 8)
+# The demo accounts are opened once the plan is entered (seed_plan dates it at the plan's
+# publication, 民國111年2月: `plan_published_at`) and before the first quarter is reported.
+DEMO_JOINED = datetime.datetime(2022, 3, 1, 9, 0, tzinfo=TAIPEI)
+
+
+def plan_published_at(published_year: int, published_month: int) -> datetime.datetime:
+    """When a plan published in (ROC year, month) was entered: the 15th of that month, 10:00 in Taipei."""
+    return datetime.datetime(published_year + 1911, published_month, 15, 10, 0, tzinfo=TAIPEI)
+
+
 HOME_DEPARTMENT = "都市發展處"
 OTHER_DEPARTMENT = "民政處"
 PLANNING_DEPARTMENT = "綜合發展處"
@@ -43,11 +60,13 @@ DEMO_USERS = [
 
 
 @transaction.atomic
-def ensure_demo_users():
+def ensure_demo_users(joined: datetime.datetime | None = None):
+    """The demo accounts (those missing), opened at `joined` (default: now)."""
     User = get_user_model()
     for demo in DEMO_USERS:
         user, created = User.objects.get_or_create(username=demo.username)
         if created:
+            user.date_joined = joined or timezone.now()
             user.first_name = demo.full_name
             user.set_password(DEMO_PASSWORD)
             user.is_staff = user.is_superuser = demo.superuser

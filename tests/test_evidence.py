@@ -287,3 +287,207 @@ def test_a_link_goes_to_its_address(client, supervisor, staff, draft):
     response = client.get(reverse("kpi:evidence_download", args=[link.pk]))
     assert response.status_code == 302
     assert response["Location"] == "https://www.klcg.gov.tw/news/1"
+
+
+# --- Viewing in the browser ------------------------------------------------------------------
+
+GIF = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 16
+WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8 " + b"\x00" * 16
+XLSX = b"PK\x03\x04" + b"\x00" * 32
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "media_type"),
+    [
+        ("會議紀錄.pdf", PDF, "application/pdf"),
+        ("照片.png", PNG, "image/png"),
+        ("照片.jpg", JPEG, "image/jpeg"),
+        ("動畫.gif", GIF, "image/gif"),
+        ("照片.webp", WEBP, "image/webp"),
+    ],
+)
+def test_pdfs_and_images_open_in_the_browser_sandboxed(client, staff, supervisor, draft, name, content, media_type):
+    evidence = services.evidence_add(report=draft, user=staff, file=SimpleUploadedFile(name, content))
+    assert evidence.media_type == media_type and evidence.viewable
+    client.force_login(supervisor)
+    response = client.get(reverse("kpi:evidence_view", args=[evidence.pk]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == content
+    assert response["Content-Type"] == media_type
+    assert response["Content-Disposition"].startswith("inline")
+    policy = response["Content-Security-Policy"]
+    assert policy.startswith("sandbox;") and "default-src 'none'" in policy and "script-src" not in policy
+    assert response["X-Content-Type-Options"] == "nosniff"
+    # The report form lists it with both links: download and view.
+    client.force_login(staff)
+    form = client.get(reverse("kpi:report", args=[draft.indicator_id, draft.period_id])).content.decode()
+    assert reverse("kpi:evidence_view", args=[evidence.pk]) in form
+    assert reverse("kpi:evidence_download", args=[evidence.pk]) in form
+
+
+def test_other_files_are_only_downloaded(client, staff, draft):
+    sheet = services.evidence_add(report=draft, user=staff, file=SimpleUploadedFile("統計表.xlsx", XLSX))
+    assert sheet.media_type == "" and not sheet.viewable
+    client.force_login(staff)
+    form = client.get(reverse("kpi:report", args=[draft.indicator_id, draft.period_id])).content.decode()
+    assert reverse("kpi:evidence_view", args=[sheet.pk]) not in form
+    response = client.get(reverse("kpi:evidence_view", args=[sheet.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    b"".join(response.streaming_content)
+
+
+def test_the_stored_files_signature_decides_not_its_name(client, staff, draft):
+    """A viewable upload whose stored bytes were replaced by something else is downloaded, not shown."""
+    evidence = services.evidence_add(report=draft, user=staff, file=SimpleUploadedFile("看起來.pdf", PDF))
+    Path(evidence.file.path).write_bytes(b"<html><script>alert(1)</script></html>")
+    client.force_login(staff)
+    response = client.get(reverse("kpi:evidence_view", args=[evidence.pk]))
+    assert response["Content-Disposition"].startswith("attachment")
+    assert "Content-Security-Policy" not in response or "sandbox" not in response["Content-Security-Policy"]
+    b"".join(response.streaming_content)
+
+
+def test_download_stays_an_attachment(client, staff, evidence):
+    client.force_login(staff)
+    response = client.get(reverse("kpi:evidence_download", args=[evidence.pk]))
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize(("user", "status"), [("other_staff", 404), ("anonymous", 302)])
+def test_viewing_is_for_those_who_may_see_the_report(client, cast, evidence, user, status):
+    if cast[user]:
+        client.force_login(cast[user])
+    assert client.get(reverse("kpi:evidence_view", args=[evidence.pk])).status_code == status
+
+
+def test_removed_evidence_cannot_be_viewed(client, staff, evidence):
+    services.evidence_remove(evidence=evidence, user=staff)
+    client.force_login(staff)
+    assert client.get(reverse("kpi:evidence_view", args=[evidence.pk])).status_code == 404
+
+
+# --- A description per file ---------------------------------------------------------------------
+
+
+def test_each_file_gets_its_own_description(client, staff, kpi, period):
+    client.force_login(staff)
+    files = [SimpleUploadedFile("簽到表.pdf", PDF), SimpleUploadedFile("活動照片.png", PNG)]
+    response = form_post(
+        client,
+        kpi,
+        period,
+        files=files,
+        url="https://www.klcg.gov.tw/news/1",
+        description="新聞稿",
+        file_description=["第三季簽到表", ""],
+    )
+    assert response.status_code == 302
+    described = {e.original_name or e.url: e.description for e in Evidence.objects.all()}
+    # The second file was left empty: it takes the shared description, as the link does.
+    assert described == {
+        "簽到表.pdf": "第三季簽到表",
+        "活動照片.png": "新聞稿",
+        "https://www.klcg.gov.tw/news/1": "新聞稿",
+    }
+
+
+def test_without_script_every_file_takes_the_shared_description(client, staff, draft):
+    client.force_login(staff)
+    response = client.post(
+        reverse("kpi:evidence_add", args=[draft.pk]),
+        {"file": [SimpleUploadedFile("a.pdf", PDF), SimpleUploadedFile("b.png", PNG)], "description": "成果"},
+    )
+    assert response.status_code == 302
+    assert sorted(draft.evidence.values_list("original_name", "description")) == [("a.pdf", "成果"), ("b.png", "成果")]
+
+
+def test_the_add_endpoint_takes_a_description_per_file(client, staff, draft):
+    client.force_login(staff)
+    client.post(
+        reverse("kpi:evidence_add", args=[draft.pk]),
+        {
+            "file": [SimpleUploadedFile("a.pdf", PDF), SimpleUploadedFile("b.png", PNG)],
+            "file_description": ["會議紀錄", "現場照片"],
+            "description": "",
+        },
+    )
+    assert sorted(draft.evidence.values_list("original_name", "description")) == [
+        ("a.pdf", "會議紀錄"),
+        ("b.png", "現場照片"),
+    ]
+
+
+def test_the_form_offers_a_description_per_file(client, staff, kpi, period):
+    client.force_login(staff)
+    body = client.get(reverse("kpi:report", args=[kpi.pk, period.pk])).content.decode()
+    assert 'id="file-descriptions"' in body and "js/evidence-upload" in body
+
+
+# --- Duplicates ------------------------------------------------------------------------------------
+
+
+def test_the_same_file_twice_on_a_report_is_refused(client, staff, draft, evidence, media):
+    assert len(evidence.sha256) == 64
+    client.force_login(staff)
+    response = client.post(
+        reverse("kpi:evidence_add", args=[draft.pk]),
+        {"file": [SimpleUploadedFile("另一個名字.pdf", PDF)], "description": ""},
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert "另一個名字.pdf" in page and "會議紀錄.pdf" in page  # names both the new file and the one attached
+    assert draft.evidence.count() == 1
+    assert len(stored_files(media)) == 1
+
+
+def test_the_same_file_twice_in_one_upload_saves_nothing(client, staff, kpi, period, media):
+    client.force_login(staff)
+    files = [SimpleUploadedFile("a.pdf", PDF), SimpleUploadedFile("a-copy.pdf", PDF)]
+    response = form_post(client, kpi, period, files=files)
+    assert response.status_code == 200
+    assert "a-copy.pdf" in response.content.decode()
+    nothing_saved(media)
+
+
+def test_the_same_link_twice_on_a_report_is_refused(staff, draft):
+    services.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/news/1")
+    with pytest.raises(ValidationError) as refused:
+        services.evidence_add(report=draft, user=staff, url=" https://www.klcg.gov.tw/news/1 ")
+    assert "https://www.klcg.gov.tw/news/1" in str(refused.value.message_dict["url"])
+    assert draft.evidence.count() == 1
+
+
+def test_a_removed_file_may_be_attached_again(staff, draft, evidence):
+    services.evidence_remove(evidence=evidence, user=staff)
+    again = services.evidence_add(report=draft, user=staff, file=SimpleUploadedFile("會議紀錄.pdf", PDF))
+    assert again.sha256 == evidence.sha256
+
+
+def test_the_same_file_on_another_report_is_fine(staff, draft, evidence, kpi, periods):
+    other = services.report_save(indicator=kpi, period=periods[112, 2], user=staff, actual="1", expected_version=0)
+    assert services.evidence_add(report=other, user=staff, file=SimpleUploadedFile("會議紀錄.pdf", PDF)).pk
+
+
+# --- The review queue shows each report's evidence ------------------------------------------------------
+
+
+def test_the_review_queue_lists_each_reports_evidence(client, staff, supervisor, draft, evidence):
+    link = services.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/news/1", description="新聞稿")
+    services.report_save(
+        indicator=draft.indicator,
+        period=draft.period,
+        user=staff,
+        actual="4",
+        narrative="說明",
+        expected_version=draft.version,
+        submit=True,
+    )
+    client.force_login(supervisor)
+    body = client.get(reverse("kpi:review_queue")).content.decode()
+    assert reverse("kpi:evidence_view", args=[evidence.pk]) in body
+    assert reverse("kpi:evidence_download", args=[evidence.pk]) in body
+    assert link.url in body and "新聞稿" in body

@@ -34,6 +34,7 @@ from plans.models import CommonGoal, PublishedYear
 from tests.factories import kpi_by_code
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+SHEET = PDF + b"% a sign-in sheet: another file than the world's evidence (the same one twice is refused)\n"
 
 ACTORS = ["staff", "other_staff", "supervisor", "planner", "admin", "anonymous"]
 
@@ -156,6 +157,7 @@ ACTIONS = {
         {"reason": "資料來源更新，數值需更正。", "version": w.approved.version},
     ),
     "evidence_download": lambda w: ("get", reverse("kpi:evidence_download", args=[w.evidence.pk]), None),
+    "evidence_view": lambda w: ("get", reverse("kpi:evidence_view", args=[w.evidence.pk]), None),
     "evidence_remove": lambda w: ("post", reverse("kpi:evidence_remove", args=[w.evidence.pk]), {}),
     "my_updates": lambda w: ("get", reverse("kpi:my_updates"), None),
     "review_queue": lambda w: ("get", reverse("kpi:review_queue"), None),
@@ -221,7 +223,7 @@ ACTIONS |= {
     "evidence_add": lambda w: (
         "post",
         reverse("kpi:evidence_add", args=[w.draft.pk]),
-        {"file": SimpleUploadedFile("簽到表.pdf", PDF, content_type="application/pdf"), "description": "簽到表"},
+        {"file": SimpleUploadedFile("簽到表.pdf", SHEET, content_type="application/pdf"), "description": "簽到表"},
     ),
     "report_import_get": _get("kpi:report_import"),
     "report_import_template": _get("kpi:report_import_template", query="?format=csv"),
@@ -317,7 +319,7 @@ ACTIONS |= {
     "api_evidence": lambda w: (
         "post",
         API + f"reports/{w.draft.pk}/evidence/",
-        {"file": SimpleUploadedFile("簽到表.pdf", PDF, content_type="application/pdf"), "description": "簽到表"},
+        {"file": SimpleUploadedFile("簽到表.pdf", SHEET, content_type="application/pdf"), "description": "簽到表"},
     ),
     "api_attainment": lambda w: ("get", API + f"attainment/?plan={w.plan_id}&year=113&level=department", None),
     # Planned values per period (分期預定值): 1-5's 114Q1.
@@ -398,6 +400,7 @@ EXPECTED = {
     "reopen_get":        (403,         404,         403,         200,         200,         LOGIN),
     "reopen_post":       (403,         404,         403,         DONE,        DONE,        LOGIN),
     "evidence_download": (200,         404,         200,         200,         200,         LOGIN),
+    "evidence_view":     (200,         404,         200,         200,         200,         LOGIN),
     "evidence_remove":   (DONE,        404,         403,         403,         403,         LOGIN),
     "my_updates":        (200,         200,         200,         200,         200,         LOGIN),
     "review_queue":      (200,         200,         200,         200,         200,         LOGIN),

@@ -277,6 +277,11 @@ class Evidence(models.Model):
     file = models.FileField(_("file"), upload_to="evidence/%Y/%m/", blank=True)
     original_name = models.CharField(_("file name"), max_length=255, blank=True)
     size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    # The file's content, to refuse the same file twice on one report (kpi.services.evidence).
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, db_index=True)
+    # What the stored file's first bytes say it is (kpi.services.evidence.sniff), when it is a
+    # type browsers show themselves (PDF, PNG, JPEG, GIF, WebP); empty: it is only downloaded.
+    media_type = models.CharField(_("viewable type"), max_length=40, blank=True)
     url = models.URLField(_("link"), max_length=500, blank=True)
     description = models.CharField(_("description"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
@@ -307,6 +312,11 @@ class Evidence(models.Model):
 
     def __str__(self):
         return self.original_name or self.url
+
+    @property
+    def viewable(self) -> bool:
+        """Whether the browser may show the file itself (a PDF or an image), beside downloading it."""
+        return bool(self.file and self.media_type)
 
 
 class ReportAction(models.TextChoices):

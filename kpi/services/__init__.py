@@ -11,8 +11,11 @@ it lives in `kpi.assessments`, on top of the framework-free `kpi.attainment`.
 
 from kpi.services.evidence import (  # noqa: F401
     EVIDENCE_SIGNATURES,
+    VIEWABLE_TYPES,
     evidence_add,
     evidence_remove,
+    file_digest,
+    sniff,
     validate_evidence_file,
 )
 from kpi.services.periods import (  # noqa: F401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -33,6 +35,40 @@ EVIDENCE_SIGNATURES = {
     "xls": (_OLE,),
     "ppt": (_OLE,),
 }
+
+
+# The types a browser shows by itself, by the bytes the stored file starts with (never by its
+# name): these open inline (kpi.views.reporting.evidence_view); everything else is downloaded.
+VIEWABLE_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+}
+
+
+def sniff(head: bytes) -> str:
+    """The media type of a viewable file from its first 16 bytes, or "" (not one browsers show)."""
+    for kind, media_type in VIEWABLE_TYPES.items():
+        if any(head.startswith(sig) for sig in EVIDENCE_SIGNATURES[kind]):
+            if kind == "webp" and head[8:12] != b"WEBP":
+                continue
+            return media_type
+    return ""
+
+
+def file_digest(handle) -> tuple[str, bytes]:
+    """The SHA-256 of a file (hex) and its first 16 bytes; the file is left at its start."""
+    handle.seek(0)
+    digest = hashlib.sha256()
+    head = b""
+    for chunk in iter(lambda: handle.read(1 << 16), b""):
+        if not head:
+            head = chunk[:16]
+        digest.update(chunk)
+    handle.seek(0)
+    return digest.hexdigest(), head
 
 
 def validate_evidence_file(upload) -> str:
@@ -95,11 +131,29 @@ def evidence_add(*, report: ProgressReport, user, file=None, url: str = "", desc
     if bool(file) == bool(url):
         raise ValidationError({"file": _("Upload one file or give one link (not both).")})
     evidence = Evidence(report=report, url=url, description=(description or "").strip()[:200], uploaded_by=user)
+    active = Evidence.objects.filter(report=report, removed_at__isnull=True)
     if file:
         validate_evidence_file(file)
         evidence.original_name = file.name[-255:]
         evidence.size = file.size
+        evidence.sha256, head = file_digest(file)
+        evidence.media_type = sniff(head)
+        same = active.filter(sha256=evidence.sha256).first()
+        if same is not None:
+            raise ValidationError(
+                {
+                    "file": _(
+                        "“%(name)s” is the same file as “%(existing)s”, already attached to this report; "
+                        "it was not added again."
+                    )
+                    % {"name": evidence.original_name, "existing": same.original_name}
+                }
+            )
         evidence.file = file
+    elif active.filter(url=url).exists():
+        raise ValidationError(
+            {"url": _("The link %(url)s is already attached to this report; it was not added again.") % {"url": url}}
+        )
     evidence.full_clean(exclude=["file"])
     evidence.save()
     ReportEvent.objects.create(

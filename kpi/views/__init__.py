@@ -9,6 +9,7 @@ from kpi.views.reporting import (  # noqa: F401
     evidence_add,
     evidence_download,
     evidence_remove,
+    evidence_view,
     indicator_detail,
     report_form,
 )

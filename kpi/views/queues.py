@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from common import dates
-from kpi import access, assessments, queues, services
+from kpi import access, assessments, queues, selectors, services
 from kpi.models import PeriodEvent, ProgressReport, ReportingPeriod, ReportStatus
 from kpi.views.grid import grid_links
 from plans.models import Plan
@@ -90,6 +90,8 @@ def review_queue(request):
     shown = [r for r in work.to_review if keep(r)]
     # Two queries, for the previews: each row shows what approving it would show, against its planned values.
     prefetch_related_objects([r.indicator for r in shown], "targets__planned_values")
+    # One query more: each row lists its evidence (files to view or download, links).
+    prefetch_related_objects(shown, selectors.active_evidence())
     rows = [
         QueueRow(r, assessments.report_preview(indicator=r.indicator, period=r.period, actual=r.actual)) for r in shown
     ]

@@ -142,12 +142,9 @@ def _save(request, form: ReportForm, indicator, period, action: str):
                 submit=False,
                 **form.report_values(),
             )
-            for upload in data.get("file") or []:
-                added.append(
-                    services.evidence_add(
-                        report=report, user=user, file=upload, description=data.get("description", "")
-                    )
-                )
+            shared = data.get("description", "")
+            for upload, description in zip(data.get("file") or [], file_descriptions(request, shared), strict=False):
+                added.append(services.evidence_add(report=report, user=user, file=upload, description=description))
             if data.get("url"):
                 added.append(
                     services.evidence_add(
@@ -465,6 +462,18 @@ def _form_url(report) -> str:
     return reverse("kpi:report", args=[report.indicator_id, report.period_id])
 
 
+def file_descriptions(request, shared: str):
+    """Each uploaded file's own description (the `file_description` inputs the upload script adds,
+    one per chosen file, in the files' order), or the shared description where one is left
+    empty or the browser runs no script. Endless: zip it with the files."""
+    own = request.POST.getlist("file_description")
+    n = 0
+    while True:
+        typed = own[n].strip() if n < len(own) else ""
+        yield typed or shared
+        n += 1
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def evidence_add(request, report_id):
@@ -485,10 +494,8 @@ def evidence_add(request, report_id):
         with transaction.atomic():
             if not files and not url:
                 services.evidence_add(report=report, user=request.user)  # says what is missing
-            for upload in files:
-                added.append(
-                    services.evidence_add(report=report, user=request.user, file=upload, description=description)
-                )
+            for upload, own in zip(files, file_descriptions(request, description), strict=False):
+                added.append(services.evidence_add(report=report, user=request.user, file=upload, description=own))
             if url:
                 added.append(services.evidence_add(report=report, user=request.user, url=url, description=description))
     except PermissionDenied as exc:
@@ -508,20 +515,55 @@ def evidence_add(request, report_id):
     return redirect(_safe_next(request, _form_url(report)))
 
 
-@login_required
-@require_safe
-def evidence_download(request, evidence_id):
-    """A file to those who may see its report; a link goes to its address. Removed evidence: 404."""
-    evidence = get_object_or_404(access.evidence_for(request.user).filter(removed_at__isnull=True), pk=evidence_id)
-    if evidence.url:
-        return HttpResponseRedirect(evidence.url)
+# What an inline file may do: nothing. It is shown in a sandbox (no script, no form, no
+# same-origin access), loads nothing but itself, and is never sniffed into another type.
+# Chromium's PDF viewer still shows a PDF under it (tests/browser/test_evidence_view.py).
+INLINE_CSP = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'; style-src 'unsafe-inline'"
+
+
+def _visible_evidence(request, evidence_id):
+    return get_object_or_404(access.evidence_for(request.user).filter(removed_at__isnull=True), pk=evidence_id)
+
+
+def _file_response(evidence, *, inline: bool):
     try:
         handle = evidence.file.open("rb")
     except (FileNotFoundError, ValueError):
         raise Http404(_("The file cannot be found.")) from None
-    return FileResponse(
-        handle, as_attachment=True, filename=evidence.original_name or evidence.file.name.rsplit("/", 1)[-1]
-    )
+    name = evidence.original_name or evidence.file.name.rsplit("/", 1)[-1]
+    media_type = ""
+    if inline:
+        # Decided by the stored file's own first bytes, not by its name or the upload's record.
+        media_type = services.sniff(handle.read(16))
+        handle.seek(0)
+    if not media_type:
+        response = FileResponse(handle, as_attachment=True, filename=name)
+    else:
+        response = FileResponse(handle, as_attachment=False, filename=name, content_type=media_type)
+        response["Content-Security-Policy"] = INLINE_CSP
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_safe
+def evidence_download(request, evidence_id):
+    """A file to those who may see its report; a link goes to its address. Removed evidence: 404."""
+    evidence = _visible_evidence(request, evidence_id)
+    if evidence.url:
+        return HttpResponseRedirect(evidence.url)
+    return _file_response(evidence, inline=False)
+
+
+@login_required
+@require_safe
+def evidence_view(request, evidence_id):
+    """A PDF or an image opened in the browser (inline, sandboxed), to those who may see its report.
+    The type is the stored file's signature; any other file is downloaded, a link followed."""
+    evidence = _visible_evidence(request, evidence_id)
+    if evidence.url:
+        return HttpResponseRedirect(evidence.url)
+    return _file_response(evidence, inline=True)
 
 
 @login_required
@@ -566,6 +608,7 @@ __all__ = [
     "evidence_add",
     "evidence_download",
     "evidence_remove",
+    "evidence_view",
     "indicator_detail",
     "report_autosave",
     "report_form",

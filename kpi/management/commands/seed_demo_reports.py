@@ -28,10 +28,14 @@ passes them at 初核 and the planning office (planner) approves them at 研考�
 
 Every action is dated as it would have happened (`Seeder.filed_at`, `Seeder.later`):
 reports filed in the first four working days after their quarter, reviewed in the
-working days after, periods locked about a month after their due date; all before the
-demo's today. The services read the time from `django.utils.timezone.now` and the day
-from `common.dates.today`, so the seeder sets both while it runs (`DemoCalendar`): the
-rules judge every report as of the demo's today, whatever the real date.
+working days after, periods locked about a month after their due date, each completed
+year published (公開年度, by `admin`) two weeks after its last period was locked; all before
+the demo's today, and after the plan was entered (`seed_plan` in DEMO_MODE dates it at the
+plan's publication, 民國111年2月) and the demo accounts opened (`plans.demo.DEMO_JOINED`).
+The services read the time from `django.utils.timezone.now` and the day from
+`common.dates.today`, so the seeder runs on a `common.dates.Clock` (`DemoCalendar`) that it
+sets before each action: the rules judge every report as of the demo's today, whatever the
+real date.
 
 Common indicators are filed with their formula inputs. The other figures come from a
 `random.Random(114)`, so every run produces the same reports (the review stages and the
@@ -40,21 +44,18 @@ dates draw nothing from it). If the department has any report already, nothing i
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import math
 import random
 from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from unittest import mock
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from common import dates
 from kpi import assessments, planning, services
@@ -70,8 +71,8 @@ from kpi.models import (
     ReportStatus,
     Unit,
 )
-from plans.demo import DEMO_PASSWORD, HOME_DEPARTMENT, ensure_demo_users
-from plans.models import DepartmentPlan
+from plans.demo import DEMO_JOINED, DEMO_PASSWORD, DEMO_TODAY, HOME_DEPARTMENT, TAIPEI, ensure_demo_users
+from plans.models import DepartmentPlan, PublishedYear
 
 ONE = Decimal(1)
 COUNTS = (Unit.SESSION, Unit.CASE, Unit.PLACE)
@@ -286,7 +287,35 @@ DRAFTS: dict[str, dict] = {
     "6-1": {"narrative": ""},
     "共1-1": {"inputs": {"spent": "", "reserved": ""}, "narrative": "第 3 季會計月報尚未產出，先填列預算數。"},
 }
+# Evidence filed with the reports of the year in progress's third quarter (in review on the
+# demo's today): (file name or link, description, the PDF's lines). The PDFs are generated
+# (`demo_pdf`), in ASCII as the demo has no CJK font to embed.
+EVIDENCE_FILED: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
+    "2-1": (
+        (
+            "114Q3-原太平國小藝文活動簽到表.pdf",
+            "第3季藝文展演活動簽到表",
+            ("Keelung City Government", "Urban Development Department", "KPI 2-1  114 Q3", "Sign-in sheets (demo)"),
+        ),
+        ("https://www.klcg.gov.tw/", "活動新聞稿（市府網站公告）", ()),
+    ),
+    "4-1": (
+        (
+            "114Q3-環境景觀總顧問平台會議紀錄.pdf",
+            "第3季平台會議紀錄",
+            ("Keelung City Government", "Urban Development Department", "KPI 4-1  114 Q3", "Minutes (demo)"),
+        ),
+    ),
+    "5-2": (
+        (
+            "114Q3-社區規劃師輔導成果.pdf",
+            "第3季社區規劃師輔導案件清冊",
+            ("Keelung City Government", "Urban Development Department", "KPI 5-2  114 Q3", "Cases (demo)"),
+        ),
+    ),
+}
 APPROVE_BEHIND = "同意。請依改善措施辦理，並於下季說明執行情形。"
+PUBLISHED_NOTE = "年度績效經研考複核並鎖定，公開於施政績效公開網頁。"
 
 
 @dataclass(frozen=True)
@@ -386,10 +415,6 @@ IN_PROGRESS: dict[str, InProgress] = {
         ),
     ),
 }
-TAIPEI = ZoneInfo("Asia/Taipei")
-# The day the demo stands on (KPI_TODAY in the demo's .env, scripts/make-local-env.sh): everything
-# the seeder does happens before it.
-DEMO_TODAY = datetime.date(2025, 10, 8)
 # When the department proposed the planned values and the planning office confirmed them.
 PLANNED_PROPOSED = datetime.datetime(2025, 1, 20, 10, 30, tzinfo=TAIPEI)
 PLANNED_CONFIRMED = datetime.datetime(2025, 2, 12, 15, 0, tzinfo=TAIPEI)
@@ -442,26 +467,46 @@ def at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=TAIPEI)
 
 
-class DemoCalendar:
-    """The demo's clock while it seeds: `now` is when the action being written happened (set by
-    the seeder before each one), `today` the demo's today (what the rules judge a year by)."""
+def demo_pdf(lines: tuple[str, ...] | list[str]) -> bytes:
+    """A one-page PDF showing `lines` (ASCII) in Helvetica: the demo's evidence files."""
+    text = "BT /F1 20 Tf 72 720 Td 28 TL " + " ".join(f"({line}) Tj T*" for line in lines) + " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        " /Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+def locked_at(period) -> datetime.datetime:
+    """When the planning office locks a period: about a month after its due date, its review done."""
+    return at(workday(period.due_date, 20), 10)
+
+
+class DemoCalendar(dates.Clock):
+    """The demo's clock while it seeds (`common.dates.Clock`): `now` is when the action being
+    written happened (set by the seeder before each one), `today` the demo's today (what the
+    rules judge a year by); every moment lies before it."""
 
     def __init__(self):
-        self.moment = at(DEMO_TODAY, 0)  # until the seeder sets it (too late on purpose: the tests see it)
+        super().__init__(DEMO_JOINED, today=DEMO_TODAY, before=DEMO_TODAY)
 
     def set(self, moment: datetime.datetime) -> None:
-        if moment.astimezone(TAIPEI).date() >= DEMO_TODAY:
-            raise CommandError(f"The demo's actions happen before {DEMO_TODAY}; {moment} is not.")
-        self.moment = moment
-
-    def now(self) -> datetime.datetime:
-        return self.moment
-
-    @contextlib.contextmanager
-    def running(self):
-        """Let the services, the models' auto_now fields and the history read this clock and today."""
-        with mock.patch.object(timezone, "now", self.now), mock.patch.object(dates, "today", lambda: DEMO_TODAY):
-            yield self
+        try:
+            super().set(moment)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
 
 
 def _quantize(value: Decimal, unit: str, rounding=ROUND_HALF_UP) -> Decimal:
@@ -490,13 +535,14 @@ class Seeder:
         staff,
         supervisor,
         planner,
+        admin,
         rng: random.Random,
         clock: DemoCalendar,
     ):
         self.dp = department_plan
         self.plan = department_plan.plan
         self.stages = self.plan.review_stages  # 1: the department's reviewer; 2: 初核, then 研考複核
-        self.staff, self.supervisor, self.planner = staff, supervisor, planner
+        self.staff, self.supervisor, self.planner, self.admin = staff, supervisor, planner, admin
         self.rng = rng
         self.clock = clock
         self.indicators = list(
@@ -794,7 +840,19 @@ class Seeder:
                 # Only the budget is known before the quarter's accounts close.
                 fields["inputs"] = {"budget": str(self.budget), "spent": "", "reserved": ""}
             return services.report_save(indicator=indicator, period=period, user=self.staff, **fields)
-        report = services.report_save(indicator=indicator, period=period, user=self.staff, submit=True, **fields)
+        files = EVIDENCE_FILED.get(indicator.code, ()) if (year, number) == (self.current, 3) else ()
+        report = services.report_save(indicator=indicator, period=period, user=self.staff, submit=not files, **fields)
+        if files:
+            # Saved, its evidence attached a few minutes later, then submitted.
+            self.clock.set(moment + datetime.timedelta(minutes=5))
+            for name, description, lines in files:
+                if name.startswith("https://"):
+                    services.evidence_add(report=report, user=self.staff, url=name, description=description)
+                else:
+                    upload = ContentFile(demo_pdf(lines), name=name)
+                    services.evidence_add(report=report, user=self.staff, file=upload, description=description)
+            self.clock.set(moment + datetime.timedelta(minutes=8))
+            report = services.report_submit(report=report, user=self.staff, expected_version=report.version)
         if returned:
             comment, correction = RETURN_COMMENTS[(year + number) % len(RETURN_COMMENTS)]
             moment = self.later(moment, 1, 15, indicator)
@@ -839,6 +897,16 @@ class Seeder:
         )
         return self.review(report, moment, status=ReportStatus.APPROVED, comment="同意更正。")
 
+    def publish(self, year: int) -> None:
+        """An admin publishes the year's results (公開年度) ten working days after its last period was locked."""
+        locked = locked_at(self.periods[(year, self.per_year)])
+        self.clock.set(at(workday(locked.date(), 10), 14))
+        if PublishedYear.objects.filter(plan=self.plan, year=year).exists():
+            return  # published already (by an admin, or an earlier run)
+        published = PublishedYear(plan=self.plan, year=year, published_by=self.admin, note=PUBLISHED_NOTE)
+        published.full_clean()
+        published.save()
+
     def year(self, year: int, plan: dict[tuple[int, str], str], outcome: dict[int, str], returned=None) -> None:
         """File the reports `plan` names ((period number, indicator code) → status), quarter by quarter."""
         self.previous, self.ratios = {}, {}
@@ -871,8 +939,11 @@ class Seeder:
         for year in done:
             for number in numbers:
                 period = self.periods[(year, number)]
-                self.clock.set(at(workday(period.due_date, 20), 10))
+                self.clock.set(locked_at(period))
                 services.period_lock(period=period, user=self.planner)
+        # Two weeks after a year's last period is locked, an admin publishes the year (公開年度) for /public/.
+        for year in done:
+            self.publish(year)
         # In March 2025 a figure of the last completed year is corrected (locked as it is).
         if CORRECTION.year in done:
             self.correct(CORRECTION)
@@ -917,9 +988,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo reports already exist for {HOME_DEPARTMENT}; nothing was changed.")
             return
 
-        ensure_demo_users()
+        ensure_demo_users(joined=DEMO_JOINED)
         users = {
-            u.username: u for u in get_user_model().objects.filter(username__in=["staff", "supervisor", "planner"])
+            u.username: u
+            for u in get_user_model().objects.filter(username__in=["staff", "supervisor", "planner", "admin"])
         }
         with transaction.atomic(), DemoCalendar().running() as clock:
             seeder = Seeder(
@@ -927,6 +999,7 @@ class Command(BaseCommand):
                 staff=users["staff"],
                 supervisor=users["supervisor"],
                 planner=users["planner"],
+                admin=users["admin"],
                 rng=random.Random(114),
                 clock=clock,
             )
@@ -983,6 +1056,9 @@ class Command(BaseCommand):
         locked = [p.short_label for p in dp.plan.periods.filter(is_locked=True).order_by("year", "number")]
         if locked:
             self.stdout.write(f"  Locked by the planning office: {locked[0]}–{locked[-1]} ({len(locked)} periods)")
+        published = [str(y) for y in PublishedYear.objects.filter(plan=dp.plan).values_list("year", flat=True)]
+        if published:
+            self.stdout.write(f"  Published for the public (/public/) by admin: {', '.join(published)}")
         corrections = ReportCorrection.objects.filter(report__indicator__department_plan=dp).select_related(
             "report__indicator", "report__period", "reopened_by"
         )
