@@ -740,3 +740,11 @@ def test_swagger_start_up_script_is_a_file(client, db):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle" in response.content.decode()
+
+
+def test_a_percent_sign_in_a_filter_value_is_a_field_error_not_a_500(client, staff):
+    """Schemathesis found it: a "%" in a refused value was read as a format by django-filter."""
+    client.force_login(staff)
+    for query in ("plan=%25s", "plan=50%25", "dimension=%25s", "dimension=x&plan=%25"):
+        response = client.get(f"/api/v1/common-goals/?{query}")
+        assert response.status_code == 400, (query, response.content[:200])

@@ -27,7 +27,9 @@ def parse_roc_year(raw) -> int | None:
     try:
         year = int(text)
     except ValueError:
-        raise forms.ValidationError(not_a_roc_year_text(raw)) from None
+        # The value goes in as a parameter, never into the message: a "%" typed in it must not
+        # be read as a format (django-filter formats message % params).
+        raise forms.ValidationError(_("“%(value)s” is not an ROC year (e.g. 112)."), params={"value": raw}) from None
     if not is_roc_year(year):
         raise forms.ValidationError(not_a_roc_year(year))
     return year
@@ -55,7 +57,7 @@ class IdField(forms.Field):
             number = int(text)
         except ValueError:
             raise forms.ValidationError(
-                _("“%(value)s” is not an id (a positive whole number).") % {"value": value}
+                _("“%(value)s” is not an id (a positive whole number)."), params={"value": value}
             ) from None
         if not 1 <= number <= MAX_ID:
             raise forms.ValidationError(_("%(value)s is not a valid id.") % {"value": number})
@@ -68,7 +70,7 @@ class StrictBooleanField(forms.Field):
             return None
         if value in ("true", "false"):
             return value == "true"
-        raise forms.ValidationError(_("“%(value)s” is not true or false.") % {"value": value})
+        raise forms.ValidationError(_("“%(value)s” is not true or false."), params={"value": value})
 
 
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
