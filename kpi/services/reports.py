@@ -33,6 +33,7 @@ from kpi.models import (
     ReportingPeriod,
     ReportStatus,
 )
+from kpi.services import notifications
 from kpi.services.targets import parse_decimal
 
 EDITABLE_STATUSES = {ReportStatus.DRAFT, ReportStatus.RETURNED}
@@ -313,6 +314,7 @@ def _submit(report: ProgressReport, user) -> ProgressReport:
     ReportEvent.objects.create(
         report=report, action=action, actor=user, changes={"status": [old_status, report.status]}
     )
+    notifications.notify_submitted(report=report, actor=user)
     return report
 
 
@@ -395,6 +397,7 @@ def report_approve(
     report.save()
     changes["status"] = [old_status, report.status]
     ReportEvent.objects.create(report=report, action=action, actor=user, comment=comment, changes=changes)
+    notifications.notify_approved(report=report, actor=user, comment=comment)
     return report
 
 
@@ -462,6 +465,7 @@ def report_return(*, report: ProgressReport, user, comment: str, expected_versio
         comment=comment,
         changes={"status": [old_status, ReportStatus.RETURNED.value]},
     )
+    notifications.notify_returned(report=report, actor=user, comment=comment)
     return report
 
 
@@ -516,4 +520,5 @@ def report_reopen(*, report: ProgressReport, user, reason: str, expected_version
             "approved_actual": [_jsonable(report.actual), None],
         },
     )
+    notifications.notify_reopened(report=report, actor=user, reason=reason)
     return report
