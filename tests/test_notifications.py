@@ -54,6 +54,11 @@ def test_submitting_tells_the_department_reviewers_and_not_the_actor(people, per
     assert n.report == report and n.actor == staff and n.read_at is None
 
 
+def test_without_department_reviewers_the_planning_office_hears_of_a_submission(periods, staff, planner):
+    submit(staff, periods)
+    assert kinds(planner) == [NotificationKind.TO_REVIEW]
+
+
 def test_returning_tells_the_reporters_with_the_comment(people, periods, staff, supervisor, other_staff):
     report = submit(staff, periods)
     services.report_return(report=report, user=supervisor, comment="請補附簽到表。")
@@ -285,6 +290,18 @@ def test_the_inbox_lists_notifications_and_the_navigation_counts_unread(client, 
 
     home = client.get(reverse("kpi:home")).content.decode()
     assert reverse("kpi:inbox") in home and 'aria-hidden="true">1</span><span class="visually-hidden">(1 ' in home
+
+
+def test_the_inbox_query_count_does_not_grow(client, staff, supervisor, returned, django_assert_max_num_queries):
+    client.force_login(staff)
+    client.get(reverse("kpi:inbox"))
+    for i in range(30):
+        services.report_comment(report=returned, user=supervisor, text=f"第 {i} 則。")
+    # session, user, the notifications (with their reports, indicators, periods and actors),
+    # the navigation's work counts and unread count, the session's save.
+    with django_assert_max_num_queries(14):
+        page = client.get(reverse("kpi:inbox")).content.decode()
+    assert "第 29 則。" in page
 
 
 def test_mark_one_read_and_mark_all_read(client, staff, supervisor, returned):

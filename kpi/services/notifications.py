@@ -10,7 +10,7 @@ The rules of who hears of what:
   report's department;
 - waiting for review: the reviewers of the stage the report now waits for — the
   department's reviewers for the first (or only) review, the planning office for the
-  second (研考複核);
+  second (研考複核), and for the only review of a department without reviewers;
 - a comment: the report's participants — its department's reporters and whoever has acted
   on or commented on the report — who may still see it;
 - due soon, overdue: each person with such work (`manage.py send_reminders`).
@@ -85,7 +85,10 @@ def reviewers_waited_for(report: ProgressReport) -> QuerySet:
         return get_user_model().objects.none()
     if stage == access.SECOND:
         return planning_office().exclude(pk=report.first_reviewed_by_id)
-    return department_members(report, Role.REVIEWER)
+    reviewers = department_members(report, Role.REVIEWER)
+    if report.review_stages == 1 and not reviewers.exists():
+        return planning_office()  # who else may review it under one stage
+    return reviewers
 
 
 def participants(report: ProgressReport) -> list:
