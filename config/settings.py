@@ -249,6 +249,8 @@ CELERY_BEAT_SCHEDULE = {
             day_of_week=env.str("REMINDER_DAYS_OF_WEEK", default="1-5"),
         ),
     },
+    # E-mails that never reached a worker (the broker was down at the time) are queued again.
+    "send-unsent": {"task": "kpi.tasks.send_unsent", "schedule": crontab(minute="*/15")},
     "send-digests": {
         "task": "kpi.tasks.send_digests",
         "schedule": crontab(hour=env.int("DIGEST_HOUR", default=17), minute=30),

@@ -3,6 +3,8 @@
 - `send_notification_email`: one notification's e-mail, enqueued when the change that made
   it commits. A failure is retried with exponential backoff; the notification itself is
   never lost: its row keeps `attempts` and `last_error` until `sent_at` is set.
+- `send_unsent`: every few minutes, enqueues again the immediate e-mails that never reached
+  a worker (the broker was down when the change committed).
 - `send_digests`: once a day, one e-mail per person who chose the daily digest.
 - `send_reminders`: `manage.py send_reminders` (due soon, overdue) on Celery beat.
 
@@ -12,6 +14,7 @@ SQLite demo) the tasks run at once, in the process that asks for them.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from io import StringIO
 
@@ -19,6 +22,7 @@ from celery import shared_task
 from django.core.mail import get_connection
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kpi.models import EmailChoice, Notification, NotificationKind
@@ -66,6 +70,36 @@ def _send(notification: Notification, send) -> None:
     notification.sent_at = timezone.now()
     notification.last_error = ""
     notification.save(update_fields=["attempts", "last_error", "sent_at"])
+
+
+UNSENT_AFTER = datetime.timedelta(minutes=10)  # a queued e-mail has had its chance by then
+UNSENT_FOR = datetime.timedelta(days=2)  # older ones are left to the inbox (and admin)
+
+
+@shared_task(ignore_result=True)
+def send_unsent() -> int:
+    """Queue again the immediate e-mails that no worker tried (attempts 0: the broker was down
+    when the change committed); how many were queued."""
+    now = timezone.now()
+    ids = list(
+        Notification.objects.filter(
+            sent_at__isnull=True,
+            attempts=0,
+            created_at__lte=now - UNSENT_AFTER,
+            created_at__gte=now - UNSENT_FOR,
+            recipient__is_active=True,
+        )
+        .exclude(recipient__email="")
+        .exclude(kind__in=REMINDER_KINDS)
+        .filter(
+            Q(recipient__notification_preference__isnull=True)
+            | Q(recipient__notification_preference__email=EmailChoice.IMMEDIATE)
+        )
+        .values_list("pk", flat=True)
+    )
+    for pk in ids:
+        send_notification_email.delay(pk)
+    return len(ids)
 
 
 @shared_task(ignore_result=True)

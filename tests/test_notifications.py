@@ -222,6 +222,19 @@ def test_a_send_that_keeps_failing_never_loses_the_notification(
     assert report.status == "returned"
 
 
+def test_e_mails_that_never_reached_a_worker_are_queued_again(people, periods, staff, supervisor):
+    report = submit(staff, periods)
+    services.report_return(report=report, user=supervisor, comment="請補附簽到表。")  # on_commit never runs here
+    n = Notification.objects.get(recipient=staff)
+    assert tasks.send_unsent() == 0, "too recent: its task may still be on its way"
+    Notification.objects.filter(pk=n.pk).update(created_at=n.created_at - datetime.timedelta(minutes=11))
+    services.preference_set(user=supervisor, email=EmailChoice.DIGEST)  # the digest is not theirs to resend
+    assert tasks.send_unsent() == 1
+    n.refresh_from_db()
+    assert n.sent_at is not None and [m.to for m in mail.outbox] == [["staff@example.gov.tw"]]
+    assert tasks.send_unsent() == 0
+
+
 def test_the_task_sends_a_notification_once(people, periods, staff, supervisor):
     report = submit(staff, periods)
     services.report_return(report=report, user=supervisor, comment="請補附簽到表。")

@@ -143,7 +143,7 @@ def _send_later(notifications: list[Notification]) -> None:
 
     for pk in ids:
         # robust: a broker that is down must not turn a committed change into an error page;
-        # the row stays unsent and the daily run (send_unsent) picks it up.
+        # the row stays unsent and `kpi.tasks.send_unsent` (Celery beat) queues it again.
         transaction.on_commit(lambda pk=pk: tasks.send_notification_email.delay(pk), robust=True)
 
 
