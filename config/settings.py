@@ -9,6 +9,7 @@ import datetime
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -225,6 +226,36 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="kpi@localhost")
+
+# --- Celery: mail and other slow work outside the request (config/celery.py, kpi/tasks.py) ---
+# Redis is the broker. In demo mode, or with CELERY_BROKER_URL set empty, there is no
+# broker: tasks run eagerly in the process that asks for them, so `make demo` needs
+# nothing running.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="" if DEMO_MODE else "redis://127.0.0.1:6379/0")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-send leaves the task for another
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "Asia/Taipei"
+# Celery beat: reminders each weekday morning, digests each evening (times in Taipei).
+# Cron users run `manage.py send_reminders` instead, and no beat.
+CELERY_BEAT_SCHEDULE = {
+    "send-reminders": {
+        "task": "kpi.tasks.send_reminders",
+        "schedule": crontab(
+            hour=env.int("REMINDER_HOUR", default=8),
+            minute=0,
+            day_of_week=env.str("REMINDER_DAYS_OF_WEEK", default="1-5"),
+        ),
+    },
+    # E-mails that never reached a worker (the broker was down at the time) are queued again.
+    "send-unsent": {"task": "kpi.tasks.send_unsent", "schedule": crontab(minute="*/15")},
+    "send-digests": {
+        "task": "kpi.tasks.send_digests",
+        "schedule": crontab(hour=env.int("DIGEST_HOUR", default=17), minute=30),
+    },
+}
 
 # Logs go to standard output, one JSON object a line (LOG_FORMAT=json, the default off
 # DEBUG) for the city's log collector, or plain text for a developer's terminal.

@@ -48,6 +48,8 @@ from kpi.models import (
     IN_REVIEW,
     Evidence,
     Indicator,
+    Notification,
+    NotificationPreference,
     PeriodEvent,
     ProgressReport,
     ReportCorrection,
@@ -692,6 +694,31 @@ class ReportEventAdmin(ReportEventColumns, ReadOnlyAdmin):
     date_hierarchy = "at"
     fields = ["report", "action", "actor", "at_local", "comment", "changes_display"]
     readonly_fields = ["at_local", "changes_display"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """Notifications as written, with their e-mail's fate (sent, attempts, last error)."""
+
+    list_display = ["created_at", "recipient", "kind", "report", "actor", "read_at", "sent_at", "attempts"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["recipient__username", "text", "last_error"]
+    list_select_related = [
+        "recipient",
+        "actor",
+        "report__indicator__objective",
+        "report__indicator__common_goal",
+        "report__period",
+    ]
+    date_hierarchy = "created_at"
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "email"]
+    list_filter = ["email"]
+    search_fields = ["user__username"]
+    autocomplete_fields = ["user"]
 
 
 @admin.register(ReportingPeriod)

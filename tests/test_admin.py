@@ -132,6 +132,12 @@ MAKE_ROW = {
     "kpi.Evidence": _reporting_history,
     "kpi.PeriodEvent": _reporting_history,
     "plans.PublishedYear": _reporting_history,
+    "kpi.Notification": lambda user: apps.get_model("kpi", "Notification").objects.create(
+        recipient=user, kind="due_soon", text="1-5"
+    ),
+    "kpi.NotificationPreference": lambda user: apps.get_model("kpi", "NotificationPreference").objects.create(
+        user=user, email="digest"
+    ),
     "auth.Group": lambda user: Group.objects.create(name="研考"),
     "authtoken.TokenProxy": lambda user: apps.get_model("authtoken", "Token").objects.create(user=user),
 }

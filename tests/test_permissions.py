@@ -12,7 +12,8 @@ public pages, open data and the API's documentation excepted; the API answers 40
 who cannot see an indicator get 404 on its pages; those who can see but not report get 403
 on the report form, its evidence and the import; a report's author gets 403 reviewing it and
 staff of another department 404; only the planning office and admins lock and unlock
-periods and reopen approved reports (403 for everyone else); only staff users see admin. `test_every_url_is_walked`
+periods and reopen approved reports (403 for everyone else); whoever sees a report may comment
+on it; a notification is its recipient's alone (404 to anyone else); only staff users see admin. `test_every_url_is_walked`
 fails when a route is added without joining the walk (admin's pages: tests/test_admin.py).
 """
 
@@ -29,7 +30,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, resolve, reverse
 
 from kpi import importers, services
-from kpi.models import Evidence, PeriodEvent, PlannedValue, ProgressReport, ReportCorrection, ReportingPeriod
+from kpi.models import (
+    Evidence,
+    Notification,
+    NotificationPreference,
+    PeriodEvent,
+    PlannedValue,
+    ProgressReport,
+    ReportCorrection,
+    ReportEvent,
+    ReportingPeriod,
+)
 from plans.models import CommonGoal, PublishedYear
 from tests.factories import kpi_by_code
 
@@ -335,7 +346,21 @@ ACTIONS |= {
         _grid_url(w),
         {"action": "save", f"{w.report_indicator_id}-version": "0", f"{w.report_indicator_id}-actual": "1"},
     ),
+    # Conversations and notifications (issue #13): comments on the submitted 2-1, the inbox
+    # (staff have the approval of 1-1 unread), the notification settings.
+    "comment_post": lambda w: ("post", reverse("kpi:comment", args=[w.submitted.pk]), {"text": "請確認第 2 場。"}),
+    "inbox": _get("kpi:inbox"),
+    "inbox_read": lambda w: ("post", reverse("kpi:inbox_read", args=[_staff_notification()]), {}),
+    "inbox_read_all": lambda w: ("post", reverse("kpi:inbox_read_all"), {}),
+    "notification_settings_get": _get("kpi:notification_settings"),
+    "notification_settings_post": lambda w: ("post", reverse("kpi:notification_settings"), {"email": "digest"}),
+    "api_comments": lambda w: ("get", API + f"reports/{w.draft.pk}/comments/", None),
+    "api_comment_create": lambda w: ("post_json", API + f"reports/{w.draft.pk}/comments/", {"text": "請確認。"}),
 }
+
+
+def _staff_notification():
+    return Notification.objects.filter(recipient__username="staff").values_list("pk", flat=True).first()
 
 
 def state(action, w):
@@ -368,6 +393,12 @@ def state(action, w):
             ProgressReport.objects.filter(pk=w.approved.pk).values_list("status", "version", "correcting").get(),
             ReportCorrection.objects.filter(report=w.approved).count(),
         )
+    if action in ("comment_post", "api_comment_create"):
+        return ReportEvent.objects.filter(action="commented").count()
+    if action == "inbox_read":
+        return Notification.objects.filter(pk=_staff_notification()).values_list("read_at", flat=True).get()
+    if action == "notification_settings_post":
+        return NotificationPreference.objects.count()
     if action in ("period_lock", "api_period_lock"):
         return ReportingPeriod.objects.get(pk=w.open_period.pk).is_locked, PeriodEvent.objects.count()
     if action in ("period_unlock", "api_period_unlock"):
@@ -496,6 +527,17 @@ EXPECTED |= {
     "api_unknown":               EVERYONE(404),
     "grid_get":                  (200,         404,         403,         403,         403,         LOGIN),
     "grid_save":                 (DONE,        404,         403,         403,         403,         LOGIN),
+    # Whoever sees the report comments on it; 民政處's reporter does not see it.
+    "comment_post":              (DONE,        404,         DONE,        DONE,        DONE,        LOGIN),
+    "inbox":                     SIGNED_IN,
+    # Only its recipient marks a notification read; to anyone else it does not exist.
+    "inbox_read":                (DONE,        404,         404,         404,         404,         LOGIN),
+    # Each marks their own (what changes is theirs: tests/test_notifications.py).
+    "inbox_read_all":            (302,         302,         302,         302,         302,         LOGIN),
+    "notification_settings_get": SIGNED_IN,
+    "notification_settings_post": (DONE,       DONE,        DONE,        DONE,        DONE,        LOGIN),
+    "api_comments":              API_HOME_ONLY,
+    "api_comment_create":        (changed(201), 404,        changed(201), changed(201), changed(201), 401),
 }  # fmt: skip
 
 CASES = [(action, actor, row[i]) for action, row in EXPECTED.items() for i, actor in enumerate(ACTORS)]

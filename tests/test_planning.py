@@ -312,8 +312,8 @@ def test_the_screens_queries_do_not_grow_with_the_number_of_kpis(client, staff, 
 
 
 # The page: session, user, department plan, memberships, indicators, targets, planned values;
-# the rest is the navigation's work counts and the session's save.
-QUERIES = 15
+# the rest is the navigation's work counts, the inbox's unread count and the session's save.
+QUERIES = 16
 
 
 def test_the_index_lists_the_departments_one_may_see(client, staff, planner):

@@ -798,3 +798,22 @@ UNFINISHED_SCHEMA = {
     },
     "required": ["detail", "unfinished"],
 }
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    """A comment in a report's conversation (留言): an entry of its record."""
+
+    author = PersonSerializer(source="actor", read_only=True)
+    text = serializers.CharField(source="comment", read_only=True)
+    created_at = serializers.DateTimeField(source="at", read_only=True)
+
+    class Meta:
+        model = ReportEvent
+        fields = ["id", "author", "text", "created_at"]
+        read_only_fields = fields
+
+
+class CommentCreateSerializer(serializers.Serializer):
+    text = JsonCharField(
+        allow_blank=True, help_text="Plain text, at most 5,000 characters (as every text of a report)."
+    )

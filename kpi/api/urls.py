@@ -16,6 +16,7 @@ urlpatterns = [
     path("reports/approve/", views.ReportBulkApproveView.as_view(), name="report-approve-many"),
     path("reports/<api_id:pk>/", views.ReportDetailView.as_view(), name="report-detail"),
     path("reports/<api_id:pk>/events/", views.ReportEventListView.as_view(), name="report-events"),
+    path("reports/<api_id:pk>/comments/", views.ReportCommentListView.as_view(), name="report-comments"),
     path("reports/<api_id:pk>/submit/", views.ReportSubmitView.as_view(), name="report-submit"),
     path("reports/<api_id:pk>/approve/", views.ReportApproveView.as_view(), name="report-approve"),
     path("reports/<api_id:pk>/return/", views.ReportReturnView.as_view(), name="report-return"),

@@ -45,6 +45,7 @@ from kpi.models import (
     Indicator,
     PlannedValue,
     ProgressReport,
+    ReportAction,
     ReportCorrection,
     ReportEvent,
     ReportingPeriod,
@@ -414,6 +415,50 @@ class ReportEventListView(ApiMixin, generics.ListAPIView):
     def list(self, request, *args, **kwargs):
         generics.get_object_or_404(visible_reports(request.user), pk=kwargs["pk"])  # 404 unless visible
         return super().list(request, *args, **kwargs)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="A report's comments (its conversation), oldest first",
+        parameters=[ID_PATH],
+        responses={200: s.CommentSerializer(many=True), **LIST_ERRORS},
+    ),
+    post=extend_schema(
+        summary="Comment on a report",
+        description=(
+            "Whoever may see the report may comment on it: its department's reporters and reviewers, the "
+            "planning office, admins (kpi.services.report_comment, as the KPI page). The comment goes on the "
+            "report's record and its participants are notified. 400 (`text`) when empty or longer than 5,000 "
+            "characters; 404 when you may not see the report."
+        ),
+        parameters=[ID_PATH],
+        request=s.CommentCreateSerializer,
+        responses={201: s.CommentSerializer, **WRITE_ERRORS},
+    ),
+)
+class ReportCommentListView(ApiMixin, generics.ListCreateAPIView):
+    serializer_class = s.CommentSerializer
+    pagination_class = Pagination
+    filter_backends = []
+    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        return (
+            ReportEvent.objects.filter(report_id=self.kwargs.get("pk"), action=ReportAction.COMMENTED)
+            .select_related("actor")
+            .order_by("at", "id")
+        )
+
+    def list(self, request, *args, **kwargs):
+        generics.get_object_or_404(visible_reports(request.user), pk=kwargs["pk"])  # 404 unless visible
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request, *args, **kwargs):
+        report = generics.get_object_or_404(visible_reports(request.user), pk=kwargs["pk"])
+        serializer = s.CommentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = services.report_comment(report=report, user=request.user, text=serializer.validated_data["text"])
+        return Response(s.CommentSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
 # --- Reports: the workflow's steps -----------------------------------------------------------

@@ -14,6 +14,12 @@ from kpi.models.indicators import (  # noqa: F401
     Unit,
     YearlyTarget,
 )
+from kpi.models.notifications import (  # noqa: F401
+    EmailChoice,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
 from kpi.models.reporting import (  # noqa: F401
     IN_REVIEW,
     UNFINISHED,

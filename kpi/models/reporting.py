@@ -330,6 +330,9 @@ class ReportAction(models.TextChoices):
     REOPENED = "reopened", _("Approval withdrawn for correction")
     EVIDENCE_ADDED = "evidence_added", _("Evidence added")
     EVIDENCE_REMOVED = "evidence_removed", _("Evidence removed")
+    # A message in the report's conversation (kpi.services.report_comment): on the record,
+    # but it changes nothing and does not make its writer an author (kpi.access).
+    COMMENTED = "commented", _("Commented")
 
 
 class ReportEvent(models.Model):

@@ -9,7 +9,7 @@ pinned in tests/test_indicator_page.py). Who may see what is decided by
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Prefetch
@@ -26,6 +26,7 @@ from kpi.models import (
     Indicator,
     PlannedStatus,
     ProgressReport,
+    ReportAction,
     ReportEvent,
     ReportingPeriod,
     ReportStatus,
@@ -211,6 +212,7 @@ class ReportCard:
     can_review: bool
     can_reopen: bool = False
     inputs_display: str = ""
+    comments: list[ReportEvent] = field(default_factory=list)  # its conversation, from the record
 
 
 @dataclass
@@ -305,6 +307,7 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
             can_review=r.pk in reviewable and (not r.period.is_locked or r.correcting),
             can_reopen=r.status == ReportStatus.APPROVED and access.can_reopen(user),
             inputs_display=format_inputs(indicator, r.inputs) if indicator.formula else "",
+            comments=[e for e in events if e.report_id == r.pk and e.action == ReportAction.COMMENTED],
         )
         for r in reversed(year_reports)
         if r is latest or access.review_stage(r) is not None or r.correcting

@@ -3,12 +3,14 @@
 Forms, admin, the API, importers and the seeder call these, so each rule is written
 once: `targets` (yearly targets and their revisions), `periods` (reporting periods and
 locks), `reports` (validation, save, submit, review), `report_batches` (many reports of
-a period at once, all or none: the department's grid), `evidence` (files and links) and
-`planning` (planned values per period: propose, confirm).
+a period at once, all or none: the department's grid), `evidence` (files and links),
+`comments` (a report's conversation), `notifications` (who hears of what, and the
+inbox) and `planning` (planned values per period: propose, confirm).
 The assessment of a figure (達成度, lights, what a period should reach) is not a write:
 it lives in `kpi.assessments`, on top of the framework-free `kpi.attainment`.
 """
 
+from kpi.services.comments import comments_of, report_comment  # noqa: F401
 from kpi.services.evidence import (  # noqa: F401
     EVIDENCE_SIGNATURES,
     VIEWABLE_TYPES,
@@ -17,6 +19,12 @@ from kpi.services.evidence import (  # noqa: F401
     file_digest,
     sniff,
     validate_evidence_file,
+)
+from kpi.services.notifications import (  # noqa: F401
+    notification_mark_read,
+    notifications_mark_all_read,
+    notify,
+    preference_set,
 )
 from kpi.services.periods import (  # noqa: F401
     UnfinishedReports,

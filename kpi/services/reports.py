@@ -34,6 +34,7 @@ from kpi.models import (
     ReportingPeriod,
     ReportStatus,
 )
+from kpi.services import notifications
 from kpi.services.targets import parse_decimal
 
 EDITABLE_STATUSES = {ReportStatus.DRAFT, ReportStatus.RETURNED}
@@ -336,6 +337,7 @@ def _submit(report: ProgressReport, user) -> ProgressReport:
     ReportEvent.objects.create(
         report=report, action=action, actor=user, changes={"status": [old_status, report.status]}
     )
+    notifications.notify_submitted(report=report, actor=user)
     return report
 
 
@@ -418,6 +420,7 @@ def report_approve(
     report.save()
     changes["status"] = [old_status, report.status]
     ReportEvent.objects.create(report=report, action=action, actor=user, comment=comment, changes=changes)
+    notifications.notify_approved(report=report, actor=user, comment=comment)
     return report
 
 
@@ -485,6 +488,7 @@ def report_return(*, report: ProgressReport, user, comment: str, expected_versio
         comment=comment,
         changes={"status": [old_status, ReportStatus.RETURNED.value]},
     )
+    notifications.notify_returned(report=report, actor=user, comment=comment)
     return report
 
 
@@ -539,4 +543,5 @@ def report_reopen(*, report: ProgressReport, user, reason: str, expected_version
             "approved_actual": [_jsonable(report.actual), None],
         },
     )
+    notifications.notify_reopened(report=report, actor=user, reason=reason)
     return report

@@ -158,6 +158,8 @@ PAGES = [
     ),
     PageType("kpi-page", "supervisor", lambda w: reverse("kpi:detail", args=[w.kpi.pk]), charts=True),
     PageType("review-queue", "supervisor", lambda w: reverse("kpi:review_queue")),
+    PageType("inbox", "staff", lambda w: reverse("kpi:inbox")),
+    PageType("notification-settings", "staff", lambda w: reverse("kpi:notification_settings")),
     PageType("periods", "planner", lambda w: reverse("kpi:periods")),
     PageType("dashboard", "supervisor", lambda w: reverse("reports:overview") + "?year=114", charts=True),
     PageType(

@@ -56,6 +56,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import F
 
 from common import dates
 from kpi import assessments, planning, services
@@ -64,6 +65,7 @@ from kpi.models import (
     Accrual,
     Indicator,
     IndicatorKind,
+    Notification,
     PlannedStatus,
     PlannedValue,
     ProgressReport,
@@ -967,6 +969,9 @@ class Seeder:
         return {"done": done, "current": current}
 
 
+DEMO_UNREAD_DAYS = 30
+
+
 class Command(BaseCommand):
     help = (
         "Create plausible progress reports for the demo's 都市發展處 through the workflow services, "
@@ -1004,6 +1009,10 @@ class Command(BaseCommand):
                 clock=clock,
             )
             result = seeder.run()
+            # The inbox as it would be: the last month's notifications unread, the years before read.
+            Notification.objects.filter(
+                created_at__date__lt=dates.today() - datetime.timedelta(days=DEMO_UNREAD_DAYS)
+            ).update(read_at=F("created_at"))
         self.summary(dp, result)
 
     def lights_now(self, dp: DepartmentPlan, year: int) -> str:

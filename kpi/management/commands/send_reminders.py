@@ -5,8 +5,11 @@ For cron, e.g. every weekday at 08:00:
     0 8 * * 1-5  cd /srv/kpi && .venv/bin/python manage.py send_reminders
 
 The items come from `kpi.queues.work_for`, the same selector as the "My updates" page,
-so an e-mail never says something the page does not. People with nothing to do, and
-people without an e-mail address, get no e-mail. Links are built from settings.SITE_URL.
+so an e-mail never says something the page does not. People with nothing to do get
+nothing. Everyone with reports due soon or overdue also gets a notification in their
+inbox (once a day per kind), e-mail or not. People with work but no e-mail address, or
+who chose no e-mail (通知設定), are listed as skipped, with the reason. Links are built
+from settings.SITE_URL. Celery beat runs this command daily (`kpi.tasks.send_reminders`).
 """
 
 from __future__ import annotations
@@ -15,15 +18,19 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from common import dates
 from common.formatting import roc_date
 from kpi import queues
+from kpi.models import EmailChoice, Notification, NotificationKind, NotificationPreference
+from kpi.services import notifications
 
 DEFAULT_SITE_URL = "http://127.0.0.1:8000"
 
@@ -54,8 +61,9 @@ class Command(BaseCommand):
             "my_updates": base + reverse("kpi:my_updates"),
             "review_queue": base + reverse("kpi:review_queue"),
         }
-        messages, item_total = [], 0
-        users = get_user_model().objects.filter(is_active=True).exclude(email="").order_by("username")
+        messages, item_total, skipped, reminded = [], 0, [], {}
+        users = get_user_model().objects.filter(is_active=True).order_by("username")
+        no_email = set(NotificationPreference.objects.filter(email=EmailChoice.NONE).values_list("user_id", flat=True))
         with translation.override("zh-hant"):
             for user in users:
                 work = queues.work_for(user, today)
@@ -74,6 +82,14 @@ class Command(BaseCommand):
                 }
                 count = sum(len(context[k]) for k in ("overdue", "due", "returned", "to_review"))
                 if not count:
+                    continue
+                if not dry_run:
+                    reminded[user.pk] = self._notify(user, context["overdue"], context["due"], today)
+                if not user.email:
+                    skipped.append((user, _("no e-mail address")))
+                    continue
+                if user.pk in no_email:
+                    skipped.append((user, _("chose no e-mail")))
                     continue
                 item_total += count
                 subject = ngettext(
@@ -100,6 +116,8 @@ class Command(BaseCommand):
                         "to_review": len(work.to_review),
                     }
                 )
+        for user, reason in skipped:
+            self.stdout.write(_("Skipped %(user)s: %(reason)s.") % {"user": user.get_username(), "reason": reason})
         if dry_run:
             self.stdout.write(
                 _(
@@ -109,8 +127,25 @@ class Command(BaseCommand):
             )
             return
         sent = get_connection().send_messages(messages) if messages else 0
+        # The reminder e-mail carried the day's due-soon and overdue notifications.
+        emailed = {message.to[0] for message in messages}
+        ids = [pk for user in users if user.email in emailed for pk in reminded.get(user.pk, [])]
+        Notification.objects.filter(pk__in=ids).update(sent_at=timezone.now(), attempts=F("attempts") + 1)
         self.stdout.write(
             self.style.SUCCESS(
                 _("Sent %(messages)s reminders, %(items)s items in all.") % {"messages": sent or 0, "items": item_total}
             )
         )
+
+    @transaction.atomic
+    def _notify(self, user, overdue, due, today) -> list[int]:
+        """The inbox's due-soon and overdue notifications, once a day per kind; their ids."""
+        made = []
+        for kind, items in ((NotificationKind.OVERDUE, overdue), (NotificationKind.DUE_SOON, due)):
+            if not items:
+                continue
+            if Notification.objects.filter(recipient=user, kind=kind, created_at__date=timezone.localdate()).exists():
+                continue
+            text = "\n".join(f"{item.indicator.code} {item.indicator.name} · {item.period.label}" for item in items)
+            made += [n.pk for n in notifications.notify(kind=kind, recipients=[user], text=text, send=False)]
+        return made
