@@ -359,7 +359,7 @@ def test_the_settings_page_saves_the_choice(client, staff):
     client.force_login(staff)
     page = client.get(reverse("kpi:notification_settings"))
     assert page.status_code == 200
-    assert reverse("kpi:notification_settings") in client.get(reverse("kpi:home")).content.decode()
+    assert reverse("kpi:notification_settings") in client.get(reverse("kpi:inbox")).content.decode()
     response = client.post(reverse("kpi:notification_settings"), {"email": "digest"})
     assert response.status_code == 302
     assert NotificationPreference.objects.get(user=staff).email == "digest"
