@@ -70,3 +70,20 @@ def test_a_return_is_e_mailed_by_the_worker(worker, seeded_plan, periods, staff,
     notification = Notification.objects.get(recipient=staff, kind=NotificationKind.RETURNED)
     assert wait_for(lambda: Notification.objects.filter(pk=notification.pk, sent_at__isnull=False).exists())
     assert settings.CELERY_BROKER_URL.startswith("redis://")
+
+
+def test_a_comment_arrives_in_the_inbox_and_by_e_mail_through_the_worker(
+    worker, seeded_plan, periods, staff, supervisor
+):
+    staff.email = "staff@example.gov.tw"
+    staff.save()
+    report = services.report_save(
+        indicator=kpi_by_code("2-1"), period=periods["114Q1"], user=staff, actual="5", narrative="已辦理。", submit=True
+    )
+    mail.outbox.clear()
+    services.report_comment(report=report, user=supervisor, text="第 3 場的簽到表請再確認。")
+
+    notification = Notification.objects.get(recipient=staff, kind=NotificationKind.COMMENTED)  # the inbox: at once
+    assert notification.read_at is None
+    assert wait_for(lambda: any("第 3 場的簽到表請再確認。" in m.body for m in mail.outbox)), "no e-mail arrived"
+    assert wait_for(lambda: Notification.objects.filter(pk=notification.pk, sent_at__isnull=False).exists())
