@@ -9,6 +9,7 @@
  * - The light of a row is the server's own preview (kpi:report_preview, the same rule as
  *   the Preview button and approval), asked a moment after typing stops; nothing is
  *   computed or saved here. Without JavaScript the grid works the same, with Preview.
+ * - Leaving the grid with typed changes asks first (beforeunload); saving it does not.
  */
 (function () {
   "use strict";
@@ -188,5 +189,18 @@
         ask(row, el);
       }, 350)
     );
+  });
+  // Nothing typed is lost by a stray click: leaving with changes asks first.
+  var dirty = false;
+  form.addEventListener("input", function () {
+    dirty = true;
+  });
+  form.addEventListener("submit", function () {
+    dirty = false;
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (!dirty) return;
+    event.preventDefault();
+    event.returnValue = "";
   });
 })();

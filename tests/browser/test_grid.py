@@ -171,3 +171,20 @@ def test_report_a_quarter_in_the_grid(page: Page, staff, q3, ids):
     cell("1-4", "actual").focus()
     page.keyboard.press("Enter")
     expect(cell("2-1", "actual")).to_be_focused()
+
+
+def test_leaving_the_grid_with_typed_figures_asks_first(page: Page, staff, q3, ids, home_department):
+    sign_in(page, "staff")
+    page.goto(reverse("kpi:grid", args=[home_department.pk, q3.pk]))
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()  # stay on the page
+
+    page.on("dialog", answer)
+    page.locator(f"#g-{ids['1-1']}-actual").fill("50")
+    page.get_by_role("navigation", name=t("Breadcrumbs")).get_by_role("link").last.click()
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"]
+    expect(page.locator(f"#g-{ids['1-1']}-actual")).to_have_value("50")
