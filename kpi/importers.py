@@ -603,8 +603,7 @@ def apply(result: ImportResult, *, user) -> ImportResult:
                         **row.values,
                     )
                 except services.ConflictError as exc:
-                    theirs = exc.report
-                    who = theirs.updated_by.get_full_name() or theirs.updated_by.get_username()
+                    theirs, who = exc.report, exc.who
                     row.error(
                         "",
                         _(

@@ -285,3 +285,13 @@ def test_factory_users_and_reports(seeded_plan):
     common = CommonIndicatorFactory()
     assert common.code.startswith("共") and common.formula_spec is not None
     assert ProgressReport.objects.count() == 6
+
+
+def test_department_viewers_is_can_view_department_in_sql(cast, home_department, other_department):
+    """The same rule, once per person and once for many people in a query: they must agree."""
+    from django.contrib.auth import get_user_model
+
+    for department in (home_department, other_department):
+        in_sql = set(get_user_model().objects.filter(access.department_viewers(department.pk)))
+        for user in (u for u in cast.values() if u is not None):
+            assert (user in in_sql) == access.can_view_department(user, department.pk), (user, department)

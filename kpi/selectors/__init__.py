@@ -5,7 +5,14 @@ charts), `timeline` its record of changes, `display` a report's fields as people
 them. Each runs a fixed number of queries (pinned in tests/test_indicator_page.py).
 """
 
-from kpi.selectors.display import format_amount, format_field, format_inputs, format_number, status_label  # noqa: F401
+from kpi.selectors.display import (  # noqa: F401
+    format_amount,
+    format_field,
+    format_inputs,
+    format_number,
+    stage_label,
+    status_label,
+)
 from kpi.selectors.indicator_page import (  # noqa: F401
     active_evidence,
     default_year,

@@ -7,6 +7,7 @@ from django.utils.translation import pgettext
 
 from common import formatting
 from kpi import units
+from kpi.access import SECOND
 from kpi.models import Indicator, ReportStatus
 
 
@@ -42,6 +43,13 @@ def status_label(status: str) -> str:
         return str(ReportStatus(status).label)
     except ValueError:
         return status
+
+
+def stage_label(stage: int, *, two_stages: bool) -> str:
+    """A review stage's name: 機關初核 and 研考複核 under two stages, plain 審核 under one."""
+    if stage == SECOND:
+        return _("Second review (planning office)")
+    return _("First review (department)") if two_stages else _("Review")
 
 
 def format_field(indicator: Indicator, name: str, value) -> str:

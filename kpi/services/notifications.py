@@ -97,7 +97,7 @@ def participants(report: ProgressReport) -> list:
     department_id = report.indicator.department_plan.department_id
     reporters = Membership.objects.filter(department_id=department_id, role=Role.REPORTER).values("user_id")
     people = _active(get_user_model().objects.filter(Q(pk__in=actor_ids) | Q(pk__in=reporters)))
-    return [user for user in people if access.can_view_department(user, department_id)]
+    return list(people.filter(access.department_viewers(department_id)))
 
 
 def notify(

@@ -54,8 +54,9 @@ class ConflictError(errors.ConflictError):
     """Someone else saved the report after this copy was opened (see `common.errors`)."""
 
     def __init__(self, report: ProgressReport, changes: dict[str, tuple]):
-        who = report.updated_by.get_full_name() or report.updated_by.get_username()
-        when = timezone.localtime(report.updated_at).strftime("%Y-%m-%d %H:%M")
+        # Who saved it and when, as every message about the conflict names them.
+        self.who = who = report.updated_by.get_full_name() or report.updated_by.get_username()
+        self.when = when = timezone.localtime(report.updated_at).strftime("%Y-%m-%d %H:%M")
         super().__init__(
             _(
                 "This report was updated by %(who)s at %(when)s (version %(version)s); your changes have not "

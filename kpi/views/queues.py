@@ -100,8 +100,11 @@ def review_queue(request):
     two_stages = 2 in stages_in_use or any(r.review_stages == 2 for r in everything)
     stages = []
     for stage, title in (
-        (access.FIRST, _("First review (department)") if two_stages else _("Waiting for your review")),
-        (access.SECOND, _("Second review (planning office)")),
+        (
+            access.FIRST,
+            selectors.stage_label(access.FIRST, two_stages=True) if two_stages else _("Waiting for your review"),
+        ),
+        (access.SECOND, selectors.stage_label(access.SECOND, two_stages=True)),
     ):
         stage_rows = [row for row in rows if access.review_stage(row.report) == stage]
         if stage == access.SECOND and not (work.can_second_review and two_stages):

@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
@@ -40,12 +39,7 @@ def report_label(report: ProgressReport) -> str:
 
 def stage_name(report: ProgressReport) -> str:
     """What the review the report waits for is called: 審核, 初核 or 研考複核."""
-    stage = access.review_stage(report)
-    if stage == access.SECOND:
-        return _("Second review (planning office)")
-    if report.review_stages == 2:
-        return _("First review (department)")
-    return _("Review")
+    return selectors.stage_label(access.review_stage(report) or access.FIRST, two_stages=report.review_stages == 2)
 
 
 def _report(request, report_id) -> ProgressReport:
@@ -66,12 +60,10 @@ def _report(request, report_id) -> ProgressReport:
 
 
 def _conflict_message(report_text: str, exc: services.ConflictError) -> str:
-    who = exc.report.updated_by.get_full_name() or exc.report.updated_by.get_username()
-    when = timezone.localtime(exc.report.updated_at).strftime("%Y-%m-%d %H:%M")
     return _(
         "The report of %(report)s was updated by %(who)s at %(when)s (version %(version)s); your "
         "review has not taken effect. Look at it again before reviewing."
-    ) % {"report": report_text, "who": who, "when": when, "version": exc.report.version}
+    ) % {"report": report_text, "who": exc.who, "when": exc.when, "version": exc.report.version}
 
 
 # --- One report ---------------------------------------------------------------------
