@@ -31,7 +31,7 @@ from django.views.decorators.http import require_http_methods
 from kpi import access, assessments, queues, services
 from kpi.models import Indicator, ProgressReport, ReportingPeriod, YearlyTarget
 from kpi.selectors import format_number, status_label
-from kpi.views.reporting import _conflict_panel, _not_editable_reason
+from kpi.views.reporting import conflict_panel, not_editable_reason
 from plans.models import DepartmentPlan
 
 ACTIONS = ("preview", "save", "submit")
@@ -202,7 +202,7 @@ def _rows(user, department_plan: DepartmentPlan, period: ReportingPeriod) -> lis
         row = GridRow(
             indicator=indicator,
             report=report,
-            not_editable=_not_editable_reason(period, report),
+            not_editable=not_editable_reason(period, report),
             year_target=year_target.value if year_target else None,
             last_approved=last.get((indicator.pk, period.year)),
             version=report.version if report else 0,
@@ -303,12 +303,12 @@ def report_grid(request, department_id, period_id):
                     _put_errors(by_id[indicator_id], exc)
                 for indicator_id, exc in refused.conflicts.items():
                     row = by_id[indicator_id]
-                    row.conflict = _conflict_panel(row.indicator, exc)
+                    row.conflict = conflict_panel(row.indicator, exc)
                     # What was typed stays, based on the version now saved: a deliberate second save goes through.
                     row.version = exc.report.version
                     row.shown_as = fingerprint(_row_values(row.indicator, *_stored_values(row.indicator, exc.report)))
                     row.report = exc.report
-                    row.not_editable = _not_editable_reason(period, exc.report)
+                    row.not_editable = not_editable_reason(period, exc.report)
             else:
                 if result.submitted:
                     count = len(result.submitted)

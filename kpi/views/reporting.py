@@ -100,7 +100,7 @@ def _report_values(report) -> dict:
     }
 
 
-def _not_editable_reason(period, report) -> str:
+def not_editable_reason(period, report) -> str:
     if period.is_locked and not (report is not None and report.correcting):
         return "locked"
     if report is not None and report.status not in services.EDITABLE_STATUSES:
@@ -108,7 +108,7 @@ def _not_editable_reason(period, report) -> str:
     return ""
 
 
-def _conflict_panel(indicator, exc: services.ConflictError) -> dict:
+def conflict_panel(indicator, exc: services.ConflictError) -> dict:
     current = exc.report
     return {
         "who": current.updated_by.get_full_name() or current.updated_by.get_username(),
@@ -189,7 +189,7 @@ def report_form(request, indicator_id, period_id):
     if not access.can_report(request.user, indicator):
         return _forbidden(request, NO_REPORT_PERMISSION, indicator)
     report = selectors.reports_query().filter(indicator=indicator, period=period).first()
-    not_editable = _not_editable_reason(period, report)
+    not_editable = not_editable_reason(period, report)
     context = {"conflict": None, "preview": None, "files_dropped": False}
 
     if request.method != "POST":
@@ -237,12 +237,12 @@ def report_form(request, indicator_id, period_id):
         # Keep what the person typed, based on the version now saved, so that a deliberate
         # second save goes through.
         report = selectors.reports_query().filter(pk=exc.report.pk).first()
-        not_editable = _not_editable_reason(period, report)
+        not_editable = not_editable_reason(period, report)
         data = request.POST.copy()
         data["version"] = str(exc.report.version)
         form = ReportForm(data, indicator=indicator, read_only=bool(not_editable))
         form.is_valid()
-        context.update(conflict=_conflict_panel(indicator, exc), files_dropped=bool(files))
+        context.update(conflict=conflict_panel(indicator, exc), files_dropped=bool(files))
         context["preview"] = _quiet_preview(indicator, period, form.report_values())
         return _render_form(request, indicator, period, report, form, not_editable, context)
     except PermissionDenied as exc:
@@ -414,7 +414,7 @@ def report_autosave(request, indicator_id, period_id):
     if not access.can_report(request.user, indicator):
         return JsonResponse({"detail": str(NO_REPORT_PERMISSION)}, status=403)
     report = selectors.reports_query().filter(indicator=indicator, period=period).first()
-    reason = _not_editable_reason(period, report)
+    reason = not_editable_reason(period, report)
     if reason:
         message = services.locked_message(period) if reason == "locked" else _("This report can no longer be changed.")
         return JsonResponse({"stop": True, "detail": message}, status=409)
