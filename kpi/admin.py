@@ -34,6 +34,7 @@ from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from common.formatting import roc_datetime
+from common.spreadsheets import admin_formats
 from kpi import access, history
 from kpi.admin_forms import (
     ChangeReasonForm,
@@ -228,6 +229,8 @@ class IndicatorAdmin(ImportExportModelAdmin, HistoryAdmin):
     form = ChangeReasonForm
     resource_classes = [IndicatorResource]
     formats = [XLSX, ODS, CSV]
+    # Exports are written by common.spreadsheets.writing: no cell is ever a formula (CWE-1236).
+    export_formats = admin_formats.EXPORT_FORMATS
     import_form_class = IndicatorImportForm
     confirm_form_class = IndicatorConfirmImportForm
     export_form_class = ExportForm  # the file's columns are fixed, so no column picker

@@ -41,6 +41,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from common import formatting
+from common.spreadsheets.writing import csv_text
 from common.years import to_gregorian
 from kpi import units
 from kpi.assessments import PERIOD, YEAR, IndicatorResult, PlanYearAttainment, Status, plan_year_attainment
@@ -681,5 +682,6 @@ def open_data_csv(data: PublicYear) -> str:
     lic = license_info()
     for record in _records(data):
         record = {**record, "license": lic["name"], "license_url": lic["url"]}
-        writer.writerow([_cell(record[name]) for name in CSV_FIELD_NAMES])
+        # Narratives and reasons are people's text: never a formula (common.spreadsheets.writing).
+        writer.writerow([csv_text(_cell(record[name])) for name in CSV_FIELD_NAMES])
     return out.getvalue()

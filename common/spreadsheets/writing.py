@@ -8,16 +8,29 @@
   is what Excel in Taiwan needs to open Chinese text correctly.
 - The file name is sent twice (RFC 6266 / RFC 5987): an ASCII `filename` for old
   clients and the real UTF-8 name in `filename*`.
-- Text typed by people (narratives, reasons, file names) is never taken for a formula
-  (CWE-1236, "CSV injection"): xlsx cells are written as text whatever they start with,
-  and csv text cells starting with = + - @ or a tab get a leading apostrophe, which is
-  what Excel shows as "this is text". Control characters that XML cannot hold (a
+- Text typed by people (narratives, reasons, indicator names) is never taken for a
+  formula (CWE-1236, "CSV injection"). The rule is `is_formula_text`: text starting with
+  = + - @, a tab or a carriage return, unless it is a plain number ("-5", "+1.5"). How
+  each format keeps it inert:
+    csv   such a cell gets a leading apostrophe (`csv_text`), what Excel and LibreOffice
+          show as "this is text" (OWASP's advice), so a reader of the file sees it;
+    xlsx  every text cell is typed as a string (data_type "s"), whatever it starts
+          with: never a formula, and shown exactly as written;
+    ods   every text cell is string-typed (office:value-type="string", no
+          table:formula attribute), which is how tablib writes any str: LibreOffice
+          evaluates only a cell's table:formula.
+  Numbers stay numbers (a negative figure is a numeric cell, not text). Every
+  spreadsheet the app writes goes through this module: the yearly report and the
+  import template (`download`), the open-data CSV (`csv_text`) and admin's
+  django-import-export exports (`export_dataset`, through
+  common.spreadsheets.admin_formats). Control characters that XML cannot hold (a
   vertical tab pasted from Word, say) would make xlsx and ods fail: every cell goes
   through common.text.clean_text, the rule stored narratives follow too.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -40,13 +53,21 @@ FORMATS: dict[str, str] = {
 MAX_WIDTH = 60  # characters; longer text wraps
 LONG_WIDTH = 40
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def is_formula_text(value: object) -> bool:
+    """Whether a spreadsheet could take this cell for a formula (CWE-1236): the one rule.
+
+    Text starting with = + - @, a tab or a carriage return, except a plain number written
+    as text ("-5", "+1.5"), which every spreadsheet reads as that number and nothing more.
+    """
+    return isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value)
 
 
 def csv_text(value: object) -> object:
-    """A csv cell that Excel cannot take for a formula (OWASP's advice for CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    """A csv cell that Excel cannot take for a formula: a leading apostrophe (OWASP's advice)."""
+    return "'" + value if is_formula_text(value) else value
 
 
 @dataclass
@@ -58,6 +79,12 @@ class Sheet:
     rows: list[list[object]]
     long_columns: set[int] = field(default_factory=set)  # 0-based indexes
     percent_columns: set[int] = field(default_factory=set)
+
+    @classmethod
+    def from_dataset(cls, dataset: tablib.Dataset) -> Sheet:
+        return cls(
+            title=dataset.title or "Sheet1", headers=list(dataset.headers or []), rows=[list(r) for r in dataset]
+        )
 
     def dataset(self, cell=clean_text) -> tablib.Dataset:
         data = tablib.Dataset(headers=self.headers, title=self.title)
@@ -76,10 +103,27 @@ def render(fmt: str, sheets: list[Sheet]) -> bytes:
         raise ValueError(f"unknown format {fmt!r}")
     if fmt == "csv":
         # Excel opens a UTF-8 CSV as Big5 unless it starts with a BOM.
-        return sheets[0].dataset(lambda v: csv_text(clean_text(v))).export("csv").encode("utf-8-sig")
+        return _csv(sheets[0]).encode("utf-8-sig")
     if fmt == "ods":
+        # tablib writes every str as a string-typed cell, never a formula (see above).
         return tablib.Databook([s.dataset() for s in sheets]).export("ods")
     return _xlsx(sheets)
+
+
+def export_dataset(fmt: str, dataset: tablib.Dataset) -> bytes | str:
+    """A tablib dataset (django-import-export's export) written as `fmt` under the same rule.
+
+    csv comes back as text, without a byte-order mark: django-import-export encodes it and
+    reads it back as it wrote it. xlsx and ods come back as bytes.
+    """
+    sheet = Sheet.from_dataset(dataset)
+    if fmt == "csv":
+        return _csv(sheet)
+    return render(fmt, [sheet])
+
+
+def _csv(sheet: Sheet) -> str:
+    return sheet.dataset(lambda v: csv_text(clean_text(v))).export("csv")
 
 
 BOLD = Font(bold=True)
