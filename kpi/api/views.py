@@ -74,6 +74,7 @@ class IndicatorListView(generics.ListAPIView):
     permission_classes = [permissions.AllowAny]
     filter_backends = []
     pagination_class = None
+    open_data = True  # anonymous answers may be cached (config.middleware.PrivateNoStoreMiddleware)
 
     def get_year(self):
         raw = self.request.query_params.get("year")
