@@ -11,7 +11,6 @@ from django.urls import path, re_path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -20,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api.base import ERROR_400, DetailSerializer  # also registers the <api_id:…> path converter
-from common.api.docs import RedocView, SwaggerView
+from common.api.docs import RedocView, SchemaView, SwaggerView
 from kpi.api.urls import urlpatterns as kpi_patterns
 from plans.api.urls import urlpatterns as plan_patterns
 from reports.api.urls import urlpatterns as report_patterns
@@ -110,7 +109,7 @@ your copy): `{"detail", "current_version", "changes": {field: {"current", "yours
 app_name = "api"
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
-    path("schema/", SpectacularAPIView.as_view(custom_settings={"DESCRIPTION": API_DESCRIPTION}), name="schema"),
+    path("schema/", SchemaView.as_view(custom_settings={"DESCRIPTION": API_DESCRIPTION}), name="schema"),
     path("docs/", SwaggerView.as_view(), name="docs"),
     path("redoc/", RedocView.as_view(), name="redoc"),
     *plan_patterns,

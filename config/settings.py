@@ -199,6 +199,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+# Whether the API's schema and documentation pages (/api/v1/schema/, docs/, redoc/) are
+# public. Off DEBUG they are for signed-in users only (an anonymous caller of the schema
+# gets 401, of a page the sign-in page); on a developer's machine they are public.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
 # The licence under which open data is published (政府資料開放授權條款). Its name is the
 # licence's legal title, quoted as such in the open-data files: not translated.
 OPEN_DATA_LICENSE = {

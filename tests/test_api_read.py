@@ -714,7 +714,8 @@ def test_indicator_counts(seeded_plan):
 # --- Documentation ------------------------------------------------------------------------------
 
 
-def test_schema_is_openapi_3(client, db):
+def test_schema_is_openapi_3(client, db, settings):
+    settings.API_DOCS_PUBLIC = True  # who may read it: tests/test_api_docs_access.py
     response = client.get(API + "schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     schema = response.json()
@@ -724,7 +725,8 @@ def test_schema_is_openapi_3(client, db):
 
 
 @pytest.mark.parametrize("path", ["docs/", "redoc/"])
-def test_documentation_pages_are_served_locally(client, db, path):
+def test_documentation_pages_are_served_locally(client, db, settings, path):
+    settings.API_DOCS_PUBLIC = True
     response = client.get(API + path)
     assert response.status_code == 200
     html = response.content.decode()
@@ -735,7 +737,8 @@ def test_documentation_pages_are_served_locally(client, db, path):
     assert "Authorization: Token" in html
 
 
-def test_swagger_start_up_script_is_a_file(client, db):
+def test_swagger_start_up_script_is_a_file(client, db, settings):
+    settings.API_DOCS_PUBLIC = True
     response = client.get(API + "docs/?script=")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/javascript")

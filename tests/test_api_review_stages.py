@@ -533,7 +533,8 @@ def test_only_the_planning_office_locks_and_unlocks(client, cast, planner, perio
 # --- The schema ------------------------------------------------------------------------------------
 
 
-def test_the_schema_documents_the_new_actions(client, db):
+def test_the_schema_documents_the_new_actions(client, db, settings):
+    settings.API_DOCS_PUBLIC = True
     schema = client.get(API + "schema/", HTTP_ACCEPT="application/json").json()
     paths = schema["paths"]
     for path in ("reports/approve/", "reports/{id}/reopen/", "periods/{id}/lock/", "periods/{id}/unlock/"):

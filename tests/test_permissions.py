@@ -8,7 +8,7 @@ evidence, a complete draft of 3-1, and have submitted 2-1; 4-3 is approved; 4-1 
 yet; 113年第4季 is open and 112年第4季 is locked; 113 is published for the public.
 
 Rules walked (kpi/access.py): anonymous visitors are sent to sign in on every page (the
-public pages, open data and the API's documentation excepted; the API answers 401); those
+public pages and open data excepted; the API, its schema included, answers 401); those
 who cannot see an indicator get 404 on its pages; those who can see but not report get 403
 on the report form, its evidence and the import; a report's author gets 403 reviewing it and
 staff of another department 404; only the planning office and admins lock and unlock
@@ -487,9 +487,9 @@ EXPECTED |= {
     "open_data_json":            EVERYONE(200),
     "open_data_csv":             EVERYONE(200),
     "api_token":                 EVERYONE(400),  # a wrong password, whoever asks
-    "api_schema":                EVERYONE(200),
-    "api_docs":                  EVERYONE(200),
-    "api_redoc":                 EVERYONE(200),
+    "api_schema":                (200,         200,         200,         200,         200,         401),
+    "api_docs":                  SIGNED_IN,
+    "api_redoc":                 SIGNED_IN,
     "api_plans":                 API_READ,
     "api_plan":                  API_READ,
     "api_departments":           API_READ,

@@ -7,17 +7,53 @@ script or style (Swagger UI's start-up script is served as a file by the split v
 and say where the raw schema is for a reader without JavaScript. (ReDoc's sidebar shows
 a Redocly logo from their CDN; the Content-Security-Policy blocks it, and nothing else is
 fetched from outside.)
+
+Whether the schema and both pages are public is `settings.API_DOCS_PUBLIC` (default:
+DEBUG, so public on a developer's machine, signed-in only in production): `docs_visible`
+is the one rule. When they are closed, an anonymous caller of the schema gets the API's
+401 JSON answer, and of a page, the sign-in page with `next=` back to it.
 """
 
 from __future__ import annotations
 
 from csp.constants import SELF
 from csp.decorators import csp_update
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.template import engines
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.permissions import BasePermission
+
+from common.api.base import ApiMixin
+
+
+def docs_visible(request) -> bool:
+    """Whether this request may read the API's schema and documentation pages."""
+    return settings.API_DOCS_PUBLIC or request.user.is_authenticated
+
+
+class DocsVisible(BasePermission):
+    def has_permission(self, request, view):
+        return docs_visible(request)
+
+
+class SchemaView(ApiMixin, SpectacularAPIView):
+    """The OpenAPI 3 schema: public or signed-in only, as `docs_visible` says (401 JSON when closed)."""
+
+    permission_classes = [DocsVisible]
+
+
+class DocsPageMixin:
+    """A documentation page: closed to an anonymous visitor unless `docs_visible`, who is sent to sign in."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not docs_visible(request):
+            return redirect_to_login(request.get_full_path())
+        return super().dispatch(request, *args, **kwargs)
+
 
 PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -47,7 +83,7 @@ def _page(request, **context) -> HttpResponse:
     return HttpResponse(template.render(context, request), content_type="text/html; charset=utf-8")
 
 
-class SwaggerView(SpectacularSwaggerSplitView):
+class SwaggerView(DocsPageMixin, SpectacularSwaggerSplitView):
     url_name = "api:schema"
 
     @extend_schema(exclude=True)
@@ -72,7 +108,7 @@ class SwaggerView(SpectacularSwaggerSplitView):
         )
 
 
-class RedocView(SpectacularRedocView):
+class RedocView(DocsPageMixin, SpectacularRedocView):
     url_name = "api:schema"
 
     @extend_schema(exclude=True)
