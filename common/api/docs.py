@@ -4,9 +4,11 @@ drf-spectacular-sidecar ships both UIs as static files, so nothing comes from a 
 The pages are written here rather than taken from drf-spectacular's templates, whose
 ReDoc page loads Google Fonts and whose pages carry inline styles: ours have no inline
 script or style (Swagger UI's start-up script is served as a file by the split view),
-and say where the raw schema is for a reader without JavaScript. (ReDoc's sidebar shows
-a Redocly logo from their CDN; the Content-Security-Policy blocks it, and nothing else is
-fetched from outside.)
+and say where the raw schema is for a reader without JavaScript. ReDoc's sidebar always
+shows Redocly's logo from their CDN (no ReDoc option turns it off): the ReDoc page first
+loads static/js/api-docs-offline.js, which keeps any image from being pointed at another
+site, so nothing is fetched from outside and the Content-Security-Policy reports nothing
+(tests/browser/test_api_docs.py).
 
 Whether the schema and both pages are public is `settings.API_DOCS_PUBLIC` (default:
 DEBUG, so public on a developer's machine, signed-in only in production): `docs_visible`
@@ -22,6 +24,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.template import engines
+from django.templatetags.static import static
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
@@ -123,5 +126,6 @@ class RedocView(DocsPageMixin, SpectacularRedocView):
             favicon_href=SpectacularSwaggerSplitView._swagger_ui_favicon(),
             schema_url=schema_url,
             body=format_html('<redoc spec-url="{}"></redoc>', schema_url),
-            scripts=[self._redoc_standalone()],
+            # Before ReDoc: no image from another site (its Redocly logo), see the docstring.
+            scripts=[static("js/api-docs-offline.js"), self._redoc_standalone()],
         )
