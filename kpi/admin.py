@@ -29,7 +29,7 @@ from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
-from import_export.formats.base_formats import CSV, XLSX
+from import_export.formats.base_formats import XLSX
 from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -228,7 +228,7 @@ PLANNED_DESCRIPTION = _(
 class IndicatorAdmin(ImportExportModelAdmin, HistoryAdmin):
     form = ChangeReasonForm
     resource_classes = [IndicatorResource]
-    formats = [XLSX, ODS, CSV]
+    formats = [XLSX, ODS, admin_formats.CSV]  # the csv import undoes the export's escaping
     # Exports are written by common.spreadsheets.writing: no cell is ever a formula (CWE-1236).
     export_formats = admin_formats.EXPORT_FORMATS
     import_form_class = IndicatorImportForm

@@ -25,6 +25,7 @@ import openpyxl
 import pytest
 import tablib
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import FileResponse
 from django.urls import reverse
 from import_export.admin import ExportMixin
@@ -33,7 +34,7 @@ from odf.namespaces import OFFICENS, TABLENS
 from odf.table import TableCell
 
 from common.spreadsheets import admin_formats, writing
-from kpi import services
+from kpi import importers, services
 from kpi.admin import IndicatorAdmin
 from kpi.models import Indicator, ReportingPeriod
 from plans.models import PublishedYear
@@ -210,6 +211,7 @@ def test_json_open_data_keeps_the_text_as_written(client, hostile):
 def test_what_counts_as_a_formula(value, escaped):
     assert writing.is_formula_text(value) is escaped
     assert writing.csv_text(value) == (f"'{value}" if escaped else value)
+    assert writing.csv_text_read(writing.csv_text(value)) == value
 
 
 def test_negative_numbers_stay_numbers_in_every_format():
@@ -265,3 +267,48 @@ def test_every_admin_export_escapes():
         formats = model_admin.get_export_formats()
         assert formats
         assert all(issubclass(f, admin_formats.EscapedExport) for f in formats), (model_admin, formats)
+
+
+# --- a csv read back: the apostrophe goes again -------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods", "csv"])
+def test_admin_export_imported_unchanged_changes_nothing(client, admin_user, hostile, fmt):
+    client.force_login(admin_user)
+    content = _admin_export(client, hostile, fmt).content
+    fmt_class = {f.fmt: f for f in admin_formats.EXPORT_FORMATS}[fmt]
+    index = [f().get_title() for f in IndicatorAdmin.formats].index(fmt_class().get_title())
+
+    preview = client.post(
+        reverse("admin:kpi_indicator_import"),
+        {"resource": "0", "format": str(index), "import_file": SimpleUploadedFile(f"indicators.{fmt}", content)},
+    )
+
+    result = preview.context["result"]
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert result.totals["skip"] == Indicator.objects.count()  # the name read back is the name stored
+    hostile.indicator.refresh_from_db()
+    assert hostile.indicator.name == NAME
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods", "csv"])
+def test_import_template_filled_in_reads_back_as_written(client, staff, hostile, fmt):
+    client.force_login(staff)
+    template = client.get(reverse("kpi:report_import_template"), {"format": fmt, "period": hostile.period.pk})
+
+    result = importers.import_reports(template.content, f"template.{fmt}", user=staff, dry_run=True)
+
+    row = next(r for r in result.rows if r.indicator is not None and r.indicator.pk == hostile.indicator.pk)
+    assert row.errors == []
+    assert row.outcome == importers.UNCHANGED, row.changes  # the narrative read back is the draft's
+
+
+def test_only_the_apostrophe_csv_text_adds_is_taken_off():
+    assert writing.csv_text_read("'=1+1") == "=1+1"
+    assert writing.csv_text_read("'- 辦理說明會") == "- 辦理說明會"
+    assert writing.csv_text_read("'twas") == "'twas"
+    assert writing.csv_text_read("'-5") == "'-5"  # csv_text never escapes a number
+    assert writing.csv_text_read(Decimal("-5")) == Decimal("-5")
+    assert writing.csv_text("'=1") == "''=1"  # read back as written
+    for value in ["=1+1", "@A1", "'=1", "''+1", "'twas", "已完成。", "-5"]:
+        assert writing.csv_text_read(writing.csv_text(value)) == value

@@ -13,6 +13,7 @@ checks that every admin with an export offers these and nothing else.
 
 from __future__ import annotations
 
+import tablib
 from import_export.formats import base_formats
 
 from common.spreadsheets import writing
@@ -39,7 +40,14 @@ class ODS(EscapedExport, base_formats.ODS):
 
 
 class CSV(EscapedExport, base_formats.CSV):
+    """Also for import: the apostrophe the export put before formula-like text goes again."""
+
     fmt = "csv"
+
+    def create_dataset(self, in_stream, **kwargs):
+        dataset = super().create_dataset(in_stream, **kwargs)
+        rows = [[writing.csv_text_read(cell) for cell in row] for row in dataset]
+        return tablib.Dataset(*rows, headers=dataset.headers, title=dataset.title)
 
 
 EXPORT_FORMATS = [XLSX, ODS, CSV]

@@ -28,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from common.spreadsheets.writing import csv_text_read
 from common.wording import join_list
 
 FORMATS = ("xlsx", "ods", "csv")
@@ -162,7 +163,8 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list]]:
             raise FileError(_("Cannot tell the CSV file's text encoding; save it as “CSV UTF-8”.")) from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        yield from enumerate(reader, start=1)
+        # The apostrophe our downloads put before formula-like text goes (writing.csv_text_read).
+        yield from ((number, [csv_text_read(cell) for cell in row]) for number, row in enumerate(reader, start=1))
     except csv.Error:
         raise FileError(
             _(

@@ -19,7 +19,9 @@
     ods   every text cell is string-typed (office:value-type="string", no
           table:formula attribute), which is how tablib writes any str: LibreOffice
           evaluates only a cell's table:formula.
-  Numbers stay numbers (a negative figure is a numeric cell, not text). Every
+  Numbers stay numbers (a negative figure is a numeric cell, not text). Reading a csv
+  back (`csv_text_read`: common.spreadsheets.reading, admin's csv import) drops the
+  apostrophe again, so an exported file imported unchanged changes nothing. Every
   spreadsheet the app writes goes through this module: the yearly report and the
   import template (`download`), the open-data CSV (`csv_text`) and admin's
   django-import-export exports (`export_dataset`, through
@@ -66,8 +68,23 @@ def is_formula_text(value: object) -> bool:
 
 
 def csv_text(value: object) -> object:
-    """A csv cell that Excel cannot take for a formula: a leading apostrophe (OWASP's advice)."""
-    return "'" + value if is_formula_text(value) else value
+    """A csv cell that Excel cannot take for a formula: a leading apostrophe (OWASP's advice).
+
+    Text that already starts with apostrophes before a formula ("'=A1") gets one more, so
+    that `csv_text_read` gives back exactly what was written.
+    """
+    return "'" + value if isinstance(value, str) and is_formula_text(value.lstrip("'")) else value
+
+
+def csv_text_read(value: object) -> object:
+    """`csv_text` undone, for a csv read back (the import template, admin's export): "'=A1" → "=A1".
+
+    So that a file exported and imported again changes nothing. Only an apostrophe that
+    `csv_text` adds goes; "'twas" stays as it is.
+    """
+    if isinstance(value, str) and value.startswith("'") and is_formula_text(value.lstrip("'")):
+        return value[1:]
+    return value
 
 
 @dataclass
