@@ -209,7 +209,7 @@ class Server:
                 stderr=subprocess.STDOUT,
             )
         try:
-            wait_until(self._answers, 60, what="gunicorn to answer")
+            wait_until(self._answers, 120, what="gunicorn to answer")
             wait_until(lambda: len(self.worker_pids()) == self.workers, 30, what="gunicorn's workers")
         except BaseException:
             self.stop()
@@ -219,8 +219,8 @@ class Server:
         if self.process.poll() is not None:
             raise RuntimeError(f"gunicorn exited:\n{self.log_text()}")
         try:
-            return requests.get(self.url("/healthz"), timeout=5).status_code in (200, 503)
-        except requests.ConnectionError:
+            return requests.get(self.url("/healthz"), timeout=10).status_code in (200, 503)
+        except requests.RequestException:  # not listening yet, or too busy starting to answer
             return False
 
     def worker_pids(self) -> list[int]:
