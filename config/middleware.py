@@ -50,8 +50,9 @@ PG_LOCK_CODES = {"40001", "40P01", "55P03"}
 
 
 def database_trouble(exc: BaseException | None) -> str | None:
-    """"locked" when another save holds what this request needs, "unavailable" when the database
-    cannot be reached (down, restarting, the connection lost), None for anything else."""
+    """What went wrong with the database: "locked" when another save holds what this request
+    needs, "unavailable" when the database cannot be reached (down, restarting, the connection
+    lost), None for anything else (a bug stays a 500)."""
     if not isinstance(exc, OperationalError | InterfaceError):
         return None
     cause = exc.__cause__
@@ -75,7 +76,8 @@ def database_error_response(request, exc: BaseException | None) -> HttpResponse 
     if trouble is None:
         return None
     locked = trouble == "locked"
-    logger.error("database %s: %s %s: %s", trouble, request.method, request.path, exc, exc_info=exc)
+    # Django logs the 503 itself (django.request); this says why, without a traceback per request.
+    logger.warning("database %s: %s %s: %s", trouble, request.method, request.path, exc)
     if request.path.startswith("/api/"):
         detail = (
             _(
