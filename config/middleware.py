@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import sys
+
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views import defaults
+
+logger = logging.getLogger(__name__)
 
 
 class ActionAddressMiddleware:
@@ -68,3 +79,87 @@ def _open_data_view(request) -> bool:
         return False
     view = getattr(match.func, "view_class", match.func)
     return getattr(view, "open_data", False) is True
+
+
+# --- The database failing: one place decides the answer ---------------------------------
+
+# Retry-After, in seconds: a lock is a moment's wait; a restart of the database takes longer.
+RETRY_AFTER_LOCKED = 5
+RETRY_AFTER_UNAVAILABLE = 60
+
+# SQLite reports its transient failures as OperationalError with these messages; any other
+# OperationalError there ("no such table") is a bug and stays a 500.
+SQLITE_TRANSIENT = ("database is locked", "database table is locked", "disk i/o error", "unable to open database")
+# PostgreSQL's lock failures (SQLSTATE): could not serialize, deadlock, lock not available.
+PG_LOCK_CODES = {"40001", "40P01", "55P03"}
+
+
+def database_trouble(exc: BaseException | None) -> str | None:
+    """What went wrong with the database: "locked" when another save holds what this request
+    needs, "unavailable" when the database cannot be reached (down, restarting, the connection
+    lost), None for anything else (a bug stays a 500)."""
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return None
+    cause = exc.__cause__
+    text = str(exc).lower()
+    if isinstance(cause, sqlite3.Error):
+        if not any(message in text for message in SQLITE_TRANSIENT):
+            return None
+        return "locked" if "locked" in text else "unavailable"
+    if getattr(cause, "pgcode", None) in PG_LOCK_CODES:
+        return "locked"
+    return "unavailable"
+
+
+def database_error_response(request, exc: BaseException | None) -> HttpResponse | None:
+    """The answer to a request the database could not serve: 503 with Retry-After, as JSON
+    ``{"detail": …}`` under /api/ and as a page elsewhere; None when `exc` is not such a failure.
+
+    The page is rendered without the request's context (the context processors query the
+    database, which is what failed)."""
+    trouble = database_trouble(exc)
+    if trouble is None:
+        return None
+    locked = trouble == "locked"
+    # Django logs the 503 itself (django.request); this says why, without a traceback per request.
+    logger.warning("database %s: %s %s: %s", trouble, request.method, request.path, exc)
+    if request.path.startswith("/api/"):
+        detail = (
+            _(
+                "Someone else is saving at this moment and this request could not wait its turn. "
+                "Nothing was saved: send it again in a moment."
+            )
+            if locked
+            else _(
+                "The service is briefly unavailable: the database is not answering. Try again in a minute; "
+                "if you were saving, check first whether the save went through."
+            )
+        )
+        response = JsonResponse({"detail": detail}, status=503)
+    else:
+        response = HttpResponse(loader.render_to_string("503.html", {"locked": locked}), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_LOCKED if locked else RETRY_AFTER_UNAVAILABLE)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that the database fails (a restart, a lost connection, SQLite's write lock not had
+    in time) answers 503 "try again" instead of a 500. Its transaction (ATOMIC_REQUESTS) has
+    been rolled back by then, so nothing of the request is half-saved.
+
+    Failures outside a view (a middleware's query) reach `server_error`, Django's handler500,
+    which gives the same answer."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        return database_error_response(request, exception)
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: the database's failures get their 503 (see above), anything else Django's 500 page."""
+    return database_error_response(request, sys.exc_info()[1]) or defaults.server_error(request, *args, **kwargs)

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The database down, restarting or locked: 503 "try again", not a 500 (config/middleware.py).
+    "config.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "plans.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -116,6 +118,25 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# A kept-open connection (DATABASE_URL ?conn_max_age=60) is checked before each request
+# reuses it, so a database restart costs no failed request once the database is back.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite lets one writer at a time. Every request runs in a transaction (above); a
+    # deferred one reads first and, when it then writes while another request writes,
+    # fails at once with "database is locked" (SQLite will not wait where waiting could
+    # deadlock). IMMEDIATE takes the write lock at BEGIN, so a second writer waits up to
+    # SQLITE_TIMEOUT seconds and then sees the first one's save (a 409 on a version
+    # conflict). The price: requests that only read also wait their turn inside their
+    # transaction; reads outside it (sign-in, the session) do not, thanks to WAL.
+    # synchronous stays FULL: a save acknowledged is on disk, even after a power cut.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_TIMEOUT", default=20),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Evidence links typed without a scheme are taken as https (Django 6.0's default).
 FORMS_URLFIELD_ASSUME_HTTPS = True

@@ -23,6 +23,9 @@ def favicon(request):
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
+# A database failure outside a view gets the same 503 as inside one (config/middleware.py).
+handler500 = "config.middleware.server_error"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", favicon),
