@@ -136,7 +136,15 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", d
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# How many reverse proxies stand in front of the app (0: none, 1: the city's one). The lock-out
+# keys on the client's real address: REMOTE_ADDR without a proxy (X-Forwarded-For ignored,
+# since anyone can send it), else the address the proxies wrote into X-Forwarded-For
+# (config/client_ip.py). Set it to exactly the number of proxies: one too many believes an
+# address the client made up; one too few locks by the proxy's address, for everyone.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured("PROXY_COUNT is the number of reverse proxies in front of the app: 0 or more.")
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "kpi:home"
