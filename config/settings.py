@@ -52,7 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens (django-rest-knox): stored hashed, expiring, several per person (common/api/tokens.py).
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -190,11 +191,26 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "common.api.tokens.ApiTokenAuthentication",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
+}
+# API tokens (django-rest-knox). A token lasts API_TOKEN_DAYS from when it was issued, then
+# is refused (401); it is revoked at once when its owner's password changes or the account
+# is deactivated (common/signals.py). People see and revoke theirs on the API tokens page.
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30)
+if API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured("API_TOKEN_DAYS is how many days an API token lasts: 1 or more.")
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(days=API_TOKEN_DAYS),
+    # The header stays `Authorization: Token <key>`, as with the tokens before.
+    "AUTH_HEADER_PREFIX": "Token",
+    # Enough for a person's scripts and a spare; past it, an old one must be revoked first.
+    "TOKEN_LIMIT_PER_USER": 10,
+    # The expiry is fixed when the token is issued: using a token does not extend it.
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Keelung KPI tracker API",
