@@ -132,5 +132,5 @@ urlpatterns = [
     *plan_patterns,
     *kpi_patterns,
     *report_patterns,
-    re_path(r"^(?P<path>.*)$", not_found),
+    re_path(r"^(?P<path>[\s\S]*)$", not_found),  # [\s\S]: a path with a newline (%0A) too
 ]
