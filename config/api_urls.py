@@ -1,7 +1,7 @@
 """API v1 (/api/v1/): the whole URL tree.
 
 Endpoints live with their apps (plans/api, kpi/api, reports/api); this module puts them
-under one namespace ("api") with the token endpoint, the OpenAPI 3 schema and its
+under one namespace ("api") with the token endpoint, one's own tokens (config/tokens.py), the OpenAPI 3 schema and its
 documentation pages, and ends with a catch-all so that any other path under /api/v1/
 is a JSON 404, never Django's HTML page.
 """
