@@ -101,3 +101,13 @@ def test_proxy_count_must_be_a_count():
     result = run_settings(SECRET_KEY="a-secret", PROXY_COUNT="-1")
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and "PROXY_COUNT" in result.stderr
+
+
+def test_intranet_clients_behind_a_proxy_with_a_public_address(client, staff, one_proxy, settings):
+    """ipware, given X-Forwarded-For and REMOTE_ADDR, would prefer a public address to a private
+    one: the proxy's, for everyone. Only the header is read when there is a proxy."""
+    proxy, desk_a, desk_b = "8.8.8.8", "10.1.2.3", "10.1.2.4"
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "wrong", desk_a, remote_addr=proxy)
+    assert sign_in(client, "pw-staff", desk_a, remote_addr=proxy).status_code == 429
+    assert sign_in(client, "pw-staff", desk_b, remote_addr=proxy).status_code == 302
