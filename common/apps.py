@@ -3,7 +3,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CommonConfig(AppConfig):
-    """No models: template tags and helpers shared by every app."""
+    """Template tags and helpers shared by every app; API tokens (a proxy of knox's model, for
+    its admin) and their revocation when a password changes or an account is deactivated."""
 
     name = "common"
     verbose_name = _("Shared")
+
+    def ready(self):
+        from common import signals  # noqa: F401 (revokes API tokens with the password)

@@ -1,7 +1,7 @@
 """Third-party interface text that has no zh-Hant translation of its own.
 
-django-import-export and django-axes ship no zh_Hant catalogue, and DRF's token admin
-is only half translated, so their admin screens would stay in English. Listing their
+django-import-export and django-axes ship no zh_Hant catalogue, so their admin screens
+would stay in English. Listing their
 msgids here, exactly as the packages write them, lets `makemessages` carry them into our
 catalogue (locale/zh_Hant), which Django consults before the packages' own.
 """
@@ -86,11 +86,4 @@ THIRD_PARTY_MSGIDS = [
     gettext_noop("Attempt Remaining"),
     gettext_noop("Account locked: too many login attempts. Please try again later."),
     gettext_noop("Account locked: too many login attempts. Contact an admin to unlock your account."),
-    # Django REST framework's token admin (its zh_Hant leaves Token and Tokens in English)
-    gettext_noop("Auth Token"),
-    gettext_noop("Token"),
-    gettext_noop("Tokens"),
-    gettext_noop("Key"),
-    gettext_noop("User"),
-    gettext_noop("Created"),
 ]

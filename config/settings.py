@@ -52,7 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens (django-rest-knox): stored hashed, expiring, several per person (common/api/tokens.py).
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -159,7 +160,15 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", d
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# How many reverse proxies stand in front of the app (0: none, 1: the city's one). The lock-out
+# keys on the client's real address: REMOTE_ADDR without a proxy (X-Forwarded-For ignored,
+# since anyone can send it), else the address the proxies wrote into X-Forwarded-For
+# (config/client_ip.py). Set it to exactly the number of proxies: one too many believes an
+# address the client made up; one too few locks by the proxy's address, for everyone.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured("PROXY_COUNT is the number of reverse proxies in front of the app: 0 or more.")
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "kpi:home"
@@ -205,11 +214,26 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "common.api.tokens.ApiTokenAuthentication",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
+}
+# API tokens (django-rest-knox). A token lasts API_TOKEN_DAYS from when it was issued, then
+# is refused (401); it is revoked at once when its owner's password changes or the account
+# is deactivated (common/signals.py). People see and revoke theirs on the API tokens page.
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30)
+if API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured("API_TOKEN_DAYS is how many days an API token lasts: 1 or more.")
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(days=API_TOKEN_DAYS),
+    # The header stays `Authorization: Token <key>`, as with the tokens before.
+    "AUTH_HEADER_PREFIX": "Token",
+    # Enough for a person's scripts and a spare; past it, an old one must be revoked first.
+    "TOKEN_LIMIT_PER_USER": 10,
+    # The expiry is fixed when the token is issued: using a token does not extend it.
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Keelung KPI tracker API",

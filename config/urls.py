@@ -5,7 +5,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.decorators.http import require_safe
 
-from config import health, session
+from config import health, session, tokens
 from kpi import access
 
 
@@ -49,6 +49,11 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    # A person's API tokens: list, issue (shown once), revoke one or all (config/tokens.py).
+    path("accounts/tokens/", tokens.api_tokens, name="api_tokens"),
+    path("accounts/tokens/new/", tokens.api_token_create, name="api_token_create"),
+    path("accounts/tokens/revoke-all/", tokens.api_tokens_revoke_all, name="api_tokens_revoke_all"),
+    path("accounts/tokens/<token_key:token_key>/revoke/", tokens.api_token_revoke, name="api_token_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("config.api_urls")),
     path("", include("kpi.urls")),

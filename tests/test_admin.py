@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from common.api.tokens import token_issue
 from kpi.models import Indicator, IndicatorKind, TargetRevision, YearlyTarget
 from kpi.services import target_set
 
@@ -139,7 +140,7 @@ MAKE_ROW = {
         user=user, email="digest"
     ),
     "auth.Group": lambda user: Group.objects.create(name="研考"),
-    "authtoken.TokenProxy": lambda user: apps.get_model("authtoken", "Token").objects.create(user=user),
+    "common.ApiToken": lambda user: token_issue(user=user),
 }
 
 

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
+from common.api.tokens import token_issue
 from kpi import services
 from kpi.assessments import plan_year_attainment
 from kpi.models import Indicator, ProgressReport, ReportingPeriod, ReportStatus
@@ -114,8 +114,8 @@ def test_a_bad_token_is_401(client, seeded_plan):
 
 
 def test_a_token_signs_in(client, staff):
-    token = Token.objects.create(user=staff)
-    response = client.get(API + "plans/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _row, token = token_issue(user=staff)
+    response = client.get(API + "plans/", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200
 
 
@@ -681,11 +681,11 @@ def test_report_list_query_count_is_pinned(
     more_reports(
         seeded_plan, dp, UserFactory(reporter_of=[other_department]), UserFactory(reviewer_of=[other_department]), 30
     )
-    token = Token.objects.create(user=planner)
+    _row, token = token_issue(user=planner)
     # The request's savepoint and its release (ATOMIC_REQUESTS), the token with its user, the
     # user's memberships, the count, the page.
     with django_assert_max_num_queries(6):
-        response = client.get(API + "reports/", HTTP_AUTHORIZATION=f"Token {token.key}")
+        response = client.get(API + "reports/", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.json()["count"] == 30
 
 

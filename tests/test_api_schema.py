@@ -20,7 +20,6 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -30,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from common.api.tokens import token_issue
 from kpi import services
 from kpi.models import PlannedValue, ReportingPeriod, YearlyTarget
 from plans.models import Membership, Role
@@ -83,7 +83,8 @@ def token(settings, seeded_plan, home_department, staff, supervisor):
     services.report_save(indicator=kpi_by_code("1-5"), period=q2, user=staff, actual="2", submit=True, **extra)
     draft = services.report_save(indicator=kpi_by_code("4-3"), period=q2, user=user, actual="1", **extra)
     services.evidence_add(report=draft, user=user, url="https://example.org/minutes")
-    return Token.objects.create(user=user).key
+    _row, token = token_issue(user=user)
+    return token
 
 
 def load_schema():

@@ -44,9 +44,11 @@ def test_token_endpoint(staff):
     client = APIClient()
     response = client.post(API + "auth/token/", {"username": "staff", "password": "pw-staff"}, format="json")
     assert response.status_code == 200
+    assert set(response.json()) == {"token", "expires"}
     token = response.json()["token"]
     again = client.post(API + "auth/token/", {"username": "staff", "password": "pw-staff"})  # a form works too
-    assert again.json() == {"token": token}
+    assert again.status_code == 200
+    assert again.json()["token"] != token  # each request issues a token of its own
     wrong = client.post(API + "auth/token/", {"username": "staff", "password": "wrong"}, format="json")
     assert wrong.status_code == 400
     assert wrong.json() == {"non_field_errors": ["帳號或密碼不正確。"]}

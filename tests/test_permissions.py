@@ -13,7 +13,7 @@ who cannot see an indicator get 404 on its pages; those who can see but not repo
 on the report form, its evidence and the import; a report's author gets 403 reviewing it and
 staff of another department 404; only the planning office and admins lock and unlock
 periods and reopen approved reports (403 for everyone else); whoever sees a report may comment
-on it; a notification is its recipient's alone (404 to anyone else); only staff users see admin. `test_every_url_is_walked`
+on it; a notification and an API token are their owner's alone (404 to anyone else); only staff users see admin. `test_every_url_is_walked`
 fails when a route is added without joining the walk (admin's pages: tests/test_admin.py).
 """
 
@@ -26,9 +26,12 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, resolve, reverse
+from knox.models import AuthToken
 
+from common.api.tokens import token_issue, tokens_for
 from kpi import importers, services
 from kpi.models import (
     Evidence,
@@ -100,6 +103,7 @@ def world(cast, settings, tmp_path, seeded_plan, home_department):
     )
     approved = services.report_submit(report=approved, user=staff)
     approved = services.report_approve(report=approved, user=cast["supervisor"])
+    token_issue(user=staff)  # an API token of staff's, for the token pages and endpoints
     return World(
         approved=approved,
         draft=draft,
@@ -356,7 +360,19 @@ ACTIONS |= {
     "notification_settings_post": lambda w: ("post", reverse("kpi:notification_settings"), {"email": "digest"}),
     "api_comments": lambda w: ("get", API + f"reports/{w.draft.pk}/comments/", None),
     "api_comment_create": lambda w: ("post_json", API + f"reports/{w.draft.pk}/comments/", {"text": "請確認。"}),
+    # API tokens (issue #14): each person's own; staff's token is no one else's to revoke.
+    "api_tokens_page": _get("api_tokens"),
+    "api_token_create": lambda w: ("post", reverse("api_token_create"), {}),
+    "api_token_revoke": lambda w: ("post", reverse("api_token_revoke", args=[_staff_token_key()]), {}),
+    "api_tokens_revoke_all": lambda w: ("post", reverse("api_tokens_revoke_all"), {}),
+    "api_token_list": lambda w: ("get", API + "auth/tokens/", None),
+    "api_token_delete": lambda w: ("delete", API + f"auth/tokens/{_staff_token_key()}/", None),
 }
+
+
+def _staff_token_key():
+    """Staff's API token (the world's): what the revoking actions aim at."""
+    return tokens_for(get_user_model().objects.get(username="staff")).values_list("token_key", flat=True)[0]
 
 
 def _staff_notification():
@@ -399,6 +415,10 @@ def state(action, w):
         return Notification.objects.filter(pk=_staff_notification()).values_list("read_at", flat=True).get()
     if action == "notification_settings_post":
         return NotificationPreference.objects.count()
+    if action == "api_token_create":
+        return AuthToken.objects.count()
+    if action in ("api_token_revoke", "api_tokens_revoke_all", "api_token_delete"):
+        return AuthToken.objects.filter(user__username="staff").count()
     if action in ("period_lock", "api_period_lock"):
         return ReportingPeriod.objects.get(pk=w.open_period.pk).is_locked, PeriodEvent.objects.count()
     if action in ("period_unlock", "api_period_unlock"):
@@ -538,6 +558,14 @@ EXPECTED |= {
     "notification_settings_post": (DONE,       DONE,        DONE,        DONE,        DONE,        LOGIN),
     "api_comments":              API_HOME_ONLY,
     "api_comment_create":        (changed(201), 404,        changed(201), changed(201), changed(201), 401),
+    # Each person's own tokens: a new one is shown on the page at once (200, not a redirect);
+    # staff's token is not found by anyone else; revoking all revokes only one's own.
+    "api_tokens_page":           SIGNED_IN,
+    "api_token_create":          (changed(200), changed(200), changed(200), changed(200), changed(200), LOGIN),
+    "api_token_revoke":          (DONE,        404,         404,         404,         404,         LOGIN),
+    "api_tokens_revoke_all":     (DONE,        302,         302,         302,         302,         LOGIN),
+    "api_token_list":            API_READ,
+    "api_token_delete":          (changed(204), 404,        404,         404,         404,         401),
 }  # fmt: skip
 
 CASES = [(action, actor, row[i]) for action, row in EXPECTED.items() for i, actor in enumerate(ACTORS)]
@@ -575,6 +603,8 @@ def test_permission_walk(client, cast, world, action, actor, expected):
 
     if method in ("patch", "post_json"):
         response = getattr(client, method.removesuffix("_json"))(url, data, content_type="application/json")
+    elif method == "delete":
+        response = client.delete(url)
     else:
         response = client.post(url, data) if method == "post" else client.get(url)
     if hasattr(response, "streaming_content"):

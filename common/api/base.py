@@ -25,13 +25,14 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
+from common.api.tokens import ApiTokenAuthentication
 from common.errors import ConflictError
 from common.wording import join_list
 
@@ -98,10 +99,11 @@ def param_error(name: str, message: str) -> exceptions.ValidationError:
 
 
 class ApiMixin:
-    """Token first (so that an anonymous caller gets 401 with ``WWW-Authenticate: Token``),
-    then the browser's session; signed-in users only unless a view opts out."""
+    """An API token first (so that an anonymous caller gets 401 with ``WWW-Authenticate: Token``;
+    django-rest-knox's, see common/api/tokens.py), then the browser's session; signed-in users
+    only unless a view opts out."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
     def get_exception_handler(self):
@@ -259,7 +261,10 @@ ERROR_400 = OpenApiResponse(
     },
     description="Invalid input or parameter",
 )
-ERROR_401 = OpenApiResponse(DetailSerializer, description="Not signed in (send `Authorization: Token <key>`)")
+ERROR_401 = OpenApiResponse(
+    DetailSerializer,
+    description="Not signed in, or the token expired or was revoked (send `Authorization: Token <key>`)",
+)
 ERROR_403 = OpenApiResponse(DetailSerializer, description="Not allowed")
 ERROR_404 = OpenApiResponse(DetailSerializer, description="Not found, or not visible to you")
 

@@ -71,7 +71,9 @@ PAGE = """<!DOCTYPE html>
 <noscript>
 <p>This page needs JavaScript. The API's OpenAPI 3 schema is at <a href="{{ schema_url }}">{{ schema_url }}</a>.
 Authenticate with the header <code>Authorization: Token &lt;key&gt;</code>; get a key by posting your username
-and password to <a href="{{ token_url }}">{{ token_url }}</a>.</p>
+and password to <a href="{{ token_url }}">{{ token_url }}</a>, or on the site's
+<a href="{{ tokens_page_url }}">API tokens page</a>. A key is shown once, expires after the days set by the
+city, and is revoked when your password changes; list and revoke yours at {{ tokens_url }}.</p>
 </noscript>
 {{ body }}
 {% for src in scripts %}<script src="{{ src }}"></script>
@@ -83,6 +85,8 @@ and password to <a href="{{ token_url }}">{{ token_url }}</a>.</p>
 def _page(request, **context) -> HttpResponse:
     template = engines["django"].from_string(PAGE)
     context.setdefault("token_url", reverse("api:token"))
+    context.setdefault("tokens_url", reverse("api:token-list"))
+    context.setdefault("tokens_page_url", reverse("api_tokens"))
     return HttpResponse(template.render(context, request), content_type="text/html; charset=utf-8")
 
 

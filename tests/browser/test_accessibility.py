@@ -105,6 +105,12 @@ def _grid_bad_figure(page: Page) -> None:
     expect(page.locator("input[data-col=actual]").first).to_have_attribute("aria-invalid", "true")
 
 
+def _new_api_token(page: Page) -> None:
+    """The API tokens page with a token just created: shown once, and listed."""
+    page.locator(f"form[action='{reverse('api_token_create')}'] button").click()
+    expect(page.locator("#new-token")).to_be_visible()
+
+
 def _mismatched_passwords(page: Page) -> None:
     """The password form after a wrong current password: errors next to the fields."""
     page.locator("#id_old_password").fill("wrong")
@@ -160,6 +166,7 @@ PAGES = [
     PageType("review-queue", "supervisor", lambda w: reverse("kpi:review_queue")),
     PageType("inbox", "staff", lambda w: reverse("kpi:inbox")),
     PageType("notification-settings", "staff", lambda w: reverse("kpi:notification_settings")),
+    PageType("api-tokens", "staff", lambda w: reverse("api_tokens"), then=_new_api_token),
     PageType("periods", "planner", lambda w: reverse("kpi:periods")),
     PageType("dashboard", "supervisor", lambda w: reverse("reports:overview") + "?year=114", charts=True),
     PageType(
