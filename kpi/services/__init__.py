@@ -15,6 +15,7 @@ from kpi.services.evidence import (  # noqa: F401
     EVIDENCE_SIGNATURES,
     VIEWABLE_TYPES,
     evidence_add,
+    evidence_discard_uncommitted,
     evidence_remove,
     file_digest,
     sniff,

@@ -1,19 +1,36 @@
-"""Evidence (佐證資料): files and links attached to a report while it can still be edited."""
+"""Evidence (佐證資料): files and links attached to a report while it can still be edited.
+
+A file and its row live or die together. The file is written (whole and fsync'ed, by
+`common.storage.DurableFileSystemStorage`) only after every check has passed, just before
+its row is inserted. When the disk refuses it (full, read-only), nothing is saved and the
+person is told so (`common.errors.StorageUnavailable`). When the transaction that holds the
+row rolls back after the file was written (a later refusal in the same save, a failed
+commit), the file is deleted: `evidence_discard_uncommitted`, run when `evidence_add` fails
+and at the end of every request. `manage.py check_evidence` finds whatever a crash left.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
+import logging
+import os
+import threading
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.errors import StorageUnavailable
 from common.wording import join_list
 from kpi import access
 from kpi.models import Evidence, ProgressReport, ReportAction, ReportEvent
 from kpi.services.reports import EDITABLE_STATUSES, check_report_open
+
+logger = logging.getLogger(__name__)
 
 # Extension → the bytes such a file starts with. Office Open XML and ODF files are
 # ZIP archives; legacy Office files are OLE compound documents.
@@ -118,8 +135,19 @@ def _check_evidence_editable(report: ProgressReport, user) -> None:
         )
 
 
-@transaction.atomic
 def evidence_add(*, report: ProgressReport, user, file=None, url: str = "", description: str = "") -> Evidence:
+    """Attach a file or a link to a draft or returned report; raises ValidationError (and its
+    StorageUnavailable) or PermissionDenied, and then no file of this call stays on disk."""
+    try:
+        return _evidence_add(report=report, user=user, file=file, url=url, description=description)
+    except BaseException:
+        # Our savepoint, or our whole transaction and its commit, has rolled back.
+        evidence_discard_uncommitted()
+        raise
+
+
+@transaction.atomic
+def _evidence_add(*, report: ProgressReport, user, file=None, url: str = "", description: str = "") -> Evidence:
     # Re-read the report (locked): the caller's copy may predate a submission.
     report = (
         ProgressReport.objects.select_for_update(of=("self",))
@@ -155,11 +183,119 @@ def evidence_add(*, report: ProgressReport, user, file=None, url: str = "", desc
             {"url": _("The link %(url)s is already attached to this report; it was not added again.") % {"url": url}}
         )
     evidence.full_clean(exclude=["file"])
-    evidence.save()
+    if file:
+        _save_with_file(evidence)
+    else:
+        evidence.save()
     ReportEvent.objects.create(
         report=report, action=ReportAction.EVIDENCE_ADDED, actor=user, comment=evidence.original_name or evidence.url
     )
     return evidence
+
+
+# Which OSErrors mean what, for the person who uploads and for the API's `code`.
+FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+READ_ONLY_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def storage_refusal(exc: OSError, name: str) -> StorageUnavailable:
+    """The refusal to show when the disk would not take a file."""
+    if exc.errno in FULL_ERRNOS:
+        reason = "full"
+        message = _(
+            "The evidence storage is full, so “%(name)s” was not saved and nothing was changed. "
+            "Please tell the system administrator, and try again once space has been freed."
+        )
+    elif exc.errno in READ_ONLY_ERRNOS:
+        reason = "read_only"
+        message = _(
+            "The evidence storage cannot be written to at the moment, so “%(name)s” was not saved and "
+            "nothing was changed. Please tell the system administrator, and try again later."
+        )
+    else:
+        reason = "error"
+        message = _(
+            "“%(name)s” could not be stored because of a storage error, so nothing was changed. "
+            "Please try again later; if it keeps failing, tell the system administrator."
+        )
+    return StorageUnavailable(message % {"name": name}, reason=reason)
+
+
+def _save_with_file(evidence: Evidence) -> None:
+    """Insert the row, writing its file first; the file is deleted if the row does not commit."""
+    try:
+        evidence.save()  # FileField.pre_save writes the file, then the row is inserted
+    except OSError as exc:
+        # Logged for whoever watches the server: this is the disk's fault, not the person's.
+        logger.error(
+            "Evidence file %r was not stored: %s (errno %s)",
+            evidence.original_name,
+            exc.strerror or exc,
+            errno.errorcode.get(exc.errno, exc.errno),
+        )
+        raise storage_refusal(exc, evidence.original_name) from exc
+    finally:
+        # Whether the insert succeeded or not, a written file must go if the row does not commit.
+        if evidence.file and evidence.file._committed:
+            _track_until_commit(evidence.file.name, evidence.file.path)
+
+
+# Files written by this thread (connections are per thread too) whose rows are not known to be
+# committed yet: (name in the database, absolute path). On commit an entry is dropped; an entry
+# whose row has vanished was rolled back, and its file is deleted.
+_unconfirmed = threading.local()
+
+
+def _pending() -> list[tuple[str, str]]:
+    if not hasattr(_unconfirmed, "files"):
+        _unconfirmed.files = []
+    return _unconfirmed.files
+
+
+def _track_until_commit(name: str, path: str) -> None:
+    pending = _pending()
+    entry = (name, path)
+    pending.append(entry)
+
+    def committed():
+        if entry in pending:
+            pending.remove(entry)
+
+    transaction.on_commit(committed, robust=True)
+
+
+def evidence_discard_uncommitted() -> int:
+    """Delete the files this thread wrote whose evidence rows were rolled back; return how many.
+
+    The database decides, not the bookkeeping: a file is deleted only when no row that this
+    connection can see names it, so a committed file is never removed (even if some other
+    on-commit callback failed before ours ran). Safe to call at any time.
+    """
+    pending = _pending()
+    if not pending:
+        return 0
+    connection = transaction.get_connection()
+    if connection.needs_rollback:
+        return 0  # a broken transaction cannot be asked; its own end (or the request's) will
+    try:
+        names = {name for name, _ in pending}
+        kept = set(Evidence.objects.filter(file__in=names).values_list("file", flat=True))
+    except DatabaseError:
+        logger.exception("Could not check which evidence files were rolled back")
+        return 0
+    removed = 0
+    for entry in list(pending):
+        name, path = entry
+        if name in kept:
+            if not connection.in_atomic_block:
+                pending.remove(entry)  # its row is committed
+            continue
+        pending.remove(entry)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+            removed += 1
+            logger.info("Deleted evidence file %s: its row was rolled back", name)
+    return removed
 
 
 @transaction.atomic
