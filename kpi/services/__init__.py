@@ -19,6 +19,7 @@ from kpi.services.evidence import (  # noqa: F401
     evidence_remove,
     file_digest,
     sniff,
+    storage_refusal,
     validate_evidence_file,
 )
 from kpi.services.notifications import (  # noqa: F401
