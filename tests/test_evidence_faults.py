@@ -183,9 +183,7 @@ def test_evidence_page_on_a_broken_disk_says_so_and_leaves_nothing(client, staff
     upload_works_again(client, draft, broken_disk)
 
 
-def test_report_form_on_a_broken_disk_saves_nothing_and_keeps_what_was_typed(
-    client, staff, kpi, period, broken_disk
-):
+def test_report_form_on_a_broken_disk_saves_nothing_and_keeps_what_was_typed(client, staff, kpi, period, broken_disk):
     client.force_login(staff)
     data = {
         "action": "save",
@@ -243,7 +241,9 @@ def test_a_failure_after_the_file_is_written_removes_the_file(staff, draft, sett
     assert stored_files(tmp_path) == []
 
 
-def test_a_request_that_rolls_back_after_the_upload_leaves_no_file(client, staff, draft, settings, tmp_path, monkeypatch):
+def test_a_request_that_rolls_back_after_the_upload_leaves_no_file(
+    client, staff, draft, settings, tmp_path, monkeypatch
+):
     """The API's row is inserted and its file written; then the response fails (500) and the
     request's transaction (ATOMIC_REQUESTS) rolls back: the file must go too."""
     settings.MEDIA_ROOT = tmp_path
