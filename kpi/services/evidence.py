@@ -12,11 +12,14 @@ and at the end of every request. `manage.py check_evidence` finds whatever a cra
 from __future__ import annotations
 
 import contextlib
+import datetime
 import errno
 import hashlib
 import logging
 import os
 import threading
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -313,3 +316,92 @@ def evidence_remove(*, evidence: Evidence, user) -> None:
     evidence.removed_by = user
     evidence.save(update_fields=["removed_at", "removed_by"])
     ReportEvent.objects.create(report=report, action=ReportAction.EVIDENCE_REMOVED, actor=user, comment=label)
+
+
+# --- Checking the evidence directory against the rows (manage.py check_evidence) -------------
+
+# The directory under MEDIA_ROOT that Evidence.file's upload_to writes into.
+EVIDENCE_DIR = "evidence"
+
+
+@dataclass
+class EvidenceAudit:
+    """What `evidence_audit` found. Names are relative to MEDIA_ROOT, as the rows store them."""
+
+    root: Path
+    rows_checked: int = 0
+    files_seen: int = 0
+    missing: list[Evidence] = field(default_factory=list)  # rows whose file is not there
+    altered: list[Evidence] = field(default_factory=list)  # rows whose file's SHA-256 differs
+    unchecked: list[Evidence] = field(default_factory=list)  # rows with no SHA-256 recorded
+    orphans: list[str] = field(default_factory=list)  # files no row names
+    recent: list[str] = field(default_factory=list)  # files too new to judge (uploads under way)
+
+    @property
+    def problems(self) -> int:
+        return len(self.missing) + len(self.altered) + len(self.orphans)
+
+
+def _files_under(root: Path) -> list[str]:
+    directory = root / EVIDENCE_DIR
+    if not directory.is_dir():
+        return []
+    return sorted(path.relative_to(root).as_posix() for path in directory.rglob("*") if path.is_file())
+
+
+def _is_recent(path: Path, min_age: datetime.timedelta) -> bool:
+    try:
+        modified = datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.UTC)
+    except FileNotFoundError:
+        return True  # it went while we looked: not ours to judge
+    return timezone.now() - modified < min_age
+
+
+def evidence_audit(*, min_age: datetime.timedelta, verify_content: bool = True) -> EvidenceAudit:
+    """Compare the evidence rows with the files under MEDIA_ROOT/evidence.
+
+    Files are listed before the rows are read, so a file whose row commits in between is not
+    taken for an orphan; files younger than `min_age` are set aside anyway (their row may not
+    have committed yet). Removed evidence keeps its file (the record stays whole), so its rows
+    count like any other.
+    """
+    root = Path(settings.MEDIA_ROOT)
+    audit = EvidenceAudit(root=root)
+    files = _files_under(root)
+    audit.files_seen = len(files)
+    named = set()
+    for evidence in Evidence.objects.exclude(file="").select_related("report__indicator", "report__period"):
+        audit.rows_checked += 1
+        named.add(evidence.file.name)
+        path = root / evidence.file.name
+        if not path.is_file():
+            audit.missing.append(evidence)
+        elif not evidence.sha256:
+            audit.unchecked.append(evidence)
+        elif verify_content:
+            with path.open("rb") as handle:
+                if file_digest(handle)[0] != evidence.sha256:
+                    audit.altered.append(evidence)
+    for name in files:
+        if name in named:
+            continue
+        (audit.recent if _is_recent(root / name, min_age) else audit.orphans).append(name)
+    return audit
+
+
+def evidence_delete_orphan_files(audit: EvidenceAudit, *, min_age: datetime.timedelta) -> list[str]:
+    """Delete the audit's files without a row; never a row, never a file a row names.
+
+    Each file is checked again just before it goes (a row may have been committed since the
+    audit, or the file rewritten); return the names deleted.
+    """
+    deleted = []
+    for name in audit.orphans:
+        path = audit.root / name
+        if Evidence.objects.filter(file=name).exists() or _is_recent(path, min_age):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            deleted.append(name)
+            logger.info("Deleted evidence file %s: no row names it", name)
+    return deleted
