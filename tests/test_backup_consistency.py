@@ -312,3 +312,53 @@ def test_a_backup_taken_while_people_save_restores_consistent(
         f"\n{len(writers.steps)} steps by {WRITERS} writers, {during} after pg_dump's snapshot "
         f"({dump_ended - dump_started:.1f} s); whole test {time.monotonic() - started:.1f} s"
     )
+
+
+@pytest.mark.skipif(shutil.which("pg_dump") is None, reason="pg_dump is not installed")
+@pytest.mark.django_db(transaction=True)
+def test_the_backup_does_not_fail_while_a_file_is_being_uploaded(tmp_path, settings, seeded_plan):
+    """tar says "file changed as we read it" (status 1) when an upload is being written or a
+    directory gains a file while it reads; the backup must not fail for that, and must not
+    carry the half-written temporary file."""
+    if connection.vendor != "postgresql":
+        pytest.skip("scripts/backup.sh dumps PostgreSQL")
+    media = tmp_path / "media"
+    directory = media / "evidence" / "2026" / "12"
+    directory.mkdir(parents=True)
+    (directory / "紀錄.pdf").write_bytes(PDF)
+    stop = threading.Event()
+
+    def upload_under_way():
+        # What common.storage does for a big upload: a growing temporary file, then its name.
+        n = 0
+        while not stop.is_set():
+            part = directory / f".upload-{n:08x}.part"
+            with part.open("wb") as out:
+                for _ in range(20):
+                    out.write(b"x" * 4096)
+                    out.flush()
+            os.link(part, directory / f"上傳-{n}.pdf")
+            part.unlink()
+            if n >= 5:
+                (directory / f"上傳-{n - 5}.pdf").unlink()  # a rolled-back upload's file going
+            n += 1
+
+    thread = threading.Thread(target=upload_under_way, daemon=True)
+    thread.start()
+    try:
+        env = {**os.environ, "DATABASE_URL": _dsn(connection.settings_dict["NAME"]), "MEDIA_ROOT": str(media)}
+        backup = subprocess.run(
+            ["bash", str(ROOT / "scripts/backup.sh"), str(tmp_path / "backup")], env=env, capture_output=True, text=True
+        )
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert backup.returncode == 0, backup.stderr
+    listing = subprocess.run(
+        ["tar", "-tzf", str(next((tmp_path / "backup").glob("kpi-media-*.tar.gz")))],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert "./evidence/2026/12/紀錄.pdf" in listing
+    assert not [name for name in listing if name.endswith(".part")]
