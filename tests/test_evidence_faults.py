@@ -265,6 +265,8 @@ def test_a_request_that_rolls_back_after_the_upload_leaves_no_file(
 def test_an_outer_transaction_that_rolls_back_leaves_no_file(staff, kpi, period, settings, tmp_path, seeded_plan):
     """A caller's own transaction (a command, a task) that rolls back after the upload."""
     settings.MEDIA_ROOT = tmp_path
+    # Earlier tests' uploads were rolled back with their test transactions: forget them first.
+    services.evidence_discard_uncommitted()
     draft = services.report_save(indicator=kpi, period=period, user=staff, actual="2", expected_version=0)
     with pytest.raises(RuntimeError), transaction.atomic():
         services.evidence_add(report=draft, user=staff, file=SimpleUploadedFile("紀錄.pdf", PDF))
