@@ -160,7 +160,10 @@ def upload_works_again(client, draft, disk):
 # --- Through the API, the evidence page and the report form ------------------------------------
 
 
-def test_api_upload_on_a_broken_disk_is_a_503_and_leaves_nothing(client, staff, draft, broken_disk):
+@pytest.mark.parametrize("spooled", [False, True], ids=["in_memory", "spooled_to_disk"])
+def test_api_upload_on_a_broken_disk_is_a_503_and_leaves_nothing(client, staff, draft, broken_disk, settings, spooled):
+    if spooled:  # big uploads arrive as a temporary file (Django used to move it into place)
+        settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
     client.force_login(staff)
     response = client.post(API + f"reports/{draft.pk}/evidence/", {"file": SimpleUploadedFile("紀錄.pdf", BIG_PDF)})
     assert response.status_code == 503
