@@ -197,7 +197,7 @@ def _evidence_add(*, report: ProgressReport, user, file=None, url: str = "", des
 
 
 # Which OSErrors mean what, for the person who uploads and for the API's `code`.
-FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 READ_ONLY_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
 
 
