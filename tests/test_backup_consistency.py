@@ -362,3 +362,42 @@ def test_the_backup_does_not_fail_while_a_file_is_being_uploaded(tmp_path, setti
     ).stdout.splitlines()
     assert "./evidence/2026/12/紀錄.pdf" in listing
     assert not [name for name in listing if name.endswith(".part")]
+
+
+@pytest.mark.django_db
+def test_the_consistency_checks_catch_broken_records(staff, supervisor, periods):
+    """The checks are not vacuous: each kind of break is counted."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the checks are PostgreSQL SQL")
+    kpi = Indicator.objects.filter(kind=IndicatorKind.KPI).exclude(unit=Unit.SET).first()
+    report = services.report_save(
+        indicator=kpi,
+        period=periods[114, 1],
+        user=staff,
+        actual="3",
+        narrative="三場",
+        shortfall_reason="延期",
+        improvement_plan="補開",
+    )
+    services.evidence_add(report=report, user=staff, url="https://www.klcg.gov.tw/")
+    report = services.report_submit(report=report, user=staff, expected_version=report.version)
+
+    def violations():
+        with connection.cursor() as cursor:
+            found = {}
+            for name, sql in CONSISTENCY_CHECKS.items():
+                cursor.execute(sql)  # no parameters: the % of format() stay as they are
+                found[name] = cursor.fetchone()[0]
+        return {name: count for name, count in found.items() if count}
+
+    assert violations() == {}
+    ProgressReport.objects.filter(pk=report.pk).update(version=report.version + 1)
+    assert list(violations()) == ["version not 1 + the events that change it"]
+    ProgressReport.objects.filter(pk=report.pk).update(version=report.version, status=ReportStatus.RETURNED)
+    assert set(violations()) == {
+        "status not the one its last review event left",
+        "status without the people it needs",
+    }
+    ProgressReport.objects.filter(pk=report.pk).update(status=ReportStatus.SUBMITTED)
+    report.evidence.all().delete()
+    assert list(violations()) == ["evidence rows and 'evidence_added' events differ"]
