@@ -17,3 +17,18 @@ class ConflictError(ValidationError):
         self.current_version = current_version
         self.current_status = current_status
         self.changes = changes
+
+
+class StorageUnavailable(ValidationError):
+    """A file could not be stored: the disk is full, read-only, or failing.
+
+    A refusal like any other (pages show the message where the file was chosen, and the
+    whole save is undone), but not the person's fault and not fixed by changing the
+    request: the API answers 503 with Retry-After (`common.api.base`). `reason` is
+    "full", "read_only" or "error"; `field` is the form field the file came in.
+    """
+
+    def __init__(self, message: str, *, reason: str, field: str = "file"):
+        super().__init__({field: [message]})
+        self.reason = reason
+        self.detail = message

@@ -5,17 +5,21 @@ plan is saved: in admin, by the seeder, by a rollover. Pages, the API and an imp
 check-only step then only read them; no GET request writes (two first requests used to
 race on the periods' unique constraint).
 
+At the end of every request, evidence files whose rows were rolled back (a failed save, a
+failed commit) are deleted (`kpi.services.evidence_discard_uncommitted`).
+
 And at sign-in, what someone else typed before their session ended (`kpi.stash`) is dropped.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in
+from django.core.signals import request_finished
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from kpi import stash
-from kpi.services import periods_ensure
+from kpi.services import evidence_discard_uncommitted, periods_ensure
 from plans.models import Plan
 
 
@@ -30,3 +34,9 @@ def create_periods_for_plan(sender, instance: Plan, raw: bool = False, **kwargs)
 def drop_others_stash(sender, request, user, **kwargs) -> None:
     """What someone else typed before their session ended is not handed to the next person."""
     stash.drop_unless_owner(request, user)
+
+
+@receiver(request_finished, dispatch_uid="kpi.evidence_discard_uncommitted")
+def discard_rolled_back_evidence(sender, **kwargs) -> None:
+    # By now the request's transaction (ATOMIC_REQUESTS) has committed or rolled back.
+    evidence_discard_uncommitted()

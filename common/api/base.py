@@ -4,6 +4,9 @@ The API calls the same services as the pages (`kpi.services`, `kpi.access`,
 `kpi.assessments`); this module only turns their answers into HTTP:
 
 - `common.errors.ConflictError` → 409 with the version now saved and what changed;
+- `common.errors.StorageUnavailable` (the evidence disk is full or read-only) → 503 with
+  ``{"detail": …, "code": "storage_full" | "storage_read_only" | "storage_error"}`` and
+  Retry-After: the server's trouble, not the request's (see `storage_unavailable_response`);
 - any other `django.core.exceptions.ValidationError` → 400 with the services' zh-Hant
   messages per field (`inputs.budget` becomes ``{"inputs": {"budget": [...]}}``);
 - `PermissionDenied` → 403 and `Http404` → 404 (DRF's own handling), ``{"detail": …}``.
@@ -33,7 +36,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
 from common.api.tokens import ApiTokenAuthentication
-from common.errors import ConflictError
+from common.errors import ConflictError, StorageUnavailable
 from common.wording import join_list
 
 # The largest id the databases accept (a signed 64-bit integer): bigger numbers in a
@@ -81,7 +84,26 @@ def validation_body(exc: DjangoValidationError) -> dict:
     return body
 
 
+# Seconds a client should wait before sending a refused upload again.
+STORAGE_RETRY_AFTER = 300
+
+
+def storage_unavailable_response(exc: StorageUnavailable) -> Response:
+    """503, not 507 Insufficient Storage: 507 is WebDAV's and names only a full disk, while the
+    same answer must cover a read-only or failing one; every HTTP client, proxy and retry
+    library knows 503 + Retry-After as "the server cannot take this now, send it again later",
+    which is what the client should do. `code` says which of the three it was."""
+    return Response(
+        {"detail": exc.detail, "code": f"storage_{exc.reason}"},
+        status=503,
+        headers={"Retry-After": str(STORAGE_RETRY_AFTER)},
+    )
+
+
 def api_exception_handler(exc, context):
+    if isinstance(exc, StorageUnavailable):
+        set_rollback()
+        return storage_unavailable_response(exc)
     if isinstance(exc, ConflictError):
         set_rollback()
         return Response(conflict_body(exc), status=409)
@@ -282,6 +304,16 @@ class ConflictSerializer(serializers.Serializer):
 
 
 ERROR_409 = OpenApiResponse(ConflictSerializer, description="Someone saved the report since your copy")
+
+
+class StorageErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=["storage_full", "storage_read_only", "storage_error"])
+
+
+ERROR_503 = OpenApiResponse(
+    StorageErrorSerializer, description="The file could not be stored (disk full or read-only); retry later"
+)
 
 # Ids in paths: the converter below accepts only these, so say so (drf-spectacular would see a string).
 ID_PATH = OpenApiParameter(

@@ -23,6 +23,7 @@ from common.api.base import (
     ERROR_401,
     ERROR_403,
     ERROR_404,
+    ERROR_503,
     ID_PATH,
     LIST_ERRORS,
     MAX_ID,
@@ -630,7 +631,7 @@ class ReportBulkApproveView(ApiMixin, generics.GenericAPIView):
     summary="Add evidence (a file or a link) to a draft or returned report",
     description="The same checks as the report form: file type, size and content; one file or one link.",
     request={"multipart/form-data": s.EvidenceUploadSerializer},
-    responses={201: s.EvidenceSerializer, **WRITE_ERRORS},
+    responses={201: s.EvidenceSerializer, **WRITE_ERRORS, 503: ERROR_503},
 )
 class EvidenceUploadView(ApiMixin, generics.GenericAPIView):
     serializer_class = s.EvidenceUploadSerializer

@@ -14,10 +14,15 @@ from kpi.services.comments import comments_of, report_comment  # noqa: F401
 from kpi.services.evidence import (  # noqa: F401
     EVIDENCE_SIGNATURES,
     VIEWABLE_TYPES,
+    EvidenceAudit,
     evidence_add,
+    evidence_audit,
+    evidence_delete_orphan_files,
+    evidence_discard_uncommitted,
     evidence_remove,
     file_digest,
     sniff,
+    storage_refusal,
     validate_evidence_file,
 )
 from kpi.services.notifications import (  # noqa: F401

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from common import formatting
+from common.errors import StorageUnavailable
 from kpi import access, assessments, selectors, services, stash, units
 from kpi.forms import EvidenceForm, ReportForm
 from kpi.models import ReportingPeriod
@@ -128,7 +129,11 @@ def conflict_panel(indicator, exc: services.ConflictError) -> dict:
 
 
 def _save(request, form: ReportForm, indicator, period, action: str):
-    """Save (and maybe submit) the report and its new evidence in one transaction."""
+    """Save (and maybe submit) the report and its new evidence in one transaction.
+
+    A failure rolls back the report and the evidence rows, and the files already written go
+    with them (`services.evidence_discard_uncommitted`).
+    """
     data = form.cleaned_data
     user = request.user
     added = []
@@ -154,10 +159,7 @@ def _save(request, form: ReportForm, indicator, period, action: str):
             if action == "submit":
                 report = services.report_submit(report=report, user=user, expected_version=report.version)
     except Exception:
-        # The rows are rolled back; files written to storage before the failure go too.
-        for evidence in added:
-            if evidence.file:
-                evidence.file.delete(save=False)
+        services.evidence_discard_uncommitted()
         raise
     return report, len(added)
 
@@ -250,7 +252,10 @@ def report_form(request, indicator_id, period_id):
     except ValidationError as exc:
         form.add_service_errors(exc)
         context["files_dropped"] = bool(files)
-        return _render_form(request, indicator, period, report, form, not_editable, context)
+        response = _render_form(request, indicator, period, report, form, not_editable, context)
+        if isinstance(exc, StorageUnavailable):
+            response.status_code = 503  # the server's trouble, not the form's: visible to monitoring
+        return response
 
     if action == "submit":
         text = _("The report of %(period)s was submitted and waits for review.") % {"period": period.label}
@@ -501,9 +506,7 @@ def evidence_add(request, report_id):
     except PermissionDenied as exc:
         return _forbidden(request, str(exc) or NO_REPORT_PERMISSION, report.indicator)
     except ValidationError as exc:
-        for evidence in added:
-            if evidence.file:
-                evidence.file.delete(save=False)
+        services.evidence_discard_uncommitted()  # the files of this request's rolled-back rows
         for message in exc.messages:
             messages.error(request, message)
     else:
