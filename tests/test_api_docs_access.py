@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
+
+from common.api.tokens import token_issue
 
 API = "/api/v1/"
 PAGES = ["docs/", "redoc/", "docs/?script="]
@@ -65,8 +66,8 @@ def test_closed_docs_are_open_to_the_signed_in(client, staff):
 
 
 def test_closed_schema_is_open_to_a_token(client, staff):
-    token = Token.objects.create(user=staff)
-    response = client.get(API + "schema/", HTTP_ACCEPT="application/json", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _row, token = token_issue(user=staff)
+    response = client.get(API + "schema/", HTTP_ACCEPT="application/json", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
+from common.api.tokens import token_issue
 from tests.test_permissions import ACTIONS, world  # noqa: F401 (world is a fixture)
 
 MIDDLEWARE = "config.middleware.PrivateNoStoreMiddleware"
@@ -54,8 +54,8 @@ def test_every_signed_in_answer_is_private_no_store(client, cast, world, actor):
 
 
 def test_the_api_with_a_token_is_private_no_store(client, staff, world):  # noqa: F811
-    token = Token.objects.create(user=staff)
-    auth = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    _row, token = token_issue(user=staff)
+    auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
     for url in ("/api/v1/reports/", "/api/v1/periods/", f"/api/v1/reports/{world.draft.pk}/", "/api/v1/indicators/"):
         response = client.get(url, **auth)
         assert response.status_code == 200, url

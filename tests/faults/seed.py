@@ -13,8 +13,8 @@ import django
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
+from common.api.tokens import token_issue  # noqa: E402
 from kpi import units  # noqa: E402
 from kpi.models import Indicator, ReportingPeriod  # noqa: E402
 from kpi.seeding import load_fixture, seed_plan  # noqa: E402
@@ -31,7 +31,7 @@ def main(count: int) -> dict:
     for number in range(count):
         user = get_user_model().objects.create_user(username=f"reporter{number}", password=f"pw-reporter{number}")
         Membership.objects.create(user=user, department=home, role=Role.REPORTER)
-        tokens.append(Token.objects.create(user=user).key)
+        tokens.append(token_issue(user=user)[1])
     indicators = [
         i
         for i in Indicator.objects.filter(department_plan__department=home).order_by("pk")
