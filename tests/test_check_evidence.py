@@ -106,7 +106,7 @@ def test_delete_orphan_files_is_a_dry_run_without_apply(evidence, media):
     path = orphan(media)
     status, out = check("--delete-orphan-files")
     assert status == 1
-    assert "Dry run: the file with no row above would be deleted; add --apply to delete it." in out
+    assert "Dry run: the 1 file with no row above would be deleted; add --apply to delete it." in out
     assert path.exists()
 
 

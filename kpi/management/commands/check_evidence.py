@@ -135,7 +135,7 @@ class Command(BaseCommand):
             elif audit.orphans:
                 self.stdout.write(
                     ngettext(
-                        "Dry run: the file with no row above would be deleted; add --apply to delete it.",
+                        "Dry run: the %(count)s file with no row above would be deleted; add --apply to delete it.",
                         "Dry run: the %(count)s files with no row above would be deleted; add --apply to delete them.",
                         len(audit.orphans),
                     )
