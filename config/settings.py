@@ -187,6 +187,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
+    # JSON errors for every API view, ApiMixin's or not (the token view): a body over the
+    # limits below is a 413 {"detail": …}, not Django's HTML 400.
+    "EXCEPTION_HANDLER": "common.api.base.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Keelung KPI tracker API",
@@ -196,6 +199,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",  # the default, kept
+        "common.api.base.document_body_limits",  # the 413 of a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+    ],
 }
 # The licence under which open data is published (政府資料開放授權條款). Its name is the
 # licence's legal title, quoted as such in the open-data files: not translated.
