@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from common import dates, errors
-from common.formatting import roc_date
+from common.formatting import parse_number, roc_date
 from common.text import plain_text
 from kpi import access, units
 from kpi.assessments import Preview, report_preview
@@ -77,6 +77,15 @@ def validate_actual(indicator: Indicator, value) -> Decimal:
     return units.check_actual(indicator, parse_decimal(value, field="actual"))
 
 
+def _as_typed(text: str) -> str:
+    """A formula input is kept as typed ("900,000"), except that negative zero is "0", as
+    the parser reads it (`common.formatting.parse_number`)."""
+    try:
+        return "0" if text.startswith("-") and parse_number(text, percent_sign=False).is_zero() else text
+    except ValueError:
+        return text
+
+
 @dataclass(frozen=True)
 class CleanReport:
     actual: Decimal | None
@@ -117,7 +126,7 @@ def report_clean(
     spec = indicator.formula_spec
     if spec:
         raw = {k: (v if v is not None else "") for k, v in (inputs or {}).items()}
-        clean_inputs = {i.key: str(raw.get(i.key, "")).strip() for i in spec.inputs}
+        clean_inputs = {i.key: _as_typed(str(raw.get(i.key, "")).strip()) for i in spec.inputs}
         filled = [i for i in spec.inputs if clean_inputs[i.key]]
         try:
             if submitting or len(filled) == len(spec.inputs):
@@ -173,8 +182,7 @@ def period_has_opened(period: ReportingPeriod) -> bool:
 
 def not_open_message(period: ReportingPeriod) -> str:
     return _(
-        "%(period)s opens for submission on %(date)s; until then the report can be saved as a draft but not "
-        "submitted."
+        "%(period)s opens for submission on %(date)s; until then the report can be saved as a draft but not submitted."
     ) % {"period": period.label, "date": roc_date(opens_on(period))}
 
 
