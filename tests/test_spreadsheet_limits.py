@@ -173,6 +173,15 @@ def test_columns_are_limited(fmt, monkeypatch):
     assert "delete the unused columns" in message
 
 
+def test_an_ods_with_too_many_elements_is_refused_before_odfpy_reads_it(monkeypatch):
+    monkeypatch.setattr(reading, "MAX_ODS_ELEMENTS", 60, raising=False)
+    table = [HEADER, *[["1-1", 114, 1, n] for n in range(15)]]  # 16 rows × 4 cells, each with a paragraph
+
+    message = refused(build("ods", table), "ods")
+
+    assert "more than 60 elements" in message
+
+
 # --- time ------------------------------------------------------------------------------------
 
 

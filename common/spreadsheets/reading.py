@@ -20,7 +20,8 @@ only the size:
   limits below is refused unread — but the declaration is only a shortcut, the counts
   below are still kept while reading;
 - an ods is walked with expat before odfpy builds its document in memory, counting
-  row and cell elements against the same limits;
+  row and cell elements against the same limits, and all its elements against
+  `MAX_ODS_ELEMENTS` (odfpy's cost is per element);
 - while reading: every row read counts against `MAX_SHEET_ROWS`, blank or not (a
   blank row costs as much to read as a full one), every cell against `MAX_CELLS`, a
   row's width against `MAX_COLUMNS`, non-blank rows after the header against
@@ -56,6 +57,11 @@ MAX_CELLS = 500_000  # cells read in all, blank ones included: 5,000 rows of 100
 # legitimate 5,000-row, 15-column file takes about 4 s as xlsx and 14–22 s as ods (odfpy builds
 # the whole document) on a busy 2-core machine.
 MAX_READ_SECONDS = 40
+# odfpy builds an ods's whole document in memory, about 700 bytes and 60 µs an element (a
+# cell is two or three: the cell, its paragraph, a span): more than this many elements in
+# its content would take minutes and a gigabyte within the cell limit. A 5,000-row,
+# 15-column sheet has about 200,000.
+MAX_ODS_ELEMENTS = 400_000
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a zip that unpacks to more is refused unread
 MEGABYTE = 1048576
@@ -172,6 +178,13 @@ def too_many_data_rows() -> FileError:
     )
 
 
+def too_complex_ods() -> FileError:
+    return FileError(
+        _("The ods file is too complex to read (more than %(limit)s elements); save it as xlsx, or import it in parts.")
+        % {"limit": f"{MAX_ODS_ELEMENTS:,}"}
+    )
+
+
 def too_slow() -> FileError:
     return FileError(
         _("Reading the file took longer than the limit of %(limit)s seconds; import it in parts.")
@@ -184,7 +197,7 @@ class _Budget:
 
     def __init__(self, deadline: float | None = None):
         self.deadline = time.monotonic() + MAX_READ_SECONDS if deadline is None else deadline
-        self.rows = self.cells = 0
+        self.rows = self.cells = self.elements = 0
         self.width = 0  # of the row being walked (`_check_elements`)
 
     def check_time(self) -> None:
@@ -452,6 +465,9 @@ def _xlsx_element(budget: _Budget, name: str, attrs: dict) -> None:
 def _ods_element(budget: _Budget, name: str, attrs: dict) -> None:
     # A repeated row or cell is one element here; what repeats is counted again as
     # `_ods_rows` yields it (`_counted`).
+    budget.elements += 1
+    if budget.elements > MAX_ODS_ELEMENTS:
+        raise too_complex_ods()
     if name == "table-row":
         budget.width = 0
         budget.row(0)
