@@ -40,6 +40,32 @@ def to_decimal(value) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+def parse_number(value, *, percent_sign: bool = True) -> Decimal:
+    """A finite Decimal from a figure a person typed (or a spreadsheet cell), else ValueError.
+
+    The one parser of typed numbers: the report form, the grid, the API, the importers and
+    the admin all reach it (`kpi.services.parse_decimal`, `kpi.formulas`). Spaces and
+    thousands commas go ("1,200" → 1200), and a trailing % when `percent_sign` ("85%" → 85).
+    Negative zero ("-0", "-0.0") is zero: nobody means it, and it would be stored and shown
+    as "-0".
+    """
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, Decimal):
+        number = value
+    else:
+        text = str(value).strip().replace(",", "") if value is not None else ""
+        if percent_sign and text.endswith("%"):
+            text = text[:-1].strip()
+        try:
+            number = Decimal(text)
+        except (InvalidOperation, ValueError):
+            raise ValueError(value) from None
+    if not number.is_finite():
+        raise ValueError(value)
+    return number.copy_abs() if number.is_zero() else number
+
+
 def round_half_up(value: Decimal, places: int) -> Decimal:
     """`value` rounded half up to `places` decimal places (80.05 → 80.1 at 1)."""
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)

@@ -220,6 +220,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
+    # JSON errors for every API view, ApiMixin's or not (the token view): a body over the
+    # limits below is a 413 {"detail": …}, not Django's HTML 400.
+    "EXCEPTION_HANDLER": "common.api.base.api_exception_handler",
 }
 # API tokens (django-rest-knox). A token lasts API_TOKEN_DAYS from when it was issued, then
 # is refused (401); it is revoked at once when its owner's password changes or the account
@@ -244,6 +247,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",  # the default, kept
+        "common.api.base.document_body_limits",  # the 413 of a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+    ],
 }
 # Whether the API's schema and documentation pages (/api/v1/schema/, docs/, redoc/) are
 # public. Off DEBUG they are for signed-in users only (an anonymous caller of the schema

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from import_export.forms import ConfirmImportForm, ImportForm
 
+from common.spreadsheets import reading
 from common.wording import join_list
 from kpi import history, planning
 from kpi.assessments import planned_values
@@ -220,6 +221,29 @@ class IndicatorImportForm(ImportForm):
         ),
     )
     field_order = ["resource", "import_file", "format", "reason"]
+
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        self.formats = formats
+
+    def clean(self):
+        """The limits of every import (`common.spreadsheets.reading`), before tablib reads the
+        file: tablib has none of its own, and a small file can unpack into millions of rows."""
+        cleaned = super().clean()
+        upload, index = cleaned.get("import_file"), cleaned.get("format")
+        if upload is None or index in (None, ""):
+            return cleaned
+        try:
+            fmt = self.formats[int(index)]().get_extension()
+            reading.check_size(upload.size)
+            reading.check_limits(upload.read(), fmt)
+        except reading.FileError as exc:
+            self.add_error("import_file", str(exc))
+        except (IndexError, ValueError):
+            pass  # the format field reports its own error
+        finally:
+            upload.seek(0)
+        return cleaned
 
 
 class IndicatorConfirmImportForm(ConfirmImportForm):

@@ -18,6 +18,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from common.formatting import parse_number
+
 HUNDRED = Decimal(100)
 # Inputs are money or head counts; anything this large is a typo, and refusing it early
 # keeps the arithmetic and the working text well inside Decimal's and int's limits.
@@ -75,13 +77,11 @@ def _parse_inputs(inputs, raw) -> dict[str, Decimal]:
             errors[spec.key] = _("Please fill in %(input)s.") % {"input": spec.label}
             continue
         try:
-            number = Decimal(str(value).strip().replace(",", ""))
+            number = parse_number(value, percent_sign=False)  # the one parser of typed numbers
         except (ArithmeticError, ValueError):
             errors[spec.key] = _("%(input)s must be a number.") % {"input": spec.label}
             continue
-        if not number.is_finite():
-            errors[spec.key] = _("%(input)s must be a number.") % {"input": spec.label}
-        elif number < 0:
+        if number < 0:
             errors[spec.key] = _("%(input)s may not be negative.") % {"input": spec.label}
         elif number >= MAX_INPUT:
             errors[spec.key] = _("%(input)s is too large; please check the number.") % {"input": spec.label}

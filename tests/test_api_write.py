@@ -141,7 +141,8 @@ def test_a_submission_needs_everything_the_form_needs(client, staff, periods):
     assert response.json() == {"actual": ["請填寫累計實績。"]}
 
 
-def test_common_indicator_inputs_errors_nest_under_inputs(client, staff, periods):
+def test_common_indicator_inputs_errors_nest_under_inputs(client, staff, periods, settings):
+    settings.KPI_TODAY = datetime.date(2024, 1, 10)  # 112Q4, the year-end report, is open (since 2023-12-17)
     client = login(client, staff)
     response = create(client, "共1-1", periods["112Q4"], inputs={"budget": "abc", "spent": "-1"}, submit=True)
     assert response.status_code == 400

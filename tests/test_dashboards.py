@@ -21,6 +21,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -39,7 +40,13 @@ def today(settings):
 
 
 def file(code, period, staff, actual=None, *, approve_by=None, inputs=None):
-    """Staff file (and submit) a report through the services; the supervisor approves it."""
+    """Staff file (and submit) a report through the services, on its due date (a report may be
+    submitted once its period opens); the supervisor approves it."""
+    with override_settings(KPI_TODAY=period.due_date):
+        return _file(code, period, staff, actual, approve_by=approve_by, inputs=inputs)
+
+
+def _file(code, period, staff, actual, *, approve_by, inputs):
     report = services.report_save(
         indicator=kpi_by_code(code),
         period=period,

@@ -17,7 +17,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
-    settings.KPI_TODAY = datetime.date(2023, 8, 10)
+    settings.KPI_TODAY = datetime.date(2023, 9, 20)  # 112Q3 open for submission (from 9/16)
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
 

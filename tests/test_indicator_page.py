@@ -341,8 +341,9 @@ MAX_QUERIES = 27
 
 @pytest.mark.parametrize("user", ["staff", "supervisor", "planner"])
 def test_query_count_does_not_grow_with_reports_and_events(
-    client, cast, kpi, periods, django_assert_max_num_queries, user
+    client, cast, kpi, periods, django_assert_max_num_queries, user, settings
 ):
+    settings.KPI_TODAY = datetime.date(2026, 1, 10)  # every period of 111–114 open, so each can be submitted
     staff, supervisor = cast["staff"], cast["supervisor"]
     client.force_login(cast[user])
     url = detail(kpi, 112)

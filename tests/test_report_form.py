@@ -16,7 +16,7 @@ from plans.models import Membership, Role
 
 @pytest.fixture(autouse=True)
 def today(settings):
-    settings.KPI_TODAY = datetime.date(2023, 8, 10)  # ROC 112, third quarter
+    settings.KPI_TODAY = datetime.date(2023, 9, 20)  # ROC 112, 112Q3 open (from 9/16) for submission
 
 
 def indicator(code: str) -> Indicator:

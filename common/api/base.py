@@ -9,7 +9,12 @@ The API calls the same services as the pages (`kpi.services`, `kpi.access`,
   Retry-After: the server's trouble, not the request's (see `storage_unavailable_response`);
 - any other `django.core.exceptions.ValidationError` → 400 with the services' zh-Hant
   messages per field (`inputs.budget` becomes ``{"inputs": {"budget": [...]}}``);
-- `PermissionDenied` → 403 and `Http404` → 404 (DRF's own handling), ``{"detail": …}``.
+- `PermissionDenied` → 403 and `Http404` → 404 (DRF's own handling), ``{"detail": …}``;
+- a body over Django's limits (`DATA_UPLOAD_MAX_MEMORY_SIZE` for JSON and form data, the
+  number of fields or files of a form) → 413 ``{"detail": …}`` naming the limit, not
+  Django's HTML page for a SuspiciousOperation. Files of a multipart body are not part of
+  that limit: evidence has its own (`EVIDENCE_MAX_BYTES`, checked by the service).
+  Every operation that takes a body documents the 413 (`document_body_limits`).
 
 Every query parameter is checked before it reaches a query: a bad number, an unknown
 value or a Gregorian year is a 400 naming the parameter, never a 500.
@@ -20,7 +25,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import register_converter
 from django.utils.translation import gettext as _
@@ -100,7 +106,25 @@ def storage_unavailable_response(exc: StorageUnavailable) -> Response:
     )
 
 
+def body_limit_message(exc: Exception) -> str:
+    """What a client is told when Django refuses a request body as too large."""
+    if isinstance(exc, TooManyFieldsSent):
+        return _("The request has more than the limit of %(limit)s fields; send less at once.") % {
+            "limit": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        }
+    if isinstance(exc, TooManyFilesSent):
+        return _("The request has more than the limit of %(limit)s files; send less at once.") % {
+            "limit": settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        }
+    return _("The request body is over the limit of %(limit)s MB; send less at once.") % {
+        "limit": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1048576:g}"
+    }
+
+
 def api_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        # Django raises these from request.data (a SuspiciousOperation: its HTML 400 otherwise).
+        return Response({"detail": body_limit_message(exc)}, status=413)
     if isinstance(exc, StorageUnavailable):
         set_rollback()
         return storage_unavailable_response(exc)
@@ -319,6 +343,29 @@ ERROR_503 = OpenApiResponse(
 ID_PATH = OpenApiParameter(
     "id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, OpenApiParameter.PATH, description="The id."
 )
+
+ERROR_413 = {
+    "description": "The request body is over the server's limit",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"detail": {"type": "string", "description": "Which limit, in the language asked for."}},
+                "required": ["detail"],
+            }
+        }
+    },
+}
+
+
+def document_body_limits(result, generator, request, public):
+    """drf-spectacular post-processing hook: every operation that takes a body may answer 413."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("413", ERROR_413)
+    return result
+
 
 READ_ERRORS = {401: ERROR_401, 403: ERROR_403}
 LIST_ERRORS = {400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404}

@@ -9,9 +9,25 @@ csv is read through the csv module, xlsx through openpyxl (read-only), ods throu
 odfpy — the libraries tablib uses, called directly because tablib's loaders drop blank
 csv/ods rows (so row numbers would no longer match the spreadsheet), read an ods
 number's displayed (rounded) text rather than its value, and lose Excel's percent
-format (a cell showing 85% holds 0.85; here it reads as "85%"). Large files are refused
-before any work: at most `MAX_FILE_BYTES` bytes, `MAX_UNPACKED_BYTES` unpacked, and
-`MAX_ROWS` data rows.
+format (a cell showing 85% holds 0.85; here it reads as "85%").
+
+Limits (the rule; `check_limits` applies it to a file the admin's import reads through
+tablib). A small file can unpack into millions of rows, so the work is bounded, not
+only the size:
+
+- before any work: at most `MAX_FILE_BYTES` bytes and `MAX_UNPACKED_BYTES` unpacked;
+  an xlsx sheet that *declares* (its dimension) more rows, columns or cells than the
+  limits below is refused unread — but the declaration is only a shortcut, the counts
+  below are still kept while reading;
+- an ods is walked with expat before odfpy builds its document in memory, counting
+  row and cell elements against the same limits, and all its elements against
+  `MAX_ODS_ELEMENTS` (odfpy's cost is per element);
+- while reading: every row read counts against `MAX_SHEET_ROWS`, blank or not (a
+  blank row costs as much to read as a full one), every cell against `MAX_CELLS`, a
+  row's width against `MAX_COLUMNS`, non-blank rows after the header against
+  `MAX_ROWS`, and the time spent against `MAX_READ_SECONDS`.
+
+Each refusal names the limit and says to import in parts.
 """
 
 from __future__ import annotations
@@ -21,6 +37,7 @@ import csv
 import datetime
 import io
 import re
+import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -32,7 +49,20 @@ from common.spreadsheets.writing import csv_text_read
 from common.wording import join_list
 
 FORMATS = ("xlsx", "ods", "csv")
-MAX_ROWS = 5000
+MAX_ROWS = 5000  # data rows: non-blank rows after the header
+MAX_SHEET_ROWS = 2 * MAX_ROWS  # every row read up to the last one, blank or not, the header too
+MAX_COLUMNS = 256  # cells in one row, blank ones included (a template has a few dozen columns)
+MAX_CELLS = 500_000  # cells read in all, blank ones included: 5,000 rows of 100 columns
+# Wall time to read the file, below gunicorn's 60 s (config/gunicorn.conf.py) so that the clerk
+# gets this message, not a dropped connection, with time left to check and save the rows. A
+# legitimate 5,000-row, 15-column file takes about 4 s as xlsx and 14–22 s as ods (odfpy builds
+# the whole document) on a busy 2-core machine.
+MAX_READ_SECONDS = 40
+# odfpy builds an ods's whole document in memory, about 700 bytes and 60 µs an element (a
+# cell is two or three: the cell, its paragraph, a span): more than this many elements in
+# its content would take minutes and a gigabyte within the cell limit. A 5,000-row,
+# 15-column sheet has about 200,000.
+MAX_ODS_ELEMENTS = 400_000
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a zip that unpacks to more is refused unread
 MEGABYTE = 1048576
@@ -74,22 +104,137 @@ def check_size(size: int) -> None:
 
 
 def read_sheet(data: bytes, name: str, *, required: Iterable[str] = ()) -> Sheet:
-    """The file's header and data rows; FileError when it cannot be read or lacks a `required` column.
+    """The file's header and data rows; FileError when it cannot be read, is over a limit or
+    lacks a `required` column.
 
     Headers are normalised by `header_text` (spaces, a required-marker * and a trailing
     note in brackets go), so `required` names columns as the importer writes them.
     """
-    fmt = file_format(name)
+    rows = _rows(data, file_format(name))
+    with contextlib.closing(rows):
+        return _sheet(_counted(rows), tuple(required))
+
+
+def check_limits(data: bytes, fmt: str) -> None:
+    """FileError when the file (of format `fmt`: xlsx, ods or csv) is over a limit or
+    cannot be read; reads it as `read_sheet` does and keeps nothing.
+
+    For importers that read the file with another library (the admin's, through tablib):
+    call this first, so that the same limits hold before that library does any work.
+    """
+    if fmt not in FORMATS:
+        raise FileError(_("“.%(ext)s” files are not accepted; upload an xlsx, ods or csv file.") % {"ext": fmt})
+    rows = _rows(data, fmt)
+    with contextlib.closing(rows):
+        for _row in _counted(rows):
+            pass
+
+
+def _rows(data: bytes, fmt: str) -> Iterator[tuple[int, list]]:
     if not data:
         raise FileError(_("The file is empty."))
     check_size(len(data))
     if fmt == "csv":
-        rows = _csv_rows(data)
-    else:
-        _check_zip(data, fmt)
-        rows = _xlsx_rows(data) if fmt == "xlsx" else _ods_rows(data)
-    with contextlib.closing(rows):
-        return _sheet(rows, tuple(required))
+        return _csv_rows(data)
+    _check_zip(data, fmt)
+    return _xlsx_rows(data) if fmt == "xlsx" else _ods_rows(data)
+
+
+# --- Limits -------------------------------------------------------------------------
+
+
+def too_many_rows() -> FileError:
+    return FileError(
+        _(
+            "The sheet has more than the limit of %(limit)s rows, counting blank rows; delete the empty rows "
+            "below the data, or import it in parts."
+        )
+        % {"limit": f"{MAX_SHEET_ROWS:,}"}
+    )
+
+
+def too_many_columns() -> FileError:
+    return FileError(
+        _(
+            "The sheet has more than the limit of %(limit)s columns, counting blank ones; delete the unused "
+            "columns to the right of the data."
+        )
+        % {"limit": f"{MAX_COLUMNS:,}"}
+    )
+
+
+def too_many_cells() -> FileError:
+    return FileError(
+        _(
+            "The sheet has more than the limit of %(limit)s cells (rows × columns, counting blank ones); delete "
+            "unused rows and columns, or import it in parts."
+        )
+        % {"limit": f"{MAX_CELLS:,}"}
+    )
+
+
+def too_many_data_rows() -> FileError:
+    return FileError(
+        _("The file has more than the limit of %(limit)s data rows; import it in parts.") % {"limit": f"{MAX_ROWS:,}"}
+    )
+
+
+def too_complex_ods() -> FileError:
+    return FileError(
+        _("The ods file is too complex to read (more than %(limit)s elements); save it as xlsx, or import it in parts.")
+        % {"limit": f"{MAX_ODS_ELEMENTS:,}"}
+    )
+
+
+def too_slow() -> FileError:
+    return FileError(
+        _("Reading the file took longer than the limit of %(limit)s seconds; import it in parts.")
+        % {"limit": MAX_READ_SECONDS}
+    )
+
+
+class _Budget:
+    """What reading one file may still cost: rows, cells and time."""
+
+    def __init__(self, deadline: float | None = None):
+        self.deadline = time.monotonic() + MAX_READ_SECONDS if deadline is None else deadline
+        self.rows = self.cells = self.elements = 0
+        self.width = 0  # of the row being walked (`_check_elements`)
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise too_slow()
+
+    def row(self, width: int) -> None:
+        """One more row read, `width` cells wide."""
+        self.rows += 1
+        if self.rows > MAX_SHEET_ROWS:
+            raise too_many_rows()
+        self.cell(width)
+        self.check_time()
+
+    def cell(self, count: int = 1) -> None:
+        self.cells += count
+        if self.cells > MAX_CELLS:
+            raise too_many_cells()
+
+
+def _counted(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
+    """`rows`, each counted before it is used, blank ones too. A row's number is its place in
+    the sheet, so rows a format skips cheaply (an ods's repeated blank rows) count as well
+    when anything follows them."""
+    budget = _Budget()
+    data_rows = -1  # the first non-blank row is the header
+    for number, cells in rows:
+        budget.rows = max(budget.rows, number - 1)
+        if len(cells) > MAX_COLUMNS:
+            raise too_many_columns()
+        budget.row(len(cells))
+        if not all(is_blank(c) for c in cells):
+            data_rows += 1
+            if data_rows > MAX_ROWS:
+                raise too_many_data_rows()
+        yield number, cells
 
 
 def _sheet(rows: Iterator[tuple[int, list]], required: tuple[str, ...]) -> Sheet:
@@ -101,11 +246,6 @@ def _sheet(rows: Iterator[tuple[int, list]], required: tuple[str, ...]) -> Sheet
         if headers is None:
             headers = [header_text(c) for c in cells]
             continue
-        if len(data) == MAX_ROWS:
-            raise FileError(
-                _("The file has more than the limit of %(limit)s data rows; import it in parts.")
-                % {"limit": f"{MAX_ROWS:,}"}
-            )
         data.append((number, list(cells)))
     if headers is None:
         raise FileError(_("The file has no data at all."))
@@ -136,11 +276,15 @@ def header_text(value) -> str:
     return re.sub(r"[（(][^（(]*[）)]$", "", text)
 
 
-def _check_zip(data: bytes, fmt: str) -> None:
-    broken = FileError(
+def _broken(fmt: str) -> FileError:
+    return FileError(
         _("Cannot read the %(format)s file: it may be damaged, or its extension may not match its content.")
         % {"format": fmt}
     )
+
+
+def _check_zip(data: bytes, fmt: str) -> None:
+    broken = _broken(fmt)
     if not data.startswith(b"PK\x03\x04"):
         raise broken
     try:
@@ -178,6 +322,7 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list]]:
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list]]:
     from openpyxl import load_workbook
 
+    _check_elements(data, "xlsx", _xlsx_element)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a broken file
@@ -196,6 +341,18 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list]]:
             raise FileError(_("Cannot read the xlsx file: it may be damaged.")) from None
     finally:
         book.close()
+
+
+def _check_declared_size(rows: int | None, columns: int | None) -> None:
+    """Refuse at once a sheet whose recorded dimension (``<dimension ref="A1:C2000001"/>``) is
+    over a limit. Only a shortcut: the dimension may be missing or wrong, so the rows read
+    are counted all the same."""
+    if rows and rows > MAX_SHEET_ROWS:
+        raise too_many_rows()
+    if columns and columns > MAX_COLUMNS:
+        raise too_many_columns()
+    if rows and columns and rows * columns > MAX_CELLS:
+        raise too_many_cells()
 
 
 def _xlsx_value(cell):
@@ -217,6 +374,7 @@ def _ods_rows(data: bytes) -> Iterator[tuple[int, list]]:
     from odf import opendocument, table, teletype
     from odf import text as odf_text
 
+    _check_elements(data, "ods", _ods_element)
     try:
         document = opendocument.load(io.BytesIO(data))
         tables = document.spreadsheet.getElementsByType(table.Table)
@@ -262,6 +420,90 @@ def _ods_rows(data: bytes) -> Iterator[tuple[int, list]]:
         for _repeat in range(repeat):
             number += 1
             yield number, cells
+
+
+# --- Walking the XML before the library does ------------------------------------------
+#
+# openpyxl sizes every sheet when it opens a workbook, and a sheet without a dimension
+# element is parsed to its end for that (two million blank rows: 34 s inside
+# load_workbook, before any row reaches us); odfpy builds the whole document in memory
+# (about 700 bytes an element: two million blank rows took 1.5 GB and half a minute).
+# So every part of the zip is first walked with expat, which keeps nothing, counting row
+# and cell elements against the limits; only a file within them is handed to the library.
+# A part that is not XML (a picture) is skipped: it is no sheet.
+
+_CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{1,9})$")
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _xlsx_element(budget: _Budget, name: str, attrs: dict) -> None:
+    if name == "row":
+        # Rows and cells carry their place (r="7", r="AB7"): openpyxl pads the gaps with blanks.
+        r = attrs.get("r", "")
+        if r.isdigit() and len(r) <= 9:
+            budget.rows = max(budget.rows, int(r) - 1)
+        budget.width = 0
+        budget.row(0)
+    elif name == "c":
+        ref = _CELL_REF.match(attrs.get("r", ""))
+        budget.width = max(budget.width + 1, _column_number(ref.group(1)) if ref else 0)
+        if budget.width > MAX_COLUMNS:
+            raise too_many_columns()
+        budget.cell()
+    elif name == "si":
+        budget.cell()  # a shared string is there to fill a cell: no more of them than cells
+    elif name == "dimension":
+        ref = _CELL_REF.match(attrs.get("ref", "").rpartition(":")[2])
+        if ref:
+            _check_declared_size(int(ref.group(2)), _column_number(ref.group(1)))
+
+
+def _ods_element(budget: _Budget, name: str, attrs: dict) -> None:
+    # A repeated row or cell is one element here; what repeats is counted again as
+    # `_ods_rows` yields it (`_counted`).
+    budget.elements += 1
+    if budget.elements > MAX_ODS_ELEMENTS:
+        raise too_complex_ods()
+    if name == "table-row":
+        budget.width = 0
+        budget.row(0)
+    elif name in ("table-cell", "covered-table-cell"):
+        budget.width += 1
+        if budget.width > MAX_COLUMNS:
+            raise too_many_columns()
+        budget.cell()
+
+
+def _check_elements(data: bytes, fmt: str, element) -> None:
+    """FileError when a part of the zip `data` holds more rows or cells than the limits, as
+    `element(budget, local name, attributes)` counts them, or takes too long to walk."""
+    from xml.parsers import expat
+
+    deadline = time.monotonic() + MAX_READ_SECONDS
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            budget = _Budget(deadline)  # each sheet has the limits; the time is the file's
+            parser = expat.ParserCreate(namespace_separator=" ")
+            parser.StartElementHandler = lambda name, attrs, budget=budget: element(
+                budget, name.rpartition(" ")[2], attrs
+            )
+            try:
+                with archive.open(info) as part:
+                    while chunk := part.read(1 << 16):
+                        parser.Parse(chunk, False)
+                        budget.check_time()
+                    parser.Parse(b"", True)
+            except expat.ExpatError:
+                budget.check_time()
+                continue
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+                raise _broken(fmt) from None
 
 
 # --- Cells ------------------------------------------------------------------------

@@ -60,6 +60,8 @@ from kpi.services.reports import (  # noqa: F401
     ManyRefused,
     check_report_open,
     locked_message,
+    not_open_message,
+    period_has_opened,
     report_approve,
     report_clean,
     report_reopen,

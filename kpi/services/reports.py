@@ -13,13 +13,14 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from common import errors
+from common import dates, errors
+from common.formatting import parse_number, roc_date
 from common.text import plain_text
 from kpi import access, units
 from kpi.assessments import Preview, report_preview
@@ -34,6 +35,7 @@ from kpi.models import (
     ReportingPeriod,
     ReportStatus,
 )
+from kpi.queues import opens_on
 from kpi.services import notifications
 from kpi.services.targets import parse_decimal
 
@@ -75,6 +77,15 @@ def validate_actual(indicator: Indicator, value) -> Decimal:
     return units.check_actual(indicator, parse_decimal(value, field="actual"))
 
 
+def _as_typed(text: str) -> str:
+    """A formula input is kept as typed ("900,000"), except that negative zero is "0", as
+    the parser reads it (`common.formatting.parse_number`)."""
+    try:
+        return "0" if text.startswith("-") and parse_number(text, percent_sign=False).is_zero() else text
+    except ValueError:
+        return text
+
+
 @dataclass(frozen=True)
 class CleanReport:
     actual: Decimal | None
@@ -96,8 +107,15 @@ def report_clean(
     improvement_plan: str = "",
     submitting: bool,
 ) -> CleanReport:
-    """Validate what a person entered. Drafts may be incomplete; a submission may not."""
+    """Validate what a person entered. Drafts may be incomplete; a submission may not, nor may
+    it come before its period opens (`not_open_message`).
+
+    Every submission passes here (`_submit` checks again what was saved), whichever page,
+    the API or the import it comes from, so the rules of submitting are written once.
+    """
     errors: dict[str, list[str]] = {}
+    if submitting and not period_has_opened(period):
+        errors[NON_FIELD_ERRORS] = [not_open_message(period)]
     # Stored without control characters (common.text): the form, the API and the import all pass here.
     narrative, shortfall_reason, improvement_plan = (
         plain_text(narrative),
@@ -108,7 +126,7 @@ def report_clean(
     spec = indicator.formula_spec
     if spec:
         raw = {k: (v if v is not None else "") for k, v in (inputs or {}).items()}
-        clean_inputs = {i.key: str(raw.get(i.key, "")).strip() for i in spec.inputs}
+        clean_inputs = {i.key: _as_typed(str(raw.get(i.key, "")).strip()) for i in spec.inputs}
         filled = [i for i in spec.inputs if clean_inputs[i.key]]
         try:
             if submitting or len(filled) == len(spec.inputs):
@@ -154,6 +172,18 @@ def report_clean(
     if errors:
         raise ValidationError(errors)
     return CleanReport(value, clean_inputs, narrative, shortfall_reason, improvement_plan, preview)
+
+
+def period_has_opened(period: ReportingPeriod) -> bool:
+    """Whether reports for the period may be submitted yet: from `kpi.queues.opens_on` (the
+    rule, 14 days before the period ends) on. Drafts may be prepared before."""
+    return dates.today() >= opens_on(period)
+
+
+def not_open_message(period: ReportingPeriod) -> str:
+    return _(
+        "%(period)s opens for submission on %(date)s; until then the report can be saved as a draft but not submitted."
+    ) % {"period": period.label, "date": roc_date(opens_on(period))}
 
 
 def check_period_open(period: ReportingPeriod) -> None:

@@ -4,12 +4,13 @@ so each rule is written once.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from common.formatting import parse_number
 from common.years import is_roc_year
 from kpi import units
 from kpi.history import record_change
@@ -21,20 +22,12 @@ NEW_TARGET_REASON = "新增目標值"
 
 
 def parse_decimal(value, *, field: str = "value") -> Decimal:
-    """A finite Decimal from user input, or a ValidationError naming the field."""
-    if isinstance(value, Decimal):
-        number = value
-    else:
-        text = str(value).strip().replace(",", "") if value is not None else ""
-        if text.endswith("%"):
-            text = text[:-1].strip()
-        try:
-            number = Decimal(text)
-        except (InvalidOperation, ValueError):
-            raise ValidationError({field: not_a_number(value)}) from None
-    if not number.is_finite():
-        raise ValidationError({field: not_a_number(value)})
-    return number
+    """A finite Decimal from user input (`common.formatting.parse_number`: the one parser), or
+    a ValidationError naming the field."""
+    try:
+        return parse_number(value)
+    except ValueError:
+        raise ValidationError({field: not_a_number(value)}) from None
 
 
 def not_a_number(value) -> str:
