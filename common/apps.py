@@ -11,3 +11,8 @@ class CommonConfig(AppConfig):
 
     def ready(self):
         from common import signals  # noqa: F401 (revokes API tokens with the password)
+
+        # The path converters every URL conf uses (<id:…>, <roc_year:…>), before any is read.
+        from common import converters
+
+        converters.register()
