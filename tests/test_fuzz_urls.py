@@ -170,14 +170,14 @@ class _Reads:
             monkeypatch.setattr(QueryDict, method, recording)
 
 
-def _short(value) -> str:
+def _short(value, limit: int = 40) -> str:
     """A hostile value as a failure message can show it (5,000 digits are "9…(5000)")."""
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}={_short(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_short(v) for v in value) + "]"
     text = "" if value is None else str(value)
-    return repr(text) if len(text) <= 40 else repr(text[:20]) + f"…({len(text)})"
+    return repr(text) if len(text) <= limit else repr(text[: limit // 2]) + f"…({len(text)})"
 
 
 def _send(client, method, url, *, data=None, content_type=None):
@@ -210,11 +210,11 @@ def test_no_hostile_input_makes_a_server_error(route, cast, world, monkeypatch):
             response = _send(client, method, url, **extra)
             _drain(response)
         except Exception as exc:  # noqa: BLE001 (every exception is a finding)
-            failures.append(f"{actor}: {method.upper()} {_short(url)} {_short(extra.get('data'))}: {exc!r:.200}")
+            failures.append(f"{actor}: {method.upper()} {_short(url, 120)} {_short(extra.get('data'))}: {exc!r:.200}")
             return None
         if response.status_code >= 500:
             failures.append(
-                f"{actor}: {method.upper()} {_short(url)} {_short(extra.get('data'))}: {response.status_code}"
+                f"{actor}: {method.upper()} {_short(url, 120)} {_short(extra.get('data'))}: {response.status_code}"
             )
         return response
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 
 from common.numbers import MAX_ID, NotANumber, bounded_int, shown
-from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR, parse_year
+from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR, is_roc_year, parse_year
 
 # --- Fields ------------------------------------------------------------------------------
 
@@ -25,7 +25,7 @@ def parse_roc_year(raw) -> int | None:
     if text == "":
         return None
     try:
-        return parse_year(text)
+        year = parse_year(text)
     except NotANumber:
         # The value goes in as a parameter, never into the message: a "%" typed in it must not
         # be read as a format (django-filter formats message % params).
@@ -34,6 +34,9 @@ def parse_roc_year(raw) -> int | None:
         ) from None
     except ValueError:
         raise forms.ValidationError(not_a_roc_year(shown(text))) from None
+    if not is_roc_year(year):
+        raise forms.ValidationError(not_a_roc_year(year))
+    return year
 
 
 def not_a_roc_year(year: int) -> str:
