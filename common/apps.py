@@ -10,4 +10,8 @@ class CommonConfig(AppConfig):
     verbose_name = _("Shared")
 
     def ready(self):
-        from common import signals  # noqa: F401 (revokes API tokens with the password)
+        # Revoking API tokens with the password (signals); the path converters every URL conf
+        # uses (<id:…>, <roc_year:…>), registered before any URL conf is read.
+        from common import converters, signals  # noqa: F401
+
+        converters.register()

@@ -18,7 +18,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api.base import ERROR_400, DetailSerializer  # also registers the <api_id:…> path converter
+from common.api.base import ERROR_400, DetailSerializer
 from common.api.docs import RedocView, SchemaView, SwaggerView
 from common.api.tokens import token_issue  # also registers the <token_key:…> path converter
 from config.tokens import ApiTokenDetailView, ApiTokenListView

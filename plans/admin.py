@@ -21,6 +21,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from common.numbers import optional_id
 from plans.models import (
     CommonGoal,
     Department,
@@ -41,7 +42,7 @@ def _object_id(request) -> int | None:
     """The id of the object whose change page this request is for, if any."""
     match = getattr(request, "resolver_match", None)
     object_id = match.kwargs.get("object_id") if match else None
-    return int(object_id) if object_id and str(object_id).isdigit() else None
+    return optional_id(object_id)
 
 
 class GoalChoiceField(forms.ModelChoiceField):

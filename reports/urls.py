@@ -5,16 +5,16 @@ from reports import views
 app_name = "reports"
 urlpatterns = [
     path("dashboard/", views.overview, name="overview"),
-    path("dashboard/departments/<int:department_id>/", views.department, name="department"),
+    path("dashboard/departments/<id:department_id>/", views.department, name="department"),
     path("dashboard/at-risk/", views.at_risk, name="at_risk"),
     path("reports/yearly/", views.yearly, name="yearly"),
     path("reports/yearly/download/", views.yearly_download, name="yearly_download"),
     path("reports/yearly/print/", views.yearly_print, name="yearly_print"),
     # The public transparency page and the open-data files (no sign-in): reports.views.public.
     path("public/", views.public_home, name="public_home"),
-    path("public/<int:year>/", views.public_home, name="public_year"),
-    path("public/<int:year>/departments/<int:department_id>/", views.public_department, name="public_department"),
+    path("public/<roc_year:year>/", views.public_home, name="public_year"),
+    path("public/<roc_year:year>/departments/<id:department_id>/", views.public_department, name="public_department"),
     path("open-data/", views.open_data, name="open_data"),
-    path("open-data/attainment/<int:year>.json", views.open_data_json, name="open_data_json"),
-    path("open-data/attainment/<int:year>.csv", views.open_data_csv, name="open_data_csv"),
+    path("open-data/attainment/<roc_year:year>.json", views.open_data_json, name="open_data_json"),
+    path("open-data/attainment/<roc_year:year>.csv", views.open_data_csv, name="open_data_csv"),
 ]

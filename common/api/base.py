@@ -28,7 +28,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.urls import register_converter
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
@@ -43,11 +42,9 @@ from rest_framework.views import exception_handler, set_rollback
 
 from common.api.tokens import ApiTokenAuthentication
 from common.errors import ConflictError, StorageUnavailable
+from common.numbers import MAX_ID, NotANumber, bounded_int, shown
 from common.wording import join_list
 
-# The largest id the databases accept (a signed 64-bit integer): bigger numbers in a
-# path or a parameter are "not found" / "not valid", never an overflow in the driver.
-MAX_ID = 2**63 - 1
 NON_FIELD = "non_field_errors"
 
 
@@ -171,26 +168,30 @@ class Pagination(PageNumberPagination):
         if raw is None or raw.strip() == "":
             return self.page_size
         try:
-            size = int(raw)
-        except ValueError:
+            return bounded_int(raw, minimum=1, maximum=self.max_page_size)
+        except NotANumber:
             raise param_error(
                 "page_size",
                 _("“%(value)s” is not a whole number; the page size is from 1 to %(max)s.")
-                % {"value": raw, "max": self.max_page_size},
+                % {"value": shown(raw), "max": self.max_page_size},
             ) from None
-        if not 1 <= size <= self.max_page_size:
-            raise param_error("page_size", _("The page size is from 1 to %(max)s.") % {"max": self.max_page_size})
-        return size
+        except ValueError:
+            raise param_error(
+                "page_size", _("The page size is from 1 to %(max)s.") % {"max": self.max_page_size}
+            ) from None
 
     def paginate_queryset(self, queryset, request, view=None):
         raw = request.query_params.get(self.page_query_param)
         if raw is not None and raw.strip() != "":
             try:
-                number = int(raw)
-            except ValueError:
+                number = bounded_int(raw, minimum=-MAX_ID, maximum=MAX_ID)
+            except NotANumber:
                 raise param_error(
-                    "page", _("“%(value)s” is not a page number; pages start at 1.") % {"value": raw}
+                    "page", _("“%(value)s” is not a page number; pages start at 1.") % {"value": shown(raw)}
                 ) from None
+            except ValueError:
+                # Far past the last page: "not found", as any page past the last is (DRF's 404).
+                raise exceptions.NotFound(self.invalid_page_message) from None
             if number < 1:
                 raise param_error("page", _("Pages start at 1."))
         return super().paginate_queryset(queryset, request, view)
@@ -339,7 +340,7 @@ ERROR_503 = OpenApiResponse(
     StorageErrorSerializer, description="The file could not be stored (disk full or read-only); retry later"
 )
 
-# Ids in paths: the converter below accepts only these, so say so (drf-spectacular would see a string).
+# Ids in paths: the <id:…> converter (common.converters) accepts only these, so say so (drf-spectacular would see a string).
 ID_PATH = OpenApiParameter(
     "id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, OpenApiParameter.PATH, description="The id."
 )
@@ -371,30 +372,3 @@ READ_ERRORS = {401: ERROR_401, 403: ERROR_403}
 LIST_ERRORS = {400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404}
 DETAIL_ERRORS = {401: ERROR_401, 403: ERROR_403, 404: ERROR_404}
 WRITE_ERRORS = {400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409}
-
-
-# --- Ids in paths -----------------------------------------------------------------------------
-
-
-class IdConverter:
-    """``<api_id:pk>``: any path segment; a positive id in the databases' range, else no match.
-
-    Anything else falls through to the API's catch-all, a JSON 404 (never the HTML page, and
-    never an integer overflow in the database driver).
-    """
-
-    regex = "[^/]+"
-
-    def to_python(self, value: str) -> int:
-        if not (value.isascii() and value.isdigit()):
-            raise ValueError(value)
-        number = int(value)
-        if not 1 <= number <= MAX_ID:
-            raise ValueError(value)
-        return number
-
-    def to_url(self, value) -> str:
-        return str(value)
-
-
-register_converter(IdConverter, "api_id")

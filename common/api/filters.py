@@ -13,8 +13,8 @@ from django import forms
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 
-from common.api.base import MAX_ID
-from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR, is_roc_year
+from common.numbers import MAX_ID, NotANumber, bounded_int, shown
+from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR, is_roc_year, parse_year
 
 # --- Fields ------------------------------------------------------------------------------
 
@@ -25,18 +25,18 @@ def parse_roc_year(raw) -> int | None:
     if text == "":
         return None
     try:
-        year = int(text)
-    except ValueError:
+        year = parse_year(text)
+    except NotANumber:
         # The value goes in as a parameter, never into the message: a "%" typed in it must not
         # be read as a format (django-filter formats message % params).
-        raise forms.ValidationError(_("“%(value)s” is not an ROC year (e.g. 112)."), params={"value": raw}) from None
+        raise forms.ValidationError(
+            _("“%(value)s” is not an ROC year (e.g. 112)."), params={"value": shown(raw)}
+        ) from None
+    except ValueError:
+        raise forms.ValidationError(not_a_roc_year(shown(text))) from None
     if not is_roc_year(year):
         raise forms.ValidationError(not_a_roc_year(year))
     return year
-
-
-def not_a_roc_year_text(raw) -> str:
-    return _("“%(value)s” is not an ROC year (e.g. 112).") % {"value": raw}
 
 
 def not_a_roc_year(year: int) -> str:
@@ -54,14 +54,13 @@ class IdField(forms.Field):
         if text == "":
             return None
         try:
-            number = int(text)
-        except ValueError:
+            return bounded_int(text, minimum=1, maximum=MAX_ID)
+        except NotANumber:
             raise forms.ValidationError(
-                _("“%(value)s” is not an id (a positive whole number)."), params={"value": value}
+                _("“%(value)s” is not an id (a positive whole number)."), params={"value": shown(value)}
             ) from None
-        if not 1 <= number <= MAX_ID:
-            raise forms.ValidationError(_("%(value)s is not a valid id.") % {"value": number})
-        return number
+        except ValueError:
+            raise forms.ValidationError(_("%(value)s is not a valid id."), params={"value": shown(text)}) from None
 
 
 class StrictBooleanField(forms.Field):

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.api.base import MAX_ID
+from common.numbers import MAX_ID
 from kpi import planning
 from kpi.models import (
     UNFINISHED,

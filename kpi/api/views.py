@@ -7,6 +7,7 @@ and the services' zh-Hant messages come back as they are (see `common.api.base`)
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
@@ -26,7 +27,6 @@ from common.api.base import (
     ERROR_503,
     ID_PATH,
     LIST_ERRORS,
-    MAX_ID,
     NON_FIELD,
     WRITE_ERRORS,
     ApiMixin,
@@ -36,8 +36,8 @@ from common.api.base import (
     or_empty,
     param_error,
 )
-from common.api.filters import not_a_roc_year, not_a_roc_year_text
-from common.years import is_roc_year
+from common.api.filters import parse_roc_year
+from common.numbers import optional_id
 from kpi import access, selectors, services
 from kpi.api import serializers as s
 from kpi.api.filters import PeriodFilter, ReportFilter
@@ -78,16 +78,10 @@ class IndicatorListView(generics.ListAPIView):
     open_data = True  # anonymous answers may be cached (config.middleware.PrivateNoStoreMiddleware)
 
     def get_year(self):
-        raw = self.request.query_params.get("year")
-        if raw in (None, ""):
-            return None
         try:
-            year = int(raw)
-        except ValueError:
-            raise ValidationError({"year": [not_a_roc_year_text(raw)]}) from None
-        if not is_roc_year(year):
-            raise ValidationError({"year": [not_a_roc_year(year)]})
-        return year
+            return parse_roc_year(self.request.query_params.get("year"))
+        except DjangoValidationError as exc:
+            raise ValidationError({"year": exc.messages}) from None
 
     def get_queryset(self):
         qs = Indicator.objects.select_related(
@@ -98,8 +92,9 @@ class IndicatorListView(generics.ListAPIView):
             raise ValidationError({"department": [_("A department's name cannot contain a NUL character.")]})
         if department:
             if department.isascii() and department.isdigit():
-                number = int(department)
-                qs = qs.filter(department_plan__department_id=number) if number <= MAX_ID else qs.none()
+                # All digits: an id (none past the databases' range), never a department's name.
+                number = optional_id(department)
+                qs = qs.filter(department_plan__department_id=number) if number is not None else qs.none()
             else:
                 qs = qs.filter(department_plan__department__name=department)
         year = self.get_year()

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from common import dates, formatting
-from common.years import to_gregorian, to_roc
+from common.years import parse_year, to_gregorian, to_roc
 from kpi import access, assessments, planning, services, units
 from kpi.attainment import Assessment
 from kpi.history import indicator_changes
@@ -55,8 +55,8 @@ def default_year(plan: Plan) -> int:
 
 def year_from_param(plan: Plan, value) -> int:
     try:
-        year = int(str(value).strip())
-    except (TypeError, ValueError):
+        year = parse_year(value)
+    except ValueError:
         return default_year(plan)
     return year if plan.contains_year(year) else default_year(plan)
 

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
+from common.numbers import MAX_ID, optional_int
 from kpi import access, assessments, queues, services
 from kpi.models import Indicator, ProgressReport, ReportingPeriod, YearlyTarget
 from kpi.selectors import format_number, status_label
@@ -227,7 +228,7 @@ def _read_typed(request, row: GridRow) -> None:
         row.texts[name] = request.POST.get(f"{row.prefix}-{name}", "")
     row.shown_as = request.POST.get(f"{row.prefix}-shown", "")
     version = request.POST.get(f"{row.prefix}-version", "")
-    row.version = int(version) if version.isdigit() else 0
+    row.version = optional_int(version, minimum=0, maximum=MAX_ID) or 0
 
 
 def _put_errors(row: GridRow, exc: ValidationError) -> None:

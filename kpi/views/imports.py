@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from common import dates
+from common.params import query_id
 from common.spreadsheets import reading
 from common.spreadsheets import writing as exports
 from common.wording import join_list
@@ -227,11 +228,6 @@ def report_import(request):
 # --- The template download ----------------------------------------------------------
 
 
-def _int_param(request, name):
-    raw = request.GET.get(name, "").strip()
-    return int(raw) if raw.isdigit() else None
-
-
 @login_required
 @require_safe
 def report_import_template(request):
@@ -239,14 +235,15 @@ def report_import_template(request):
     if not _can_import(request.user):
         return _forbidden(request)
     choices = _template_choices(request.user)
-    period_id = _int_param(request, "period")
+    # A download: a bad id is the default period or no department, without a message (none is shown).
+    period_id = query_id(request, "period", warn=False)
     if period_id is None:
         period = choices.default_period
     else:
         period = next((p for p in choices.periods if p.pk == period_id), None)
     if period is None:
         raise Http404(_("There is no period to report on (it does not exist or is locked)."))
-    department_id = _int_param(request, "department")
+    department_id = query_id(request, "department", warn=False)
     department = next((d for d in choices.departments if d.pk == department_id), None)
     fmt = request.GET.get("format", "xlsx")
     if fmt not in reading.FORMATS:

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from common import dates
+from common.params import query_id, query_int
+from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR
 from kpi import access, assessments, queues, selectors, services
 from kpi.models import PeriodEvent, ProgressReport, ReportingPeriod, ReportStatus
 from kpi.views.grid import grid_links
@@ -60,11 +62,6 @@ class QueueRow:
     preview: assessments.Preview
 
 
-def _int_param(request, name):
-    raw = request.GET.get(name, "").strip()
-    return int(raw) if raw.isdigit() else None
-
-
 @login_required
 def review_queue(request):
     """審核: reports waiting for a review the user may give, oldest first, by stage (審核 or
@@ -77,7 +74,12 @@ def review_queue(request):
     )
     years = sorted({r.period.year for r in everything})
     periods = sorted({r.period for r in everything}, key=lambda p: (p.year, p.number, p.plan_id))
-    chosen = {name: _int_param(request, name) for name in ("department", "year", "period", "stage")}
+    chosen = {
+        "department": query_id(request, "department"),
+        "year": query_int(request, "year", minimum=MIN_ROC_YEAR, maximum=MAX_ROC_YEAR),
+        "period": query_id(request, "period"),
+        "stage": query_int(request, "stage", minimum=access.FIRST, maximum=access.SECOND),
+    }
 
     def keep(report):
         return (
@@ -153,7 +155,7 @@ def _chosen_plan(request, plan_id=None):
     plans = list(Plan.objects.all())
     if not plans:
         return None, plans
-    plan_id = plan_id or _int_param(request, "plan")
+    plan_id = plan_id or query_id(request, "plan")
     plan = next((p for p in plans if p.pk == plan_id), plans[0])
     return plan, plans
 

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from common import formatting
 from common.errors import StorageUnavailable
+from common.numbers import MAX_ID, optional_int
 from kpi import access, assessments, selectors, services, stash, units
 from kpi.forms import EvidenceForm, ReportForm
 from kpi.models import ReportingPeriod
@@ -47,7 +48,9 @@ def _detail_url(indicator_id: int, year: int | None = None, anchor: str = "") ->
 
 def _safe_next(request, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path on this site only: a bare word ("abc") is not a place to go back to, and
+    # redirect() would take it for a view's name (NoReverseMatch, a 500).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -275,10 +278,7 @@ def report_form(request, indicator_id, period_id):
 def _render_restored(request, indicator, period, report, not_editable, context, kept):
     """The form filled in with what was typed before the session ended: shown, not saved."""
     fields = kept["fields"]
-    try:
-        version = max(int(fields.get("version") or 0), 0)
-    except ValueError:
-        version = 0
+    version = optional_int(fields.get("version"), minimum=0, maximum=MAX_ID) or 0
     initial = {**fields, "version": version}
     form = ReportForm(initial=initial, indicator=indicator, read_only=bool(not_editable))
     values = {name: fields.get(name, "") for name in ReportForm.TEXT_FIELDS}

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from common.numbers import MAX_ID, optional_id, optional_int
 from common.wording import labelled
 from kpi import access, assessments, queues, selectors, services
 from kpi.forms import ReviewForm
@@ -169,9 +170,9 @@ class BulkRow:
 def _ids(values) -> list[int]:
     ids = []
     for value in values:
-        value = str(value).strip()
-        if value.isdigit() and int(value) not in ids:
-            ids.append(int(value))
+        number = optional_id(value)
+        if number is not None and number not in ids:
+            ids.append(number)
     return ids[:BULK_LIMIT]
 
 
@@ -210,9 +211,9 @@ def review_bulk(request):
     elif request.method == "POST" and source.get("confirm") == "1":
         versions = {}
         for report in reports:
-            raw = source.get(f"version-{report.pk}", "")
-            if raw.isdigit():
-                versions[report.pk] = int(raw)
+            version = optional_int(source.get(f"version-{report.pk}"), minimum=0, maximum=MAX_ID)
+            if version is not None:
+                versions[report.pk] = version
         try:
             approved = services.reports_approve(reports=reports, user=request.user, comment=comment, versions=versions)
         except services.ManyRefused as exc:
@@ -284,7 +285,7 @@ def report_reopen(request, report_id):
     if request.method == "POST":
         reason = request.POST.get("reason", "")
         raw_version = request.POST.get("version", "")
-        version = int(raw_version) if raw_version.isdigit() else None
+        version = optional_int(raw_version, minimum=0, maximum=MAX_ID)
         try:
             services.report_reopen(report=report, user=request.user, reason=reason, expected_version=version)
         except services.ConflictError as exc:

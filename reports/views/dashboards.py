@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from common.params import query_id
 from reports import selectors
 
 
@@ -68,9 +69,6 @@ def at_risk(request):
     """KPIs behind the pace their target needs, and reports that are overdue."""
     plan = _plan_or_404(request)
     filters = selectors.filters_from(plan, request.GET)
-    try:
-        department_id = int(request.GET.get("department") or 0) or None
-    except ValueError:
-        department_id = None
+    department_id = query_id(request, "department")
     page = selectors.at_risk_page(request.user, plan, filters.year, department_id)
     return render(request, "reports/at_risk.html", {**_common_context(plan, filters), "page": page})

@@ -25,8 +25,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from common.numbers import optional_id, shown
 from common.spreadsheets import writing as exports
-from common.years import to_roc
+from common.years import parse_year, to_roc
 from kpi.selectors import default_year
 from plans.models import Department, DepartmentPlan, Plan
 from reports.yearly import (
@@ -69,10 +70,7 @@ def _choice(request) -> Choice:
     department = None
     raw_department = request.GET.get("department", "").strip()
     if raw_department:
-        try:
-            department_id = int(raw_department)
-        except ValueError:
-            raise Http404(_("No such department.")) from None
+        department_id = optional_id(raw_department)
         match = next((dp for dp in viewable if dp.department_id == department_id), None)
         if match is None:
             raise Http404(_("No such department."))
@@ -82,12 +80,12 @@ def _choice(request) -> Choice:
         year = default_year(plan)
     else:
         try:
-            year = int(raw_year)
+            year = parse_year(raw_year)
         except ValueError:
             year = None
         if year is None or not plan.contains_year(year):
             message = _("“%(year)s” is not a year of the plan: choose an ROC year from %(start)s to %(end)s.") % {
-                "year": raw_year[:20],
+                "year": shown(raw_year),
                 "start": plan.start_year,
                 "end": plan.end_year,
             }
@@ -115,8 +113,8 @@ def _redirect_to_default_year(request, view_name: str, exc: BadYear) -> HttpResp
     messages.error(request, str(exc))
     plan = current_plan()
     params = {"year": default_year(plan)}
-    department = request.GET.get("department", "").strip()
-    if department.isdigit():
+    department = optional_id(request.GET.get("department"))
+    if department is not None:
         params["department"] = department
     return HttpResponseRedirect(f"{reverse(view_name)}?{urlencode(params)}")
 
