@@ -24,6 +24,7 @@ from common.formatting import roc_date
 from kpi import importers, services
 from kpi.models import PlannedValue, ProgressReport, ReportEvent, ReportStatus, YearlyTarget
 from tests.factories import kpi_by_code
+from tests.test_grid import form_data as grid_data
 
 TODAY = datetime.date(2025, 10, 8)  # 114Q3 (ended 9/30) is open; 114Q4 opens on 2025-12-17
 NARRATIVE = "本季依進度辦理。"
@@ -111,22 +112,6 @@ def test_a_saved_draft_cannot_be_submitted_early_either(staff, q4, settings):
 
 
 # --- the grid --------------------------------------------------------------------------------
-
-
-def grid_data(response, action, **typed):
-    data = {"action": action}
-    for row in response.context["rows"]:
-        if not row.editable:
-            continue
-        data[f"{row.prefix}-version"] = str(row.version)
-        data[f"{row.prefix}-shown"] = row.shown
-        for cell in row.cells:
-            data[cell.name] = cell.value
-        for name, value in row.texts.items():
-            data[f"{row.prefix}-{name}"] = value
-        for name, value in typed.get(row.indicator.code, {}).items():
-            data[f"{row.prefix}-{name}"] = value
-    return data
 
 
 def test_the_grid_refuses_to_submit_before_the_period_opens(client, staff, home_department, q4):
