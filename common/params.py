@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from common.numbers import MAX_ID, optional_int, shown
 
 
-def query_int(request, name: str, *, minimum: int, maximum: int, warn: bool = True) -> int | None:
+def query_int(request, name: str, *, minimum: int, maximum: int, label=None, warn: bool = True) -> int | None:
     """The whole number in ``?name=`` from `minimum` to `maximum`; None when it is absent, empty or
-    not such a number (then, with `warn`, a message says that the filter was left out)."""
+    not such a number (then, with `warn`, a message names the filter by its `label`, as the page
+    shows it, and says that it was left out)."""
     raw = request.GET.get(name, "").strip()
     if raw == "":
         return None
@@ -24,12 +25,12 @@ def query_int(request, name: str, *, minimum: int, maximum: int, warn: bool = Tr
     if number is None and warn:
         messages.warning(
             request,
-            _("“%(value)s” is not a valid %(name)s in the address: the page is shown without that filter.")
-            % {"value": shown(raw), "name": name},
+            _("“%(value)s” in the address is not a valid %(label)s: the page is shown without that filter.")
+            % {"value": shown(raw), "label": label or name},
         )
     return number
 
 
-def query_id(request, name: str, *, warn: bool = True) -> int | None:
+def query_id(request, name: str, *, label=None, warn: bool = True) -> int | None:
     """An id (1 to 2**63 − 1) in ``?name=``, as `query_int` reads it."""
-    return query_int(request, name, minimum=1, maximum=MAX_ID, warn=warn)
+    return query_int(request, name, minimum=1, maximum=MAX_ID, label=label, warn=warn)

@@ -84,6 +84,8 @@ def test_the_review_queue_leaves_out_a_bad_filter_and_says_so(client, supervisor
     assert response.context["chosen"]["year"] is None
     shown = [str(m) for m in get_messages(response.wsgi_request)]
     assert len(shown) == 2 and all("9" * 21 not in m for m in shown), shown
+    # Each names the filter as the page shows it (年度, 機關), not the address's parameter.
+    assert any("年度" in m for m in shown) and any("機關" in m for m in shown), shown
 
 
 def test_a_bare_word_as_next_is_not_followed(client, supervisor, seeded_plan):

@@ -75,10 +75,10 @@ def review_queue(request):
     years = sorted({r.period.year for r in everything})
     periods = sorted({r.period for r in everything}, key=lambda p: (p.year, p.number, p.plan_id))
     chosen = {
-        "department": query_id(request, "department"),
-        "year": query_int(request, "year", minimum=MIN_ROC_YEAR, maximum=MAX_ROC_YEAR),
-        "period": query_id(request, "period"),
-        "stage": query_int(request, "stage", minimum=access.FIRST, maximum=access.SECOND),
+        "department": query_id(request, "department", label=_("Department")),
+        "year": query_int(request, "year", minimum=MIN_ROC_YEAR, maximum=MAX_ROC_YEAR, label=_("Year")),
+        "period": query_id(request, "period", label=_("Period")),
+        "stage": query_int(request, "stage", minimum=access.FIRST, maximum=access.SECOND, label=_("Stage")),
     }
 
     def keep(report):
@@ -155,7 +155,7 @@ def _chosen_plan(request, plan_id=None):
     plans = list(Plan.objects.all())
     if not plans:
         return None, plans
-    plan_id = plan_id or query_id(request, "plan")
+    plan_id = plan_id or query_id(request, "plan", label=_("Plan"))
     plan = next((p for p in plans if p.pk == plan_id), plans[0])
     return plan, plans
 

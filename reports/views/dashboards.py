@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from common.params import query_id
@@ -69,6 +70,6 @@ def at_risk(request):
     """KPIs behind the pace their target needs, and reports that are overdue."""
     plan = _plan_or_404(request)
     filters = selectors.filters_from(plan, request.GET)
-    department_id = query_id(request, "department")
+    department_id = query_id(request, "department", label=_("Department"))
     page = selectors.at_risk_page(request.user, plan, filters.year, department_id)
     return render(request, "reports/at_risk.html", {**_common_context(plan, filters), "page": page})
