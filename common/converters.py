@@ -1,4 +1,5 @@
-"""The path converters of every URL conf: ``<id:…>`` for ids, ``<roc_year:…>`` for ROC years.
+"""The path converters of every URL conf: ``<id:…>`` for ids, ``<roc_year:…>`` for ROC years,
+``<token_key:…>`` for the first characters of an API token.
 
 Registered once, when the app registry is ready (`common.apps.CommonConfig.ready`), before any
 URL conf is read. A segment that is not such a number does not match the route: the pages
@@ -10,6 +11,7 @@ the route's regex before ``int()`` sees it. The rule itself is `common.numbers.b
 from __future__ import annotations
 
 from django.urls import register_converter
+from knox.settings import CONSTANTS
 
 from common.numbers import MAX_ID, bounded_int
 from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR
@@ -39,6 +41,20 @@ class RocYearConverter:
         return str(value)
 
 
+class TokenKeyConverter:
+    """``<token_key:token_key>``: a token's first characters as knox keeps them (lowercase hex,
+    no TOKEN_PREFIX is set); anything else does not match (a 404, never a query)."""
+
+    regex = f"[0-9a-f]{{{CONSTANTS.TOKEN_KEY_LENGTH}}}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
 def register() -> None:
     register_converter(IdConverter, "id")
     register_converter(RocYearConverter, "roc_year")
+    register_converter(TokenKeyConverter, "token_key")

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from common.api.base import ERROR_400, DetailSerializer
 from common.api.docs import RedocView, SchemaView, SwaggerView
-from common.api.tokens import token_issue  # also registers the <token_key:…> path converter
+from common.api.tokens import token_issue
 from config.tokens import ApiTokenDetailView, ApiTokenListView
 from kpi.api.urls import urlpatterns as kpi_patterns
 from plans.api.urls import urlpatterns as plan_patterns

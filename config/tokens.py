@@ -27,13 +27,13 @@ from rest_framework.views import APIView
 
 from common.api.base import DETAIL_ERRORS, READ_ERRORS, ApiMixin
 from common.api.tokens import (
-    TokenKeyConverter,
     is_expired,
     token_issue,
     token_revoke,
     tokens_for,
     tokens_revoke_all,
 )
+from common.converters import TokenKeyConverter
 
 # --- The page -------------------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ from hmac import compare_digest
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.urls import register_converter
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -74,22 +73,6 @@ def tokens_revoke_all(*, user) -> int:
     """Revoke every token of the user; how many there were."""
     deleted, _by_model = tokens_for(user).delete()
     return deleted
-
-
-class TokenKeyConverter:
-    """``<token_key:token_key>``: a token's first characters as knox keeps them (lowercase hex,
-    no TOKEN_PREFIX is set); anything else does not match (a 404, never a query)."""
-
-    regex = f"[0-9a-f]{{{CONSTANTS.TOKEN_KEY_LENGTH}}}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value) -> str:
-        return str(value)
-
-
-register_converter(TokenKeyConverter, "token_key")
 
 
 class ApiTokenAuthentication(TokenAuthentication):

@@ -1,7 +1,7 @@
 /* The API's ReDoc page (common/api/docs.py) loads nothing from outside this site.
 
-   ReDoc 2 always shows Redocly's logo under its sidebar, as an <img> from
-   https://cdn.redoc.ly/redoc/logo-mini.svg; no option turns it off. The
+   ReDoc 2 always shows Redocly's logo under its sidebar, as an <img> loaded from
+   Redocly's own servers; no option turns it off. The
    Content-Security-Policy (img-src 'self' data:) blocks it, which the browser reports as a
    violation on every visit. This file runs before ReDoc and keeps any image from being
    pointed at another site: such an image is hidden and never requested (the
