@@ -7,26 +7,27 @@
 For each size N it (re)creates the database kpi_bench_<N> on 127.0.0.1:5432 (user
 postgres, trust authentication), migrates it (once, into a template database), and
 fills it with `manage.py generate_city --departments N` (N × 都市發展處: 20 KPIs, 3
-common indicators, four years of quarterly reports). Then it measures in-process, with
-Django's test Client and the production settings (bench/settings.py: DEBUG off,
-PostgreSQL, "today" 2025-12-28 so that 114 is the year in progress), one subprocess
-per page and size, each page at both sizes back to back so that a shared machine's
-changing load weighs on both alike:
+common indicators, four years of quarterly reports), then publishes year PUBLIC_YEAR.
+Then it measures with the production settings (bench/settings.py: DEBUG off,
+PostgreSQL, kept-open connections, "today" 2025-12-28 so that 114 is the year in
+progress), one subprocess per page and size, each page at both sizes back to back so
+that a shared machine's changing load weighs on both alike:
 
-- the city overview, a department page, a KPI page, the indicator-list API for one
-  department and for the whole city, the yearly-report Excel download for one
-  department and for the city, and the import of 1,000 progress rows;
-- for each: the number of SQL queries (CaptureQueriesContext), the median server time
-  of --repeat runs after a warm-up, and how much of it was spent waiting for SQL;
-- for each: a hand-written SQL query (or a few) that returns the numbers the page
-  shows, timed with a cursor, and the ratio page time ÷ raw SQL time. The overview's
-  raw SQL is checked against the page's own figures, so "the same numbers" is tested,
-  not assumed.
+- the pages, each by its address (`Page`, PAGE_NAMES): the city overview, a department
+  page, a KPI page, the indicator API for one department and for the whole city, the
+  whole-city yearly report page, the yearly-report Excel download for one department
+  and for the city, the planning office's review queue, the public city page (anonymous;
+  cache cold and warm), and the import of 1,000 progress rows;
+- for each, in-process with Django's test Client: the number of SQL queries, the median
+  server time of --repeat runs after a warm-up, and how much of it was spent waiting for SQL;
+- for each, over HTTP through gunicorn (`measure_http`): the median time to the last byte;
+- for each: the minimal hand-written SQL that returns the numbers the page shows, timed
+  with a cursor, and the ratio page time ÷ raw SQL time. The raw SQL is checked against
+  the pages' own figures first (`check_pages`), so "the same numbers" is tested, not assumed.
 
-Then it prints a Markdown table and, when both sizes were measured, rewrites the
-generated part of docs/performance.md (between the `benchmark:start/end` markers).
-The databases are kept for bench/load.py. The whole run takes about 8 minutes on a
-quiet 2-core machine, a third of it generating the N = 500 city.
+Then it prints a Markdown table with the goals of issue #15 (GOALS) and, when both sizes
+were measured, rewrites the generated part of docs/performance.md (between the
+`benchmark:start/end` markers). The databases are kept for bench/load.py.
 """
 
 from __future__ import annotations
