@@ -746,8 +746,9 @@ def measure_import(plan, repeat: int) -> tuple[dict, dict, str]:
                 cursor.execute(
                     "INSERT INTO kpi_progressreport (indicator_id, period_id, status, actual, inputs, narrative, "
                     "shortfall_reason, improvement_plan, version, created_by_id, created_at, updated_by_id, "
-                    "updated_at, review_comment) SELECT v.i, v.p, 'draft', v.a::numeric, '{}', v.n, '', '', 1, "
-                    "%s, now(), %s, now(), '' FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[]) "
+                    "updated_at, review_comment, correcting, correction_reason, review_stages) "
+                    "SELECT v.i, v.p, 'draft', v.a::numeric, '{}', v.n, '', '', 1, %s, now(), %s, now(), '', false, "
+                    "'', 1 FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[]) "
                     "AS v(i, p, a, n) RETURNING id",
                     [user.pk, user.pk, *[list(c) for c in columns]],
                 )
@@ -846,12 +847,18 @@ def setting_up(size: int):
     sys.path.insert(0, str(ROOT))
     django.setup()
 
+    from plans.models import Plan
+
+    return parameters(Plan.objects.get(), size)
+
+
+def parameters(plan, size: int):
+    """The planning office, the department and KPI measured, and the raw SQL's parameters, for a generated city."""
     from django.contrib.auth import get_user_model
 
     from kpi.models import COUNT_UNITS, Indicator, IndicatorKind
-    from plans.models import PERIODS_PER_YEAR, DepartmentPlan, Plan
+    from plans.models import PERIODS_PER_YEAR, DepartmentPlan
 
-    plan = Plan.objects.get()
     publish(plan)
     planner = get_user_model().objects.get(username="city-planner")
     # A department from the middle of the table of contents, and its first KPI that went through a return.
