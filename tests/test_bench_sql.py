@@ -53,3 +53,31 @@ def test_the_export_sql_aggregates_with_group_by_and_no_correlated_subquery():
     sql = benchmark.export_sql(False)
     assert "GROUP BY v.target_id" in sql and "GROUP BY r.indicator_id" in sql
     assert "WHERE v.target_id = t.id" not in sql and "er.indicator_id = i.id" not in sql
+
+
+def page(*, goal, queries=10, ms=50.0, http_ms=None):
+    """A page's measurements as the benchmark records them."""
+    return {"name": "page", "goal": goal, "grows": goal != "fixed", "queries": queries, "ms": ms, "http_ms": http_ms}
+
+
+def test_goals_are_judged_at_the_largest_size_over_http_where_measured():
+    def verdict(small, large):
+        return benchmark.goals_of({20: small, 500: large}, [20, 500])
+
+    fixed = page(goal="fixed", http_ms=80)
+    assert verdict(fixed, {**fixed, "http_ms": 99}) == "queries equal ✔, < 100 ms ✔"
+    assert verdict(fixed, {**fixed, "http_ms": 120, "ms": 50}) == "queries equal ✔, < 100 ms ✘"
+    assert verdict(fixed, {**fixed, "queries": 11}).startswith("queries equal ✘")
+    slow = {**page(goal="grows", ms=500, http_ms=900), "raw_ms": 400}
+    assert verdict(slow, slow) == "queries equal ✔, < 1,000 ms ✔, ≤ 3× raw ✔"
+    assert verdict(slow, {**slow, "raw_ms": 200}).endswith("≤ 3× raw ✘")
+    queue = {**page(goal="queue", ms=250), "raw_ms": 5}
+    assert verdict(queue, queue) == "queries equal ✔, < 300 ms (in-process) ✔"
+
+
+def test_the_tables_are_written_between_the_markers(tmp_path, monkeypatch):
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"intro\n{benchmark.START}\nold table\n{benchmark.END}\nprose\n")
+    monkeypatch.setattr(benchmark, "DOC", doc)
+    benchmark.write_doc("new table")
+    assert doc.read_text() == f"intro\n{benchmark.START}\nnew table\n{benchmark.END}\nprose\n"
