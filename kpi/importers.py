@@ -32,12 +32,13 @@ All or nothing, in two steps:
    report's status, and the figures through `services.report_clean` — the form's
    validation, unchanged. Every error of every row is collected, with the row number
    as the spreadsheet shows it.
-2. `apply` runs only when no row has an error. Every row goes through
-   `services.report_save` (with `submit`), the form's service, with the existing
-   report's current version — so permissions, locks, statuses, validation and the
-   record (`ReportEvent`) are exactly the form's — all inside ONE transaction. If any
-   save fails (someone changed a report between the check and the save), the
-   transaction is rolled back and the row's error is reported: nothing is written.
+2. `apply` runs only when no row has an error. The rows go to
+   `services.reports_write` (with `submit`), with the existing reports' versions: the
+   rules of the form's `report_save` — permissions, locks, statuses, validation, the
+   opening rule, versions and the record (`ReportEvent`) — from the same functions,
+   checked under row locks and written in bulk, all inside ONE transaction. If any
+   save is refused (someone changed a report or locked a period between the check and
+   the save), nothing is written and the row's error is reported.
 
 Reading the file (formats, encodings, limits, row numbers) is
 `common.spreadsheets.reading`'s; this module knows what the columns mean.
@@ -51,7 +52,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import F, Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -582,53 +582,48 @@ def _service_errors(exc: ValidationError, indicator: Indicator | None) -> list[R
 # --- Writing ----------------------------------------------------------------------
 
 
-class _RollBack(Exception):
-    pass
-
-
 def apply(result: ImportResult, *, user) -> ImportResult:
-    """Save every checked row through `services.report_save`, in one transaction; all or nothing."""
+    """Save every checked row through `services.reports_write` (the form's rules, in bulk), in
+    one transaction; all or nothing."""
     if not result.ok or result.dry_run:
         return result
+    rows = result.written_rows
+    writes = [
+        services.ReportWrite(
+            indicator=row.indicator,
+            period=row.period,
+            values=row.values,
+            expected_version=row.existing.version if row.existing else None,
+        )
+        for row in rows
+    ]
     try:
-        with transaction.atomic():
-            for row in result.written_rows:
-                try:
-                    row.report = services.report_save(
-                        indicator=row.indicator,
-                        period=row.period,
-                        user=user,
-                        expected_version=row.existing.version if row.existing else None,
-                        submit=result.submit,
-                        **row.values,
-                    )
-                except services.ConflictError as exc:
-                    theirs, who = exc.report, exc.who
-                    row.error(
-                        "",
-                        _(
-                            "The report of %(code)s (%(period)s) was updated by %(who)s after the check "
-                            "(version %(version)s); review their changes and upload again."
-                        )
-                        % {
-                            "code": row.indicator.code,
-                            "period": row.period.label,
-                            "who": who,
-                            "version": theirs.version,
-                        },
-                    )
-                except PermissionDenied as exc:
-                    row.error(COL_DEPARTMENT, str(exc) or _("You may not report on this indicator."))
-                except ValidationError as exc:
-                    row.errors.extend(_service_errors(exc, row.indicator))
-            if not result.ok:
-                raise _RollBack
-    except _RollBack:
-        for row in result.rows:
-            row.report = None
+        reports = services.reports_write(user=user, writes=writes, submit=result.submit)
+    except services.WritesRefused as refused:
+        for position, exc in sorted(refused.errors.items()):
+            _refusal(rows[position], exc)
         return result
+    for row, report in zip(rows, reports, strict=True):
+        row.report = report
     result.applied = True
     return result
+
+
+def _refusal(row: ImportRow, exc: Exception) -> None:
+    """Why the save refused a row that passed the check: the database changed in between."""
+    if isinstance(exc, services.ConflictError):
+        row.error(
+            "",
+            _(
+                "The report of %(code)s (%(period)s) was updated by %(who)s after the check "
+                "(version %(version)s); review their changes and upload again."
+            )
+            % {"code": row.indicator.code, "period": row.period.label, "who": exc.who, "version": exc.report.version},
+        )
+    elif isinstance(exc, PermissionDenied):
+        row.error(COL_DEPARTMENT, str(exc) or _("You may not report on this indicator."))
+    else:
+        row.errors.extend(_service_errors(exc, row.indicator))
 
 
 def import_reports(data: bytes, filename: str, *, user, submit: bool = False, dry_run: bool = False) -> ImportResult:

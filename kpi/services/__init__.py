@@ -48,8 +48,11 @@ from kpi.services.report_batches import (  # noqa: F401
     BatchRefused,
     BatchResult,
     BatchRow,
+    ReportWrite,
+    WritesRefused,
     has_figure,
     reports_save_many,
+    reports_write,
 )
 from kpi.services.reports import (  # noqa: F401
     EDITABLE_STATUSES,
