@@ -163,8 +163,8 @@ class ImportRow:
     indicator: Indicator | None = None
     period: ReportingPeriod | None = None
     existing: ProgressReport | None = None
-    values: dict = field(default_factory=dict)  # what goes to report_save
-    preview: assessments.Preview | None = None
+    values: dict = field(default_factory=dict)  # what goes to the save (services.ReportWrite)
+    clean: services.CleanReport | None = None  # what report_clean made of them
     changes: list[str] = field(default_factory=list)  # labels of the fields that change
     errors: list[RowError] = field(default_factory=list)
     outcome: str = ""  # created / updated / unchanged / skipped
@@ -172,6 +172,10 @@ class ImportRow:
 
     def error(self, column: str, message: str) -> None:
         self.errors.append(RowError(column, message))
+
+    @property
+    def preview(self) -> assessments.Preview | None:
+        return self.clean.preview if self.clean else None
 
     @property
     def has_errors(self) -> bool:
@@ -548,18 +552,11 @@ def _validate(row: ImportRow, cells: dict, *, user, submit: bool) -> None:
         row.errors.extend(_service_errors(exc, indicator))
         return
     row.values = values
-    row.preview = clean.preview
+    row.clean = clean
     if existing is None:
         row.outcome = CREATED
         return
-    cleaned = {
-        "actual": clean.actual,
-        "inputs": clean.inputs,
-        "narrative": clean.narrative,
-        "shortfall_reason": clean.shortfall_reason,
-        "improvement_plan": clean.improvement_plan,
-    }
-    row.changes = [services.FIELD_LABELS[f] for f, v in cleaned.items() if getattr(existing, f) != v]
+    row.changes = [services.FIELD_LABELS[f] for f, v in clean.fields().items() if getattr(existing, f) != v]
     row.outcome = UPDATED if row.changes else UNCHANGED
 
 
@@ -594,6 +591,7 @@ def apply(result: ImportResult, *, user) -> ImportResult:
             period=row.period,
             values=row.values,
             expected_version=row.existing.version if row.existing else None,
+            clean=row.clean,
         )
         for row in rows
     ]

@@ -169,6 +169,10 @@ class ReportWrite:
     period: ReportingPeriod
     values: dict  # actual or inputs, narrative, shortfall_reason, improvement_plan
     expected_version: int | None = None
+    # What `report_clean` made of these values for this indicator and period, when the caller
+    # has just asked it (the import's check does, for its messages and previews), so that it
+    # is not asked twice; it must have been asked as the write is made (`submitting` = submit).
+    clean: CleanReport | None = None
 
 
 class WritesRefused(Exception):
@@ -244,7 +248,10 @@ def _prepare(w: ReportWrite, report: ProgressReport | None, user, locked: set[in
         check_report_open(report, locked)
     else:
         check_period_open(w.period, locked)
-    values = report_clean(indicator=w.indicator, period=w.period, submitting=submit, **w.values).fields()
+    clean = w.clean
+    if clean is None or clean.submitting != submit:
+        clean = report_clean(indicator=w.indicator, period=w.period, submitting=submit, **w.values)
+    values = clean.fields()
     if report is None:
         check_new(w.expected_version)
         write = _Write(new_report(w.indicator, w.period, user, values), created=True, values=values, changes={})
