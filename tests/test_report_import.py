@@ -368,6 +368,70 @@ def test_a_report_changed_between_the_check_and_the_save_rolls_everything_back(s
     assert not ProgressReport.objects.filter(indicator=codes["1-5"]).exists()
 
 
+def checked(rows, user, *, submit=False):
+    data, name = as_file(rows)
+    result = importers.check(
+        reading.read_sheet(data, name, required=importers.REQUIRED_COLUMNS), user=user, submit=submit
+    )
+    assert result.ok, errors_of(result)
+    return result
+
+
+def test_a_period_locked_between_the_check_and_the_save_rolls_everything_back(staff, periods):
+    codes = by_code()
+    result = checked([good_row(codes["1-5"]), good_row(codes["2-1"], period=2)], staff)
+    services.period_lock(period=periods["114Q2"], user=UserFactory(planning_office=True))
+    before = counts()
+
+    importers.apply(result, user=staff)
+
+    assert not result.applied
+    assert errors_of(result) == {3: ["民國114年第2季已鎖定，不能再修改。如需更正，請洽研考人員解除鎖定。"]}
+    assert counts() == before
+    assert all(row.report is None for row in result.rows)
+
+
+def test_a_reporter_removed_between_the_check_and_the_save_is_refused_on_every_row(staff, periods):
+    from plans.models import Membership
+
+    codes = by_code()
+    result = checked([good_row(codes["1-5"]), good_row(codes["2-1"])], staff)
+    Membership.objects.filter(user=staff).delete()
+    staff = type(staff).objects.get(pk=staff.pk)  # no cached memberships
+    before = counts()
+
+    importers.apply(result, user=staff)
+
+    assert not result.applied
+    assert errors_of(result) == {n: ["機關：你沒有填報此指標的權限。"] for n in (2, 3)}
+    assert counts() == before
+
+
+def test_every_row_is_on_its_reports_record(staff, periods):
+    codes = by_code()
+    rows = [good_row(codes[c]) for c in ("1-5", "2-1", "共1-1")]
+    run(rows, staff)
+    rows[1] = good_row(codes["2-1"], narrative="第二版說明。")
+
+    result = run(rows, staff, submit=True)
+
+    assert result.applied and (result.updated, result.unchanged) == (1, 2)
+    record = {
+        (e.report.indicator.code, e.action): e.changes
+        for e in ReportEvent.objects.select_related("report__indicator").filter(actor=staff)
+    }
+    assert record[("1-5", ReportAction.CREATED)] == {"actual": [None, "5"], "narrative": ["", NARRATIVE]}
+    assert record[("共1-1", ReportAction.CREATED)]["inputs"][1] == {
+        "budget": "1000000",
+        "spent": "900000",
+        "reserved": "50000",
+    }
+    assert record[("2-1", ReportAction.EDITED)] == {"narrative": [NARRATIVE, "第二版說明。"]}
+    for code in ("1-5", "2-1", "共1-1"):
+        assert record[(code, ReportAction.SUBMITTED)] == {"status": [S.DRAFT, S.SUBMITTED]}
+    assert len(record) == 7
+
+
 # --- permissions ---------------------------------------------------------------------
 
 
