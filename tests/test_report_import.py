@@ -2,7 +2,8 @@
 
 A file is imported whole or not at all: any bad row rejects it, with an error per row
 (numbered as the spreadsheet shows them, the header being row 1), and nothing is
-written. Good files go through `services.report_save`, so the record shows them.
+written. Good files go through `services.reports_write` (report_save's rules, in bulk), so
+the record shows them.
 """
 
 import csv

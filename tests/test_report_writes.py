@@ -240,3 +240,15 @@ def test_the_same_report_twice_in_one_batch_is_a_programming_error(staff, period
     write = services.ReportWrite(indicator=kpi_by_code("2-1"), period=periods["114Q1"], values={"actual": "1"})
     with pytest.raises(ValueError):
         services.reports_write(user=staff, writes=[write, write])
+
+
+def test_an_insert_that_fails_for_another_reason_is_a_fault_not_a_conflict(staff, periods, monkeypatch):
+    from django.db import IntegrityError
+
+    def failing(self, objs, *args, **kwargs):
+        raise IntegrityError("a constraint the checks did not foresee")
+
+    monkeypatch.setattr(type(ProgressReport.objects), "bulk_create", failing)
+    write = services.ReportWrite(indicator=kpi_by_code("2-1"), period=periods["114Q1"], values={"actual": "1"})
+    with pytest.raises(IntegrityError):
+        services.reports_write(user=staff, writes=[write])

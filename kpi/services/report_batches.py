@@ -234,7 +234,7 @@ def reports_write(*, user, writes: list[ReportWrite], submit: bool = False) -> l
                 errors[position] = exc
         if errors:
             raise WritesRefused(errors)
-        refused = write_reports(todo, user=user, submit=submit)
+        refused = write_reports(todo, user=user, submit=submit, now=now)
         if refused:
             raise WritesRefused({keys.index(key): exc for key, exc in refused.items()})
     return [t.report for t in todo]
@@ -276,7 +276,7 @@ _SUBMITTED_FIELDS = [
 ]
 
 
-def write_reports(writes: list[_Write], *, user, submit: bool) -> dict[tuple[int, int], ConflictError]:
+def write_reports(writes: list[_Write], *, user, submit: bool, now) -> dict[tuple[int, int], ConflictError]:
     """The bulk write of checked reports, their record and notifications: every write of
     reports in bulk goes through here (bulk_create and bulk_update send no signals: what
     must follow a report's change of content or status belongs in this function).
@@ -284,7 +284,6 @@ def write_reports(writes: list[_Write], *, user, submit: bool) -> dict[tuple[int
     Returns the reports someone else created since the check, by (indicator, period):
     nothing is then written (the caller rolls back).
     """
-    now = timezone.now()
     created = [w.report for w in writes if w.created]
     edited = [w.report for w in writes if not w.created and (w.changes or w.submitted)]
     if created:
@@ -297,11 +296,14 @@ def write_reports(writes: list[_Write], *, user, submit: bool) -> dict[tuple[int
             theirs = ProgressReport.objects.select_related("updated_by").filter(
                 indicator_id__in={k for k, _ in values}, period_id__in={p for _, p in values}
             )
-            return {
+            conflicts = {
                 (r.indicator_id, r.period_id): conflict(r, values[(r.indicator_id, r.period_id)])
                 for r in theirs
                 if (r.indicator_id, r.period_id) in values
             }
+            if not conflicts:
+                raise  # not a report someone else started: a fault, not a conflict
+            return conflicts
         if any(r.pk is None for r in created):
             raise RuntimeError("bulk_create returned no ids: the database is too old (SQLite < 3.35)")
     if edited:
