@@ -32,12 +32,13 @@ All or nothing, in two steps:
    report's status, and the figures through `services.report_clean` — the form's
    validation, unchanged. Every error of every row is collected, with the row number
    as the spreadsheet shows it.
-2. `apply` runs only when no row has an error. Every row goes through
-   `services.report_save` (with `submit`), the form's service, with the existing
-   report's current version — so permissions, locks, statuses, validation and the
-   record (`ReportEvent`) are exactly the form's — all inside ONE transaction. If any
-   save fails (someone changed a report between the check and the save), the
-   transaction is rolled back and the row's error is reported: nothing is written.
+2. `apply` runs only when no row has an error. The rows go to
+   `services.reports_write` (with `submit`), with the existing reports' versions: the
+   rules of the form's `report_save` — permissions, locks, statuses, validation, the
+   opening rule, versions and the record (`ReportEvent`) — from the same functions,
+   checked under row locks and written in bulk, all inside ONE transaction. If any
+   save is refused (someone changed a report or locked a period between the check and
+   the save), nothing is written and the row's error is reported.
 
 Reading the file (formats, encodings, limits, row numbers) is
 `common.spreadsheets.reading`'s; this module knows what the columns mean.
@@ -51,7 +52,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import F, Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -163,8 +163,8 @@ class ImportRow:
     indicator: Indicator | None = None
     period: ReportingPeriod | None = None
     existing: ProgressReport | None = None
-    values: dict = field(default_factory=dict)  # what goes to report_save
-    preview: assessments.Preview | None = None
+    values: dict = field(default_factory=dict)  # what goes to the save (services.ReportWrite)
+    clean: services.CleanReport | None = None  # what report_clean made of them
     changes: list[str] = field(default_factory=list)  # labels of the fields that change
     errors: list[RowError] = field(default_factory=list)
     outcome: str = ""  # created / updated / unchanged / skipped
@@ -172,6 +172,10 @@ class ImportRow:
 
     def error(self, column: str, message: str) -> None:
         self.errors.append(RowError(column, message))
+
+    @property
+    def preview(self) -> assessments.Preview | None:
+        return self.clean.preview if self.clean else None
 
     @property
     def has_errors(self) -> bool:
@@ -548,18 +552,11 @@ def _validate(row: ImportRow, cells: dict, *, user, submit: bool) -> None:
         row.errors.extend(_service_errors(exc, indicator))
         return
     row.values = values
-    row.preview = clean.preview
+    row.clean = clean
     if existing is None:
         row.outcome = CREATED
         return
-    cleaned = {
-        "actual": clean.actual,
-        "inputs": clean.inputs,
-        "narrative": clean.narrative,
-        "shortfall_reason": clean.shortfall_reason,
-        "improvement_plan": clean.improvement_plan,
-    }
-    row.changes = [services.FIELD_LABELS[f] for f, v in cleaned.items() if getattr(existing, f) != v]
+    row.changes = [services.FIELD_LABELS[f] for f, v in clean.fields().items() if getattr(existing, f) != v]
     row.outcome = UPDATED if row.changes else UNCHANGED
 
 
@@ -582,53 +579,49 @@ def _service_errors(exc: ValidationError, indicator: Indicator | None) -> list[R
 # --- Writing ----------------------------------------------------------------------
 
 
-class _RollBack(Exception):
-    pass
-
-
 def apply(result: ImportResult, *, user) -> ImportResult:
-    """Save every checked row through `services.report_save`, in one transaction; all or nothing."""
+    """Save every checked row through `services.reports_write` (the form's rules, in bulk), in
+    one transaction; all or nothing."""
     if not result.ok or result.dry_run:
         return result
+    rows = result.written_rows
+    writes = [
+        services.ReportWrite(
+            indicator=row.indicator,
+            period=row.period,
+            values=row.values,
+            expected_version=row.existing.version if row.existing else None,
+            clean=row.clean,
+        )
+        for row in rows
+    ]
     try:
-        with transaction.atomic():
-            for row in result.written_rows:
-                try:
-                    row.report = services.report_save(
-                        indicator=row.indicator,
-                        period=row.period,
-                        user=user,
-                        expected_version=row.existing.version if row.existing else None,
-                        submit=result.submit,
-                        **row.values,
-                    )
-                except services.ConflictError as exc:
-                    theirs, who = exc.report, exc.who
-                    row.error(
-                        "",
-                        _(
-                            "The report of %(code)s (%(period)s) was updated by %(who)s after the check "
-                            "(version %(version)s); review their changes and upload again."
-                        )
-                        % {
-                            "code": row.indicator.code,
-                            "period": row.period.label,
-                            "who": who,
-                            "version": theirs.version,
-                        },
-                    )
-                except PermissionDenied as exc:
-                    row.error(COL_DEPARTMENT, str(exc) or _("You may not report on this indicator."))
-                except ValidationError as exc:
-                    row.errors.extend(_service_errors(exc, row.indicator))
-            if not result.ok:
-                raise _RollBack
-    except _RollBack:
-        for row in result.rows:
-            row.report = None
+        reports = services.reports_write(user=user, writes=writes, submit=result.submit)
+    except services.WritesRefused as refused:
+        for position, exc in sorted(refused.errors.items()):
+            _refusal(rows[position], exc)
         return result
+    for row, report in zip(rows, reports, strict=True):
+        row.report = report
     result.applied = True
     return result
+
+
+def _refusal(row: ImportRow, exc: Exception) -> None:
+    """Why the save refused a row that passed the check: the database changed in between."""
+    if isinstance(exc, services.ConflictError):
+        row.error(
+            "",
+            _(
+                "The report of %(code)s (%(period)s) was updated by %(who)s after the check "
+                "(version %(version)s); review their changes and upload again."
+            )
+            % {"code": row.indicator.code, "period": row.period.label, "who": exc.who, "version": exc.report.version},
+        )
+    elif isinstance(exc, PermissionDenied):
+        row.error(COL_DEPARTMENT, str(exc) or _("You may not report on this indicator."))
+    else:
+        row.errors.extend(_service_errors(exc, row.indicator))
 
 
 def import_reports(data: bytes, filename: str, *, user, submit: bool = False, dry_run: bool = False) -> ImportResult:

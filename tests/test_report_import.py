@@ -2,7 +2,8 @@
 
 A file is imported whole or not at all: any bad row rejects it, with an error per row
 (numbered as the spreadsheet shows them, the header being row 1), and nothing is
-written. Good files go through `services.report_save`, so the record shows them.
+written. Good files go through `services.reports_write` (report_save's rules, in bulk), so
+the record shows them.
 """
 
 import csv
@@ -22,7 +23,7 @@ from openpyxl import Workbook, load_workbook
 
 from common.spreadsheets import reading
 from kpi import importers, services
-from kpi.models import Indicator, ProgressReport, ReportAction, ReportEvent
+from kpi.models import Indicator, Notification, ProgressReport, ReportAction, ReportEvent
 from kpi.models import ReportStatus as S
 from tests.factories import UserFactory, department_plan_with_kpis, kpi_by_code, quarters
 
@@ -368,6 +369,70 @@ def test_a_report_changed_between_the_check_and_the_save_rolls_everything_back(s
     assert not ProgressReport.objects.filter(indicator=codes["1-5"]).exists()
 
 
+def checked(rows, user, *, submit=False):
+    data, name = as_file(rows)
+    result = importers.check(
+        reading.read_sheet(data, name, required=importers.REQUIRED_COLUMNS), user=user, submit=submit
+    )
+    assert result.ok, errors_of(result)
+    return result
+
+
+def test_a_period_locked_between_the_check_and_the_save_rolls_everything_back(staff, periods):
+    codes = by_code()
+    result = checked([good_row(codes["1-5"]), good_row(codes["2-1"], period=2)], staff)
+    services.period_lock(period=periods["114Q2"], user=UserFactory(planning_office=True))
+    before = counts()
+
+    importers.apply(result, user=staff)
+
+    assert not result.applied
+    assert errors_of(result) == {3: ["民國114年第2季已鎖定，不能再修改。如需更正，請洽研考人員解除鎖定。"]}
+    assert counts() == before
+    assert all(row.report is None for row in result.rows)
+
+
+def test_a_reporter_removed_between_the_check_and_the_save_is_refused_on_every_row(staff, periods):
+    from plans.models import Membership
+
+    codes = by_code()
+    result = checked([good_row(codes["1-5"]), good_row(codes["2-1"])], staff)
+    Membership.objects.filter(user=staff).delete()
+    staff = type(staff).objects.get(pk=staff.pk)  # no cached memberships
+    before = counts()
+
+    importers.apply(result, user=staff)
+
+    assert not result.applied
+    assert errors_of(result) == {n: ["機關：你沒有填報此指標的權限。"] for n in (2, 3)}
+    assert counts() == before
+
+
+def test_every_row_is_on_its_reports_record(staff, periods):
+    codes = by_code()
+    rows = [good_row(codes[c]) for c in ("1-5", "2-1", "共1-1")]
+    run(rows, staff)
+    rows[1] = good_row(codes["2-1"], narrative="第二版說明。")
+
+    result = run(rows, staff, submit=True)
+
+    assert result.applied and (result.updated, result.unchanged) == (1, 2)
+    record = {
+        (e.report.indicator.code, e.action): e.changes
+        for e in ReportEvent.objects.select_related("report__indicator").filter(actor=staff)
+    }
+    assert record[("1-5", ReportAction.CREATED)] == {"actual": [None, "5"], "narrative": ["", NARRATIVE]}
+    assert record[("共1-1", ReportAction.CREATED)]["inputs"][1] == {
+        "budget": "1000000",
+        "spent": "900000",
+        "reserved": "50000",
+    }
+    assert record[("2-1", ReportAction.EDITED)] == {"narrative": [NARRATIVE, "第二版說明。"]}
+    for code in ("1-5", "2-1", "共1-1"):
+        assert record[(code, ReportAction.SUBMITTED)] == {"status": [S.DRAFT, S.SUBMITTED]}
+    assert len(record) == 7
+
+
 # --- permissions ---------------------------------------------------------------------
 
 
@@ -694,7 +759,7 @@ def test_the_command_prints_every_error_and_fails(staff, periods, tmp_path, caps
 # --- cost ------------------------------------------------------------------------------
 
 
-def synthetic_rows(department_plan, indicators, periods_list):
+def synthetic_rows(department_plan, indicators, periods_list, **extra):
     return [
         {
             "機關": department_plan.department.name,
@@ -703,6 +768,7 @@ def synthetic_rows(department_plan, indicators, periods_list):
             "期別": p.number,
             "累計實績": p.number,
             "達成情形說明": NARRATIVE,
+            **extra,
         }
         for p in periods_list
         for i in indicators
@@ -716,29 +782,66 @@ def synthetic(objectives, kpis):
     return dp, reporter, indicators, quarters(dp.plan, 114)
 
 
-def measure(rows, user, *, dry_run):
+def measure(rows, user, *, dry_run, submit=False):
     data, name = as_file(rows)
     fresh = type(user).objects.get(pk=user.pk)  # no cached memberships
     with CaptureQueriesContext(connection) as queries:
-        result = importers.import_reports(data, name, user=fresh, dry_run=dry_run)
+        result = importers.import_reports(data, name, user=fresh, dry_run=dry_run, submit=submit)
     assert result.ok, errors_of(result) or result.file_errors
+    assert result.applied != dry_run
     return len(queries.captured_queries)
 
 
-def test_the_check_costs_a_fixed_number_of_queries_and_the_save_a_few_per_row(db, seeded_plan):
-    dp, reporter, indicators, periods_list = synthetic(objectives=5, kpis=10)  # 50 KPIs × 4 quarters
-    small = synthetic_rows(dp, indicators[:10], periods_list[:1])  # 10 rows
-    large = synthetic_rows(dp, indicators, periods_list)  # 200 rows
+def statements(count: int, fields: int) -> int:
+    """How many statements Django splits a bulk write of `count` rows of `fields` values into:
+    one on PostgreSQL; on SQLite as many as its 999 parameters a statement require."""
+    size = connection.ops.bulk_batch_size([None] * fields, [None] * count)
+    return -(-count // size)
 
-    check_small, check_large = measure(small, reporter, dry_run=True), measure(large, reporter, dry_run=True)
+
+def inserts(model, count: int) -> int:
+    return statements(count, len([f for f in model._meta.concrete_fields if not f.primary_key]))
+
+
+def test_the_import_costs_the_same_queries_for_10_rows_as_for_50(db, seeded_plan):
+    """Checked and written in bulk: the rows add no queries (on SQLite, only the statements a
+    bulk write must be split into for its parameter limit)."""
+    dp, reporter, indicators, periods_list = synthetic(objectives=6, kpis=10)  # 60 KPIs
+    UserFactory(reviewer_of=[dp.department])  # told of the submissions
+    small, large = indicators[:10], indicators[10:]
+    q1 = periods_list[:1]
+
+    check_small = measure(synthetic_rows(dp, small, q1), reporter, dry_run=True)
+    check_large = measure(synthetic_rows(dp, large, q1), reporter, dry_run=True)
     assert check_small == check_large <= 8  # memberships, departments, plans, indicators, targets, periods, reports
 
-    save_small, save_large = measure(small, reporter, dry_run=False), measure(large, reporter, dry_run=False)
-    per_row = (save_large - save_small) / (len(large) - len(small))
-    print(
-        f"\nqueries: check {check_large} for any size; save {save_small} for 10 rows, {save_large} for 200 rows ({per_row:.1f} per row)"
+    # New drafts: the reports and their first entries inserted.
+    drafts_small = measure(synthetic_rows(dp, small, q1), reporter, dry_run=False)
+    drafts_large = measure(synthetic_rows(dp, large, q1), reporter, dry_run=False)
+    split = sum(inserts(m, 50) - inserts(m, 10) for m in (ProgressReport, ReportEvent))
+    assert drafts_large == drafts_small + split
+    assert drafts_small <= 16
+
+    # The same drafts edited and submitted: updated, two entries each, the reviewer told.
+    edited = {"達成情形說明": "第二版說明。", "未達成原因": "人力不足。", "改善措施": "增派人力。"}
+    submit_small = measure(synthetic_rows(dp, small, q1, **edited), reporter, dry_run=False, submit=True)
+    submit_large = measure(synthetic_rows(dp, large, q1, **edited), reporter, dry_run=False, submit=True)
+    split = (
+        statements(50, 2 + 14)  # bulk_update: pk twice and the fields a save and a submission change
+        - statements(10, 2 + 14)
+        + inserts(ReportEvent, 100)
+        - inserts(ReportEvent, 20)
+        + inserts(Notification, 50)
+        - inserts(Notification, 10)
     )
-    assert per_row <= 8  # report_save: savepoint, period lock, report lock, insert, event, release …
+    assert submit_large == submit_small + split
+    assert submit_small <= 20
+    print(
+        f"\nqueries: check {check_large}; drafts {drafts_small} (10 rows), {drafts_large} (50 rows); "
+        f"submissions {submit_small}, {submit_large}"
+    )
+    assert ReportEvent.objects.filter(report__indicator__in=indicators, action=ReportAction.SUBMITTED).count() == 60
+    assert Notification.objects.filter(report__indicator__in=indicators, kind="to_review").count() == 60
 
 
 def test_text_pasted_from_word_is_stored_without_control_characters(staff, periods):

@@ -2,8 +2,8 @@
 
 Forms, admin, the API, importers and the seeder call these, so each rule is written
 once: `targets` (yearly targets and their revisions), `periods` (reporting periods and
-locks), `reports` (validation, save, submit, review), `report_batches` (many reports of
-a period at once, all or none: the department's grid), `evidence` (files and links),
+locks), `reports` (validation, save, submit, review), `report_batches` (many reports at
+once, all or none: the department's grid, and the import written in bulk), `evidence` (files and links),
 `comments` (a report's conversation), `notifications` (who hears of what, and the
 inbox) and `planning` (planned values per period: propose, confirm).
 The assessment of a figure (達成度, lights, what a period should reach) is not a write:
@@ -48,8 +48,11 @@ from kpi.services.report_batches import (  # noqa: F401
     BatchRefused,
     BatchResult,
     BatchRow,
+    ReportWrite,
+    WritesRefused,
     has_figure,
     reports_save_many,
+    reports_write,
 )
 from kpi.services.reports import (  # noqa: F401
     EDITABLE_STATUSES,

@@ -111,17 +111,32 @@ def notify(
 ) -> list[Notification]:
     """Write one notification per recipient (never the actor), and send the e-mails of those
     who want them at once after the transaction commits (`send=False`: the caller e-mails)."""
+    return _write(_notifications(kind, recipients, actor, report, text), send=send)
+
+
+def _notifications(kind: str, recipients: Iterable, actor, report, text: str) -> list[Notification]:
+    """One notification per recipient (unsaved): never the actor, nor an inactive account."""
     seen, rows = set(), []
     for user in recipients:
         if user.pk in seen or (actor is not None and user.pk == actor.pk) or not user.is_active:
             continue
         seen.add(user.pk)
         rows.append(Notification(recipient=user, kind=kind, report=report, actor=actor, text=text))
+    return rows
+
+
+def _write(rows: list[Notification], *, send: bool) -> list[Notification]:
     if not rows:
         return []
     created = Notification.objects.bulk_create(rows)
     if any(n.pk is None for n in created):  # a database without RETURNING ids: read them back
-        created = list(Notification.objects.filter(kind=kind, report=report, recipient_id__in=seen, sent_at=None))
+        reports = {n.report_id for n in rows}
+        about = Q(report__in=reports - {None}) | (Q(report__isnull=True) if None in reports else Q(pk__in=[]))
+        created = list(
+            Notification.objects.filter(
+                about, kind__in={n.kind for n in rows}, recipient_id__in={n.recipient_id for n in rows}, sent_at=None
+            ).select_related("recipient")
+        )
     if send:
         _send_later([n for n in created if n.recipient.email])
     return created
@@ -152,6 +167,28 @@ def _send_later(notifications: list[Notification]) -> None:
 
 def notify_submitted(*, report: ProgressReport, actor) -> None:
     notify(kind=NotificationKind.TO_REVIEW, recipients=reviewers_waited_for(report), actor=actor, report=report)
+
+
+def notify_submitted_many(*, reports: Iterable[ProgressReport], actor) -> list[Notification]:
+    """`notify_submitted` for many reports (an import), written at once.
+
+    `reviewers_waited_for` is asked once for each group of reports it answers alike —
+    the same department, review stages, stage and first reviewer, all it reads — so the
+    queries grow with the departments, not with the reports.
+    """
+    recipients: dict[tuple, list] = {}
+    rows = []
+    for report in reports:
+        key = (
+            report.indicator.department_plan.department_id,
+            report.review_stages,
+            access.review_stage(report),
+            report.first_reviewed_by_id,
+        )
+        if key not in recipients:
+            recipients[key] = list(reviewers_waited_for(report))
+        rows += _notifications(NotificationKind.TO_REVIEW, recipients[key], actor, report, "")
+    return _write(rows, send=True)
 
 
 def notify_returned(*, report: ProgressReport, actor, comment: str) -> None:

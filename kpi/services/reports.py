@@ -10,11 +10,14 @@ active language that can be shown next to the field they concern.
 from __future__ import annotations
 
 import datetime
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -94,6 +97,11 @@ class CleanReport:
     shortfall_reason: str
     improvement_plan: str
     preview: Preview
+    submitting: bool = False  # checked as a submission (complete, period open) or as a draft
+
+    def fields(self) -> dict:
+        """The values to store, by `REPORT_FIELDS`."""
+        return {f: getattr(self, f) for f in REPORT_FIELDS}
 
 
 def report_clean(
@@ -171,7 +179,7 @@ def report_clean(
             errors.setdefault(name, []).append(_("Keep the text within %(limit)s characters.") % {"limit": MAX_TEXT})
     if errors:
         raise ValidationError(errors)
-    return CleanReport(value, clean_inputs, narrative, shortfall_reason, improvement_plan, preview)
+    return CleanReport(value, clean_inputs, narrative, shortfall_reason, improvement_plan, preview, submitting)
 
 
 def period_has_opened(period: ReportingPeriod) -> bool:
@@ -186,27 +194,36 @@ def not_open_message(period: ReportingPeriod) -> str:
     ) % {"period": period.label, "date": roc_date(opens_on(period))}
 
 
-def check_period_open(period: ReportingPeriod) -> None:
-    # Ask the database, not the copy the caller loaded: the period may have been locked
-    # since. The row lock makes a save and a concurrent period_lock take turns, so no
-    # change can land in a period after it was locked.
-    locked = (
-        ReportingPeriod.objects.select_for_update()
-        .filter(pk=period.pk)
-        .order_by()
-        .values_list("is_locked", flat=True)
-        .first()
+def lock_periods(periods: Iterable[ReportingPeriod]) -> set[int]:
+    """Lock the periods' rows and say which of them are locked (their ids).
+
+    Ask the database, not the copies the caller loaded: a period may have been locked
+    since. The row locks make a save and a concurrent `period_lock` take turns, so no
+    change can land in a period after it was locked. Rows are locked in id order, so
+    that two batches never wait for each other crosswise.
+    """
+    periods = {p.pk: p for p in periods}
+    rows = (
+        ReportingPeriod.objects.select_for_update().filter(pk__in=periods).order_by("pk").values_list("pk", "is_locked")
     )
-    if period.is_locked or locked:
+    return {pk for pk, is_locked in rows if is_locked} | {pk for pk, p in periods.items() if p.is_locked}
+
+
+def check_period_open(period: ReportingPeriod, locked: set[int] | None = None) -> None:
+    """Refuse a change in a locked period. `locked`: what `lock_periods` said of a batch's
+    periods (None: lock and ask for this one)."""
+    if locked is None:
+        locked = lock_periods([period])
+    if period.pk in locked:
         raise ValidationError(locked_message(period))
 
 
-def check_report_open(report: ProgressReport) -> None:
+def check_report_open(report: ProgressReport, locked: set[int] | None = None) -> None:
     """A report may change while its period is open, or while the planning office has it
     reopened for correction (撤銷核定／更正), which a locked period does not stop."""
     if report.correcting:
         return
-    check_period_open(report.period)
+    check_period_open(report.period, locked)
 
 
 def locked_message(period: ReportingPeriod) -> str:
@@ -223,6 +240,75 @@ def _jsonable(value):
 
 def _diff(report: ProgressReport, new: dict) -> dict[str, list]:
     return {f: [_jsonable(getattr(report, f)), _jsonable(v)] for f, v in new.items() if getattr(report, f) != v}
+
+
+# --- The rules of saving, one function each ---------------------------------------------------
+# `report_save` (one report) and `kpi.services.report_batches.reports_write` (many at once:
+# the import) both call these, in the same order; only how they read and write differs.
+
+
+def check_may_report(user, indicator: Indicator, period: ReportingPeriod) -> None:
+    """Only the indicator's department's reporters, and only in a period of its plan."""
+    if not access.can_report(user, indicator):
+        raise PermissionDenied(_("You may not report on this indicator."))
+    if period.plan_id != indicator.department_plan.plan_id:
+        raise ValidationError({"period": _("The reporting period does not belong to this indicator's plan.")})
+
+
+def reports_for_update() -> QuerySet[ProgressReport]:
+    """Reports locked for a save, with who saved them last (a conflict names them)."""
+    return ProgressReport.objects.select_for_update(of=("self",)).select_related("updated_by")
+
+
+def check_new(expected_version: int | None) -> None:
+    """A save based on a report that no longer exists is refused (not recreated)."""
+    if expected_version not in (None, 0):
+        raise ValidationError(_("This report cannot be found; it may have been deleted."))
+
+
+def new_report(indicator: Indicator, period: ReportingPeriod, user, values: dict) -> ProgressReport:
+    """The report a first save creates (unsaved); `values` as `CleanReport.fields()`."""
+    return ProgressReport(indicator=indicator, period=period, created_by=user, updated_by=user, **values)
+
+
+@functools.cache
+def _blank_report() -> ProgressReport:
+    """A report as it starts (the fields' defaults): what a new report's first entry compares against.
+    Made once: an import makes a thousand first entries."""
+    return ProgressReport()
+
+
+def created_event(report: ProgressReport, user, values: dict) -> ReportEvent:
+    """The record's first entry for a new report (unsaved)."""
+    return ReportEvent(report=report, action=ReportAction.CREATED, actor=user, changes=_diff(_blank_report(), values))
+
+
+def conflict(report: ProgressReport, values: dict) -> ConflictError:
+    """The report as someone else saved it, and what differs from what this person sent."""
+    return ConflictError(
+        report, {f: (getattr(report, f), values[f]) for f in REPORT_FIELDS if getattr(report, f) != values[f]}
+    )
+
+
+def check_edit(report: ProgressReport, expected_version: int | None, values: dict) -> None:
+    """An edit must be based on the report's current version, and the report still editable."""
+    if expected_version is None or expected_version != report.version:
+        raise conflict(report, values)
+    if report.status not in EDITABLE_STATUSES:
+        raise ValidationError(
+            _("This report is now “%(status)s” and cannot be changed.") % {"status": report.get_status_display()}
+        )
+
+
+def apply_edit(report: ProgressReport, user, values: dict) -> dict[str, list]:
+    """Put the values on the report (unsaved), a new version if anything changed; what changed."""
+    changes = _diff(report, values)
+    if changes:
+        for f, v in values.items():
+            setattr(report, f, v)
+        report.version += 1
+        report.updated_by = user
+    return changes
 
 
 @transaction.atomic
@@ -243,19 +329,11 @@ def report_save(
 
     `expected_version` is the version the person's form was based on (None for a new
     report). If the report has moved on since, nothing is written and a
-    `ConflictError` says what changed.
+    `ConflictError` says what changed. (Many at once, as the import saves them:
+    `report_batches.reports_write`, through the same rules.)
     """
-    if not access.can_report(user, indicator):
-        raise PermissionDenied(_("You may not report on this indicator."))
-    if period.plan_id != indicator.department_plan.plan_id:
-        raise ValidationError({"period": _("The reporting period does not belong to this indicator's plan.")})
-    report = (
-        ProgressReport.objects.select_for_update(of=("self",))
-        .select_related("updated_by")
-        .filter(indicator=indicator, period=period)
-        .order_by("pk")
-        .first()
-    )
+    check_may_report(user, indicator, period)
+    report = reports_for_update().filter(indicator=indicator, period=period).order_by("pk").first()
     if report is not None:
         report.indicator, report.period = indicator, period  # spare _submit reloading them
         check_report_open(report)
@@ -271,44 +349,22 @@ def report_save(
         improvement_plan=improvement_plan,
         submitting=submit,
     )
-    values = {
-        "actual": clean.actual,
-        "inputs": clean.inputs,
-        "narrative": clean.narrative,
-        "shortfall_reason": clean.shortfall_reason,
-        "improvement_plan": clean.improvement_plan,
-    }
+    values = clean.fields()
     if report is None:
-        if expected_version not in (None, 0):
-            raise ValidationError(_("This report cannot be found; it may have been deleted."))
-        report = ProgressReport(indicator=indicator, period=period, created_by=user, updated_by=user, **values)
+        check_new(expected_version)
+        report = new_report(indicator, period, user, values)
         try:
             with transaction.atomic():
                 report.save()
         except IntegrityError:
             # Someone else started this report a moment ago: a conflict, not an error.
             theirs = ProgressReport.objects.select_related("updated_by").get(indicator=indicator, period=period)
-            raise ConflictError(
-                theirs, {f: (getattr(theirs, f), values[f]) for f in REPORT_FIELDS if getattr(theirs, f) != values[f]}
-            ) from None
-        ReportEvent.objects.create(
-            report=report, action=ReportAction.CREATED, actor=user, changes=_diff(ProgressReport(), values)
-        )
+            raise conflict(theirs, values) from None
+        created_event(report, user, values).save()
     else:
-        if expected_version is None or expected_version != report.version:
-            raise ConflictError(
-                report, {f: (getattr(report, f), values[f]) for f in REPORT_FIELDS if getattr(report, f) != values[f]}
-            )
-        if report.status not in EDITABLE_STATUSES:
-            raise ValidationError(
-                _("This report is now “%(status)s” and cannot be changed.") % {"status": report.get_status_display()}
-            )
-        changes = _diff(report, values)
+        check_edit(report, expected_version, values)
+        changes = apply_edit(report, user, values)
         if changes:
-            for f, v in values.items():
-                setattr(report, f, v)
-            report.version += 1
-            report.updated_by = user
             report.save()
             _record_edit(report, user, changes)
     if submit:
@@ -321,39 +377,65 @@ def report_save(
 EDIT_SESSION_MINUTES = 15
 
 
+def merge_edit(last: ReportEvent | None, user, changes: dict[str, list], now: datetime.datetime) -> bool:
+    """Fold an edit into the record's last entry (unsaved) when it is the same person's edit
+    session; False: the edit needs an entry of its own (`edited_event`)."""
+    recent = now - datetime.timedelta(minutes=EDIT_SESSION_MINUTES)
+    if last is None or last.action != ReportAction.EDITED or last.actor_id != user.pk or last.at < recent:
+        return False
+    merged = dict(last.changes or {})
+    for name, (old, new) in changes.items():
+        first = merged[name][0] if name in merged else old
+        if first == new:
+            merged.pop(name, None)  # back where the edit session started
+        else:
+            merged[name] = [first, new]
+    last.changes = merged
+    return True
+
+
+def edited_event(report: ProgressReport, user, changes: dict[str, list]) -> ReportEvent:
+    return ReportEvent(report=report, action=ReportAction.EDITED, actor=user, changes=changes)
+
+
+def last_events() -> QuerySet[ReportEvent]:
+    """The ordering that makes an event a report's last."""
+    return ReportEvent.objects.order_by("-at", "-id")
+
+
 def _record_edit(report: ProgressReport, user, changes: dict[str, list]) -> None:
-    last = ReportEvent.objects.filter(report=report).order_by("-at", "-id").first()
-    recent = timezone.now() - datetime.timedelta(minutes=EDIT_SESSION_MINUTES)
-    if last is not None and last.action == ReportAction.EDITED and last.actor_id == user.pk and last.at >= recent:
-        merged = dict(last.changes or {})
-        for name, (old, new) in changes.items():
-            first = merged[name][0] if name in merged else old
-            if first == new:
-                merged.pop(name, None)  # back where the edit session started
-            else:
-                merged[name] = [first, new]
-        last.changes = merged
+    last = last_events().filter(report=report).first()
+    if merge_edit(last, user, changes, timezone.now()):
         last.save(update_fields=["changes"])
         return
-    ReportEvent.objects.create(report=report, action=ReportAction.EDITED, actor=user, changes=changes)
+    edited_event(report, user, changes).save()
 
 
-def _submit(report: ProgressReport, user) -> ProgressReport:
+def check_submittable(report: ProgressReport, *, recheck: bool = True) -> None:
+    """A submission must be complete, whatever was saved as a draft (`report_clean`'s rules).
+
+    `recheck=False` only when the values on the report were cleaned for this very
+    submission a moment ago (`reports_write`): the same check again would find the same.
+    """
     if report.status not in EDITABLE_STATUSES:
         raise ValidationError(
             _("This report is now “%(status)s” and cannot be submitted.") % {"status": report.get_status_display()}
         )
-    # A submission must be complete, whatever was saved as a draft.
-    report_clean(
-        indicator=report.indicator,
-        period=report.period,
-        actual=report.actual,
-        inputs=report.inputs,
-        narrative=report.narrative,
-        shortfall_reason=report.shortfall_reason,
-        improvement_plan=report.improvement_plan,
-        submitting=True,
-    )
+    if recheck:
+        report_clean(
+            indicator=report.indicator,
+            period=report.period,
+            actual=report.actual,
+            inputs=report.inputs,
+            narrative=report.narrative,
+            shortfall_reason=report.shortfall_reason,
+            improvement_plan=report.improvement_plan,
+            submitting=True,
+        )
+
+
+def mark_submitted(report: ProgressReport, user, now: datetime.datetime) -> ReportEvent:
+    """Put the submission on the report (unsaved); the record's entry for it (unsaved)."""
     action = ReportAction.RESUBMITTED if report.status == ReportStatus.RETURNED else ReportAction.SUBMITTED
     old_status = report.status
     report.status = ReportStatus.SUBMITTED
@@ -361,13 +443,17 @@ def _submit(report: ProgressReport, user) -> ProgressReport:
     report.review_stages = report.period.plan.review_stages
     report.first_reviewed_by, report.first_reviewed_at = None, None
     report.submitted_by = user
-    report.submitted_at = timezone.now()
+    report.submitted_at = now
     report.updated_by = user
     report.version += 1
+    return ReportEvent(report=report, action=action, actor=user, changes={"status": [old_status, report.status]})
+
+
+def _submit(report: ProgressReport, user) -> ProgressReport:
+    check_submittable(report)
+    event = mark_submitted(report, user, timezone.now())
     report.save()
-    ReportEvent.objects.create(
-        report=report, action=action, actor=user, changes={"status": [old_status, report.status]}
-    )
+    event.save()
     notifications.notify_submitted(report=report, actor=user)
     return report
 

@@ -1,8 +1,8 @@
 """Bulk import of progress reports (進度填報批次匯入): the upload page and the template download.
 
-The page only asks and shows: `kpi.importers` reads and checks the file and saves every
-row through `kpi.services.report_save`, all or nothing; who may import is
-`kpi.access`'s rule (anyone who can report on at least one department).
+The page only asks and shows: `kpi.importers` reads and checks the file and saves the
+rows through `kpi.services.reports_write` (report_save's rules, in bulk), all or nothing;
+who may import is `kpi.access`'s rule (anyone who can report on at least one department).
 """
 
 from __future__ import annotations
