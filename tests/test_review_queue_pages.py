@@ -243,9 +243,7 @@ def test_bulk_approval_from_page_two_returns_to_page_two(client, supervisor, wai
         assert f'name="report" value="{pk}"' in body
     assert f'name="next" value="{URL}?department={home_department.pk}&amp;page=2"' in body
     versions = {f"version-{r.pk}": r.version for r in ProgressReport.objects.filter(pk__in=ticked)}
-    response = client.post(
-        reverse("kpi:review_bulk"), {"report": ticked, "confirm": "1", "next": url, **versions}
-    )
+    response = client.post(reverse("kpi:review_bulk"), {"report": ticked, "confirm": "1", "next": url, **versions})
     assert response.status_code == 302 and response["Location"] == url
     assert ProgressReport.objects.filter(pk__in=ticked, status=ReportStatus.APPROVED).count() == PER_PAGE
     after = client.get(response["Location"])
