@@ -277,3 +277,13 @@ def test_a_filtered_page_costs_the_same_queries_however_big_the_city(
         response = client.get(url)
     assert response.context["page"].count == 16
     assert count_queries(client, url) == before
+
+
+def test_a_stage_the_reviewer_does_not_give_says_so(client, two_stages, supervisor, waiting):
+    client.force_login(supervisor)  # a department's reviewer gives the first review only
+    response = client.get(URL, {"stage": "2"})
+    assert response.status_code == 200
+    assert response.context["sections"] == [] and shown(response) == []
+    body = response.content.decode()
+    assert "You give no review at this stage" in body or "階段" in body
+    assert 'href="?"' in body  # back to every stage
