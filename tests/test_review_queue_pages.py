@@ -287,3 +287,11 @@ def test_a_stage_the_reviewer_does_not_give_says_so(client, two_stages, supervis
     body = response.content.decode()
     assert "You give no review at this stage" in body or "階段" in body
     assert 'href="?"' in body  # back to every stage
+
+
+def test_a_report_opened_from_a_page_past_the_last_comes_back_to_the_last(client, planner, waiting):
+    client.force_login(planner)
+    response = client.get(URL, {"page": "99", "year": "114"})
+    assert response.context["page"].number == 2
+    assert response.context["next_url"] == f"{URL}?year=114&page=2"
+    assert client.get(URL).context["next_url"] == URL

@@ -188,7 +188,8 @@ def review_queue(request):
             },
             "filtered": narrowed.is_narrowed,
             "has_waiting": bool(departments),
-            "next_url": request.get_full_path(),
+            # Back to the page as shown (a page past the last one comes back as the last).
+            "next_url": request.path + (page.href(page.number) if page.href(page.number) != "?" else ""),
         },
     )
 
