@@ -31,6 +31,12 @@ ones: nobody needs to file Q1 once Q2 is open.
 - Reminders (`send_reminders --days N`) send what is due within N days, everything
   overdue, returned, and waiting for review.
 
+The review queue page does not load every waiting report (a city-wide reviewer may have
+thousands): it counts them (`review_counts`, the same query as the navigation's badge),
+fetches one page in the database (`review_page`), the filters' choices (`review_choices`)
+and, only when there are any, the reports kept apart (`review_aside`), each narrowed by a
+`ReviewFilter` (department, year, period, stage).
+
 Queries: the memberships (once per user object, see `access.scope`), the reportable
 indicators, the periods, the reports for those periods, and the reports to review — at
 most five, however many indicators, periods and reports there are, and fewer for someone
