@@ -339,7 +339,10 @@ def review_choices(user) -> tuple[list[tuple[int, str]], list[ReportingPeriod]]:
     """What the review queue's filters offer: the departments and the periods of the
     reports waiting for a review the user may give (`access.reviewable`), nothing else —
     two queries, whatever the size of the city."""
-    waiting = ProgressReport.objects.filter(access.reviewable(user)).order_by()
+    # `status__in` says nothing `reviewable` does not, but it lets PostgreSQL read the waiting
+    # reports by the (status, period) index before joining, rather than every report of
+    # each period (60 ms at N = 100 departments, growing with the city).
+    waiting = ProgressReport.objects.filter(access.reviewable(user), status__in=IN_REVIEW).order_by()
     departments = sorted(
         Department.objects.filter(pk__in=waiting.values("indicator__department_plan__department_id"))
         .order_by()
