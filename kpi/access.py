@@ -223,6 +223,11 @@ def review_stage(report: ProgressReport) -> int | None:
     return None
 
 
+def at_stage(stage: int) -> Q:
+    """`review_stage` as a condition on ProgressReport: the reports waiting for `stage`."""
+    return Q(status=ReportStatus.FIRST_APPROVED) if stage == SECOND else Q(status=ReportStatus.SUBMITTED)
+
+
 def _may_review_at(s: _Scope, user, department_id: int, stages: int, stage: int) -> bool:
     if stages == 1:
         return s.covers_all(REVIEW) or department_id in s.departments[REVIEW]

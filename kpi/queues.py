@@ -31,6 +31,12 @@ ones: nobody needs to file Q1 once Q2 is open.
 - Reminders (`send_reminders --days N`) send what is due within N days, everything
   overdue, returned, and waiting for review.
 
+The review queue page does not load every waiting report (a city-wide reviewer may have
+thousands): it counts them (`review_counts`, the same query as the navigation's badge),
+fetches one page in the database (`review_page`), the filters' choices (`review_choices`)
+and, only when there are any, the reports kept apart (`review_aside`), each narrowed by a
+`ReviewFilter` (department, year, period, stage).
+
 Queries: the memberships (once per user object, see `access.scope`), the reportable
 indicators, the periods, the reports for those periods, and the reports to review — at
 most five, however many indicators, periods and reports there are, and fewer for someone
@@ -43,7 +49,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, Q, Value, When
 
 from common import dates
 from common.years import to_roc
@@ -56,6 +62,7 @@ from kpi.models import (
     ReportingPeriod,
     ReportStatus,
 )
+from plans.models import Department
 
 OPENS_DAYS_BEFORE_END = 14
 
@@ -143,8 +150,8 @@ class Work:
     locked_review: list[ProgressReport] = field(default_factory=list)  # waiting, in a locked period
     own_awaiting: list[ProgressReport] = field(default_factory=list)  # in their review scope, but they wrote it
     can_second_review: bool = False  # the planning office or an admin (研考複核 under two stages)
-    # Set instead of the lists above when only the counts were asked for: stage → count.
-    review_counts: dict[int, int] | None = None
+    # Set instead of the lists above when only the counts were asked for.
+    review_counts: ReviewCounts | None = None
 
     @property
     def to_report_count(self) -> int:
@@ -153,7 +160,7 @@ class Work:
 
     def stage_count(self, stage: int) -> int:
         if self.review_counts is not None:
-            return self.review_counts.get(stage, 0)
+            return self.review_counts.stage(stage)
         return sum(1 for r in self.to_review if access.review_stage(r) == stage)
 
     @property
@@ -210,6 +217,144 @@ def _current_periods_from(periods, today: datetime.date) -> list[ReportingPeriod
 def actionable() -> Q:
     """Reports that may still change: in an unlocked period, or reopened for correction."""
     return Q(period__is_locked=False) | Q(correcting=True)
+
+
+def to_review_now(user) -> Q:
+    """Among the reports waiting for a review the user may give (`access.reviewable`), the
+    ones they may give it to now: not written by them, and not in a locked period (unless
+    reopened for correction). The navigation's badge, the review queue's rows and its
+    totals all use it (`review_counts`, `review_page`)."""
+    return actionable() & ~access.authored_by(user)
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    """What the review queue is narrowed to: a department (機關), a year (年度), a period
+    (期間) and a stage (審核階段); None leaves a dimension open."""
+
+    department: int | None = None
+    year: int | None = None
+    period: int | None = None
+    stage: int | None = None
+
+    @property
+    def is_narrowed(self) -> bool:
+        return any(v is not None for v in (self.department, self.year, self.period, self.stage))
+
+    def condition(self) -> Q:
+        condition = Q()
+        if self.department is not None:
+            condition &= Q(indicator__department_plan__department_id=self.department)
+        if self.year is not None:
+            condition &= Q(period__year=self.year)
+        if self.period is not None:
+            condition &= Q(period_id=self.period)
+        if self.stage is not None:
+            condition &= access.at_stage(self.stage)
+        return condition
+
+
+EVERYTHING = ReviewFilter()
+
+
+@dataclass(frozen=True)
+class ReviewCounts:
+    """How many reports wait for the user: to review now at each stage, written by them
+    (`own`), and waiting in a locked period (`locked`)."""
+
+    first: int = 0
+    second: int = 0
+    own: int = 0
+    locked: int = 0
+
+    def stage(self, stage: int) -> int:
+        return self.second if stage == access.SECOND else self.first
+
+    @property
+    def to_review(self) -> int:
+        return self.first + self.second
+
+
+def review_counts(user, narrowed: ReviewFilter = EVERYTHING) -> ReviewCounts:
+    """`ReviewCounts` for the user, in one aggregate query: the navigation's badge asks with
+    no filter, the review queue with its filters, so the two agree."""
+    if not (user and user.is_authenticated and user.is_active):
+        return ReviewCounts()
+    now = to_review_now(user)
+    authored = access.authored_by(user)
+    counts = (
+        ProgressReport.objects.filter(access.reviewable(user))
+        .filter(narrowed.condition())
+        .aggregate(
+            first=Count("id", filter=now & access.at_stage(access.FIRST)),
+            second=Count("id", filter=now & access.at_stage(access.SECOND)),
+            own=Count("id", filter=authored),
+            locked=Count("id", filter=~actionable() & ~authored),
+        )
+    )
+    return ReviewCounts(**counts)
+
+
+def _with_queue_relations(reports):
+    return reports.select_related(
+        "indicator__department_plan__department",
+        "indicator__department_plan__plan",
+        "indicator__objective",
+        "indicator__common_goal",
+        "period__plan",
+        "submitted_by",
+        "first_reviewed_by",
+    )
+
+
+def review_page(user, narrowed: ReviewFilter, *, offset: int, limit: int) -> list[ProgressReport]:
+    """One page of the reports the user may review now (`to_review_now`), narrowed: the
+    first stage before the second, then oldest first — sliced in the database."""
+    second_last = Case(When(access.at_stage(access.SECOND), then=Value(2)), default=Value(1))
+    reports = (
+        ProgressReport.objects.filter(access.reviewable(user))
+        .filter(to_review_now(user))
+        .filter(narrowed.condition())
+        .order_by(second_last, "submitted_at", "id")
+    )
+    return list(_with_queue_relations(reports)[offset : offset + limit])
+
+
+def review_aside(user, narrowed: ReviewFilter, *, limit: int) -> tuple[list, list]:
+    """The reports the queue lists apart, narrowed, at most `limit` of them: those the user
+    wrote (someone else must review them), then those waiting in a locked period."""
+    reports = (
+        ProgressReport.objects.filter(access.reviewable(user))
+        .filter(access.authored_by(user) | ~actionable())
+        .filter(narrowed.condition())
+        .order_by(Case(When(access.authored_by(user), then=Value(0)), default=Value(1)), "submitted_at", "id")
+    )
+    own, locked = [], []
+    for report in access.with_authorship(_with_queue_relations(reports), user)[:limit]:
+        (own if access.is_author(user, report) else locked).append(report)
+    return own, locked
+
+
+def review_choices(user) -> tuple[list[tuple[int, str]], list[ReportingPeriod]]:
+    """What the review queue's filters offer: the departments and the periods of the
+    reports waiting for a review the user may give (`access.reviewable`), nothing else —
+    two queries, whatever the size of the city."""
+    # `status__in` says nothing `reviewable` does not, but it lets PostgreSQL read the waiting
+    # reports by the (status, period) index before joining, rather than every report of
+    # each period (60 ms at N = 100 departments, growing with the city).
+    waiting = ProgressReport.objects.filter(access.reviewable(user), status__in=IN_REVIEW).order_by()
+    departments = sorted(
+        Department.objects.filter(pk__in=waiting.values("indicator__department_plan__department_id"))
+        .order_by()
+        .values_list("pk", "name"),
+        key=lambda d: d[1],
+    )
+    periods = list(
+        ReportingPeriod.objects.filter(pk__in=waiting.values("period_id"))
+        .select_related("plan")
+        .order_by("year", "number", "plan_id")
+    )
+    return departments, periods
 
 
 def reviewable_reports(user):
@@ -301,16 +446,7 @@ def work_for(user, today: datetime.date | None = None, *, count_reviews_only: bo
 
     if work.can_review:
         if count_reviews_only:
-            counts = (
-                ProgressReport.objects.filter(access.reviewable(user))
-                .filter(actionable())
-                .exclude(access.authored_by(user))
-                .aggregate(
-                    first=Count("id", filter=Q(status=ReportStatus.SUBMITTED)),
-                    second=Count("id", filter=Q(status=ReportStatus.FIRST_APPROVED)),
-                )
-            )
-            work.review_counts = {access.FIRST: counts["first"], access.SECOND: counts["second"]}
+            work.review_counts = review_counts(user)
         else:
             for report in reviewable_reports(user):
                 if access.is_author(user, report):

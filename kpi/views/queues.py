@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from common import dates
+from common.paging import page_from
 from common.params import query_id, query_int
 from common.years import MAX_ROC_YEAR, MIN_ROC_YEAR
 from kpi import access, assessments, queues, selectors, services
@@ -62,34 +63,63 @@ class QueueRow:
     preview: assessments.Preview
 
 
+QUEUE_PER_PAGE = 50
+# The reports listed apart (written by the user, in a locked period): the first ones, and a count.
+QUEUE_ASIDE_LIMIT = 50
+
+
+def _queue_filter(request, departments, periods) -> queues.ReviewFilter:
+    """The filters of ``?department=&year=&period=&stage=``; a bad value, or a department or
+    period with nothing waiting for the user, is left out and a message says so."""
+    department = query_id(request, "department", label=_("Department"))
+    year = query_int(request, "year", minimum=MIN_ROC_YEAR, maximum=MAX_ROC_YEAR, label=_("Year"))
+    period = query_id(request, "period", label=_("Period"))
+    stage = query_int(request, "stage", minimum=access.FIRST, maximum=access.SECOND, label=_("Stage"))
+    for label, chosen, offered in (
+        (_("Department"), department, {d for d, _name in departments}),
+        (_("Period"), period, {p.pk for p in periods}),
+    ):
+        if chosen is not None and chosen not in offered:
+            # The same words whether it does not exist, is not the user's or has just been cleared.
+            messages.warning(
+                request,
+                _("Nothing waits for your review under that %(label)s: the page is shown without that filter.")
+                % {"label": label},
+            )
+    return queues.ReviewFilter(
+        department=department if department in {d for d, _name in departments} else None,
+        year=year,
+        period=period if period in {p.pk for p in periods} else None,
+        stage=stage,
+    )
+
+
+def _filter_query(narrowed: queues.ReviewFilter, **changes) -> dict:
+    values = {"department": narrowed.department, "year": narrowed.year, "period": narrowed.period}
+    values["stage"] = narrowed.stage
+    values.update(changes)
+    return {k: v for k, v in values.items() if v is not None}
+
+
 @login_required
 def review_queue(request):
-    """審核: reports waiting for a review the user may give, oldest first, by stage (審核 or
-    初核, then 研考複核), to open one by one or tick and approve together."""
-    work = queues.work_for_request(request)
-    everything = work.to_review + work.own_awaiting + work.locked_review
-    departments = sorted(
-        {(r.indicator.department_plan.department_id, r.indicator.department_plan.department.name) for r in everything},
-        key=lambda d: d[1],
-    )
-    years = sorted({r.period.year for r in everything})
-    periods = sorted({r.period for r in everything}, key=lambda p: (p.year, p.number, p.plan_id))
-    chosen = {
-        "department": query_id(request, "department", label=_("Department")),
-        "year": query_int(request, "year", minimum=MIN_ROC_YEAR, maximum=MAX_ROC_YEAR, label=_("Year")),
-        "period": query_id(request, "period", label=_("Period")),
-        "stage": query_int(request, "stage", minimum=access.FIRST, maximum=access.SECOND, label=_("Stage")),
-    }
-
-    def keep(report):
-        return (
-            (chosen["department"] is None or report.indicator.department_plan.department_id == chosen["department"])
-            and (chosen["year"] is None or report.period.year == chosen["year"])
-            and (chosen["period"] is None or report.period_id == chosen["period"])
-            and (chosen["stage"] is None or access.review_stage(report) == chosen["stage"])
-        )
-
-    shown = [r for r in work.to_review if keep(r)]
+    """審核: reports waiting for a review the user may give, by stage (審核 or 初核, then
+    研考複核), oldest first, a page at a time; narrowed by department, year, period and
+    stage; to open one by one or tick and approve together. Counted and sliced in the
+    database (`queues.review_counts`, `queues.review_page`): a city-wide reviewer may have
+    thousands waiting."""
+    # The navigation's counts: the page's totals are the same rule (`queues.review_counts`).
+    work = queues.nav_work_for_request(request)
+    if not work.can_review:
+        return render(request, "kpi/review_queue.html", {"work": work, "rows": []})
+    departments, periods = queues.review_choices(request.user)
+    narrowed = _queue_filter(request, departments, periods)
+    # Unfiltered, the page's totals are the navigation's, already counted.
+    counts = work.review_counts
+    if counts is None or narrowed.is_narrowed:
+        counts = queues.review_counts(request.user, narrowed)
+    page = page_from(request, count=counts.to_review, per_page=QUEUE_PER_PAGE, query=_filter_query(narrowed))
+    shown = queues.review_page(request.user, narrowed, offset=page.offset, limit=page.per_page)
     # Two queries, for the previews: each row shows what approving it would show, against its planned values.
     prefetch_related_objects([r.indicator for r in shown], "targets__planned_values")
     # One query more: each row lists its evidence (files to view or download, links).
@@ -97,9 +127,12 @@ def review_queue(request):
     rows = [
         QueueRow(r, assessments.report_preview(indicator=r.indicator, period=r.period, actual=r.actual)) for r in shown
     ]
+    own, locked = [], []
+    if counts.own or counts.locked:  # one query, only when there is something to list apart
+        own, locked = queues.review_aside(request.user, narrowed, limit=QUEUE_ASIDE_LIMIT)
     # The stages the plans use (one query): the queue is laid out by stage when any plan has two.
     stages_in_use = set(Plan.objects.order_by().values_list("review_stages", flat=True).distinct())
-    two_stages = 2 in stages_in_use or any(r.review_stages == 2 for r in everything)
+    two_stages = 2 in stages_in_use or counts.second > 0
     stages = []
     for stage, title in (
         (
@@ -108,35 +141,55 @@ def review_queue(request):
         ),
         (access.SECOND, selectors.stage_label(access.SECOND, two_stages=True)),
     ):
-        stage_rows = [row for row in rows if access.review_stage(row.report) == stage]
         if stage == access.SECOND and not (work.can_second_review and two_stages):
             continue
         if (
             stage == access.FIRST
-            and not stage_rows
+            and not counts.first
             and work.can_second_review
             and not _reviews_first(request.user, stages_in_use)
         ):
             continue
-        stages.append({"stage": stage, "title": title, "rows": stage_rows})
+        stages.append(
+            {
+                "stage": stage,
+                "title": title,
+                "rows": [row for row in rows if access.review_stage(row.report) == stage],
+                "count": counts.stage(stage),
+                "href": "?" + urlencode(_filter_query(narrowed, stage=stage)),
+            }
+        )
     return render(
         request,
         "kpi/review_queue.html",
         {
             "work": work,
             "stages": stages,
+            # With a stage chosen, only its section; the others are a link away.
+            "sections": [s for s in stages if narrowed.stage in (None, s["stage"])],
+            "all_stages_href": "?" + urlencode(_filter_query(narrowed, stage=None)),
             "rows": rows,
             "row_count": len(rows),
+            "page": page,
+            "counts": counts,
             "two_stages": two_stages,
-            "own": [r for r in work.own_awaiting if keep(r)],
-            "locked": [r for r in work.locked_review if keep(r)],
+            "own": own,
+            "locked": locked,
+            "own_more": counts.own - len(own),
+            "locked_more": counts.locked - len(locked),
             "departments": departments,
-            "years": years,
+            "years": sorted({p.year for p in periods}),
             "periods": periods,
-            "chosen": chosen,
-            "filtered": any(v is not None for v in chosen.values()),
-            "total": len(everything),
-            "next_url": request.get_full_path(),
+            "chosen": {
+                "department": narrowed.department,
+                "year": narrowed.year,
+                "period": narrowed.period,
+                "stage": narrowed.stage,
+            },
+            "filtered": narrowed.is_narrowed,
+            "has_waiting": bool(departments),
+            # Back to the page as shown (a page past the last one comes back as the last).
+            "next_url": request.path + (page.href(page.number) if page.href(page.number) != "?" else ""),
         },
     )
 
