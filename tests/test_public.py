@@ -22,6 +22,7 @@ from kpi.attainment import Light
 from kpi.models import ReportingPeriod
 from kpi.services import target_set
 from plans.models import PublishedYear
+from reports import public
 from tests.factories import department_plan_with_kpis, kpi_by_code, objectives_with_kpis, reports_for_indicators
 
 YEAR = 114
@@ -289,6 +290,20 @@ def test_city_page_matches_the_attainment_service(client, public_scenario, seede
     # The other 19 departments are part of the plan but not entered yet (尚未建檔).
     assert len(data.departments_not_entered) == 19
     assert "民政處" in body
+
+
+def test_the_city_page_reads_the_stored_roll_ups_equal_to_the_full_computation(public_scenario, seeded_plan):
+    """public_city (kpi.rollups, in SQL) gives the city page the figures public_year computes in Python."""
+    _more_data(seeded_plan, 2)
+    published = PublishedYear.objects.select_related("plan").get(plan=seeded_plan, year=YEAR)
+    stored, full = public.public_city(published), public.public_year(published)
+    assert stored.city.rollup == full.city.rollup
+    assert [(d.department_plan, d.score and d.score.rollup) for d in stored.departments] == [
+        (d.department_plan, d.score and d.score.rollup) for d in full.departments
+    ]
+    assert stored.departments_with_kpis == full.departments_with_kpis == 2
+    assert stored.year_to_date_count == full.year_to_date_count > 0
+    assert stored.thresholds == full.thresholds
 
 
 def test_department_page_shows_plan_targets_actuals_and_lights(client, public_scenario, seeded_plan, home_department):

@@ -50,7 +50,8 @@ def public_home(request, year: int | None = None):
     else:
         chosen = _published_or_404(year, years)
     plan = chosen.plan if chosen else public.latest_plan()
-    data = public.public_year(chosen) if chosen else None
+    # The scores only, from the stored roll-ups: the indicators are on the department pages.
+    data = public.public_city(chosen) if chosen else None
     return render(
         request,
         "reports/public/home.html",
