@@ -35,12 +35,14 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
+from django.db.models import F
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import translation
 
 from common.dates import today
 from common.http import signed_in
+from reports.models import PublicVersion
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +61,6 @@ _down_until = 0.0
 
 def public_version() -> int:
     """The current public version (one query; 0 before anything has changed)."""
-    from reports.models import PublicVersion
-
     return PublicVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 0
 
 
@@ -69,10 +69,6 @@ def public_changed() -> None:
 
     The UPDATE locks the one row until the change commits, so a reader sees the new number
     only together with the change."""
-    from django.db.models import F
-
-    from reports.models import PublicVersion
-
     if not PublicVersion.objects.filter(pk=1).update(value=F("value") + 1):
         PublicVersion.objects.get_or_create(pk=1)
         PublicVersion.objects.filter(pk=1).update(value=F("value") + 1)

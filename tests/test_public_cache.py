@@ -29,10 +29,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kpi.models import ProgressReport, ReportStatus
+from kpi.services import target_set
 from plans.models import PublishedYear
 from reports import page_cache
 from reports.models import PublicVersion
 from tests.conftest import clear_page_cache
+from tests.factories import kpi_by_code
 from tests.test_corrections_public import (  # noqa: F401 (approved is a fixture, used by every test)
     CODE,
     CORRECTED,
@@ -188,6 +190,26 @@ def test_an_approved_correction_shows_at_once(client, request, home_department, 
     assert CORRECTED["narrative"] in body and ORIGINAL["narrative"] not in body
     assert REASON in body
     assert row["actual"] == 4 and row["correction_reason"] == REASON
+
+
+def test_a_renamed_department_and_a_revised_target_show_at_once(client, home_department, admin_user):
+    url = reverse("reports:public_department", args=[YEAR, home_department.pk])
+    department_page(client, home_department)
+    _, warm = get(client, url)
+    assert warm == 1
+    home_department.name = "都市發展處（新名）"
+    home_department.save()
+    assert "都市發展處（新名）" in department_page(client, home_department)
+
+    indicator = kpi_by_code(CODE, department="都市發展處（新名）")
+
+    def row():
+        rows = client.get(reverse("reports:open_data_json", args=[YEAR])).json()["indicators"]
+        return next(r for r in rows if r["indicator_id"] == indicator.pk)
+
+    assert row()["target"] == 5 and row()["target_revised"] is False  # the second one from the cache
+    target_set(indicator=indicator, year=YEAR, value="7", reason="市府核定修正目標。", user=admin_user)
+    assert row()["target"] == 7 and row()["target_revised"] is True
 
 
 def test_what_the_public_shows_moves_the_version_and_drafts_do_not(periods, staff, supervisor):
