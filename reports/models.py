@@ -10,7 +10,7 @@ class PublicVersion(models.Model):
 
     One row. Every save or deletion of what the public pages and the open-data files are
     built from (a year published or withdrawn, an approved or corrected figure, a target,
-    a name in the plan) adds one to it inside the same transaction (`reports.signals`), so
+    a name in the plan) gives it a new random value inside the same transaction (`reports.signals`), so
     the cached public pages, whose cache key carries the number (`reports.page_cache`), are
     never served once the change has committed: nothing is ever invalidated, a new key is
     simply used. The row lock also orders concurrent changes, so the number a reader sees

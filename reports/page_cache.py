@@ -29,13 +29,13 @@ import functools
 import hashlib
 import logging
 import re
+import secrets
 import time
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.db.models import F
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import translation
@@ -68,10 +68,13 @@ def public_changed() -> None:
     """Something the public pages show has changed: move the version, in the caller's transaction.
 
     The UPDATE locks the one row until the change commits, so a reader sees the new number
-    only together with the change."""
-    if not PublicVersion.objects.filter(pk=1).update(value=F("value") + 1):
+    only together with the change. The number is random, not counted: a database restored from
+    a backup, or flushed, goes back to an older number, and counting on from there would reuse
+    the keys of pages built from data it no longer holds."""
+    value = secrets.randbits(63) or 1
+    if not PublicVersion.objects.filter(pk=1).update(value=value):
         PublicVersion.objects.get_or_create(pk=1)
-        PublicVersion.objects.filter(pk=1).update(value=F("value") + 1)
+        PublicVersion.objects.filter(pk=1).update(value=value)
 
 
 # What a page is built from: the code, the templates, the translations and the static files.
