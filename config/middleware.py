@@ -6,7 +6,6 @@ import logging
 import sqlite3
 import sys
 
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -14,6 +13,8 @@ from django.template import loader
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views import defaults
+
+from common.http import signed_in
 
 logger = logging.getLogger(__name__)
 
@@ -61,16 +62,9 @@ class PrivateNoStoreMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if _signed_in(request) or (request.path.startswith("/api/") and not _open_data_view(request)):
+        if signed_in(request) or (request.path.startswith("/api/") and not _open_data_view(request)):
             add_never_cache_headers(response)
         return response
-
-
-def _signed_in(request) -> bool:
-    if settings.SESSION_COOKIE_NAME not in request.COOKIES and "HTTP_AUTHORIZATION" not in request.META:
-        return False
-    user = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated)
 
 
 def _open_data_view(request) -> bool:

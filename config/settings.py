@@ -298,6 +298,22 @@ EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="kpi@localhost")
 
+# --- Cache: the public pages, rendered once per change of what they show (reports.page_cache) ---
+# CACHE_URL names the cache: redis://host:6379/1 (Django's RedisCache; db 1, the broker has 0),
+# with options as query parameters (?socket_timeout=1). Empty, and by default in demo mode,
+# it is this process's own memory: enough for one process, not shared between gunicorn's workers.
+# The cache may fail or be flushed at any time: the pages are then computed as without it.
+CACHE_URL = env.str("CACHE_URL", default="" if DEMO_MODE else "redis://127.0.0.1:6379/1")
+if CACHE_URL:
+    CACHES = {"default": env.cache_url_config(CACHE_URL)}
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # A Redis that does not answer must not hold a page up: give up quickly, answer without it.
+        options = CACHES["default"].setdefault("OPTIONS", {})
+        options.setdefault("socket_connect_timeout", 0.5)
+        options.setdefault("socket_timeout", 0.5)
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kpi"}}
+
 # --- Celery: mail and other slow work outside the request (config/celery.py, kpi/tasks.py) ---
 # Redis is the broker. In demo mode, or with CELERY_BROKER_URL set empty, there is no
 # broker: tasks run eagerly in the process that asks for them, so `make demo` needs

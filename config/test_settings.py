@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("ENV_FILE", "")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+# The cache is Redis, as in production (db 1 of the local Redis, the broker's is 0).
+os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/1")
 
 from config.settings import *  # noqa: E402,F403
 
@@ -25,3 +27,6 @@ LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # 
 # (tests/test_celery_worker.py) turns this off for itself.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = False
+# Each test process (an xdist worker, another checkout's run) keeps its keys apart; tests/conftest.py
+# deletes this prefix's keys around every test, never the whole Redis database.
+CACHES["default"]["KEY_PREFIX"] = f"kpi-test-{os.getpid()}"  # noqa: F405

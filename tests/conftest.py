@@ -48,6 +48,35 @@ def _default_language():
     translation.deactivate()
 
 
+def clear_page_cache():
+    """Delete this test process's cache keys: the database rolls back after each test, and with it the
+    public version (reports.page_cache), so a page cached by one test could be taken for the next
+    one's. Only this process's keys (config.test_settings): the Redis database is shared."""
+    from django.core.cache import cache
+
+    from reports.page_cache import cache_reset
+
+    cache_reset()
+    backend = getattr(cache, "_cache", None)
+    if not hasattr(backend, "get_client"):
+        cache.clear()  # local memory: this process's own
+        return
+    try:
+        client = backend.get_client(None, write=True)
+        keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    except Exception:  # noqa: BLE001 — no Redis: nothing cached either (the page cache fails safe)
+        pass
+
+
+@pytest.fixture(autouse=True)
+def _empty_page_cache():
+    clear_page_cache()
+    yield
+    clear_page_cache()
+
+
 _blocker_key = pytest.StashKey[object]()
 
 

@@ -25,6 +25,7 @@ SETTINGS_VARIABLES = {
     "CSRF_TRUSTED_ORIGINS",
     "DEMO_MODE",
     "DATABASE_URL",
+    "CACHE_URL",
     "MEDIA_ROOT",
     "EMAIL_BACKEND",
     "EMAIL_URL",
@@ -153,3 +154,40 @@ def test_the_real_environment_beats_the_env_file(env_file):
     settings = load_settings(ENV_FILE=str(env_file), SECRET_KEY="from-the-environment", DATABASE_URL="sqlite:///x.db")
     assert settings["SECRET_KEY"] == "from-the-environment"
     assert settings["ENGINE"] == "django.db.backends.sqlite3"
+
+
+PRINT_CACHE = """
+import json
+from django.conf import settings
+print(json.dumps(settings.CACHES["default"]))
+"""
+
+
+def load_cache(**variables):
+    result = run_settings(PRINT_CACHE, SECRET_KEY="x", **variables)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_cache_is_redis_by_default_with_short_timeouts():
+    cache = load_cache()
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["LOCATION"] == "redis://127.0.0.1:6379/1"
+    assert cache["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+
+
+def test_cache_url_picks_the_redis_server_and_its_options():
+    cache = load_cache(CACHE_URL="redis://cache.internal:6380/3?socket_timeout=2")
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["LOCATION"] == "redis://cache.internal:6380/3"
+    assert cache["OPTIONS"] == {"socket_timeout": 2, "socket_connect_timeout": 0.5}
+
+
+@pytest.mark.parametrize("variables", [{"CACHE_URL": ""}, {"DEMO_MODE": "on"}], ids=["empty", "demo"])
+def test_the_cache_is_local_memory_when_empty_or_in_the_demo(variables):
+    assert load_cache(**variables)["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_the_demo_may_still_name_a_cache():
+    cache = load_cache(DEMO_MODE="on", CACHE_URL="redis://127.0.0.1:6379/2")
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"

@@ -9,7 +9,8 @@
 
 Everything comes from `reports.public`, which reads only published years and approved
 reports. A year that is not published is a plain 404 on every page and file, so
-nothing hints that it exists.
+nothing hints that it exists. What anonymous visitors get is cached until what it shows
+changes (reports.page_cache).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_safe
 
 from plans.models import DepartmentPlan, PublishedYear
 from reports import public
+from reports.page_cache import cached_public_page
 
 
 def _published_or_404(year: int, published: list[PublishedYear] | None = None) -> PublishedYear:
@@ -39,6 +41,7 @@ def _open_data_headers(response: HttpResponse) -> HttpResponse:
 
 
 @require_safe
+@cached_public_page
 def public_home(request, year: int | None = None):
     """The city and every department for a published year; the latest one without a year."""
     years = public.published_years()
@@ -47,7 +50,8 @@ def public_home(request, year: int | None = None):
     else:
         chosen = _published_or_404(year, years)
     plan = chosen.plan if chosen else public.latest_plan()
-    data = public.public_year(chosen) if chosen else None
+    # The scores only, from the stored roll-ups: the indicators are on the department pages.
+    data = public.public_city(chosen) if chosen else None
     return render(
         request,
         "reports/public/home.html",
@@ -62,6 +66,7 @@ def public_home(request, year: int | None = None):
 
 
 @require_safe
+@cached_public_page
 def public_department(request, year: int, department_id: int):
     """One department's plan, targets, approved actuals, lights and narratives for a published year."""
     years = public.published_years()
@@ -85,6 +90,7 @@ def public_department(request, year: int, department_id: int):
 
 
 @require_safe
+@cached_public_page
 def open_data(request):
     """The open-data index: the published years' files, the field dictionary and the licence."""
     return render(
@@ -101,6 +107,7 @@ def open_data(request):
 
 
 @require_safe
+@cached_public_page
 def open_data_json(request, year: int):
     published = _published_or_404(year)
     with translation.override(settings.LANGUAGE_CODE):  # open data speaks zh-Hant (reports.public)
@@ -115,6 +122,7 @@ def open_data_json(request, year: int):
 
 
 @require_safe
+@cached_public_page
 def open_data_csv(request, year: int):
     published = _published_or_404(year)
     with translation.override(settings.LANGUAGE_CODE):  # open data speaks zh-Hant (reports.public)

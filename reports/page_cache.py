@@ -1,0 +1,183 @@
+"""The public pages' cache: each page rendered once per version of what it shows.
+
+The transparency pages and the open-data files (reports.views.public) are the same for every
+anonymous visitor, and computing them grows with the city (every indicator of every
+department). So an anonymous GET is answered from the cache when it can be, under a key made of
+
+- the public version (`reports.models.PublicVersion`), which every change to what those pages
+  show moves inside its own transaction (`reports.signals`): a page cached before a year was
+  published, a figure approved or corrected, a target revised, is never served once that
+  change has committed, and nothing needs invalidating;
+- the day ("today" decides which period a year in progress is judged on);
+- the release: a digest of the code, templates and translations this process runs, so that
+  a deployment never serves a page built by the previous one;
+- the active language, and the path.
+
+Only anonymous GET and HEAD requests without a query string, and with no message waiting to be
+shown, are served from the cache or fill it; signed-in people see their own navigation and
+always get a fresh page. The page's CSRF token (the language switcher is a form) is never
+shared: each visitor gets their own in place of the one the page was rendered with.
+
+The cache is a help, never a dependency: when it fails (Redis down or slow), the page is
+computed as if there were no cache, the failure is logged, and the cache is left alone for
+`RETRY_AFTER` seconds so that each request does not wait on it again.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import re
+import secrets
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils import translation
+
+from common.dates import today
+from common.http import signed_in
+from reports.models import PublicVersion
+
+logger = logging.getLogger(__name__)
+
+# A page under an old version or day is never asked for again; let the cache drop it.
+TIMEOUT = 24 * 60 * 60
+# After a cache failure, this process answers without the cache for this many seconds.
+RETRY_AFTER = 30
+KEY_PREFIX = "public-page"
+
+_CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"')
+_down_until = 0.0
+
+
+# --- The version ------------------------------------------------------------------------------
+
+
+def public_version() -> int:
+    """The current public version (one query; 0 before anything has changed)."""
+    return PublicVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+
+
+def public_changed() -> None:
+    """Something the public pages show has changed: move the version, in the caller's transaction.
+
+    The UPDATE locks the one row until the change commits, so a reader sees the new number
+    only together with the change. The number is random, not counted: a database restored from
+    a backup, or flushed, goes back to an older number, and counting on from there would reuse
+    the keys of pages built from data it no longer holds."""
+    value = secrets.randbits(63) or 1
+    if not PublicVersion.objects.filter(pk=1).update(value=value):
+        PublicVersion.objects.get_or_create(pk=1)
+        PublicVersion.objects.filter(pk=1).update(value=value)
+
+
+# What a page is built from: the code, the templates, the translations and the static files.
+RELEASE_DIRS = ("common", "config", "kpi", "plans", "reports", "templates", "locale", "static")
+RELEASE_SUFFIXES = {".py", ".html", ".mo", ".css", ".js", ".svg"}
+
+
+@functools.cache
+def release() -> str:
+    """A digest of what this process renders pages with (computed once per process)."""
+    base = Path(settings.BASE_DIR)
+    digest = hashlib.sha256()
+    for top in RELEASE_DIRS:
+        for path in sorted((base / top).rglob("*")):
+            if path.suffix in RELEASE_SUFFIXES and path.is_file():
+                digest.update(str(path.relative_to(base)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def page_key(request) -> str:
+    return ":".join(
+        (
+            KEY_PREFIX,
+            release(),
+            str(public_version()),
+            today().isoformat(),
+            translation.get_language() or settings.LANGUAGE_CODE,
+            request.path,
+        )
+    )
+
+
+# --- The cache, failing safe ------------------------------------------------------------------
+
+
+def _cache_call(method: str, *args):
+    global _down_until
+    if time.monotonic() < _down_until:
+        return None
+    try:
+        return getattr(cache, method)(*args)
+    except Exception as exc:  # noqa: BLE001 — any cache failure means "no cache", never a 500
+        _down_until = time.monotonic() + RETRY_AFTER
+        logger.warning("page cache unavailable for %ss: %s: %s", RETRY_AFTER, type(exc).__name__, exc)
+        return None
+
+
+def cache_reset() -> None:
+    """Forget a cache failure (tests)."""
+    global _down_until
+    _down_until = 0.0
+
+
+# --- The decorator ----------------------------------------------------------------------------
+
+
+def _cacheable(request) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.GET
+        and not signed_in(request)
+        and not len(get_messages(request))  # a message shown once must not be cached for all
+    )
+
+
+def _stored(response: HttpResponse) -> dict | None:
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return None
+    content = response.content
+    return {
+        "content": content,
+        "headers": dict(response.headers),
+        "csrf": sorted({m.decode() for m in _CSRF_INPUT.findall(content)}),
+    }
+
+
+def _served(request, stored: dict) -> HttpResponse:
+    content = stored["content"]
+    if stored["csrf"]:
+        token = get_token(request).encode()  # this visitor's own (and its cookie, as a rendering would)
+        for old in stored["csrf"]:
+            content = content.replace(old.encode(), token)
+    response = HttpResponse(content)
+    for name, value in stored["headers"].items():
+        response[name] = value
+    return response
+
+
+def cached_public_page(view):
+    """Serve an anonymous GET of a public page from the cache, and fill it (see the module)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not _cacheable(request):
+            return view(request, *args, **kwargs)
+        key = page_key(request)
+        stored = _cache_call("get", key)
+        if stored is not None:
+            return _served(request, stored)
+        response = view(request, *args, **kwargs)
+        if request.method == "GET" and (frozen := _stored(response)) is not None:
+            _cache_call("set", key, frozen, TIMEOUT)
+        return response
+
+    return wrapper
