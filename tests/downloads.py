@@ -4,9 +4,10 @@ progress page links to the file, and the file is downloaded (reports.exports).""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from reports.models import YearlyExport
@@ -23,6 +24,11 @@ class Downloaded:
 
 
 def city_download(client, fmt: str, year: int) -> Downloaded:
+    with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
+        return _city_download(client, fmt, year)
+
+
+def _city_download(client, fmt: str, year: int) -> Downloaded:
     with TestCase.captureOnCommitCallbacks(execute=True):
         asked = client.post(reverse("reports:yearly_export_start"), {"format": fmt, "year": year})
     assert asked.status_code == 303, (asked.status_code, asked.content[:300])
