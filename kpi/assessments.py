@@ -259,9 +259,60 @@ def plan_years_attainment(
     roll-ups then cover those indicators only.
     """
     years = sorted(set(years)) if years is not None else plan.years
+    inputs = load_inputs(plan=plan, years=years, department_ids=department_ids, indicator_ids=indicator_ids)
+    today = dates.today()
+    return {year: _compute(plan, year, inputs, today) for year in years}
+
+
+@dataclass
+class Inputs:
+    """What the status of a set of KPI-years is computed from (`load_inputs`): four queries."""
+
+    plan: Plan
+    thresholds: Thresholds
+    indicators: list[Indicator]
+    targets: dict[tuple[int, int], YearlyTarget]  # (indicator id, year) → target, the year before each year too
+    planned: dict[tuple[int, int], dict[int, tuple[Decimal, str]]]  # (indicator id, year) → planned values
+    reports: dict[tuple[int, int], ProgressReport]  # (indicator id, year) → the figure of record
+
+    def status(
+        self,
+        indicator: Indicator,
+        year: int,
+        *,
+        today: datetime.date | None = None,
+        in_progress: bool | None = None,
+        report: ProgressReport | None | bool = True,
+    ) -> Status:
+        """`status_of` the KPI-year, on its figure of record (or on `report`, e.g. one awaiting review)."""
+        return status_of(
+            indicator=indicator,
+            year=year,
+            targets={
+                y: self.targets[(indicator.id, y)].value for y in (year - 1, year) if (indicator.id, y) in self.targets
+            },
+            target=self.targets.get((indicator.id, year)),
+            report=self.reports.get((indicator.id, year)) if report is True else report,
+            stored=self.planned.get((indicator.id, year)),
+            periods_per_year=PERIODS_PER_YEAR[self.plan.reporting_frequency],
+            thresholds=self.thresholds,
+            today=today,
+            in_progress=in_progress,
+        )
+
+
+def load_inputs(
+    *,
+    plan: Plan,
+    years: Iterable[int],
+    department_ids: Iterable[int] | None = None,
+    indicator_ids: Iterable[int] | None = None,
+) -> Inputs:
+    """The indicators of the plan (narrowed to some departments or indicators) with what their
+    statuses for `years` need: targets, planned values, figures of record. Four queries."""
+    years = sorted(set(years))
     department_ids = list(department_ids) if department_ids is not None else None
     indicator_ids = list(indicator_ids) if indicator_ids is not None else None
-    thresholds = thresholds_for(plan)
     indicators, indicator_filter = _indicator_rows(plan, department_ids, indicator_ids)
     # The year before each year too: a cumulative % ladder starts where last year's target was.
     target_years = sorted(set(years) | {y - 1 for y in years})
@@ -270,8 +321,7 @@ def plan_years_attainment(
     }
     planned = planned_values(years=years, **{f"target__{k}": v for k, v in indicator_filter.items()})
     reports = latest_approved(years=years, **indicator_filter)
-    today = dates.today()
-    return {year: _compute(plan, year, thresholds, indicators, targets, reports, planned, today) for year in years}
+    return Inputs(plan, thresholds_for(plan), indicators, targets, planned, reports)
 
 
 def planned_values(*, years: Iterable[int], **filters) -> dict[tuple[int, int], dict[int, tuple[Decimal, str]]]:
@@ -300,13 +350,18 @@ def status_of(
     stored: dict[int, tuple[Decimal, str]] | None,
     periods_per_year: int,
     thresholds: Thresholds,
-    today: datetime.date,
+    today: datetime.date | None = None,
+    in_progress: bool | None = None,
 ) -> Status:
     """THE status of a KPI-year: the one function every surface takes its light from.
 
     `report` is the year's latest approved report (`latest_approved`), `targets` the
     indicator's targets by year, `stored` the planned values people set. Rules: `Status`.
+    Whether the year is in progress is decided by `today`, or given as `in_progress` (the
+    stored assessments keep the status of both cases, `kpi.stored`).
     """
+    if in_progress is None:
+        in_progress = year_in_progress(year, today)
     period = report.period if report else None
     actual = report.actual if report else None
     excluded = target.excluded_reason.strip() if target is not None and target.excluded_reason.strip() else None
@@ -317,7 +372,7 @@ def status_of(
         thresholds=thresholds,
         excluded_reason=not_assessed_reason(indicator, target, period),
     )
-    if not year_in_progress(year, today) or target is None or excluded:
+    if not in_progress or target is None or excluded:
         return Status(assessment=year_status, basis=YEAR, year=year_status)
     if report is None:
         return Status(assessment=year_status, basis=PERIOD, year=year_status)
@@ -360,33 +415,19 @@ def period_status(
     )
 
 
-def _compute(
-    plan: Plan,
-    year: int,
-    thresholds: Thresholds,
-    indicators: list[Indicator],
-    targets: dict[tuple[int, int], YearlyTarget],
-    reports: dict[tuple[int, int], ProgressReport],
-    planned: dict[tuple[int, int], dict[int, tuple[Decimal, str]]],
-    today: datetime.date,
-) -> PlanYearAttainment:
+def _compute(plan: Plan, year: int, inputs: Inputs, today: datetime.date) -> PlanYearAttainment:
+    thresholds = inputs.thresholds
     results: dict[int, IndicatorResult] = {}
-    periods_per_year = PERIODS_PER_YEAR[plan.reporting_frequency]
-    for ind in indicators:
-        target = targets.get((ind.id, year))
-        status = status_of(
-            indicator=ind,
-            year=year,
-            targets={y: targets[(ind.id, y)].value for y in (year - 1, year) if (ind.id, y) in targets},
-            target=target,
-            report=reports.get((ind.id, year)),
-            stored=planned.get((ind.id, year)),
-            periods_per_year=periods_per_year,
-            thresholds=thresholds,
-            today=today,
-        )
+    for ind in inputs.indicators:
+        status = inputs.status(ind, year, today=today)
+        key = (ind.id, year)
         results[ind.id] = IndicatorResult(
-            ind, target, reports.get((ind.id, year)), status.assessment, status, planned.get((ind.id, year), {})
+            ind,
+            inputs.targets.get(key),
+            inputs.reports.get(key),
+            status.assessment,
+            status,
+            inputs.planned.get(key, {}),
         )
 
     by_objective: dict[int, list[IndicatorResult]] = defaultdict(list)

@@ -295,6 +295,14 @@ def _finish(counts: dict[Light, int], weight: Decimal, weighted_sum: Decimal, th
     )
 
 
+def from_totals(
+    *, counts: dict[Light, int], weight: Decimal, weighted_sum: Decimal, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> RollUp:
+    """A roll-up from its totals (the lights counted, Σ weight and Σ capped × weight of the
+    assessed items), as `roll_up` would give it: e.g. totals summed in SQL (`kpi.rollups`)."""
+    return _finish(dict(counts), _decimal(weight, "weight"), _decimal(weighted_sum, "weighted_sum"), thresholds)
+
+
 def roll_up(items: Iterable[tuple[Assessment, Decimal | int]], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> RollUp:
     """Roll up (assessment, weight) pairs: white ones are counted but not averaged."""
     counts, weight, weighted_sum = _all_lights(), ZERO, ZERO

@@ -9,16 +9,31 @@ At the end of every request, evidence files whose rows were rolled back (a faile
 failed commit) are deleted (`kpi.services.evidence_discard_uncommitted`).
 
 And at sign-in, what someone else typed before their session ended (`kpi.stash`) is dropped.
+
+The stored assessments (`kpi.stored`) are refreshed, in the saving transaction, by every
+save or delete of what they are computed from; `touch` defers to the end of a
+`stored.deferred()` block when a service writes many rows. After `migrate`, KPI-years
+with no row get one (a database upgraded to the table).
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in
 from django.core.signals import request_finished
-from django.db.models.signals import post_save
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_init, post_migrate, post_save
 from django.dispatch import receiver
 
-from kpi import stash
+from kpi import stash, stored
+from kpi.models import (
+    Indicator,
+    PlannedValue,
+    ProgressReport,
+    ReportCorrection,
+    ReportStatus,
+    StoredAssessment,
+    YearlyTarget,
+)
 from kpi.services import evidence_discard_uncommitted, periods_ensure
 from plans.models import Plan
 
@@ -40,3 +55,93 @@ def drop_others_stash(sender, request, user, **kwargs) -> None:
 def discard_rolled_back_evidence(sender, **kwargs) -> None:
     # By now the request's transaction (ATOMIC_REQUESTS) has committed or rolled back.
     evidence_discard_uncommitted()
+
+
+# --- Stored assessments -----------------------------------------------------------------
+
+_PLAN_RULE_FIELDS = ("green_threshold", "yellow_threshold", "start_year", "end_year", "reporting_frequency")
+
+
+def _plan_rule(plan: Plan) -> tuple:
+    return tuple(getattr(plan, name, None) for name in _PLAN_RULE_FIELDS)
+
+
+@receiver(post_init, sender=Plan, dispatch_uid="kpi.stored.plan_loaded")
+def remember_plan_rule(sender, instance: Plan, **kwargs) -> None:
+    instance._stored_rule = _plan_rule(instance) if instance.pk else None
+
+
+@receiver(post_save, sender=Plan, dispatch_uid="kpi.stored.plan")
+def plan_moved(sender, instance: Plan, raw: bool = False, **kwargs) -> None:
+    """Thresholds move every light of the plan; its years and frequency every row."""
+    if raw:
+        return
+    rule = _plan_rule(instance)
+    if getattr(instance, "_stored_rule", None) != rule:
+        stored.touch_indicators(Indicator.objects.filter(department_plan__plan=instance).values_list("id", flat=True))
+    instance._stored_rule = rule
+
+
+@receiver(post_save, sender=Indicator, dispatch_uid="kpi.stored.indicator")
+def indicator_moved(sender, instance: Indicator, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        stored.touch_indicators([instance.pk])
+
+
+@receiver(post_save, sender=YearlyTarget, dispatch_uid="kpi.stored.target")
+@receiver(post_delete, sender=YearlyTarget, dispatch_uid="kpi.stored.target_deleted")
+def target_moved(sender, instance: YearlyTarget, raw: bool = False, **kwargs) -> None:
+    """A target (or its exclusion) moves its year, and the next year's cumulative ladder."""
+    if not raw:
+        stored.touch([(instance.indicator_id, instance.year), (instance.indicator_id, instance.year + 1)])
+
+
+@receiver(post_save, sender=PlannedValue, dispatch_uid="kpi.stored.planned")
+@receiver(post_delete, sender=PlannedValue, dispatch_uid="kpi.stored.planned_deleted")
+def planned_moved(sender, instance: PlannedValue, raw: bool = False, **kwargs) -> None:
+    if raw:
+        return
+    row = YearlyTarget.objects.filter(pk=instance.target_id).values_list("indicator_id", "year").first()
+    if row is not None:
+        stored.touch([row])
+
+
+_COUNTS = (ReportStatus.SUBMITTED, ReportStatus.APPROVED)
+
+
+@receiver(post_save, sender=ProgressReport, dispatch_uid="kpi.stored.report")
+def report_moved(sender, instance: ProgressReport, raw: bool = False, created: bool = False, **kwargs) -> None:
+    """A report moves its KPI-year when it is (or was) submitted or of record.
+
+    A draft or returned report that is not under correction counts for nothing, unless it
+    was until this save the year's figure of record or the figure awaiting review.
+    """
+    if raw:
+        return
+    if instance.status not in _COUNTS and not instance.correcting:
+        if created or not StoredAssessment.objects.filter(Q(report=instance) | Q(pending_report=instance)).exists():
+            return
+    stored.touch([(instance.indicator_id, instance.period.year)])
+
+
+@receiver(post_delete, sender=ProgressReport, dispatch_uid="kpi.stored.report_deleted")
+def report_deleted(sender, instance: ProgressReport, **kwargs) -> None:
+    if instance.status in _COUNTS or instance.correcting:
+        stored.touch([(instance.indicator_id, instance.period.year)])
+
+
+@receiver(post_save, sender=ReportCorrection, dispatch_uid="kpi.stored.correction")
+@receiver(post_delete, sender=ReportCorrection, dispatch_uid="kpi.stored.correction_deleted")
+def correction_moved(sender, instance: ReportCorrection, raw: bool = False, **kwargs) -> None:
+    """A correction opened keeps the approved figure of record; resolved, the new one counts."""
+    if raw:
+        return
+    row = ProgressReport.objects.filter(pk=instance.report_id).values_list("indicator_id", "period__year").first()
+    if row is not None:
+        stored.touch([row])
+
+
+@receiver(post_migrate, dispatch_uid="kpi.stored.fill_missing")
+def fill_missing_assessments(sender, app_config=None, **kwargs) -> None:
+    if app_config is not None and app_config.label == "kpi":
+        stored.fill_missing()

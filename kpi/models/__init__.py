@@ -1,5 +1,6 @@
 """kpi's models, split by domain: indicators and targets; progress reporting."""
 
+from kpi.models.assessments import StoredAssessment  # noqa: F401,E402
 from kpi.models.indicators import (  # noqa: F401
     COUNT_UNITS,
     Accrual,

@@ -16,6 +16,7 @@ from kpi.models import (
     ReportingPeriod,
     ReportStatus,
 )
+from kpi.rollups import RiskFacts, risk_kind
 from plans.models import DepartmentPlan, Plan
 from reports.selectors.pace import Pace, last_due_period, pending_pace, status_pace, targets_by_year, year_periods
 from reports.selectors.params import visible_department_plans, year_in_progress
@@ -161,25 +162,26 @@ def risk_data(
         if newer is not None and approved is not None and newer.period.end_date <= approved.period.end_date:
             newer = None  # an older submission (a correction awaiting review) does not change the picture
 
-        # (b) overdue: nothing submitted or approved for the last due period or later.
-        if due_period is not None and not due_period.is_locked:
-            filed = (approved is not None and approved.period.end_date >= due_period.end_date) or (
-                newer is not None and newer.period.end_date >= due_period.end_date
-            )
-            if not filed:
-                data.overdue.append(OverdueRow(result, due_period, unfinished.get(indicator.id), today))
-
-        # (a) behind: its status (the period status of the latest approved figure) is yellow or red,
-        # or nothing is approved although a report is due.
-        if result.target is None or (result.target.excluded_reason or "").strip():
-            continue
-        pace = status_pace(result)
-        if pace is None and not (approved is None and due_period is not None):
-            continue
+        judged = result.target is not None and not (result.target.excluded_reason or "").strip()
+        pace = status_pace(result) if judged else None
         newer_pace = (
-            pending_pace(result, newer, targets_by_year(years_data, indicator.id), pya) if newer is not None else None
+            pending_pace(result, newer, targets_by_year(years_data, indicator.id), pya)
+            if newer is not None and judged
+            else None
         )
-        if (pace is None or pace.behind) or (newer_pace is not None and newer_pace.behind):
+        facts = RiskFacts(
+            judged=judged,
+            approved_end=approved.period.end_date if approved is not None else None,
+            behind=pace.behind if pace is not None else None,
+            pending_end=newer.period.end_date if newer is not None else None,
+            pending_behind=newer_pace.behind if newer_pace is not None else None,
+        )
+        overdue, kind = risk_kind(
+            facts, due_period.end_date if due_period else None, due_period.is_locked if due_period else False
+        )
+        if overdue:
+            data.overdue.append(OverdueRow(result, due_period, unfinished.get(indicator.id), today))
+        if kind is not None:
             row = RiskRow(
                 result,
                 pace,
@@ -187,7 +189,7 @@ def risk_data(
                 pending_pace=newer_pace,
                 unfinished=unfinished.get(indicator.id) if approved is None and newer is None else None,
             )
-            (data.catching_up if row.catching_up else data.behind).append(row)
+            (data.catching_up if kind == "catching_up" else data.behind).append(row)
     return data
 
 
