@@ -37,10 +37,11 @@ from common import dates, formatting
 from common.spreadsheets.writing import Sheet
 from common.years import to_gregorian, to_roc
 from kpi import access, units
-from kpi.assessments import IndicatorResult, PlanYearAttainment, of_record, plan_year_attainment
+from kpi.assessments import IndicatorResult, PlanYearAttainment, of_record, plan_year_attainment, thresholds_for
 from kpi.attainment import Light, RollUp, Thresholds
 from kpi.formulas import FORMULAS, FormulaError
 from kpi.models import Evidence, Indicator, IndicatorKind, TargetRevision, YearlyTarget
+from kpi.rollups import CITY, stored_rollups
 from kpi.selectors import format_inputs
 from plans.models import Department, DepartmentPlan, Plan
 
@@ -551,13 +552,20 @@ class CitySummary:
 
 def city_summary(*, plan: Plan, year: int, department_ids: list[int] | None) -> CitySummary:
     """The city's, each department's and each department's common indicators' roll-ups for
-    `year` (over `department_ids`, or every department for None)."""
-    attainment = plan_year_attainment(plan=plan, year=year, department_ids=department_ids)
+    `year` (over `department_ids`, or every department for None).
+
+    Read from the stored assessments, aggregated in SQL (`kpi.rollups.stored_rollups`: three
+    grouped queries), so the first screen never assesses the city's indicators in Python;
+    they equal what `plan_year_attainment` gives (tests/test_yearly_city.py)."""
+
+    def rollups(by: str) -> dict:
+        return stored_rollups(plan=plan, years=[year], by=by, department_ids=department_ids)[year]
+
     return CitySummary(
-        thresholds=attainment.thresholds,
-        city=attainment.city.rollup,
-        departments={did: g.rollup for did, g in attainment.departments.items()},
-        common={did: g.rollup for did, g in attainment.common.items()},
+        thresholds=thresholds_for(plan),
+        city=rollups("city").get(CITY),
+        departments=rollups("department"),
+        common=rollups("common"),
     )
 
 

@@ -575,7 +575,7 @@ SCOPED_PATHS = [
     if not (scope == "city" and name == "reports:yearly_download")
 ]
 # The whole city's page is its summary: no revisions, no evidence, no indicator rows.
-CITY_QUERIES = {"reports:yearly": 16, "reports:yearly_print": 16}
+CITY_QUERIES = {"reports:yearly": 15, "reports:yearly_print": 16}
 
 
 @pytest.mark.parametrize(("name", "extra", "scope"), SCOPED_PATHS)
