@@ -280,6 +280,7 @@ def csv_file(rows) -> SimpleUploadedFile:
 # --- The pages ---------------------------------------------------------------------------
 # Each page: who views it, and how (a function of the client and the world returning a response).
 
+
 def _city_export(world, client):
     """The progress page of a finished whole-city download of the planning office's."""
     planner = get_user_model().objects.get(username="planner")

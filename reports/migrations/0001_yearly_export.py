@@ -7,36 +7,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('plans', '0006_review_stages'),
+        ("plans", "0006_review_stages"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='YearlyExport',
+            name="YearlyExport",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('format', models.CharField(max_length=4, verbose_name='format')),
-                ('status', models.CharField(choices=[('queued', 'Waiting to start'), ('running', 'Being prepared'), ('done', 'Ready'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status')),
-                ('file', models.FileField(blank=True, upload_to='exports/yearly/', verbose_name='file')),
-                ('filename', models.CharField(blank=True, max_length=200, verbose_name='file name')),
-                ('ascii_filename', models.CharField(blank=True, max_length=200, verbose_name='ASCII file name')),
-                ('rows', models.PositiveIntegerField(blank=True, null=True, verbose_name='indicators written')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='requested at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='plans.plan', verbose_name='plan')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='yearly_exports', to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                ("format", models.CharField(max_length=4, verbose_name="format")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Waiting to start"),
+                            ("running", "Being prepared"),
+                            ("done", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("file", models.FileField(blank=True, upload_to="exports/yearly/", verbose_name="file")),
+                ("filename", models.CharField(blank=True, max_length=200, verbose_name="file name")),
+                ("ascii_filename", models.CharField(blank=True, max_length=200, verbose_name="ASCII file name")),
+                ("rows", models.PositiveIntegerField(blank=True, null=True, verbose_name="indicators written")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="requested at")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished at")),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="plans.plan",
+                        verbose_name="plan",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="yearly_exports",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'yearly report download',
-                'verbose_name_plural': 'yearly report downloads',
-                'constraints': [models.CheckConstraint(condition=models.Q(('format__in', ['xlsx', 'ods', 'csv'])), name='yearly_export_known_format')],
+                "verbose_name": "yearly report download",
+                "verbose_name_plural": "yearly report downloads",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("format__in", ["xlsx", "ods", "csv"])), name="yearly_export_known_format"
+                    )
+                ],
             },
         ),
     ]
