@@ -205,6 +205,10 @@ def test_progress_page_while_waiting_then_the_file(client, planner, filed, media
     assert file_url not in waiting
     assert client.get(file_url).status_code == 404  # not ready
 
+    assert "background worker may be busy or stopped" not in waiting
+    YearlyExport.objects.filter(pk=export.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=6))
+    assert "background worker may be busy or stopped" in client.get(asked["Location"]).content.decode()
+
     build_yearly_export.delay(str(export.pk))  # what the worker does (eager in the tests)
     export.refresh_from_db()
     assert export.status == ExportStatus.DONE and export.rows == 23

@@ -22,6 +22,7 @@ file when it is ready. One department's page and downloads are built in the requ
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -31,7 +32,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -230,6 +231,7 @@ def yearly_export_start(request):
 
 
 EXPORT_REFRESH_SECONDS = 2
+EXPORT_WAIT_WARNING = datetime.timedelta(minutes=5)  # a job not started by then: the worker may be down
 
 
 @login_required
@@ -243,6 +245,8 @@ def yearly_export(request, export_id):
         {
             "export": export,
             "refresh": EXPORT_REFRESH_SECONDS if export.is_pending else None,
+            "waiting_long": export.status == ExportStatus.QUEUED
+            and timezone.now() - export.created_at > EXPORT_WAIT_WARNING,
             "report_url": f"{reverse('reports:yearly')}?{_query(export.year, None)}",
         },
     )
