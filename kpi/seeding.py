@@ -15,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from kpi import stored
 from kpi.models import Indicator, IndicatorKind, TargetRevision, YearlyTarget
 from kpi.services import periods_ensure, target_set
 from plans.models import CommonGoal, Department, DepartmentPlan, Goal, ObjectiveItem, Plan, StrategicObjective
@@ -42,6 +43,11 @@ def load_fixture(path: Path | str = DEFAULT_FIXTURE) -> dict:
 
 @transaction.atomic
 def seed_plan(data: dict) -> tuple[Plan, SeedResult]:
+    with stored.deferred():  # each KPI-year's stored assessment is computed once, at the end
+        return _seed_plan(data)
+
+
+def _seed_plan(data: dict) -> tuple[Plan, SeedResult]:
     result = SeedResult()
     p = data["plan"]
     plan, created = Plan.objects.get_or_create(

@@ -22,6 +22,7 @@ row) and `rebuild` rewrites every row: `manage.py assessments --check / --rebuil
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -180,6 +181,17 @@ def deferred() -> Iterator[None]:
     finally:
         _local.waiting = None
     refresh(waiting)  # not reached when the block raised: its transaction rolls back
+
+
+def batched(function):
+    """Run a service inside `deferred()`: put it under the service's `transaction.atomic`."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with deferred():
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 # --- For operators: find drift, rebuild ----------------------------------------------

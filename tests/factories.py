@@ -22,6 +22,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from common.years import to_gregorian
+from kpi import stored
 from kpi.models import (
     Indicator,
     IndicatorKind,
@@ -129,6 +130,7 @@ class IndicatorFactory(DjangoModelFactory):
             YearlyTarget(indicator=obj, year=year, value=Decimal(v), original_value=Decimal(v))
             for year, v in values.items()
         )
+        stored.touch_indicators([obj.pk])  # bulk_create sends no signal
 
 
 class CommonIndicatorFactory(IndicatorFactory):
@@ -331,7 +333,9 @@ def reports_for_indicators(
         )
         for indicator in indicators
     ]
-    return ProgressReport.objects.bulk_create(reports)
+    created = ProgressReport.objects.bulk_create(reports)
+    stored.touch({(r.indicator_id, period.year) for r in created})  # bulk_create sends no signal
+    return created
 
 
 def kpi_by_code(code: str, department: str = "都市發展處") -> Indicator:

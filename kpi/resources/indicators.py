@@ -51,7 +51,7 @@ from import_export.results import Result
 from common.formatting import roc_year
 from common.text import clean_text
 from common.wording import join_list
-from kpi import access, history, planning
+from kpi import access, history, planning, stored
 from kpi.assessments import planned_values
 from kpi.models import (
     Accrual,
@@ -250,6 +250,12 @@ class IndicatorResource(resources.ModelResource):
         """Always in a transaction, always rolled back when any row is invalid."""
         kwargs["rollback_on_validation_errors"] = True
         return super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs)
+
+    def import_data_inner(self, *args, **kwargs):
+        # Inside import_data's transaction: each KPI-year's stored assessment is refreshed
+        # once, after every row (not once per target saved).
+        with stored.deferred():
+            return super().import_data_inner(*args, **kwargs)
 
     # export --------------------------------------------------------------------------
 

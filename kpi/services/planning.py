@@ -32,7 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kpi import access, planning
+from kpi import access, planning, stored
 from kpi.history import record_change
 from kpi.models import Accrual, Indicator, PlannedStatus, PlannedValue, YearlyTarget
 from kpi.services.targets import parse_decimal
@@ -102,6 +102,7 @@ def _targets_by_indicator(indicators: Iterable[Indicator], year: int) -> dict[in
 
 
 @transaction.atomic
+@stored.batched
 def planned_values_save(
     *,
     user,
@@ -228,6 +229,7 @@ def planned_values_save(
 
 
 @transaction.atomic
+@stored.batched
 def planned_values_confirm(
     *, user, department_plan: DepartmentPlan, year: int, indicator_ids: Iterable[int] | None = None
 ) -> PlanningResult:

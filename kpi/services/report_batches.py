@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kpi import stored
 from kpi.models import Indicator, ProgressReport, ReportingPeriod
 from kpi.services.reports import REPORT_FIELDS, CleanReport, ConflictError, report_clean, report_save
 
@@ -90,7 +91,8 @@ def reports_save_many(*, user, period: ReportingPeriod, rows: list[BatchRow], su
     errors: dict[int, ValidationError] = {}
     conflicts: dict[int, ConflictError] = {}
     result = BatchResult(saved=[], submitted=[], unchanged=0)
-    with transaction.atomic():
+    # Each KPI-year's stored assessment is refreshed once, when every row is saved.
+    with transaction.atomic(), stored.deferred():
         for row in rows:
             indicator = row.indicator
             to_submit = submit and has_figure(indicator, row.values)

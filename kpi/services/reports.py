@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from common import dates, errors
 from common.formatting import parse_number, roc_date
 from common.text import plain_text
-from kpi import access, units
+from kpi import access, stored, units
 from kpi.assessments import Preview, report_preview
 from kpi.formulas import FormulaError
 from kpi.formulas import _parse_inputs as parse_formula_inputs
@@ -474,7 +474,7 @@ def reports_approve(
     """
     versions = versions or {}
     approved, errors = [], []
-    with transaction.atomic():
+    with transaction.atomic(), stored.deferred():
         for report in reports:
             try:
                 with transaction.atomic():

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from common import formatting
+from common import dates, formatting
 from kpi import access
-from kpi.assessments import Group, PlanYearAttainment, plan_years_attainment
+from kpi.assessments import thresholds_for
 from kpi.attainment import Light, RollUp, combine
+from kpi.rollups import CITY, RiskCounts, stored_risk_counts, stored_rollups
 from plans.models import DepartmentPlan, Plan
-from reports.selectors.at_risk import RiskData, risk_data
 from reports.selectors.charts import (
     LightCount,
     Sparkline,
@@ -22,20 +21,8 @@ from reports.selectors.charts import (
     light_counts,
     rollup_sparkline,
 )
+from reports.selectors.pace import last_due_period, year_periods
 from reports.selectors.params import Filters, visible_department_plans, year_in_progress
-
-
-def scoped_rollups(pya: PlanYearAttainment, dimension: str = "") -> tuple[dict[int, RollUp], RollUp]:
-    """Each department's KPI roll-up and the pooled one, over one dimension's objectives if given."""
-    if not dimension:
-        return {did: g.rollup for did, g in pya.departments.items()}, pya.city.rollup
-    parts: dict[int, list[RollUp]] = defaultdict(list)
-    for group in pya.objectives.values():
-        indicator = group.results[0].indicator
-        if indicator.objective.dimension == dimension:
-            parts[indicator.department_plan.department_id].append(group.rollup)
-    by_department = {did: combine(rollups, pya.thresholds) for did, rollups in parts.items()}
-    return by_department, combine([r for rs in parts.values() for r in rs], pya.thresholds)
 
 
 @dataclass
@@ -43,7 +30,7 @@ class DepartmentRow:
     department_plan: DepartmentPlan
     has_kpis: bool  # False: 尚未建檔
     rollup: RollUp | None  # None when it has no KPIs (in the chosen dimension)
-    common: Group | None
+    common: RollUp | None  # its common indicators, beside the KPIs
     trend: list[tuple[int, RollUp | None]]
     behind: int = 0
     catching_up: int = 0
@@ -63,7 +50,7 @@ class DepartmentRow:
 
     @property
     def common_counts(self) -> list[LightCount]:
-        return light_counts(self.common.rollup if self.common else None)
+        return light_counts(self.common)
 
     selected_year: int | None = None
 
@@ -82,7 +69,7 @@ class Overview:
     rows: list[DepartmentRow]
     hidden: int  # departments left out by the light filter
     in_progress: bool
-    risk: RiskData | None
+    risk: dict[int, RiskCounts] | None  # department id → at-risk counts, for the year in progress
     chart: dict
 
     @property
@@ -107,38 +94,59 @@ class Overview:
 
 
 def overview(user, plan: Plan, filters: Filters) -> Overview:
-    """The city at a glance for `filters.year`, and the trend over every plan year."""
+    """The city at a glance for `filters.year`, and the trend over every plan year.
+
+    Every figure is a roll-up of the stored assessments, aggregated in SQL (`kpi.rollups`):
+    a fixed number of grouped queries whatever the size of the city, and the same figures
+    as the department pages compute from the same rule (tests/test_stored_assessments.py).
+    """
     department_plans = visible_department_plans(user, plan)
     ids = [dp.department_id for dp in department_plans]
-    years_data = plan_years_attainment(plan=plan, department_ids=ids)
-    year = filters.year
-    pya = years_data[year]
-    scoped = {y: scoped_rollups(d, filters.dimension) for y, d in years_data.items()}
+    year, years = filters.year, plan.years
+    today = dates.today()
+    scope = {"plan": plan, "department_ids": ids, "today": today}
+    by_department = stored_rollups(years=years, by="department", dimension=filters.dimension, **scope)
+    by_city = stored_rollups(years=years, by=CITY, dimension=filters.dimension, **scope)
+    with_kpis = (
+        set(stored_rollups(years=[year], by="department", **scope)[year])
+        if filters.dimension
+        else set(by_department[year])
+    )
+    common = stored_rollups(years=[year], by="common", **scope)[year]
     in_progress = year_in_progress(year)
-    risk = risk_data(plan, year, years_data) if in_progress else None
+    risk = None
+    if in_progress:
+        due = last_due_period(year_periods(plan, year), today)
+        risk = stored_risk_counts(
+            plan=plan,
+            year=year,
+            due_end=due.end_date if due else None,
+            due_locked=bool(due and due.is_locked),
+            department_ids=ids,
+            today=today,
+        )
 
     rows, hidden = [], 0
     for dp in department_plans:
         did = dp.department_id
-        has_kpis = did in pya.departments
-        rollup = scoped[year][0].get(did)
+        rollup = by_department[year].get(did)
         row = DepartmentRow(
             department_plan=dp,
-            has_kpis=has_kpis,
+            has_kpis=did in with_kpis,
             rollup=rollup,
-            common=pya.common.get(did),
-            trend=[(y, scoped[y][0].get(did)) for y in years_data],
+            common=common.get(did),
+            trend=[(y, by_department[y].get(did)) for y in years],
             selected_year=year,
         )
-        if risk is not None:
-            row.behind, row.catching_up = risk.behind_count(did), risk.catching_up_count(did)
-            row.overdue = risk.overdue_count(did)
+        if risk is not None and did in risk:
+            row.behind, row.catching_up, row.overdue = risk[did].behind, risk[did].catching_up, risk[did].overdue
         if filters.light and (rollup is None or rollup.light != filters.light):
             hidden += 1
             continue
         rows.append(row)
 
-    city_trend = [(y, scoped[y][1]) for y in years_data]
+    empty = combine([], thresholds_for(plan))
+    city_trend = [(y, by_city[y].get(CITY, empty)) for y in years]
     sees_all = access.department_ids_for(user, access.VIEW) is None
     city_label = _("The city") if sees_all else _("Your departments together")
     city_set = {"label": city_label, "data": [chart_number(r.score) for _, r in city_trend], "emphasis": True}
@@ -147,7 +155,7 @@ def overview(user, plan: Plan, filters: Filters) -> Overview:
         for r in rows
         if r.has_kpis
     ]
-    if len(department_sets) == 1 and sum(1 for dp in department_plans if dp.department_id in pya.departments) == 1:
+    if len(department_sets) == 1 and len(with_kpis & set(ids)) == 1:
         # One department with KPIs: its line is the city's; draw it once.
         datasets = [
             {
@@ -161,11 +169,11 @@ def overview(user, plan: Plan, filters: Filters) -> Overview:
     chart = {
         "kind": "line",
         "unit": "%",
-        "labels": [formatting.roc_year(y) for y in years_data],
+        "labels": [formatting.roc_year(y) for y in years],
         "yLabel": _("Score (percent)"),
         "yMin": 0,
         "yMax": 100,
-        "thresholds": {"green": float(pya.thresholds.green), "yellow": float(pya.thresholds.yellow)},
+        "thresholds": {"green": float(plan.green_threshold), "yellow": float(plan.yellow_threshold)},
         "thresholdLabels": {"green": Light.GREEN.label, "yellow": Light.YELLOW.label},
         "colon": pgettext("after a label", ": "),
         "datasets": datasets,
@@ -174,7 +182,7 @@ def overview(user, plan: Plan, filters: Filters) -> Overview:
         plan=plan,
         filters=filters,
         sees_all=sees_all,
-        city=scoped[year][1],
+        city=by_city[year].get(CITY, empty),
         city_trend=city_trend,
         rows=rows,
         hidden=hidden,

@@ -53,7 +53,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from kpi import assessments, services
+from kpi import assessments, services, stored
 from kpi.attainment import Thresholds, assess
 from kpi.formulas import FORMULAS
 from kpi.models import (
@@ -217,6 +217,9 @@ class Command(BaseCommand):
             timer.step(f"structure ({len(self.indicators)} indicators, {self.target_count} targets)")
             counts = self.make_reports(chunk)
             timer.step(f"reports ({counts['reports']}) and events ({counts['events']})")
+            # Written in bulk, the rows above sent no signal: the stored assessments are computed once, here.
+            stored_rows = stored.rebuild(self.plan)
+            timer.step(f"stored assessments ({stored_rows})")
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
