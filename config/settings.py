@@ -338,6 +338,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # E-mails that never reached a worker (the broker was down at the time) are queued again.
     "send-unsent": {"task": "kpi.tasks.send_unsent", "schedule": crontab(minute="*/15")},
+    # Whole-city yearly report downloads are kept for a day (reports.exports).
+    "remove-old-yearly-exports": {"task": "reports.tasks.remove_old_yearly_exports", "schedule": crontab(minute=5)},
     "send-digests": {
         "task": "kpi.tasks.send_digests",
         "schedule": crontab(hour=env.int("DIGEST_HOUR", default=17), minute=30),

@@ -10,6 +10,10 @@ urlpatterns = [
     path("reports/yearly/", views.yearly, name="yearly"),
     path("reports/yearly/download/", views.yearly_download, name="yearly_download"),
     path("reports/yearly/print/", views.yearly_print, name="yearly_print"),
+    path("reports/yearly/section/", views.yearly_section, name="yearly_section"),
+    path("reports/yearly/exports/", views.yearly_export_start, name="yearly_export_start"),
+    path("reports/yearly/exports/<uuid:export_id>/", views.yearly_export, name="yearly_export"),
+    path("reports/yearly/exports/<uuid:export_id>/file/", views.yearly_export_file, name="yearly_export_file"),
     # The public transparency page and the open-data files (no sign-in): reports.views.public.
     path("public/", views.public_home, name="public_home"),
     path("public/<roc_year:year>/", views.public_home, name="public_year"),

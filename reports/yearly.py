@@ -34,12 +34,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from common import dates, formatting
+from common.spreadsheets.writing import Sheet
 from common.years import to_gregorian, to_roc
 from kpi import access, units
-from kpi.assessments import IndicatorResult, PlanYearAttainment, of_record, plan_year_attainment
+from kpi.assessments import IndicatorResult, PlanYearAttainment, of_record, plan_year_attainment, thresholds_for
 from kpi.attainment import Light, RollUp, Thresholds
 from kpi.formulas import FORMULAS, FormulaError
 from kpi.models import Evidence, Indicator, IndicatorKind, TargetRevision, YearlyTarget
+from kpi.rollups import CITY, stored_rollups
 from kpi.selectors import format_inputs
 from plans.models import Department, DepartmentPlan, Plan
 
@@ -364,6 +366,9 @@ class YearlyReport:
     viewable: list[DepartmentPlan]  # every department plan the user may view (for the filter)
     covers_every_department: bool  # the user may view every department
     generated_on: datetime.date
+    # The whole city's page: the sections carry roll-ups only (no rows), and each
+    # department's tables are fetched when opened (reports:yearly_section).
+    sections_on_demand: bool = False
 
     @property
     def gregorian(self) -> int:
@@ -535,6 +540,70 @@ def build_yearly_report(
     )
 
 
+@dataclass
+class CitySummary:
+    """The roll-ups the whole city's first screen shows: no indicator rows."""
+
+    thresholds: Thresholds
+    city: RollUp | None
+    departments: dict[int, RollUp]  # department id → its KPIs' roll-up
+    common: dict[int, RollUp]  # department id → its common indicators' roll-up
+
+
+def city_summary(*, plan: Plan, year: int, department_ids: list[int] | None) -> CitySummary:
+    """The city's, each department's and each department's common indicators' roll-ups for
+    `year` (over `department_ids`, or every department for None).
+
+    Read from the stored assessments, aggregated in SQL (`kpi.rollups.stored_rollups`: three
+    grouped queries), so the first screen never assesses the city's indicators in Python;
+    they equal what `plan_year_attainment` gives (tests/test_yearly_city.py)."""
+
+    def rollups(by: str) -> dict:
+        return stored_rollups(plan=plan, years=[year], by=by, department_ids=department_ids)[year]
+
+    return CitySummary(
+        thresholds=thresholds_for(plan),
+        city=rollups("city").get(CITY),
+        departments=rollups("department"),
+        common=rollups("common"),
+    )
+
+
+def build_city_summary(*, plan: Plan, year: int, user, viewable: list[DepartmentPlan] | None = None) -> YearlyReport:
+    """The whole city's first screen: the summary, and one section per department with
+    indicators whose tables are left to `build_yearly_report` of that department."""
+    if viewable is None:
+        viewable = viewable_department_plans(user, plan)
+    all_ids = access.department_ids_for(user, access.VIEW)
+    summary = city_summary(
+        plan=plan, year=year, department_ids=None if all_ids is None else [dp.department_id for dp in viewable]
+    )
+    sections = [
+        DepartmentSection(
+            department=dp.department,
+            department_plan=dp,
+            rollup=summary.departments.get(dp.department_id),
+            common_rollup=summary.common.get(dp.department_id),
+            objectives=[],
+            common_goals=[],
+        )
+        for dp in viewable
+        if dp.department_id in summary.departments or dp.department_id in summary.common
+    ]
+    return YearlyReport(
+        plan=plan,
+        year=year,
+        thresholds=summary.thresholds,
+        department=None,
+        sections=sections,
+        city=summary.city,
+        viewable=viewable,
+        covers_every_department=all_ids is None,
+        generated_on=dates.today(),
+        sections_on_demand=True,
+    )
+
+
 def _blocks(rows: list[ReportRow], rollups: dict) -> list[ObjectiveBlock]:
     blocks: dict[int, ObjectiveBlock] = {}
     for row in rows:
@@ -627,6 +696,24 @@ def export_rows(report: YearlyReport) -> list[list[object]]:
             values.append(value)
         out.append(values)
     return out
+
+
+def export_sheets(report: YearlyReport) -> list[Sheet]:
+    """The download's three sheets: the rows, the roll-ups, and what the file is.
+
+    Build them, and write them, in zh-Hant (`translation.override(settings.LANGUAGE_CODE)`):
+    the headers and sheet names are a data contract, so the texts follow them."""
+    return [
+        Sheet(
+            title="績效年報",
+            headers=EXPORT_HEADERS,
+            rows=export_rows(report),
+            long_columns={i for i, c in enumerate(EXPORT_COLUMNS) if c.kind == "long"},
+            percent_columns={i for i, c in enumerate(EXPORT_COLUMNS) if c.kind == "percent"},
+        ),
+        Sheet(title="燈號統計", headers=SUMMARY_HEADERS, rows=summary_rows(report), percent_columns={2}),
+        Sheet(title="說明", headers=["項目", "內容"], rows=about_rows(report), long_columns={1}),
+    ]
 
 
 SUMMARY_HEADERS = ["範圍", "指標數", "平均達成度(%)", "燈號", "達成", "部分達成", "未達成", "不予評估"]

@@ -18,7 +18,15 @@ from tests.test_permissions import ACTIONS, world  # noqa: F401 (world is a fixt
 MIDDLEWARE = "config.middleware.PrivateNoStoreMiddleware"
 SIGNED_IN = ["staff", "other_staff", "supervisor", "planner", "admin"]
 # Routes of the walk that must be among those checked: a page, each kind of download, evidence, the API.
-MUST_WALK = {"home", "detail", "yearly_download", "yearly_download_city", "report_import_template", "evidence_download"}
+MUST_WALK = {
+    "home",
+    "detail",
+    "yearly_download",
+    "yearly_export",
+    "yearly_export_file",
+    "report_import_template",
+    "evidence_download",
+}
 PUBLIC = ["public_home", "public_year", "public_department", "open_data", "open_data_json", "open_data_csv"]
 
 

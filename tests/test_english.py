@@ -33,18 +33,22 @@ import datetime
 import io
 import json
 import re
+import tempfile
 from html.parser import HTMLParser
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from django.urls import reverse
 
 from kpi import importers, services
 from kpi.models import Indicator, ProgressReport, ReportingPeriod
 from kpi.seeding import SEED_REASON
 from kpi.services import NEW_TARGET_REASON
-from plans.models import Department, PublishedYear
+from plans.models import Department, Plan, PublishedYear
+from reports.exports import yearly_export_build, yearly_export_request
 from tests.factories import kpi_by_code
 from tests.test_i18n import compiled_catalogue  # noqa: F401  (the fixture: the .mo, compiled when stale)
 
@@ -276,6 +280,16 @@ def csv_file(rows) -> SimpleUploadedFile:
 # --- The pages ---------------------------------------------------------------------------
 # Each page: who views it, and how (a function of the client and the world returning a response).
 
+
+def _city_export(world, client):
+    """The progress page of a finished whole-city download of the planning office's."""
+    planner = get_user_model().objects.get(username="planner")
+    export = yearly_export_request(user=planner, plan=Plan.objects.get(), year=PAST, fmt="xlsx")
+    with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
+        yearly_export_build(export.pk)  # the page reads the row; the file may go
+    return reverse("reports:yearly_export", args=[export.pk])
+
+
 PAGES = {
     "sign-in": (None, lambda c, w: c.get(reverse("login"))),
     "home (plans)": ("staff", lambda c, w: c.get(reverse("kpi:home"))),
@@ -336,6 +350,8 @@ PAGES = {
         "planner",
         lambda c, w: c.get(reverse("reports:yearly") + f"?year={PAST}&department={w['department'].pk}"),
     ),
+    "yearly report (city)": ("planner", lambda c, w: c.get(reverse("reports:yearly") + f"?year={PAST}")),
+    "yearly report (city download)": ("planner", lambda c, w: c.get(_city_export(w, c))),
     "yearly report (print)": (
         "planner",
         lambda c, w: c.get(reverse("reports:yearly_print") + f"?year={PAST}&department={w['department'].pk}"),

@@ -44,7 +44,9 @@ from kpi.models import (
     ReportEvent,
     ReportingPeriod,
 )
-from plans.models import CommonGoal, PublishedYear
+from plans.models import CommonGoal, Plan, PublishedYear
+from reports.exports import yearly_export_build, yearly_export_request
+from reports.models import YearlyExport
 from tests.factories import kpi_by_code
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -259,7 +261,17 @@ ACTIONS |= {
         reverse("reports:yearly_download") + f"?format=csv&year=113&department={w.department_id}",
         None,
     ),
+    # The whole city's file is a background job (reports.exports): asked for with a POST,
+    # watched on its page, fetched when ready; all three are the requester's alone.
     "yearly_download_city": _get("reports:yearly_download", query="?format=xlsx&year=113"),
+    "yearly_section": lambda w: (
+        "get",
+        reverse("reports:yearly_section") + f"?year=113&department={w.department_id}",
+        None,
+    ),
+    "yearly_export_start": lambda w: ("post", reverse("reports:yearly_export_start"), {"format": "csv", "year": 113}),
+    "yearly_export": lambda w: ("get", reverse("reports:yearly_export", args=[_staff_export()]), None),
+    "yearly_export_file": lambda w: ("get", reverse("reports:yearly_export_file", args=[_staff_export()]), None),
     # The public side: open to everyone, published years only.
     "public_home": _get("reports:public_home"),
     "public_year": _get("reports:public_year", 113),
@@ -375,6 +387,16 @@ def _staff_token_key():
     return tokens_for(get_user_model().objects.get(username="staff")).values_list("token_key", flat=True)[0]
 
 
+def _staff_export():
+    """Staff's finished whole-city csv (made once, through the task's own work)."""
+    export = YearlyExport.objects.filter(requested_by__username="staff").first()
+    if export is None:
+        staff = get_user_model().objects.get(username="staff")
+        export = yearly_export_request(user=staff, plan=Plan.objects.get(), year=113, fmt="csv")
+        yearly_export_build(export.pk)
+    return export.pk
+
+
 def _staff_notification():
     return Notification.objects.filter(recipient__username="staff").values_list("pk", flat=True).first()
 
@@ -413,6 +435,8 @@ def state(action, w):
         return ReportEvent.objects.filter(action="commented").count()
     if action == "inbox_read":
         return Notification.objects.filter(pk=_staff_notification()).values_list("read_at", flat=True).get()
+    if action == "yearly_export_start":
+        return YearlyExport.objects.count()
     if action == "notification_settings_post":
         return NotificationPreference.objects.count()
     if action == "api_token_create":
@@ -498,7 +522,11 @@ EXPECTED |= {
     "yearly_department":         HOME_ONLY,
     "yearly_print":              HOME_ONLY,
     "yearly_download":           HOME_ONLY,
-    "yearly_download_city":      SIGNED_IN,
+    "yearly_download_city":      (302,         302,         302,         302,         302,         LOGIN),
+    "yearly_section":            HOME_ONLY,
+    "yearly_export_start":       (changed(303), changed(303), changed(303), changed(303), changed(303), LOGIN),
+    "yearly_export":             (200,         404,         404,         404,         404,         LOGIN),
+    "yearly_export_file":        (200,         404,         404,         404,         404,         LOGIN),
     "public_home":               EVERYONE(200),
     "public_year":               EVERYONE(200),
     "public_department":         EVERYONE(200),

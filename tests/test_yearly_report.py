@@ -36,6 +36,7 @@ from kpi.models import Evidence, TargetRevision, YearlyTarget
 from kpi.services import target_set
 from plans.models import Department, DepartmentPlan
 from reports.yearly import EXPORT_HEADERS, build_yearly_report
+from tests.downloads import city_download, city_section
 from tests.factories import department_plan_with_kpis, kpi_by_code, objectives_with_kpis, reports_for_indicators
 
 YEAR = 113
@@ -291,13 +292,13 @@ def test_the_revision_says_who_when_and_why(client, planner, filed):
 
 def test_submitted_and_draft_reports_never_appear_as_actuals(client, planner, filed):
     client.force_login(planner)
-    _, rows = csv_rows(client.get(url("reports:yearly_download", format="csv", year=YEAR)).content)
+    _, rows = csv_rows(city_download(client, "csv", YEAR).content)
     by_code = {r["編號"]: r for r in rows}
     assert by_code["1-1"]["實際值"] == "" and by_code["1-1"]["燈號"] == "不予評估"
     assert by_code["2-1"]["實際值"] == ""
     assert by_code["5-2"]["實際值"] == "10"  # Q3's approved 10, not Q4's submitted 15
     assert by_code["5-2"]["實績期間"] == "民國113年第3季"
-    html = client.get(url("reports:yearly", year=YEAR)).content.decode()
+    html = city_section(client, YEAR, home_id())  # as the whole city's page opens it
     _, cells = page_row(html, "5-2")
     assert "15 件" in cells  # the target
     assert "10 件" in cells
@@ -362,7 +363,7 @@ def test_download_file_names(client, planner, filed, fmt, content_type):
     assert fallback.isascii() and fallback.endswith(f"_{YEAR}.{fmt}")
     encoded = re.search(r"filename\*=UTF-8''(\S+)", disposition).group(1)
     assert unquote(encoded) == f"績效年報_都市發展處_{YEAR}.{fmt}"
-    city = client.get(url("reports:yearly_download", format=fmt, year=YEAR))
+    city = city_download(client, fmt, YEAR)
     assert unquote(re.search(r"filename\*=UTF-8''(\S+)", city["Content-Disposition"]).group(1)) == (
         f"績效年報_全市_{YEAR}.{fmt}"
     )
@@ -379,12 +380,14 @@ def second_department(seeded_plan):
 
 def test_city_report_covers_every_department_the_user_may_view(client, planner, staff, filed, second_department):
     client.force_login(planner)
-    _, rows = xlsx_rows(client.get(url("reports:yearly_download", format="xlsx", year=YEAR)).content)
+    _, rows = xlsx_rows(city_download(client, "xlsx", YEAR).content)
     assert {r["機關"] for r in rows} == {HOME, second_department.department.name}
     assert len(rows) == 23 + 2
     html = client.get(url("reports:yearly", year=YEAR)).content.decode()
-    sections = set(re.findall(r'<h2 id="dept-(\d+)-title">', html))
+    sections = set(re.findall(r'<details class="report-department" data-section-url="[^"]*department=(\d+)"', html))
     assert sections == {str(home_id()), str(second_department.department_id)}
+    for department_id in sections:  # each opens into its department's tables
+        assert f'<h2 id="dept-{department_id}-title">' in city_section(client, YEAR, department_id)
     notice = re.search(r'<p class="notice">(.*?)</p>', html, re.S).group(1)
     for dp in DepartmentPlan.objects.filter(plan=second_department.plan).select_related("department"):
         if str(dp.department_id) not in sections:
@@ -393,14 +396,14 @@ def test_city_report_covers_every_department_the_user_may_view(client, planner, 
     assert second_department.department.name in printed and HOME in printed
 
     client.force_login(staff)
-    _, rows = xlsx_rows(client.get(url("reports:yearly_download", format="xlsx", year=YEAR)).content)
+    _, rows = xlsx_rows(city_download(client, "xlsx", YEAR).content)
     assert {r["機關"] for r in rows} == {HOME}
 
 
 def test_city_row_only_in_the_city_report(client, planner, filed, second_department):
     """The city's roll-up is on the city report; one department's report computes that department only."""
     client.force_login(planner)
-    _, city = xlsx_rows(client.get(url("reports:yearly_download", format="xlsx", year=YEAR)).content, sheet="燈號統計")
+    _, city = xlsx_rows(city_download(client, "xlsx", YEAR).content, sheet="燈號統計")
     city_row = next(r for r in city if r["範圍"].startswith("全市"))
     assert city_row["指標數"] == 20 + 2
     assert 'class="summary-city"' in client.get(url("reports:yearly", year=YEAR)).content.decode()
@@ -439,10 +442,13 @@ def test_other_department_gets_404(client, other_staff, filed):
 
 def test_other_staff_city_report_has_no_home_rows(client, other_staff, filed):
     client.force_login(other_staff)
-    _, rows = csv_rows(client.get(url("reports:yearly_download", format="csv", year=YEAR)).content)
+    _, rows = csv_rows(city_download(client, "csv", YEAR).content)
     assert rows == []
     html = client.get(url("reports:yearly", year=YEAR)).content.decode()
     assert 'data-code="1-5"' not in html
+    assert f"department={home_id()}" not in html  # no section to open
+    section = client.get(url("reports:yearly_section", year=YEAR, department=home_id()))
+    assert section.status_code == 404
     assert "建立以海洋生活及空間之市港溝通模式" not in html
     assert f'<option value="{home_id()}"' not in html  # nor offered in the department filter
 
@@ -561,8 +567,18 @@ PATHS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "extra"), PATHS)
-@pytest.mark.parametrize("scope", ["department", "city"])
+# The whole city's downloads are a background job: their counts are pinned below.
+SCOPED_PATHS = [
+    (name, extra, scope)
+    for name, extra in PATHS
+    for scope in ("department", "city")
+    if not (scope == "city" and name == "reports:yearly_download")
+]
+# The whole city's page is its summary: no revisions, no evidence, no indicator rows.
+CITY_QUERIES = {"reports:yearly": 15, "reports:yearly_print": 16}
+
+
+@pytest.mark.parametrize(("name", "extra", "scope"), SCOPED_PATHS)
 def test_query_count_is_pinned_and_flat(
     client, seeded_plan, staff, supervisor, planner, periods, filed, django_assert_max_num_queries, name, extra, scope
 ):
@@ -571,7 +587,7 @@ def test_query_count_is_pinned_and_flat(
     if scope == "department":
         params["department"] = home_id()
     path = url(name, **params)
-    with django_assert_max_num_queries(QUERIES[name]):
+    with django_assert_max_num_queries(QUERIES[name] if scope == "department" else CITY_QUERIES[name]):
         assert client.get(path).status_code == 200
     small = count_queries(client, path)
     grow(seeded_plan, staff, supervisor, periods, objectives=4, kpis=5)
@@ -601,7 +617,7 @@ def test_building_the_report_takes_a_fixed_number_of_queries(
 def test_more_rows_appear_after_growing(client, seeded_plan, staff, supervisor, planner, periods):
     client.force_login(planner)
     grow(seeded_plan, staff, supervisor, periods, objectives=2, kpis=3)
-    _, rows = csv_rows(client.get(url("reports:yearly_download", format="csv", year=YEAR)).content)
+    _, rows = csv_rows(city_download(client, "csv", YEAR).content)
     assert len(rows) == 23 + 6
     grown = [r for r in rows if r["類別"] == "關鍵績效指標" and r["序號"] in ("7", "8")]
     assert len(grown) == 6
@@ -611,7 +627,7 @@ def test_more_rows_appear_after_growing(client, seeded_plan, staff, supervisor, 
 
 def test_common_indicators_come_after_the_kpis(client, planner, filed):
     client.force_login(planner)
-    _, rows = csv_rows(client.get(url("reports:yearly_download", format="csv", year=YEAR)).content)
+    _, rows = csv_rows(city_download(client, "csv", YEAR).content)
     kinds = [r["類別"] for r in rows]
     assert kinds == ["關鍵績效指標"] * 20 + ["共同性指標"] * 3
     common = next(r for r in rows if r["編號"] == "共3-1")

@@ -8,4 +8,12 @@ from reports.views.public import (  # noqa: F401
     public_department,
     public_home,
 )
-from reports.views.yearly import yearly, yearly_download, yearly_print  # noqa: F401
+from reports.views.yearly import (  # noqa: F401
+    yearly,
+    yearly_download,
+    yearly_export,
+    yearly_export_file,
+    yearly_export_start,
+    yearly_print,
+    yearly_section,
+)

@@ -3,42 +3,51 @@
     reports:yearly           /reports/yearly/?year=114&department=<id>
     reports:yearly_print     /reports/yearly/print/?year=114&department=<id>
     reports:yearly_download  /reports/yearly/download/?format=xlsx|ods|csv&year=114&department=<id>
+    reports:yearly_section   /reports/yearly/section/?year=114&department=<id>
+    reports:yearly_export_start  POST /reports/yearly/exports/ (format, year)
+    reports:yearly_export        /reports/yearly/exports/<uuid>/
+    reports:yearly_export_file   /reports/yearly/exports/<uuid>/file/
 
 No department means the whole city: every department the user may view
 (`kpi.access.department_ids_for`). A department the user may not view is a 404, as
-on every other page. All three build their rows with `reports.yearly.build_yearly_report`,
+on every other page. All build their rows with `reports.yearly.build_yearly_report`,
 so the page, the paper and the spreadsheet always carry the same figures.
+
+The whole city grows with the number of departments, so its page shows the summary and
+one closed section per department, each fetched from `yearly_section` when opened (a
+plain link to the department's own page without JavaScript); and its downloads are
+prepared in the background (reports.exports), with a progress page and a link to the
+file when it is ready. One department's page and downloads are built in the request.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from common.numbers import optional_id, shown
 from common.spreadsheets import writing as exports
 from common.years import parse_year, to_roc
 from kpi.selectors import default_year
 from plans.models import Department, DepartmentPlan, Plan
+from reports.exports import yearly_export_for, yearly_export_request
+from reports.models import ExportStatus
 from reports.yearly import (
-    EXPORT_COLUMNS,
-    EXPORT_HEADERS,
-    SUMMARY_HEADERS,
     YearlyReport,
-    about_rows,
+    build_city_summary,
     build_yearly_report,
-    export_rows,
-    summary_rows,
+    export_sheets,
     viewable_department_plans,
 )
 
@@ -63,19 +72,21 @@ def current_plan() -> Plan:
     return plan
 
 
-def _choice(request) -> Choice:
-    """Read ?year= and ?department=; 404 for a department the user may not view, BadYear for a bad year."""
+def _choice(request, params=None) -> Choice:
+    """Read ?year= and ?department= (or `params`: a POST's); 404 for a department the user
+    may not view, BadYear for a bad year."""
+    params = request.GET if params is None else params
     plan = current_plan()
     viewable = viewable_department_plans(request.user, plan)
     department = None
-    raw_department = request.GET.get("department", "").strip()
+    raw_department = params.get("department", "").strip()
     if raw_department:
         department_id = optional_id(raw_department)
         match = next((dp for dp in viewable if dp.department_id == department_id), None)
         if match is None:
             raise Http404(_("No such department."))
         department = match.department
-    raw_year = request.GET.get("year", "").strip()
+    raw_year = params.get("year", "").strip()
     if not raw_year:
         year = default_year(plan)
     else:
@@ -103,7 +114,11 @@ def _query(year: int, department: Department | None, **extra) -> str:
     return urlencode(params)
 
 
-def _report(request, choice: Choice) -> YearlyReport:
+def _report(request, choice: Choice, *, on_demand: bool = False) -> YearlyReport:
+    """The report of the choice; with `on_demand`, the whole city's is its summary only
+    (its departments' tables are fetched one by one: `yearly_section`)."""
+    if on_demand and choice.department is None:
+        return build_city_summary(plan=choice.plan, year=choice.year, user=request.user, viewable=choice.viewable)
     return build_yearly_report(
         plan=choice.plan, year=choice.year, user=request.user, department=choice.department, viewable=choice.viewable
     )
@@ -141,8 +156,23 @@ def yearly(request):
         choice = _choice(request)
     except BadYear as exc:
         return _redirect_to_default_year(request, "reports:yearly", exc)
-    report = _report(request, choice)
+    report = _report(request, choice, on_demand=True)
     return render(request, "reports/yearly.html", _context(report, choice))
+
+
+@login_required
+@require_safe
+def yearly_section(request):
+    """One department's tables of the whole city's page, fetched when its section is opened
+    (static/js/yearly-sections.js); the same tables as that department's own page."""
+    if not request.GET.get("department", "").strip():
+        raise Http404(_("No such department."))
+    try:
+        choice = _choice(request)
+    except BadYear as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    report = _report(request, choice)
+    return render(request, "reports/yearly_section.html", {"report": report, "plan": choice.plan})
 
 
 @login_required
@@ -169,19 +199,71 @@ def yearly_download(request):
         choice = _choice(request)
     except BadYear as exc:
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    if choice.department is None:
+        # The whole city's file is prepared in the background (yearly_export_start): the
+        # page offers it with a button, since asking for it is a POST.
+        messages.info(request, _("The whole city's file is prepared in the background: press its button below."))
+        return HttpResponseRedirect(f"{reverse('reports:yearly')}?{_query(choice.year, None)}#downloads")
     # The spreadsheets' headers and sheet names are a zh-Hant data contract, so the whole
     # file is written in zh-Hant (lights, reasons, dates), whatever the reader's language.
     with translation.override(settings.LANGUAGE_CODE):
         report = _report(request, choice)
-        sheets = [
-            exports.Sheet(
-                title="績效年報",
-                headers=EXPORT_HEADERS,
-                rows=export_rows(report),
-                long_columns={i for i, c in enumerate(EXPORT_COLUMNS) if c.kind == "long"},
-                percent_columns={i for i, c in enumerate(EXPORT_COLUMNS) if c.kind == "percent"},
-            ),
-            exports.Sheet(title="燈號統計", headers=SUMMARY_HEADERS, rows=summary_rows(report), percent_columns={2}),
-            exports.Sheet(title="說明", headers=["項目", "內容"], rows=about_rows(report), long_columns={1}),
-        ]
+        sheets = export_sheets(report)
         return exports.download(fmt, sheets, stem=report.filename_stem, ascii_stem=report.ascii_filename_stem)
+
+
+@login_required
+@require_POST
+def yearly_export_start(request):
+    """Ask for the whole city's file: a background job, then its progress page."""
+    fmt = request.POST.get("format", "").strip().lower()
+    if fmt not in exports.FORMATS:
+        return HttpResponseBadRequest(
+            _("Unknown download format “%(format)s”: choose xlsx, ods or csv.") % {"format": fmt[:20]},
+            content_type="text/plain; charset=utf-8",
+        )
+    try:
+        choice = _choice(request, {"year": request.POST.get("year", "")})
+    except BadYear as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    export = yearly_export_request(user=request.user, plan=choice.plan, year=choice.year, fmt=fmt)
+    return HttpResponseRedirect(reverse("reports:yearly_export", args=[export.pk]), status=303)
+
+
+EXPORT_REFRESH_SECONDS = 2
+EXPORT_WAIT_WARNING = datetime.timedelta(minutes=5)  # a job not started by then: the worker may be down
+
+
+@login_required
+@require_safe
+def yearly_export(request, export_id):
+    """The progress of one's own whole-city download, and its link when ready."""
+    export = yearly_export_for(request.user, export_id)
+    return render(
+        request,
+        "reports/yearly_export.html",
+        {
+            "export": export,
+            "refresh": EXPORT_REFRESH_SECONDS if export.is_pending else None,
+            "waiting_long": export.status == ExportStatus.QUEUED
+            and timezone.now() - export.created_at > EXPORT_WAIT_WARNING,
+            "report_url": f"{reverse('reports:yearly')}?{_query(export.year, None)}",
+        },
+    )
+
+
+@login_required
+@require_safe
+def yearly_export_file(request, export_id):
+    """The file of one's own finished whole-city download (404 before it is ready)."""
+    export = yearly_export_for(request.user, export_id)
+    if export.status != ExportStatus.DONE or not export.file:
+        raise Http404(_("This download is not ready."))
+    try:
+        handle = export.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("This download cannot be found: downloads are kept for a day.")) from None
+    response = FileResponse(handle, content_type=exports.FORMATS[export.format])
+    response["Content-Disposition"] = exports.content_disposition(export.filename, export.ascii_filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

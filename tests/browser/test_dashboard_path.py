@@ -1,5 +1,6 @@
 """The supervisor's way through the figures, in a real browser: the dashboard → 都市發展處 →
-a KPI's page with its charts and their data tables → the yearly report, downloaded as xlsx.
+a KPI's page with its charts and their data tables → the yearly report of the city, a
+department opened, and its xlsx prepared in the background and downloaded.
 
 The figures come from reports approved through `kpi.services`: KPI 1-5 (召開市港再生標竿計畫
 平台會議次數, 5 場 a year) has 5 場 approved for 民國113年 and 2 場 so far for 民國114年:
@@ -109,18 +110,27 @@ def test_dashboard_to_kpi_page_to_yearly_download(page: Page, snap, kpi, tmp_pat
     snap("dashboard-03-kpi-page")
     expect_controls_named(page)
 
-    # The yearly report: on the page, and as a spreadsheet.
+    # The yearly report of the city: its summary, and 都市發展處 opened (fetched on opening).
     page.goto("/reports/yearly/?year=114")
     expect(page.get_by_role("heading", level=1)).to_contain_text(t("Yearly performance report"))
-    report_row = page.locator("tr[data-code='1-5']").first
+    expect(page.locator("tr[data-code]")).to_have_count(0)
+    section = page.locator("details.report-department").filter(has_text=HOME)
+    section.locator("summary").click()
+    report_row = section.locator("tr[data-code='1-5']").first
     expect(report_row).to_contain_text(kpi.name)
     expect(report_row).to_contain_text("200%")
     expect(report_row).to_contain_text("114Q1 進度")
     expect(report_row).to_contain_text("全年 40%")
     snap("dashboard-04-yearly")
     expect_controls_named(page)
+    # The whole city's file is prepared in the background (eagerly here): its page links to it.
+    page.get_by_role("button", name=starts("Excel")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(t("Whole-city yearly report download"))
+    expect(page.get_by_text(t("Ready"), exact=True)).to_be_visible()
+    snap("dashboard-05-yearly-download")
+    expect_controls_named(page)
     with page.expect_download() as download_info:
-        page.get_by_role("link", name=starts("Excel")).click()
+        page.get_by_role("link", name=starts(t("Download"))).click()
     download = download_info.value
     assert download.suggested_filename.endswith(".xlsx")
     path = tmp_path / download.suggested_filename
