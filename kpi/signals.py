@@ -30,6 +30,7 @@ from kpi.models import (
     PlannedValue,
     ProgressReport,
     ReportCorrection,
+    ReportingPeriod,
     ReportStatus,
     StoredAssessment,
     YearlyTarget,
@@ -92,14 +93,14 @@ def indicator_moved(sender, instance: Indicator, raw: bool = False, **kwargs) ->
 @receiver(post_delete, sender=YearlyTarget, dispatch_uid="kpi.stored.target_deleted")
 def target_moved(sender, instance: YearlyTarget, raw: bool = False, **kwargs) -> None:
     """A target (or its exclusion) moves its year, and the next year's cumulative ladder."""
-    if not raw:
+    if not raw and _moves_others(kwargs.get("origin", instance)):
         stored.touch([(instance.indicator_id, instance.year), (instance.indicator_id, instance.year + 1)])
 
 
 @receiver(post_save, sender=PlannedValue, dispatch_uid="kpi.stored.planned")
 @receiver(post_delete, sender=PlannedValue, dispatch_uid="kpi.stored.planned_deleted")
 def planned_moved(sender, instance: PlannedValue, raw: bool = False, **kwargs) -> None:
-    if raw:
+    if raw or not _moves_others(kwargs.get("origin", instance)):
         return
     row = YearlyTarget.objects.filter(pk=instance.target_id).values_list("indicator_id", "year").first()
     if row is not None:
@@ -107,6 +108,16 @@ def planned_moved(sender, instance: PlannedValue, raw: bool = False, **kwargs) -
 
 
 _COUNTS = (ReportStatus.SUBMITTED, ReportStatus.APPROVED)
+
+
+def _moves_others(origin) -> bool:
+    """A deletion moves the KPI-years of what it leaves behind: not when it started from
+    the indicator or above it (a plan, a department plan, an objective), whose rows go with
+    it (a refresh then would write rows for an indicator about to be deleted)."""
+    if origin is None:
+        return True
+    model = getattr(origin, "model", None) or type(origin)
+    return model in (ProgressReport, ReportCorrection, YearlyTarget, PlannedValue, ReportingPeriod)
 
 
 @receiver(post_save, sender=ProgressReport, dispatch_uid="kpi.stored.report")
@@ -125,8 +136,8 @@ def report_moved(sender, instance: ProgressReport, raw: bool = False, created: b
 
 
 @receiver(post_delete, sender=ProgressReport, dispatch_uid="kpi.stored.report_deleted")
-def report_deleted(sender, instance: ProgressReport, **kwargs) -> None:
-    if instance.status in _COUNTS or instance.correcting:
+def report_deleted(sender, instance: ProgressReport, origin=None, **kwargs) -> None:
+    if (instance.status in _COUNTS or instance.correcting) and _moves_others(origin):
         stored.touch([(instance.indicator_id, instance.period.year)])
 
 
@@ -134,7 +145,7 @@ def report_deleted(sender, instance: ProgressReport, **kwargs) -> None:
 @receiver(post_delete, sender=ReportCorrection, dispatch_uid="kpi.stored.correction_deleted")
 def correction_moved(sender, instance: ReportCorrection, raw: bool = False, **kwargs) -> None:
     """A correction opened keeps the approved figure of record; resolved, the new one counts."""
-    if raw:
+    if raw or not _moves_others(kwargs.get("origin", instance)):
         return
     row = ProgressReport.objects.filter(pk=instance.report_id).values_list("indicator_id", "period__year").first()
     if row is not None:

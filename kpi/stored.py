@@ -180,7 +180,10 @@ def deferred() -> Iterator[None]:
         yield
     finally:
         _local.waiting = None
-    refresh(waiting)  # not reached when the block raised: its transaction rolls back
+    # Not reached when the block raised; and a block whose transaction is marked to roll
+    # back (a service that refused and called set_rollback) writes nothing either.
+    if not (transaction.get_connection().in_atomic_block and transaction.get_rollback()):
+        refresh(waiting)
 
 
 def batched(function):

@@ -355,3 +355,14 @@ def test_a_target_moves_the_next_years_cumulative_ladder(db, settings):
     row.refresh_from_db()
     assert row.planned_to_date == Decimal(40)  # 10 → 70: 40 by Q2
     assert stored.check(plan) == []
+
+
+def test_an_indicator_deleted_with_its_targets_leaves_no_rows(db, settings):
+    """Its targets go with it: their deletion must not write rows back for it (a dangling key)."""
+    settings.KPI_TODAY = IN_PROGRESS
+    city = City(random.Random(7))
+    indicator = city.indicators[0]
+    assert indicator.targets.exists() and StoredAssessment.objects.filter(indicator=indicator).exists()
+    indicator.delete()
+    assert not StoredAssessment.objects.filter(indicator_id=indicator.pk).exists()
+    assert stored.check(city.plan) == []
