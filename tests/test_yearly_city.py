@@ -188,7 +188,7 @@ def test_the_old_city_download_address_leads_to_the_form(client, planner, filed)
     client.force_login(planner)
     response = client.get(url("reports:yearly_download", format="xlsx", year=YEAR), follow=True)
     assert response.redirect_chain[0][0] == f"{reverse('reports:yearly')}?year={YEAR}#downloads"
-    assert "background" in str(list(response.context["messages"])[0])
+    assert "背景製作" in str(list(response.context["messages"])[0])
     assert not YearlyExport.objects.exists()  # a GET asks for nothing
 
 
@@ -205,9 +205,9 @@ def test_progress_page_while_waiting_then_the_file(client, planner, filed, media
     assert file_url not in waiting
     assert client.get(file_url).status_code == 404  # not ready
 
-    assert "background worker may be busy or stopped" not in waiting
+    assert "背景作業程式可能忙碌或已停止" not in waiting
     YearlyExport.objects.filter(pk=export.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=6))
-    assert "background worker may be busy or stopped" in client.get(asked["Location"]).content.decode()
+    assert "背景作業程式可能忙碌或已停止" in client.get(asked["Location"]).content.decode()
 
     build_yearly_export.delay(str(export.pk))  # what the worker does (eager in the tests)
     export.refresh_from_db()
@@ -241,7 +241,7 @@ def test_a_failed_build_says_so_and_offers_to_try_again(client, planner, seeded_
     export.refresh_from_db()
     assert export.status == ExportStatus.FAILED and "disk full" in export.error and not export.file
     page = client.get(reverse("reports:yearly_export", args=[export.pk])).content.decode()
-    assert "could not be prepared" in page and "http-equiv" not in page
+    assert "檔案製作失敗" in page and "http-equiv" not in page
     assert f'action="{reverse("reports:yearly_export_start")}"' in page
     assert client.get(reverse("reports:yearly_export_file", args=[export.pk])).status_code == 404
 

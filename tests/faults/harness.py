@@ -118,7 +118,16 @@ class PrivateCluster:
     def _pg_ctl(self, action: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         return self._as_postgres(
-            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", action, *args,
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            action,
+            *args,
             check=check,
         )
 

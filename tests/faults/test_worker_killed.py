@@ -108,9 +108,7 @@ def test_a_worker_killed_mid_save_leaves_nothing_and_the_retry_and_version_check
     )
     assert saved(cluster, database, report_id) == before
     # gunicorn's master has started a worker in its place.
-    wait_until(
-        lambda: len(server.worker_pids()) == 2 and worker not in server.worker_pids(), 30, what="a new worker"
-    )
+    wait_until(lambda: len(server.worker_pids()) == 2 and worker not in server.worker_pids(), 30, what="a new worker")
 
     retry = api.patch(address, json={"version": 1, "actual": 7}, timeout=30)
     assert (retry.status_code, retry.json()["version"], retry.json()["actual"]) == (200, 2, 7)
