@@ -558,9 +558,7 @@ def check_pages(plan, planner, params) -> str:
     data = selectors.overview(planner, plan, selectors.Filters(year=YEAR))
     sql = rollups(overview_sql(), YEAR)
     kpi_bad = [r for r in data.rows if r.rollup and not same_rollup(sql.get(("kpi", r.department.id)), r.rollup)]
-    common_bad = [
-        r for r in data.rows if r.common and not same_rollup(sql.get(("common", r.department.id)), r.common.rollup)
-    ]
+    common_bad = [r for r in data.rows if r.common and not same_rollup(sql.get(("common", r.department.id)), r.common)]
     if not same_rollup(sql.get(("kpi", None)), data.city):
         problems.append("the overview's city")
     if kpi_bad or common_bad:
@@ -605,6 +603,27 @@ def check_pages(plan, planner, params) -> str:
 
 
 IMPORT_NARRATIVE = "匯入：本季依計畫進度辦理。"
+
+
+def import_setup(rows):
+    """Before an import run (rolled back after): the rows' reports removed, and a reporter of their departments."""
+    from django.contrib.auth import get_user_model
+
+    from kpi.models import Evidence, ProgressReport, ReportEvent
+    from plans.models import Membership, Role
+
+    pairs = {(k.id, p.id) for k, p in rows}
+    candidates = ProgressReport.objects.filter(
+        indicator_id__in={k for k, _ in pairs}, period_id__in={p for _, p in pairs}
+    ).values_list("id", "indicator_id", "period_id")
+    ids = [r for r, k, p in candidates if (k, p) in pairs]
+    Evidence.objects.filter(report_id__in=ids).delete()
+    ReportEvent.objects.filter(report_id__in=ids).delete()
+    ProgressReport.objects.filter(id__in=ids).delete()
+    user = get_user_model().objects.create_user("bench-importer", password=None)
+    departments = {k.department_plan.department_id for k, _ in rows}
+    Membership.objects.bulk_create(Membership(user=user, department_id=d, role=Role.REPORTER) for d in departments)
+    return get_user_model().objects.get(pk=user.pk)
 
 
 def import_rows(plan, count: int = 1000):
@@ -664,14 +683,9 @@ def measure_import(plan, repeat: int) -> tuple[dict, dict, str]:
     user the reporter role in the departments the rows belong to. Everything is rolled
     back afterwards, so the database stays as generated.
     """
-    from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from kpi.models import Evidence, ProgressReport, ReportEvent
-    from plans.models import Membership, Role
-
     rows = import_rows(plan)
-    pairs = {(k.id, p.id) for k, p in rows}
     data = import_file(rows)
     try:
         from kpi import importers, services
@@ -684,17 +698,7 @@ def measure_import(plan, repeat: int) -> tuple[dict, dict, str]:
     )
 
     def setup():
-        candidates = ProgressReport.objects.filter(
-            indicator_id__in={k for k, _ in pairs}, period_id__in={p for _, p in pairs}
-        ).values_list("id", "indicator_id", "period_id")
-        ids = [r for r, k, p in candidates if (k, p) in pairs]
-        Evidence.objects.filter(report_id__in=ids).delete()
-        ReportEvent.objects.filter(report_id__in=ids).delete()
-        ProgressReport.objects.filter(id__in=ids).delete()
-        user = get_user_model().objects.create_user("bench-importer", password=None)
-        departments = {k.department_plan.department_id for k, _ in rows}
-        Membership.objects.bulk_create(Membership(user=user, department_id=d, role=Role.REPORTER) for d in departments)
-        return get_user_model().objects.get(pk=user.pk)
+        return import_setup(rows)
 
     def run_import(user):
         if importers:

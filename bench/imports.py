@@ -26,30 +26,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def measure(*, submit: bool, repeat: int) -> dict:
-    from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from bench.benchmark import SqlClock, import_file, import_rows
+    from bench.benchmark import SqlClock, import_file, import_rows, import_setup
     from kpi import importers
-    from kpi.models import Evidence, ProgressReport, ReportEvent
-    from plans.models import Membership, Plan, Role
+    from plans.models import Plan
 
     rows = import_rows(Plan.objects.get())
-    pairs = {(k.id, p.id) for k, p in rows}
     data = import_file(rows)
 
     def setup():
-        candidates = ProgressReport.objects.filter(
-            indicator_id__in={k for k, _ in pairs}, period_id__in={p for _, p in pairs}
-        ).values_list("id", "indicator_id", "period_id")
-        ids = [r for r, k, p in candidates if (k, p) in pairs]
-        Evidence.objects.filter(report_id__in=ids).delete()
-        ReportEvent.objects.filter(report_id__in=ids).delete()
-        ProgressReport.objects.filter(id__in=ids).delete()
-        user = get_user_model().objects.create_user("bench-importer", password=None)
-        departments = {k.department_plan.department_id for k, _ in rows}
-        Membership.objects.bulk_create(Membership(user=user, department_id=d, role=Role.REPORTER) for d in departments)
-        return get_user_model().objects.get(pk=user.pk)
+        return import_setup(rows)
 
     def timed() -> tuple[float, float, int]:
         clock = SqlClock()

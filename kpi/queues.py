@@ -363,18 +363,8 @@ def reviewable_reports(user):
     period, plan, submitter and first reviewer; locked periods included. (The review queue
     fetches the targets it needs itself, so that the navigation's counts cost the same
     query whether or not anything is waiting.)"""
-    reports = (
-        ProgressReport.objects.filter(access.reviewable(user))
-        .select_related(
-            "indicator__department_plan__department",
-            "indicator__department_plan__plan",
-            "indicator__objective",
-            "indicator__common_goal",
-            "period__plan",
-            "submitted_by",
-            "first_reviewed_by",
-        )
-        .order_by("submitted_at", "id")
+    reports = _with_queue_relations(ProgressReport.objects.filter(access.reviewable(user))).order_by(
+        "submitted_at", "id"
     )
     return access.with_authorship(reports, user)
 
