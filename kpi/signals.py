@@ -102,7 +102,10 @@ def target_moved(sender, instance: YearlyTarget, raw: bool = False, **kwargs) ->
 def planned_moved(sender, instance: PlannedValue, raw: bool = False, **kwargs) -> None:
     if raw or not _moves_others(kwargs.get("origin", instance)):
         return
-    row = YearlyTarget.objects.filter(pk=instance.target_id).values_list("indicator_id", "year").first()
+    if PlannedValue.target.is_cached(instance):  # the planning service saves values with their target: no query
+        row = (instance.target.indicator_id, instance.target.year)
+    else:
+        row = YearlyTarget.objects.filter(pk=instance.target_id).values_list("indicator_id", "year").first()
     if row is not None:
         stored.touch([row])
 
@@ -147,7 +150,11 @@ def correction_moved(sender, instance: ReportCorrection, raw: bool = False, **kw
     """A correction opened keeps the approved figure of record; resolved, the new one counts."""
     if raw or not _moves_others(kwargs.get("origin", instance)):
         return
-    row = ProgressReport.objects.filter(pk=instance.report_id).values_list("indicator_id", "period__year").first()
+    report = instance.report if ReportCorrection.report.is_cached(instance) else None
+    if report is not None and ProgressReport.period.is_cached(report):  # as the correction services save it
+        row = (report.indicator_id, report.period.year)
+    else:
+        row = ProgressReport.objects.filter(pk=instance.report_id).values_list("indicator_id", "period__year").first()
     if row is not None:
         stored.touch([row])
 
