@@ -201,10 +201,19 @@ def lock_periods(periods: Iterable[ReportingPeriod]) -> set[int]:
     since. The row locks make a save and a concurrent `period_lock` take turns, so no
     change can land in a period after it was locked. Rows are locked in id order, so
     that two batches never wait for each other crosswise.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it still waits for (and holds off) `period_lock`'s
+    update, but not the foreign-key checks of rows that point at the period (a report
+    inserted by another save). With FOR UPDATE, a save holding its period and waiting for
+    the public pages' version row deadlocked with a save holding that row and inserting a
+    report of the same period (tests/test_backup_consistency.py).
     """
     periods = {p.pk: p for p in periods}
     rows = (
-        ReportingPeriod.objects.select_for_update().filter(pk__in=periods).order_by("pk").values_list("pk", "is_locked")
+        ReportingPeriod.objects.select_for_update(no_key=True)
+        .filter(pk__in=periods)
+        .order_by("pk")
+        .values_list("pk", "is_locked")
     )
     return {pk for pk, is_locked in rows if is_locked} | {pk for pk, p in periods.items() if p.is_locked}
 
