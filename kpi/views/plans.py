@@ -6,14 +6,20 @@ from common import dates
 from kpi import access, queues
 from kpi.models import Indicator, YearlyTarget
 from plans.models import DepartmentPlan, Plan, StrategicObjective
+from plans.selectors import plan_in_force
 
 
 @login_required
 def home(request):
-    plans = Plan.objects.prefetch_related(
-        Prefetch("department_plans", queryset=DepartmentPlan.objects.select_related("department"))
+    """Every plan, the plan in force first (`plans.selectors.plan_in_force`), then the others, latest first."""
+    plans = list(
+        Plan.objects.order_by("-start_year", "id").prefetch_related(
+            Prefetch("department_plans", queryset=DepartmentPlan.objects.select_related("department"))
+        )
     )
-    return render(request, "plans/home.html", {"plans": plans})
+    in_force = plan_in_force(plans)
+    plans.sort(key=lambda plan: plan != in_force)  # stable: the others keep their order
+    return render(request, "plans/home.html", {"plans": plans, "in_force": in_force})
 
 
 @login_required
