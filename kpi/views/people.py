@@ -13,7 +13,6 @@ do something else, nothing is written and the new preview is shown to confirm ag
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -31,10 +30,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 from common.spreadsheets import reading
 from common.spreadsheets import writing as exports
 from common.wording import join_list
-from kpi import access
+from kpi import access, tasks
 from plans import people
-
-logger = logging.getLogger(__name__)
 
 SESSION_KEY = "kpi_user_import"
 STASH_MAX_AGE = 30 * 60  # seconds: the session's own idle limit
@@ -231,8 +228,11 @@ def _confirm(request):
     if not result.ok:
         return _render(request, form, result=result, status=400)
     created = [p.user for p in result.people if p.created]
-    if stash["send_links"] and created:
-        transaction.on_commit(lambda: _send_links(created))
+    if stash["send_links"]:
+        for user in created:
+            # Queued once the accounts exist; a broker that is down is logged (robust), and an
+            # admin sends the links again from admin's list of accounts.
+            transaction.on_commit(lambda pk=user.pk: tasks.send_password_link.delay(pk), robust=True)
     messages.success(
         request,
         _(
@@ -265,14 +265,6 @@ def _confirm(request):
             ),
         )
     return redirect("kpi:user_import")
-
-
-def _send_links(users) -> None:
-    """After the import's commit: a mail server that fails loses the links, not the import."""
-    try:
-        people.password_links_send(users)
-    except Exception:  # noqa: BLE001 — logged; the accounts exist and the links can be sent again
-        logger.exception("Could not e-mail the links to set a password to %s new accounts", len(users))
 
 
 @login_required
