@@ -296,7 +296,9 @@ class UserAdmin(DjangoUserAdmin):
         actions.pop("delete_selected", None)  # replaced by delete_unused, which refuses accounts with a record
         return actions
 
-    @admin.action(description=_("Deactivate the selected accounts (they keep their record and roles)"))
+    @admin.action(
+        description=_("Deactivate the selected accounts (they keep their record and roles)"), permissions=["change"]
+    )
     def deactivate(self, request, queryset):
         changed = 0
         for user in queryset:
@@ -315,7 +317,7 @@ class UserAdmin(DjangoUserAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Reactivate the selected accounts"))
+    @admin.action(description=_("Reactivate the selected accounts"), permissions=["change"])
     def reactivate(self, request, queryset):
         changed = sum(people.user_set_active(user=user, active=True) for user in queryset)
         self.message_user(
@@ -324,7 +326,7 @@ class UserAdmin(DjangoUserAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("E-mail the selected accounts a link to set their password"))
+    @admin.action(description=_("E-mail the selected accounts a link to set their password"), permissions=["change"])
     def send_password_links(self, request, queryset):
         """For new accounts (which have no password; Django's own reset form skips them) and for
         anyone whose link expired. Inactive accounts and those without an address are skipped."""
