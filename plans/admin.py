@@ -357,13 +357,12 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description=_("Delete the selected accounts that have no record"), permissions=["delete"])
     def delete_unused(self, request, queryset):
-        deleted = 0
-        for user in queryset:
-            if self._refuse_delete(request, user):
-                continue
-            self.log_deletion(request, user, str(user))
+        deletable = [user.pk for user in queryset if not self._refuse_delete(request, user)]
+        doomed = queryset.model.objects.filter(pk__in=deletable)
+        self.log_deletions(request, doomed)
+        deleted = len(deletable)
+        for user in doomed:
             user.delete()
-            deleted += 1
         if deleted:
             self.message_user(
                 request,

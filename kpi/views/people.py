@@ -204,14 +204,11 @@ def _confirm(request):
     stash = _take(request, request.POST.get("stash", ""))
     form = UserImportForm()
     if stash is None:
-        form.add_error(
-            None,
-            _(
-                "The checked file is no longer waiting: it was imported or discarded already, or more than "
-                "30 minutes have passed. Upload it again."
-            ),
+        notice = _(
+            "The checked file is no longer waiting: it was imported or discarded already, or more than "
+            "30 minutes have passed. Upload it again."
         )
-        return _render(request, form, status=400)
+        return _render(request, form, notice=notice, status=400)
     rows = [people.PersonRow.from_dict(r) for r in stash["rows"]]
     try:
         result = people.users_import(
