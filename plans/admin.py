@@ -230,7 +230,10 @@ class MembershipAdmin(admin.ModelAdmin):
 
 class RoleFilterForm(forms.Form):
     department = forms.ModelChoiceField(
-        label=_("department"), queryset=Department.objects.order_by(*plan_order()), required=False
+        label=_("department"),
+        queryset=Department.objects.order_by(*plan_order()),
+        required=False,
+        empty_label=_("All departments"),
     )
     role = forms.ChoiceField(
         label=_("role"),

@@ -35,9 +35,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import reduce
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -96,6 +98,7 @@ NO = {"否", "n", "no", "0", "false", "停用", "×", "x"}
 SEPARATORS = re.compile(r"[、,，;；/\n]+")
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+REMOVALS_PER_QUERY = 200  # memberships removed in one DELETE (3 parameters each, within every database's limit)
 
 
 def split_list(text: str) -> list[str]:
@@ -466,7 +469,7 @@ def check_people(rows: list[PersonRow], *, by=None, filename: str = "") -> UserI
                 RowError(
                     COL_ROLE,
                     _("Unknown role: %(words)s. Use %(roles)s.")
-                    % {"words": join_list(f"“{w}”" for w in unknown), "roles": join_list(ROLE_WORD.values())},
+                    % {"words": join_list(unknown), "roles": join_list(ROLE_WORD.values())},
                 )
             )
         elif not entries:
@@ -605,18 +608,15 @@ def _write(plans: list[PersonPlan]) -> None:
         }
         for plan in new:
             plan.user = created[plan.row.username.strip().lower()]
-    memberships = []
+    memberships, removals = [], []
     for plan in plans:
         user = plan.user
         if not plan.created:
             _update_account(plan)
-        removed = [r for r in plan.removed if r[0] != ADMIN]
-        if removed:
-            condition = Q(pk__in=[])
-            for role, department_id in removed:
-                condition |= Q(role=role, department_id=department_id)
-            Membership.objects.filter(condition, user=user).delete()
+        removals += [Q(user=user, role=r, department_id=d) for r, d in plan.removed if r != ADMIN]
         memberships += [Membership(user=user, role=r, department_id=d) for r, d in plan.added if r != ADMIN]
+    for start in range(0, len(removals), REMOVALS_PER_QUERY):
+        Membership.objects.filter(reduce(operator.or_, removals[start : start + REMOVALS_PER_QUERY])).delete()
     Membership.objects.bulk_create(memberships)
 
 
