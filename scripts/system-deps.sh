@@ -4,6 +4,8 @@
 #   chromium        the browser the Playwright tests drive
 #   fonts-noto-cjk  so that Chromium renders Chinese (browser tests, print views)
 #   npm             installs the front-end assets (Chart.js) from the npm registry
+#   libldap2-dev, libsasl2-dev  headers python-ldap builds against (optional LDAP sign-in)
+#   slapd, ldap-utils  a real OpenLDAP server for the LDAP sign-in tests (tests/test_ldap_signin.py)
 set -euo pipefail
 need=()
 have() { dpkg -s "$1" >/dev/null 2>&1; }
@@ -11,6 +13,10 @@ command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 have fonts-noto-cjk || need+=(fonts-noto-cjk)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+have libldap2-dev || need+=(libldap2-dev)
+have libsasl2-dev || need+=(libsasl2-dev)
+[ -x /usr/sbin/slapd ] || need+=(slapd)
+command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
