@@ -26,6 +26,9 @@ from plans.models import CommonGoal, DepartmentPlan, Dimension, PublishedYear, S
 
 SOURCE = Path(settings.BASE_DIR) / "fixtures" / "source" / "keelung-urban-development-plan-111-114.txt"
 MARKER = "app-note"
+# The plan page: the session, the user, the page's context (work counts, open periods), the department plan, its
+# objectives with their items, indicators and targets, its common goals with theirs, the other departments.
+QUERIES = 22
 
 
 def normalized(text: str) -> str:
@@ -373,3 +376,12 @@ def test_the_page_names_the_department_as_the_table_of_contents_does(
     body = plan_page(client, staff, seeded_plan, home_department)
     assert "捌、都市發展處" in body
     assert any(line.startswith(document.toc_entry("捌", "都市發展處") + ".") for line in source_lines)
+
+
+def test_the_plan_page_reads_a_fixed_number_of_queries(
+    client, staff, seeded_plan, home_department, django_assert_max_num_queries
+):
+    client.force_login(staff)
+    url = reverse("kpi:department_plan", args=[seeded_plan.pk, home_department.pk])
+    with django_assert_max_num_queries(QUERIES):
+        assert client.get(url).status_code == 200
