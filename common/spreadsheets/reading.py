@@ -107,7 +107,7 @@ class Sheet:
 UTF8, UTF8_BOM, CP950 = "utf-8", "utf-8-sig", "cp950"
 # The encodings tried, and how people call them.
 ENCODINGS = {
-    UTF8_BOM: gettext_lazy("UTF-8 with a byte-order mark (BOM)"),
+    UTF8_BOM: gettext_lazy("UTF-8 (with BOM)"),
     UTF8: "UTF-8",
     CP950: gettext_lazy("Big5 (CP950)"),
 }
@@ -157,7 +157,7 @@ def encoding_note(encoding: str) -> str:
     """已以 Big5（CP950）編碼讀取檔案。 — "" for no encoding (an xlsx or ods)."""
     if not encoding:
         return ""
-    return _("The file was read as %(encoding)s text.") % {"encoding": ENCODINGS.get(encoding, encoding)}
+    return _("The file was read in the %(encoding)s encoding.") % {"encoding": ENCODINGS.get(encoding, encoding)}
 
 
 def file_format(name: str) -> str:

@@ -181,9 +181,8 @@ class Sheet:
 
 
 def display_width(text: str) -> int:
-    """How many Latin characters wide `text` is: CJK (wide) characters count as two."""
-    longest = max(text.split("\n"), key=len) if text else ""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in longest)
+    """How many Latin characters wide `text`'s longest line is: CJK (wide) characters count as two."""
+    return max(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line) for line in text.split("\n"))
 
 
 def render(fmt: str, sheets: list[Sheet]) -> bytes:
