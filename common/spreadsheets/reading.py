@@ -123,10 +123,11 @@ def decode_csv(data: bytes) -> tuple[str, str]:
     byte-order mark goes, and says UTF-8 whatever follows it.
     """
     if data.startswith(UTF8_BOM_BYTES):
+        body = data[len(UTF8_BOM_BYTES) :]
         try:
-            return data[len(UTF8_BOM_BYTES) :].decode(UTF8), UTF8_BOM
+            return body.decode(UTF8), UTF8_BOM
         except UnicodeDecodeError as exc:
-            raise undecodable(data, exc, tried=[UTF8_BOM]) from None
+            raise undecodable(body, exc, tried=[UTF8_BOM]) from None
     try:
         return data.decode(UTF8), UTF8
     except UnicodeDecodeError as utf8_error:
