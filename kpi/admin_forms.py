@@ -250,6 +250,7 @@ class IndicatorImportForm(ImportForm):
         ),
     )
     field_order = ["resource", "import_file", "format", "reason"]
+    encoding_note = ""  # 已以 Big5（CP950）編碼讀取檔案。 once a csv has been read (`clean`)
 
     def __init__(self, formats, resources, **kwargs):
         super().__init__(formats, resources, **kwargs)
@@ -257,7 +258,10 @@ class IndicatorImportForm(ImportForm):
 
     def clean(self):
         """The limits of every import (`common.spreadsheets.reading`), before tablib reads the
-        file: tablib has none of its own, and a small file can unpack into millions of rows."""
+        file: tablib has none of its own, and a small file can unpack into millions of rows.
+        A csv is decoded by the same rule as the format will (`reading.decode_csv`): a file in
+        neither UTF-8 nor Big5 is refused here with its zh-Hant message, and the encoding read
+        is shown with the preview (`encoding_note`)."""
         cleaned = super().clean()
         upload, index = cleaned.get("import_file"), cleaned.get("format")
         if upload is None or index in (None, ""):
@@ -265,7 +269,7 @@ class IndicatorImportForm(ImportForm):
         try:
             fmt = self.formats[int(index)]().get_extension()
             reading.check_size(upload.size)
-            reading.check_limits(upload.read(), fmt)
+            self.encoding_note = reading.encoding_note(reading.check_limits(upload.read(), fmt))
         except reading.FileError as exc:
             self.add_error("import_file", str(exc))
         except (IndexError, ValueError):

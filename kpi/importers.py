@@ -5,13 +5,17 @@ year-to-date figures for many indicators and periods at once, saved as drafts or
 submitted for review. The page (`kpi:report_import`) and `manage.py import_reports`
 both call `import_reports`.
 
-The file (xlsx, ods or csv, UTF-8 with or without a BOM; the header is the first
-non-blank row, normally row 1)::
+The file (xlsx, ods or csv, UTF-8 with or without a BOM or Big5 as Excel saves it; the
+header is the first non-blank row, normally row 1)::
 
     機關 | 編號 | 年度 | 期別 | 累計實績 | 預算數 | 實支數 | 保留數 | 上年度約聘僱員額 |
     本年度約聘僱員額 | 完成學習時數人數 | 現有公務人員人數 | 達成情形說明 | 未達成原因 | 改善措施
 
-- 編號 is the code shown in the app: 1-5 for a KPI, 共1-1 for a common indicator.
+- 編號 is the code shown in the app: 1-5 for a KPI, 共1-1 for a common indicator; also
+  as Excel's text literal ="1-5" (what the csv template writes, so that Excel keeps it as
+  text). A code Excel already turned into a date (a date cell, or 2025/1/5 or 1月5日 in a
+  csv Excel saved) is refused, with how to keep the column as text: which code the date
+  was cannot be told for sure (1-5 or 5-1, by the computer's date settings).
 - 年度 is the ROC year (114); a Gregorian year (2025) is an error, never converted.
 - 期別 is the period's number within the year: 1–4 for quarters (also "Q1", "第1季").
 - 累計實績 is the year-to-date figure of a KPI. A common indicator leaves it blank and
@@ -57,7 +61,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from common.formatting import roc_year
-from common.spreadsheets.reading import FileError, Sheet, cell_text, is_blank, plain_number, read_sheet
+from common.spreadsheets.reading import (
+    FileError,
+    Sheet,
+    cell_text,
+    encoding_note,
+    is_blank,
+    looks_like_date,
+    plain_number,
+    read_sheet,
+)
 from common.wording import join_list, labelled
 from common.years import ROC_OFFSET, is_roc_year
 from kpi import access, assessments, services
@@ -105,10 +118,17 @@ CHINESE_DIGITS = {c: n for n, c in enumerate("一二三四五六七八九十", s
 
 
 def _code_text(value) -> str:
-    # Typing 1-5 into Excel makes it a date (5 January); read it back as the code.
+    """The code cell as text; a date cell (Excel made 1-5 a date) as Excel shows it, 2025/1/5."""
     if isinstance(value, datetime.datetime | datetime.date):
-        return f"{value.month}-{value.day}"
+        return f"{value.year}/{value.month}/{value.day}"
     return cell_text(value)
+
+
+def excel_date_message(text: str) -> str:
+    return _(
+        "“%(text)s” is a date, not an indicator code: Excel turns a code such as 1-5 into a date. Format the "
+        "column as Text (Format Cells → Text), type the codes again (e.g. 1-5) and upload the file again."
+    ) % {"text": text}
 
 
 def _parse_code(text: str) -> tuple[str, int, int] | None:
@@ -193,6 +213,7 @@ class ImportResult:
     submit: bool = False
     dry_run: bool = False
     filename: str = ""
+    encoding: str = ""  # a csv's text encoding (common.spreadsheets.reading.ENCODINGS), else ""
     file_errors: list[str] = field(default_factory=list)
     rows: list[ImportRow] = field(default_factory=list)
     applied: bool = False
@@ -200,6 +221,11 @@ class ImportResult:
     @property
     def error_rows(self) -> list[ImportRow]:
         return [r for r in self.rows if r.errors]
+
+    @property
+    def encoding_note(self) -> str:
+        """已以 Big5（CP950）編碼讀取檔案。 for a csv; "" for xlsx and ods."""
+        return encoding_note(self.encoding)
 
     @property
     def error_count(self) -> int:
@@ -403,7 +429,9 @@ def _resolve(row: ImportRow, cells: dict, lookups: _Lookups) -> None:
         )
     else:
         code = _parse_code(row.code_text)
-        if code is None:
+        if code is None and looks_like_date(row.code_text):
+            row.error(COL_CODE, excel_date_message(row.code_text))
+        elif code is None:
             row.error(
                 COL_CODE,
                 _("“%(code)s” is not an indicator code; write it as the pages do, e.g. 1-5 or %(common)s.")
@@ -629,9 +657,11 @@ def import_reports(data: bytes, filename: str, *, user, submit: bool = False, dr
     try:
         sheet = read_sheet(data, filename, required=REQUIRED_COLUMNS)
     except FileError as exc:
-        return ImportResult(submit=submit, dry_run=dry_run, filename=filename, file_errors=[str(exc)])
+        return ImportResult(
+            submit=submit, dry_run=dry_run, filename=filename, encoding=exc.encoding, file_errors=[str(exc)]
+        )
     result = check(sheet, user=user, submit=submit)
-    result.dry_run, result.filename = dry_run, filename
+    result.dry_run, result.filename, result.encoding = dry_run, filename, sheet.encoding
     return apply(result, user=user)
 
 

@@ -31,8 +31,6 @@ rounded as the pages show them (`common.formatting.percent_number`: half up, one
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -42,7 +40,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from common import formatting
-from common.spreadsheets.writing import csv_text
+from common.spreadsheets.writing import Sheet, csv_bytes
 from common.years import to_gregorian
 from kpi import units
 from kpi.assessments import (
@@ -756,14 +754,18 @@ def open_data_document(data: PublicYear, *, documentation_url: str = "") -> dict
     }
 
 
-def open_data_csv(data: PublicYear) -> str:
-    """The CSV open-data file: one row per indicator, the licence on every row (UTF-8 BOM added by the caller)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_FIELD_NAMES)
+def open_data_csv(data: PublicYear) -> bytes:
+    """The CSV open-data file: one row per indicator, the licence on every row.
+
+    Written by the app's one csv writer (`common.spreadsheets.writing.csv_bytes`): UTF-8
+    with a byte-order mark (what data.gov.tw recommends, and what Excel needs to show
+    Chinese), CRLF, RFC 4180 quoting, people's text never a formula. Unlike the internal
+    downloads, `code` is written plain (1-1, not ="1-1"): the file is a published interface
+    read by programs, and docs/open-data.md says how to keep the column as text in Excel.
+    """
     lic = license_info()
+    rows = []
     for record in _records(data):
         record = {**record, "license": lic["name"], "license_url": lic["url"]}
-        # Narratives and reasons are people's text: never a formula (common.spreadsheets.writing).
-        writer.writerow([csv_text(_cell(record[name])) for name in CSV_FIELD_NAMES])
-    return out.getvalue()
+        rows.append([_cell(record[name]) for name in CSV_FIELD_NAMES])
+    return csv_bytes(Sheet(title="", headers=CSV_FIELD_NAMES, rows=rows))

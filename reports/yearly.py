@@ -647,6 +647,7 @@ class Column:
     header: str
     value: Callable[[ReportRow], object]
     kind: str = "text"  # text | number | percent | long (wrapped text)
+    code: bool = False  # a code (1-1): kept as text in every format (common.spreadsheets.writing.excel_code)
 
 
 EXPORT_COLUMNS: list[Column] = [
@@ -655,7 +656,7 @@ EXPORT_COLUMNS: list[Column] = [
     Column("序號", lambda r: r.group_number, "number"),
     Column("關鍵策略目標／共同性目標", lambda r: r.group_name, "long"),
     Column("面向", lambda r: r.dimension),
-    Column("編號", lambda r: r.code),
+    Column("編號", lambda r: r.code, code=True),
     Column("指標名稱", lambda r: r.indicator.name, "long"),
     Column("評估體制", lambda r: r.indicator.evaluation_arrangement, "number"),
     Column("評估方式", lambda r: r.method_label),
@@ -710,6 +711,7 @@ def export_sheets(report: YearlyReport) -> list[Sheet]:
             rows=export_rows(report),
             long_columns={i for i, c in enumerate(EXPORT_COLUMNS) if c.kind == "long"},
             percent_columns={i for i, c in enumerate(EXPORT_COLUMNS) if c.kind == "percent"},
+            code_columns={i for i, c in enumerate(EXPORT_COLUMNS) if c.code},
         ),
         Sheet(title="燈號統計", headers=SUMMARY_HEADERS, rows=summary_rows(report), percent_columns={2}),
         Sheet(title="說明", headers=["項目", "內容"], rows=about_rows(report), long_columns={1}),

@@ -50,6 +50,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from common import formatting
+from common.spreadsheets import writing
 from kpi import assessments
 from kpi.attainment import Light
 from kpi.models import Indicator, ProgressReport, ReportStatus
@@ -446,4 +447,6 @@ def downloads(client, base: str) -> dict[str, list[dict]]:
     out["ods"] = [dict(zip(data.headers, r, strict=True)) for r in data]
     text = client.get(base + "csv").content.decode("utf-8-sig")
     out["csv"] = list(csv.DictReader(io.StringIO(text)))
+    for row in out["csv"]:
+        row["編號"] = writing.csv_text_read(row["編號"])  # ="1-5": written for Excel to keep as text
     return out

@@ -31,6 +31,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from common import formatting
+from common.spreadsheets import writing
 from kpi import services
 from kpi.models import Evidence, TargetRevision, YearlyTarget
 from kpi.services import target_set
@@ -163,9 +164,14 @@ def ods_rows(content: bytes):
 
 
 def csv_rows(content: bytes):
+    """The csv's header and rows, its codes read back as the app reads them (="1-5" → 1-5)."""
     assert content.startswith(b"\xef\xbb\xbf"), "CSV must start with a UTF-8 BOM for Excel"
     reader = csv.reader(io.StringIO(content[3:].decode("utf-8")))
     rows = list(reader)
+    code = rows[0].index("編號")
+    for row in rows[1:]:
+        assert row[code].startswith('="'), f"{row[code]!r}: a code is written for Excel to keep as text"
+        row[code] = writing.csv_text_read(row[code])
     return rows[0], [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
 
 

@@ -7,6 +7,12 @@ into text. These formats hand the exported dataset to `writing.export_dataset` i
 so admin's files follow the app's one rule (`writing.is_formula_text`): csv text
 escaped with an apostrophe, xlsx and ods text typed as text, numbers as numbers.
 
+The csv goes both ways as bytes (`is_binary`): the export is `writing.csv_bytes`' (UTF-8
+with a byte-order mark, so Excel on a zh-TW Windows shows the Chinese), and the import
+decodes the upload with `reading.decode_csv`, the rule of every csv import (UTF-8 with or
+without a BOM, or Big5 as Excel saves it), where django-import-export would read UTF-8
+only and stop on a Big5 file with an English UnicodeDecodeError.
+
 An admin offers them as its `export_formats` (`EXPORT_FORMATS`); tests/test_formula_escaping.py
 checks that every admin with an export offers these and nothing else.
 """
@@ -16,7 +22,7 @@ from __future__ import annotations
 import tablib
 from import_export.formats import base_formats
 
-from common.spreadsheets import writing
+from common.spreadsheets import reading, writing
 
 
 class EscapedExport:
@@ -40,12 +46,28 @@ class ODS(EscapedExport, base_formats.ODS):
 
 
 class CSV(EscapedExport, base_formats.CSV):
-    """Also for import: the apostrophe the export put before formula-like text goes again."""
+    """Bytes both ways: written with a byte-order mark, read in UTF-8 or Big5 (`reading.decode_csv`).
+
+    The import undoes what the export did to a cell (`writing.csv_text_read`): the
+    apostrophe before formula-like text, a code's ="…". A file that is neither encoding
+    raises `reading.FileError` with the zh-Hant message; the admin's import form
+    (kpi.admin_forms.IndicatorImportForm) reads the file with `reading.check_limits`
+    first, so the clerk sees that message on the form.
+    """
 
     fmt = "csv"
+    CONTENT_TYPE = writing.FORMATS["csv"]
+
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
 
     def create_dataset(self, in_stream, **kwargs):
-        dataset = super().create_dataset(in_stream, **kwargs)
+        if isinstance(in_stream, bytes):
+            in_stream, _encoding = reading.decode_csv(in_stream)
+        dataset = tablib.import_set(in_stream, format="csv", **kwargs)
         rows = [[writing.csv_text_read(cell) for cell in row] for row in dataset]
         return tablib.Dataset(*rows, headers=dataset.headers, title=dataset.title)
 

@@ -1,9 +1,18 @@
 """Reading an uploaded spreadsheet (xlsx, ods or csv) into a header and numbered rows.
 
 Free of any app: importers (`kpi.importers`) decide what the columns mean. The file is
-xlsx, ods or csv (UTF-8 with or without a BOM, or Big5 as Excel in Taiwan saves it);
-the header is the first non-blank row, normally row 1, and every data row keeps its row
-number as the spreadsheet shows it.
+xlsx, ods or csv; the header is the first non-blank row, normally row 1, and every data
+row keeps its row number as the spreadsheet shows it.
+
+A csv's text encoding is `decode_csv`'s, the one rule for every csv import (this
+module's `read_sheet`, admin's import through common.spreadsheets.admin_formats):
+UTF-8 with or without a byte-order mark, else Big5 as Windows writes it (CP950: what
+Excel on a zh-TW Windows saves as "CSV (逗號分隔)"). The sheet says which it read
+(`Sheet.encoding`, `encoding_note`: 已以 Big5（CP950）編碼讀取檔案), so a clerk can
+tell when a file was not what they thought; bytes that are neither are refused with a
+message naming both encodings and the line, never a UnicodeDecodeError. A cell written
+as Excel's text literal (="1-1", what our csv downloads write for codes) is read as its
+text (common.spreadsheets.writing.csv_text_read).
 
 csv is read through the csv module, xlsx through openpyxl (read-only), ods through
 odfpy — the libraries tablib uses, called directly because tablib's loaders drop blank
@@ -44,6 +53,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from common.spreadsheets.writing import csv_text_read
 from common.wording import join_list
@@ -69,15 +79,86 @@ MEGABYTE = 1048576
 
 
 class FileError(Exception):
-    """The file as a whole cannot be read or used (wrong type, too large, no header …)."""
+    """The file as a whole cannot be read or used (wrong type, too large, no header …).
+
+    `encoding`: a csv's text encoding when it was decoded before the refusal (columns
+    missing from a file read as Big5 may mean it was some other encoding), else "".
+    """
+
+    encoding = ""
 
 
 @dataclass
 class Sheet:
-    """A spreadsheet's header and its non-blank data rows, each with its row number as shown."""
+    """A spreadsheet's header and its non-blank data rows, each with its row number as shown;
+    for a csv, the text encoding it was read in (a key of `ENCODINGS`), else ""."""
 
     headers: list[str]
     rows: list[tuple[int, list]]
+    encoding: str = ""
+
+    @property
+    def encoding_note(self) -> str:
+        return encoding_note(self.encoding)
+
+
+# --- Text encodings of a csv ---------------------------------------------------------
+
+UTF8, UTF8_BOM, CP950 = "utf-8", "utf-8-sig", "cp950"
+# The encodings tried, and how people call them.
+ENCODINGS = {
+    UTF8_BOM: gettext_lazy("UTF-8 (with BOM)"),
+    UTF8: "UTF-8",
+    CP950: gettext_lazy("Big5 (CP950)"),
+}
+UTF8_BOM_BYTES = b"\xef\xbb\xbf"
+
+
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """A csv's bytes as text, and which encoding (a key of `ENCODINGS`) read them; FileError
+    when they are neither UTF-8 nor Big5 (CP950).
+
+    UTF-8 first: a Big5 file of Chinese text is practically never valid UTF-8, whereas UTF-8
+    text often decodes as Big5 without an error (into nonsense), so the order decides. A
+    byte-order mark goes, and says UTF-8 whatever follows it.
+    """
+    if data.startswith(UTF8_BOM_BYTES):
+        body = data[len(UTF8_BOM_BYTES) :]
+        try:
+            return body.decode(UTF8), UTF8_BOM
+        except UnicodeDecodeError as exc:
+            raise undecodable(body, exc, tried=[UTF8_BOM]) from None
+    try:
+        return data.decode(UTF8), UTF8
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode(CP950), CP950
+        except UnicodeDecodeError:
+            raise undecodable(data, utf8_error, tried=[UTF8, CP950]) from None
+
+
+def undecodable(data: bytes, error: UnicodeDecodeError, *, tried: list[str]) -> FileError:
+    """The refusal of a csv whose bytes are none of the `tried` encodings, naming them and the line."""
+    line = data[: error.start].count(b"\n") + 1
+    return FileError(
+        _(
+            "Cannot read the CSV file: line %(line)s has bytes that are not valid %(encodings)s text. "
+            "In Excel, use “Save As” and choose “CSV UTF-8 (comma delimited)”, then upload the file again."
+        )
+        % {
+            "line": line,
+            "encodings": ENCODINGS[tried[0]]
+            if len(tried) == 1
+            else _("%(first)s or %(second)s") % {"first": ENCODINGS[tried[0]], "second": ENCODINGS[tried[1]]},
+        }
+    )
+
+
+def encoding_note(encoding: str) -> str:
+    """已以 Big5（CP950）編碼讀取檔案。 — "" for no encoding (an xlsx or ods)."""
+    if not encoding:
+        return ""
+    return _("The file was read in the %(encoding)s encoding.") % {"encoding": ENCODINGS.get(encoding, encoding)}
 
 
 def file_format(name: str) -> str:
@@ -110,34 +191,44 @@ def read_sheet(data: bytes, name: str, *, required: Iterable[str] = ()) -> Sheet
     Headers are normalised by `header_text` (spaces, a required-marker * and a trailing
     note in brackets go), so `required` names columns as the importer writes them.
     """
-    rows = _rows(data, file_format(name))
+    rows, encoding = _rows(data, file_format(name))
     with contextlib.closing(rows):
-        return _sheet(_counted(rows), tuple(required))
+        try:
+            sheet = _sheet(_counted(rows), tuple(required))
+        except FileError as exc:
+            exc.encoding = encoding
+            raise
+    sheet.encoding = encoding
+    return sheet
 
 
-def check_limits(data: bytes, fmt: str) -> None:
+def check_limits(data: bytes, fmt: str) -> str:
     """FileError when the file (of format `fmt`: xlsx, ods or csv) is over a limit or
-    cannot be read; reads it as `read_sheet` does and keeps nothing.
+    cannot be read; reads it as `read_sheet` does and keeps nothing but a csv's encoding
+    (a key of `ENCODINGS`; "" for xlsx and ods), for `encoding_note`.
 
     For importers that read the file with another library (the admin's, through tablib):
     call this first, so that the same limits hold before that library does any work.
     """
     if fmt not in FORMATS:
         raise FileError(_("“.%(ext)s” files are not accepted; upload an xlsx, ods or csv file.") % {"ext": fmt})
-    rows = _rows(data, fmt)
+    rows, encoding = _rows(data, fmt)
     with contextlib.closing(rows):
         for _row in _counted(rows):
             pass
+    return encoding
 
 
-def _rows(data: bytes, fmt: str) -> Iterator[tuple[int, list]]:
+def _rows(data: bytes, fmt: str) -> tuple[Iterator[tuple[int, list]], str]:
+    """The file's rows, and a csv's encoding ("" for xlsx and ods)."""
     if not data:
         raise FileError(_("The file is empty."))
     check_size(len(data))
     if fmt == "csv":
-        return _csv_rows(data)
+        text, encoding = decode_csv(data)
+        return _csv_rows(text), encoding
     _check_zip(data, fmt)
-    return _xlsx_rows(data) if fmt == "xlsx" else _ods_rows(data)
+    return (_xlsx_rows(data) if fmt == "xlsx" else _ods_rows(data)), ""
 
 
 # --- Limits -------------------------------------------------------------------------
@@ -296,18 +387,11 @@ def _check_zip(data: bytes, fmt: str) -> None:
         raise FileError(_("The file's content is too large to import; import it in parts."))
 
 
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            # Excel in Taiwan saves "CSV (逗號分隔)" in Big5 (cp950).
-            text = data.decode("cp950")
-        except UnicodeDecodeError:
-            raise FileError(_("Cannot tell the CSV file's text encoding; save it as “CSV UTF-8”.")) from None
+def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        # The apostrophe our downloads put before formula-like text goes (writing.csv_text_read).
+        # What our downloads did to a cell goes: an apostrophe before formula-like text, a
+        # code's ="…" (writing.csv_text_read).
         yield from ((number, [csv_text_read(cell) for cell in row]) for number, row in enumerate(reader, start=1))
     except csv.Error:
         raise FileError(
@@ -507,6 +591,24 @@ def _check_elements(data: bytes, fmt: str, element) -> None:
 
 
 # --- Cells ------------------------------------------------------------------------
+
+
+# What Excel makes of a code like 1-5 when it takes it for a date, and writes to a csv when the
+# file is saved again: 2025/1/5, 2025-01-05, 1/5, 114/1/5, 1月5日, 2025年1月5日, 5-Jan, Jan-05
+# (and a date cell's own text, 2025-01-05T00:00:00).
+DATE_TEXT = re.compile(
+    r"\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|\d{1,2}/\d{1,2}"
+    r"|(?:\d{2,4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日?"
+    r"|\d{1,2}-[A-Za-z]{3,9}(?:-\d{2,4})?|[A-Za-z]{3,9}-\d{1,4}"
+)
+
+
+def looks_like_date(value) -> bool:
+    """Whether a cell is a date or the text of one, as Excel writes a date it made of a code."""
+    if isinstance(value, datetime.date):
+        return True
+    return bool(DATE_TEXT.fullmatch(cell_text(value)))
 
 
 def is_blank(value) -> bool:

@@ -253,7 +253,11 @@ def report_import_template(request):
     # The sheet's and the file's names stay in the plan's words, like the columns: the file is
     # the same for everyone, whatever the language of the page it was downloaded from.
     sheet = exports.Sheet(
-        title="進度填報", headers=list(template.headers), rows=template.rows, long_columns=long_columns
+        title="進度填報",
+        headers=list(template.headers),
+        rows=template.rows,
+        long_columns=long_columns,
+        code_columns={template.headers.index(importers.COL_CODE)},  # 1-5 stays 1-5 in Excel, not 1月5日
     )
     label = period.short_label.replace("/", "-")
     departments = [department] if department else choices.departments

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.http import require_safe
 
+from common.spreadsheets import writing
 from plans.models import DepartmentPlan, PublishedYear
 from reports import public
 from reports.page_cache import cached_public_page
@@ -127,8 +128,7 @@ def open_data_csv(request, year: int):
     published = _published_or_404(year)
     with translation.override(settings.LANGUAGE_CODE):  # open data speaks zh-Hant (reports.public)
         data = public.public_year(published)
-        # A byte-order mark, so that Excel opens the UTF-8 file as UTF-8.
-        body = "\ufeff" + public.open_data_csv(data)
-    response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
+        body = public.open_data_csv(data)  # UTF-8 with a byte-order mark (common.spreadsheets.writing)
+    response = HttpResponse(body, content_type=writing.FORMATS["csv"])
     response["Content-Disposition"] = f'attachment; filename="kpi-attainment-{year}.csv"'
     return _open_data_headers(response)

@@ -47,6 +47,8 @@ class Command(BaseCommand):
 
         result = importers.import_reports(path.read_bytes(), path.name, user=person, submit=submit, dry_run=dry_run)
 
+        if result.encoding_note:
+            self.stdout.write(result.encoding_note)
         for message in result.file_errors:
             self.stderr.write(message)
         for row in result.error_rows:
