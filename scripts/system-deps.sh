@@ -2,7 +2,9 @@
 # Debian packages the project needs beyond Python, installed only when missing:
 #   gettext         msgfmt compiles the zh-Hant/English translation catalogues
 #   chromium        the browser the Playwright tests drive
-#   fonts-noto-cjk  so that Chromium renders Chinese (browser tests, print views)
+#   fonts-noto-cjk  so that Chromium renders Chinese (browser tests, print views), and the
+#                   meeting pack's PDF embeds it (Noto Sans CJK TC, found through fontconfig)
+#   libpango-1.0-0  WeasyPrint lays out the meeting pack's PDF with pango (and pangoft2)
 #   npm             installs the front-end assets (Chart.js) from the npm registry
 set -euo pipefail
 need=()
@@ -10,6 +12,8 @@ have() { dpkg -s "$1" >/dev/null 2>&1; }
 command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 have fonts-noto-cjk || need+=(fonts-noto-cjk)
+have libpango-1.0-0 || need+=(libpango-1.0-0)
+have libpangoft2-1.0-0 || need+=(libpangoft2-1.0-0)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
