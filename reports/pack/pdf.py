@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -23,6 +24,9 @@ from weasyprint.urls import URLFetcher
 
 from reports.pack import charts
 from reports.pack.content import MeetingPack
+
+# WeasyPrint reports each page it lays out at INFO: a hundred lines per city pack in the logs.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 _PLACEHOLDER = re.compile(r"%\((page|pages)\)s")
