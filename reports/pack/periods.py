@@ -51,7 +51,7 @@ def period_of(plan: Plan, year: int, raw: str | None) -> ReportingPeriod | None:
         return None
     periods = periods_begun(plan, year)
     choices = "、".join(p.name_in_year for p in periods) or _("none yet")
-    if raw.isascii() and raw.isdigit():
+    if raw.isascii() and raw.isdigit() and len(raw) <= 2:  # 12 months at most (and no 5,000-digit int())
         match = next((p for p in periods if p.number == int(raw)), None)
         if match is not None:
             return match
