@@ -213,6 +213,7 @@ def test_period_pack_is_the_year_as_of_that_period(client, staff, periods, filed
     assert "民國113年度第2季" in flat
     assert SHORTFALL_23_Q2 in flat and SHORTFALL_23 not in flat
     assert "113Q2進度" in flat
+    assert "本期預定80%" in flat  # 2-3 is judged against its Q2 planned value, a level 80%
 
 
 # --- ODT ----------------------------------------------------------------------------------

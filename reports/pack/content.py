@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from common import formatting
+from kpi import units
 from kpi.attainment import Light, RollUp
 from reports.yearly import (
     SUMMARY_HEADERS,
@@ -90,6 +91,15 @@ class KpiLine:
         if not self.row.is_revised:
             return ""
         return _("Original target: %(value)s") % {"value": self.row.original_target_text}
+
+    @property
+    def planned(self) -> str:
+        """本期預定 75%: what the period's light was judged against (the period's planned value)."""
+        if self.row.planned_to_date is None:
+            return ""
+        return _("Planned for the period: %(value)s") % {
+            "value": units.amount(self.row.indicator, self.row.planned_to_date, derived=True)
+        }
 
     @property
     def actual(self) -> str:

@@ -224,7 +224,7 @@ def _kpi_table(document: Document, name: str, pack: MeetingPack, lines: list[Kpi
             [
                 _cell(Paragraph(line.code, style="PackCell")),
                 _cell(Paragraph(line.name, style="PackCell")),
-                _cell(Paragraph(line.target, style="PackCellNum"), *sub(line.original_target)),
+                _cell(Paragraph(line.target, style="PackCellNum"), *sub(line.original_target), *sub(line.planned)),
                 _cell(Paragraph(line.actual, style="PackCellNum"), *sub(line.actual_period)),
                 _cell(Paragraph(line.attainment, style="PackCellNum"), *sub(line.scored)),
                 _cell(_light(line), *sub(line.basis), *sub(line.year_ratio), *sub(line.white_reason)),
