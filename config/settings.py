@@ -160,9 +160,65 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Optional sign-in against the city's directory (LDAP / Active Directory, django-auth-ldap):
+# on only when LDAP_SERVER_URI is set. Directory accounts sign in with their directory
+# password and get roles from their groups (LDAP_ROLE_GROUPS); local accounts keep signing
+# in with their own password (ModelBackend, after the directory). axes stays first: a
+# locked-out username is refused before the directory is asked.
+LDAP_SERVER_URI = env.str("LDAP_SERVER_URI", default="")
+if LDAP_SERVER_URI:
+    import ldap
+    from django_auth_ldap.config import GroupOfNamesType, LDAPSearch, NestedActiveDirectoryGroupType
+
+    AUTH_LDAP_SERVER_URI = LDAP_SERVER_URI
+    # The account the app searches the directory with (blank: an anonymous search).
+    AUTH_LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
+    AUTH_LDAP_BIND_PASSWORD = env.str("LDAP_BIND_PASSWORD", default="")
+    AUTH_LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
+    _ldap_user_base = env.str("LDAP_USER_SEARCH_BASE", default="")
+    if not _ldap_user_base:
+        raise ImproperlyConfigured(
+            "LDAP_USER_SEARCH_BASE must be set with LDAP_SERVER_URI (e.g. ou=people,dc=keelung,dc=gov,dc=tw)."
+        )
+    # Active Directory: (sAMAccountName=%(user)s); OpenLDAP: (uid=%(user)s), the default.
+    AUTH_LDAP_USER_SEARCH = LDAPSearch(
+        _ldap_user_base, ldap.SCOPE_SUBTREE, env.str("LDAP_USER_FILTER", default="(uid=%(user)s)")
+    )
+    _ldap_group_base = env.str("LDAP_GROUP_SEARCH_BASE", default="")
+    LDAP_GROUP_TYPE = env.str("LDAP_GROUP_TYPE", default="groupOfNames")
+    if LDAP_GROUP_TYPE not in ("groupOfNames", "activeDirectory"):
+        raise ImproperlyConfigured("LDAP_GROUP_TYPE is groupOfNames (OpenLDAP) or activeDirectory (nested AD groups).")
+    if _ldap_group_base:
+        AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+            _ldap_group_base,
+            ldap.SCOPE_SUBTREE,
+            "(objectClass=group)" if LDAP_GROUP_TYPE == "activeDirectory" else "(objectClass=groupOfNames)",
+        )
+        AUTH_LDAP_GROUP_TYPE = (
+            NestedActiveDirectoryGroupType() if LDAP_GROUP_TYPE == "activeDirectory" else GroupOfNamesType()
+        )
+    AUTH_LDAP_USER_ATTR_MAP = {
+        "first_name": env.str("LDAP_NAME_ATTR", default="cn"),
+        "email": env.str("LDAP_EMAIL_ATTR", default="mail"),
+    }
+    AUTH_LDAP_ALWAYS_UPDATE_USER = True
+    AUTH_LDAP_CONNECTION_OPTIONS = {ldap.OPT_NETWORK_TIMEOUT: env.int("LDAP_TIMEOUT_SECONDS", default=5)}
+# Group → role: a JSON object from a group's DN to the roles it gives, written as the
+# import file's 角色 cell (plans.people): "填報人（都市發展處）", "審核人（都市發展處、民政處）",
+# "研考", "管理員" (or reporter(…), reviewer(…), planning_office, admin). A role some group
+# gives is the directory's to give: at each sign-in its members get it and non-members lose
+# it. Roles no group gives are left to admins. Checked at start-up (plans/checks.py).
+LDAP_ROLE_GROUPS = env.json("LDAP_ROLE_GROUPS", default={})
+if not isinstance(LDAP_ROLE_GROUPS, dict) or not all(
+    isinstance(k, str) and isinstance(v, str) for k, v in LDAP_ROLE_GROUPS.items()
+):
+    raise ImproperlyConfigured(
+        'LDAP_ROLE_GROUPS is a JSON object of group DN → roles, e.g. {"cn=udd,ou=groups,dc=x": "填報人（都市發展處）"}.'
+    )
 AUTHENTICATION_BACKENDS = [
     # django-axes counts failed sign-ins and locks out after repeated failures.
     "axes.backends.AxesStandaloneBackend",
+    *(["plans.directory.DirectoryBackend"] if LDAP_SERVER_URI else []),
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

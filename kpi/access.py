@@ -13,7 +13,8 @@ object type is written once (as healthchecks' `_get_check_for_user` and NetBox's
   reviewers' and the second (研考複核) the planning office's; admins may take either, and
   no one takes both for the same report (`review_stage`, `can_review`).
 - Admins (superusers) see everything and manage data in Django admin; they do not
-  file reports, but may review (they are trusted with every department).
+  file reports, but may review (they are trusted with every department). Only they
+  give accounts and roles (`can_manage_people`).
 - Any member of a department sees that department's indicators and reports.
 """
 
@@ -99,6 +100,15 @@ def can_manage_periods(user) -> bool:
     return bool(
         user and user.is_authenticated and user.is_active and (user.is_superuser or scope(user).is_planning_office)
     )
+
+
+def can_manage_people(user) -> bool:
+    """Whether the user may import accounts and give roles in bulk (帳號匯入): admins only.
+
+    Roles are data that admins edit (plans.Membership); a file that grants roles can also
+    grant 研考 and 管理員, so letting the planning office import would let it make itself an
+    administrator. The planning office sends admins its lists instead."""
+    return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
 
 
 def can_confirm_plans(user) -> bool:

@@ -22,7 +22,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, pgettext
@@ -40,6 +41,7 @@ from kpi.admin_forms import (
     ChangeReasonForm,
     IndicatorConfirmImportForm,
     IndicatorImportForm,
+    PlanRolloverForm,
     YearlyTargetInlineForm,
     indicator_form,
     planned_cells,
@@ -56,13 +58,16 @@ from kpi.models import (
     ReportCorrection,
     ReportEvent,
     ReportingPeriod,
+    TargetProposal,
     TargetRevision,
     YearlyTarget,
 )
 from kpi.resources import IndicatorResource, plain_number
 from kpi.selectors import format_field
 from kpi.services import FIELD_LABELS, cell_key, planned_values_confirm, planned_values_save, target_set
+from kpi.services.rollover import next_plan_name, next_years, plan_rollover, target_proposals_accept
 from plans.models import CommonGoal, DepartmentPlan, Plan, StrategicObjective
+from plans.selectors import plan_in_force
 
 
 def plan_years() -> list[int]:
@@ -71,10 +76,10 @@ def plan_years() -> list[int]:
 
 
 def indicator_years(indicator) -> list[int]:
-    """The plan years the indicator's targets are set for; the latest plan's for a new one."""
+    """The plan years the indicator's targets are set for; the plan in force's for a new one."""
     if indicator is not None and indicator.department_plan_id:
         return indicator.department_plan.plan.years
-    plan = Plan.objects.first()
+    plan = plan_in_force()
     return plan.years if plan else []
 
 
@@ -549,6 +554,41 @@ class YearlyTargetAdmin(ReadOnly, HistoryAdmin):
         return _number(obj.value)
 
 
+@admin.register(TargetProposal)
+class TargetProposalAdmin(ReadOnly, admin.ModelAdmin):
+    """目標值提案: values proposed for targets (e.g. carried over by a plan rollover), not yet
+    targets. Nothing that assesses reads them; "accept" makes them targets through `target_set`."""
+
+    list_display = ["indicator_display", "year", "value_display", "note", "created_at"]
+    list_filter = ["indicator__department_plan__plan", "year", "indicator__department_plan__department"]
+    search_fields = ["indicator__name", "note"]
+    list_select_related = ["indicator__objective", "indicator__common_goal"]
+    fields = ["indicator", "year", "value", "carried_from", "note", "created_by", "created_at"]
+    actions = ["accept_proposals"]
+
+    @admin.display(description=_("indicator"), ordering="indicator")
+    def indicator_display(self, obj):
+        return f"{obj.indicator.code} {obj.indicator.name}"
+
+    @admin.display(description=_("proposed target"), ordering="value")
+    def value_display(self, obj):
+        return _number(obj.value)
+
+    def has_delete_permission(self, request, obj=None):
+        return access.can_confirm_plans(request.user)
+
+    @admin.action(description=_("Accept the selected proposals as targets"))
+    def accept_proposals(self, request, queryset):
+        if not access.can_confirm_plans(request.user):
+            raise PermissionDenied
+        try:
+            accepted = target_proposals_accept(proposals=list(queryset), user=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return
+        messages.success(request, gettext("Proposals accepted as targets: %(count)s.") % {"count": accepted})
+
+
 @admin.register(TargetRevision)
 class TargetRevisionAdmin(ReadOnly, admin.ModelAdmin):
     """The record of target changes: rows are only ever added, by `target_set`."""
@@ -792,6 +832,7 @@ class PlanAdmin(HistoryAdmin):
     form = ChangeReasonForm
     list_display = ["name", "start_year", "end_year", "edition", "published_year", "published_month"]
     inlines = [DepartmentPlanInline]
+    actions = ["roll_over"]
     fieldsets = [
         (None, {"fields": ["name", "start_year", "end_year", "edition", "published_year", "published_month"]}),
         (
@@ -808,6 +849,66 @@ class PlanAdmin(HistoryAdmin):
             },
         ),
     ]
+
+    # The next plan period (kpi.services.plan_rollover): the action leads to its page.
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/rollover/",
+                self.admin_site.admin_view(self.rollover_view),
+                name="plans_plan_rollover",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.action(description=_("Start the next plan period from the selected plan"))
+    def roll_over(self, request, queryset):
+        plans = list(queryset[:2])
+        if len(plans) != 1:
+            messages.error(request, gettext("Choose one plan to start the next plan period from."))
+            return None
+        return HttpResponseRedirect(reverse("admin:plans_plan_rollover", args=[plans[0].pk]))
+
+    def rollover_view(self, request, object_id):
+        if not (self.has_add_permission(request) and access.can_manage_periods(request.user)):
+            raise PermissionDenied
+        source = self.get_object(request, object_id)
+        if source is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        start, end = next_years(source)
+        form = PlanRolloverForm(
+            request.POST or None,
+            initial={"years": f"{start}-{end}", "name": next_plan_name(source, start, end)},
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = plan_rollover(
+                    source=source,
+                    start_year=form.cleaned_data["years"][0],
+                    end_year=form.cleaned_data["years"][1],
+                    carry_targets=form.cleaned_data["carry_targets"],
+                    name=form.cleaned_data["name"],
+                    user=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                messages.success(
+                    request,
+                    gettext("%(plan)s was created from %(source)s.") % {"plan": result.plan, "source": source},
+                )
+                return HttpResponseRedirect(reverse("admin:plans_plan_change", args=[result.plan.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Start the next plan period"),
+            "opts": self.opts,
+            "original": source,
+            "source": source,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/kpi/plan_rollover.html", context, status=400 if form.errors else 200)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

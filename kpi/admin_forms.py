@@ -19,6 +19,7 @@ from kpi.models import PlannedStatus, YearlyTarget
 from kpi.resources import plain_number
 from kpi.services import reason_required, validate_target_value, validate_target_year
 from kpi.services.planning import plannable
+from kpi.services.rollover import parse_plan_years
 from plans.models import PERIODS_PER_YEAR
 
 
@@ -77,6 +78,34 @@ def planned_cells(indicator) -> list[list[tuple[int, int]]]:
     periods = PERIODS_PER_YEAR[plan.reporting_frequency]
     rows = [[(year, n) for n in range(1, periods) if plannable(indicator, n, periods)] for year in plan.years]
     return [row for row in rows if row]
+
+
+class PlanRolloverForm(forms.Form):
+    """The next plan period's page in admin (kpi.services.plan_rollover): its years, its name,
+    and whether the old plan's last-year targets are carried over as proposals."""
+
+    years = forms.CharField(
+        label=_("the new plan's years (ROC)"),
+        max_length=20,
+        help_text=_(
+            "Its first and last ROC years, e.g. 115-118: as many years as the old plan, the year after it ends."
+        ),
+    )
+    name = forms.CharField(label=_("the new plan's name"), max_length=200)
+    carry_targets = forms.BooleanField(
+        label=_("Carry the old plan's last-year targets over as proposals"),
+        required=False,
+        help_text=_(
+            "Each indicator's target of the old plan's last year is proposed for every year of the new plan. "
+            "A proposal is not a target: it is not used for attainment until the planning office accepts it."
+        ),
+    )
+
+    def clean_years(self):
+        try:
+            return parse_plan_years(self.cleaned_data["years"])  # the one parser of a plan's years
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
 
 
 class IndicatorForm(ChangeReasonForm):

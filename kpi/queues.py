@@ -49,7 +49,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, Q, Value, When
 
 from common import dates
 from common.years import to_roc
@@ -276,22 +276,37 @@ class ReviewCounts:
 
 
 def review_counts(user, narrowed: ReviewFilter = EVERYTHING) -> ReviewCounts:
-    """`ReviewCounts` for the user, in one aggregate query: the navigation's badge asks with
-    no filter, the review queue with its filters, so the two agree."""
+    """`ReviewCounts` for the user, in one grouped query: the navigation's badge asks with
+    no filter, the review queue with its filters, so the two agree.
+
+    The rows are grouped by (authored by the user, still actionable, status) so that the
+    authorship rule, an EXISTS over the report's events, runs once per report rather than
+    once per count (a city-wide reviewer has thousands of reports waiting at N = 500).
+    A NULL authorship (no author column matches and none is set) reads as "not authored",
+    as `~authored_by` reads it in `to_review_now`.
+    """
     if not (user and user.is_authenticated and user.is_active):
         return ReviewCounts()
-    now = to_review_now(user)
-    authored = access.authored_by(user)
-    counts = (
+    groups = (
         ProgressReport.objects.filter(access.reviewable(user))
         .filter(narrowed.condition())
-        .aggregate(
-            first=Count("id", filter=now & access.at_stage(access.FIRST)),
-            second=Count("id", filter=now & access.at_stage(access.SECOND)),
-            own=Count("id", filter=authored),
-            locked=Count("id", filter=~actionable() & ~authored),
+        .annotate(
+            authored=ExpressionWrapper(access.authored_by(user), output_field=BooleanField()),
+            open=ExpressionWrapper(actionable(), output_field=BooleanField()),
+            second=ExpressionWrapper(access.at_stage(access.SECOND), output_field=BooleanField()),
         )
+        .values("authored", "open", "second")
+        .annotate(n=Count("id"))
+        .order_by()
     )
+    counts = {"first": 0, "second": 0, "own": 0, "locked": 0}
+    for group in groups:
+        if group["authored"]:
+            counts["own"] += group["n"]
+        elif not group["open"]:
+            counts["locked"] += group["n"]
+        else:
+            counts["second" if group["second"] else "first"] += group["n"]
     return ReviewCounts(**counts)
 
 

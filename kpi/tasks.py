@@ -7,6 +7,7 @@
   a worker (the broker was down when the change committed).
 - `send_digests`: once a day, one e-mail per person who chose the daily digest.
 - `send_reminders`: `manage.py send_reminders` (due soon, overdue) on Celery beat.
+- `send_password_link`: a new account's link to set its password (the account import).
 
 The beat schedule is `CELERY_BEAT_SCHEDULE` in config/settings.py. Without a broker (the
 SQLite demo) the tasks run at once, in the process that asks for them.
@@ -19,6 +20,7 @@ import logging
 from io import StringIO
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.core.management import call_command
 from django.db import transaction
@@ -27,6 +29,7 @@ from django.utils import timezone
 
 from kpi.models import EmailChoice, Notification, NotificationKind
 from kpi.services import notifications
+from plans import people
 
 logger = logging.getLogger(__name__)
 
@@ -144,3 +147,21 @@ def send_reminders() -> str:
     call_command("send_reminders", stdout=out)
     logger.info("send_reminders: %s", out.getvalue())
     return out.getvalue()
+
+
+@shared_task(
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=False,
+    max_retries=MAX_RETRIES,
+    ignore_result=True,
+)
+def send_password_link(user_id: int) -> bool:
+    """E-mail a new account the link to set its password (plans.people.password_links_send),
+    one task per account so that a retry sends no one a second link. The link is made when
+    the e-mail is sent, so it lasts its full time from then."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).exclude(email="").first()
+    if user is None:
+        return False
+    return people.password_links_send([user]) == 1

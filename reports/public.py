@@ -66,6 +66,7 @@ from kpi.models import (
 )
 from kpi.rollups import CITY, stored_rollups
 from plans.models import DepartmentPlan, Goal, Plan, PublishedYear, StrategicObjective
+from plans.selectors import plan_in_force
 from reports.selectors.charts import LIGHT_ORDER
 
 # When a figure falls short, the approved report explains why and what will be done.
@@ -94,7 +95,8 @@ def find_published_year(year: int, published: Iterable[PublishedYear] | None = N
 
 
 def latest_plan() -> Plan | None:
-    return Plan.objects.order_by("-start_year").first()
+    """The plan named on the public page before any of its years is published: the plan in force."""
+    return plan_in_force()
 
 
 # --- The public view of a plan-year -----------------------------------------------------

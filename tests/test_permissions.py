@@ -44,7 +44,7 @@ from kpi.models import (
     ReportEvent,
     ReportingPeriod,
 )
-from plans.models import CommonGoal, Plan, PublishedYear
+from plans.models import CommonGoal, Membership, Plan, PublishedYear
 from reports.exports import yearly_export_build, yearly_export_request
 from reports.models import YearlyExport
 from tests.factories import kpi_by_code
@@ -206,6 +206,12 @@ def _import_file(w):
     return SimpleUploadedFile("reports.csv", buffer.getvalue().encode("utf-8-sig"), content_type="text/csv")
 
 
+def _people_file():
+    """A one-row list of people: a new reporter of 都市發展處."""
+    text = "帳號,姓名,電子郵件,單位,角色,啟用\r\nnewbie,張新人,newbie@example.org,都市發展處,填報人,是\r\n"
+    return SimpleUploadedFile("people.csv", text.encode("utf-8-sig"), content_type="text/csv")
+
+
 def _planning_url(w):
     return reverse("kpi:planning", args=[w.plan_id, w.department_id, 114])
 
@@ -245,6 +251,10 @@ ACTIONS |= {
     "report_import_get": _get("kpi:report_import"),
     "report_import_template": _get("kpi:report_import_template", query="?format=csv"),
     "report_import_post": lambda w: ("post", reverse("kpi:report_import"), {"file": _import_file(w), "mode": "draft"}),
+    # Accounts: the preview of an import writes nothing (the confirm step: tests/test_user_import.py).
+    "user_import_get": _get("kpi:user_import"),
+    "user_import_template": _get("kpi:user_import_template", query="?format=csv"),
+    "user_import_preview": lambda w: ("post", reverse("kpi:user_import"), {"step": "check", "file": _people_file()}),
     # Dashboards and the yearly report, for the home department and the city.
     "overview": _get("reports:overview"),
     "dashboard_department": _get("reports:department", HOME_DEPARTMENT),
@@ -447,6 +457,8 @@ def state(action, w):
         return YearlyExport.objects.count()
     if action == "notification_settings_post":
         return NotificationPreference.objects.count()
+    if action == "user_import_preview":
+        return get_user_model().objects.count(), Membership.objects.count()
     if action == "api_token_create":
         return AuthToken.objects.count()
     if action in ("api_token_revoke", "api_tokens_revoke_all", "api_token_delete"):
@@ -523,6 +535,10 @@ EXPECTED |= {
     "report_import_template":    (200,         200,         403,         403,         403,         LOGIN),
     # 民政處's reporter gets the page back with an error on the row (another department's KPI).
     "report_import_post":        (changed(200), 400,        403,         403,         403,         LOGIN),
+    # Only admins give accounts and roles (kpi.access.can_manage_people); the preview writes nothing.
+    "user_import_get":           (403,         403,         403,         403,         200,         LOGIN),
+    "user_import_template":      (403,         403,         403,         403,         200,         LOGIN),
+    "user_import_preview":       (403,         403,         403,         403,         200,         LOGIN),
     "overview":                  SIGNED_IN,
     "dashboard_department":      HOME_ONLY,
     "at_risk":                   SIGNED_IN,

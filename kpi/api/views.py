@@ -36,7 +36,7 @@ from common.api.base import (
     or_empty,
     param_error,
 )
-from common.api.filters import parse_roc_year
+from common.api.filters import ID_SCHEMA, IdField, parse_roc_year
 from common.numbers import optional_id
 from kpi import access, selectors, services
 from kpi.api import serializers as s
@@ -64,6 +64,9 @@ from kpi.models import (
             or_empty({"type": "integer"}),
             description="ROC year, e.g. 112; only that year's targets. Empty: every year.",
         ),
+        OpenApiParameter(
+            "plan", or_empty(dict(ID_SCHEMA)), description="Plan id: only that plan's indicators. Empty: every plan."
+        ),
     ],
     responses={200: IndicatorSerializer(many=True), 400: ERROR_400},
     auth=[],
@@ -83,10 +86,19 @@ class IndicatorListView(generics.ListAPIView):
         except DjangoValidationError as exc:
             raise ValidationError({"year": exc.messages}) from None
 
+    def get_plan(self):
+        try:
+            return IdField(required=False).clean(self.request.query_params.get("plan"))
+        except DjangoValidationError as exc:
+            raise ValidationError({"plan": exc.messages}) from None
+
     def get_queryset(self):
         qs = Indicator.objects.select_related(
             "department_plan__department", "department_plan__plan", "objective__goal", "common_goal"
         ).prefetch_related(Prefetch("targets", queryset=YearlyTarget.objects.order_by("year")))
+        plan = self.get_plan()
+        if plan is not None:
+            qs = qs.filter(department_plan__plan_id=plan)
         department = self.request.query_params.get("department", "").strip()
         if "\x00" in department:
             raise ValidationError({"department": [_("A department's name cannot contain a NUL character.")]})

@@ -11,6 +11,7 @@ from kpi.models.indicators import (  # noqa: F401
     IndicatorKind,
     PlannedStatus,
     PlannedValue,
+    TargetProposal,
     TargetRevision,
     Unit,
     YearlyTarget,

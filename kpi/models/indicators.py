@@ -273,6 +273,62 @@ class YearlyTarget(models.Model):
         return self.value != self.original_value
 
 
+class TargetProposal(models.Model):
+    """目標值提案: a value put forward for an indicator's yearly target that nobody has approved yet.
+
+    A new plan rolled over from the previous one (`kpi.services.plan_rollover` with
+    `carry_targets`) starts with the old plan's last-year targets as proposals for its
+    years (沿用前期目標值), so that departments revise a figure rather than start from
+    nothing. A proposal is deliberately not a `YearlyTarget`: attainment, lights,
+    roll-ups, the yearly report, open data and the API read targets only, so a proposal
+    can never be taken for an approved target. It becomes one when the planning office or
+    an admin accepts it (`kpi.services.target_proposals_accept`, through `target_set`,
+    with the proposal's note as the reason on the record); it is then removed. A year
+    that already has a target ignores its proposal.
+    """
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="target_proposals"
+    )
+    year = models.PositiveSmallIntegerField(_("year (ROC)"))
+    value = models.DecimalField(_("proposed target"), max_digits=14, decimal_places=4)
+    carried_from = models.ForeignKey(
+        YearlyTarget,
+        verbose_name=_("carried from"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The previous plan's target this proposal repeats."),
+    )
+    note = models.CharField(_("note"), max_length=200)
+    created_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("target proposal")
+        verbose_name_plural = _("target proposals")
+        ordering = ["indicator", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "year"], name="target_proposal_unique_indicator_year"),
+            models.CheckConstraint(
+                condition=Q(year__gte=MIN_ROC_YEAR) & Q(year__lte=MAX_ROC_YEAR),
+                name="target_proposal_year_is_roc_year",
+            ),
+            models.CheckConstraint(condition=~Q(note=""), name="target_proposal_note_required"),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator.code} {self.year}: {self.value} ({self.note})"
+
+
 class PlannedStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")  # 擬定中: the department's proposal
     CONFIRMED = "confirmed", _("Confirmed")  # 已核定: confirmed by the planning office or an admin

@@ -20,18 +20,20 @@ from kpi.models import (
 from kpi.services import (
     parse_decimal,
 )
+from plans import document
 
-# The file's contract: the plan's words, not translated (see the module's docstring).
+# The file's contract: the plan's words, not translated (see the module's docstring). The
+# columns the plan's table 參、三 also has are its titles, from the one place they are kept.
 COL_PLAN = "計畫"
 COL_DEPARTMENT = "機關"
 COL_KIND = "類別"
-COL_PARENT_NUMBER = "序號"
-COL_PARENT_NAME = "關鍵策略目標"
-COL_NUMBER = "編號"
-COL_NAME = "關鍵績效指標"
-COL_ARRANGEMENT = "評估體制"
-COL_METHOD = "評估方式"
-COL_STANDARD = "衡量標準"
+COL_PARENT_NUMBER = document.COL_SERIAL  # 序號
+COL_PARENT_NAME = document.COL_OBJECTIVE  # 關鍵策略目標
+COL_NUMBER = document.COL_NUMBER  # 編號
+COL_NAME = document.COL_KPI  # 關鍵績效指標
+COL_ARRANGEMENT = document.COL_ARRANGEMENT  # 評估體制
+COL_METHOD = document.COL_METHOD  # 評估方式
+COL_STANDARD = document.COL_STANDARD  # 衡量標準
 COL_UNIT = "單位"
 COL_DIRECTION = "方向"
 COL_WEIGHT = "權重"
@@ -48,7 +50,7 @@ PLAN_YEARS = re.compile(r"^\s*(\d{1,3})\s*[-–—~～至]\s*(\d{1,3})\s*$")
 SHEET_TITLE = "指標與年度目標值"  # the exported sheet (xlsx, ods), and the resource on the admin forms
 HEADER_ROWS = 1  # the column headers: the first indicator is on the spreadsheet's row 2
 
-KIND_EXPORT = {IndicatorKind.KPI: "關鍵績效指標", IndicatorKind.COMMON: "共同性指標"}
+KIND_EXPORT = {IndicatorKind.KPI: document.COL_KPI, IndicatorKind.COMMON: document.COL_COMMON_INDICATOR}
 # Also read: the codes and the short forms written by earlier exports ("KPI", "共同性").
 KIND_IMPORT = {
     "kpi": IndicatorKind.KPI,
@@ -59,7 +61,7 @@ KIND_IMPORT = {
     "共同性指標": IndicatorKind.COMMON,
     "共同": IndicatorKind.COMMON,
 }
-METHOD_EXPORT = {EvaluationMethod.PROGRESS_CONTROL: "進度控管", EvaluationMethod.STATISTICS: "統計數據"}
+METHOD_EXPORT = {method: document.EVALUATION_METHOD_TERMS[method.value] for method in EvaluationMethod}
 METHOD_IMPORT = {
     **{label: code for code, label in METHOD_EXPORT.items()},
     **{code.value: code for code in EvaluationMethod},

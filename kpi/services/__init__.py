@@ -5,7 +5,8 @@ once: `targets` (yearly targets and their revisions), `periods` (reporting perio
 locks), `reports` (validation, save, submit, review), `report_batches` (many reports at
 once, all or none: the department's grid, and the import written in bulk), `evidence` (files and links),
 `comments` (a report's conversation), `notifications` (who hears of what, and the
-inbox) and `planning` (planned values per period: propose, confirm).
+inbox), `planning` (planned values per period: propose, confirm) and `rollover` (the
+next plan period from the previous plan's structure; target proposals accepted).
 The assessment of a figure (達成度, lights, what a period should reach) is not a write:
 it lives in `kpi.assessments`, on top of the framework-free `kpi.attainment`.
 """
@@ -73,6 +74,11 @@ from kpi.services.reports import (  # noqa: F401
     report_submit,
     reports_approve,
     validate_actual,
+)
+from kpi.services.rollover import (  # noqa: F401
+    RolloverResult,
+    plan_rollover,
+    target_proposals_accept,
 )
 from kpi.services.targets import (  # noqa: F401
     NEW_TARGET_REASON,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -202,19 +202,28 @@ def lock_periods(periods: Iterable[ReportingPeriod]) -> set[int]:
     change can land in a period after it was locked. Rows are locked in id order, so
     that two batches never wait for each other crosswise.
 
-    FOR NO KEY UPDATE, not FOR UPDATE: it still waits for (and holds off) `period_lock`'s
-    update, but not the foreign-key checks of rows that point at the period (a report
-    inserted by another save). With FOR UPDATE, a save holding its period and waiting for
-    the public pages' version row deadlocked with a save holding that row and inserting a
-    report of the same period (tests/test_backup_consistency.py).
+    On PostgreSQL the lock is FOR SHARE: saves share it with each other (every report of
+    a quarter, in every department, points at the same period row) and with the
+    foreign-key checks of reports being inserted, and `period_lock`'s FOR UPDATE waits
+    for all of them, as they wait for it. A stronger lock (FOR UPDATE or FOR NO KEY
+    UPDATE) would make every save in the city wait for the one before it: under the load
+    test's 40 reporters that queue held gunicorn's threads for seconds. (FOR UPDATE also
+    deadlocked with a save inserting a report of the same period, whose foreign-key check
+    waits for the period row: tests/test_backup_consistency.py.) Django's ORM has no FOR
+    SHARE, hence the SQL. SQLite has no row locks: every request's transaction there
+    starts with BEGIN IMMEDIATE, so writers take turns anyway.
     """
     periods = {p.pk: p for p in periods}
-    rows = (
-        ReportingPeriod.objects.select_for_update(no_key=True)
-        .filter(pk__in=periods)
-        .order_by("pk")
-        .values_list("pk", "is_locked")
-    )
+    ids = sorted(periods)
+    if connection.vendor == "postgresql" and ids:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, is_locked FROM {ReportingPeriod._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR SHARE",
+                [ids],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = ReportingPeriod.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "is_locked")
     return {pk for pk, is_locked in rows if is_locked} | {pk for pk, p in periods.items() if p.is_locked}
 
 

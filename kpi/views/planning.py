@@ -23,7 +23,7 @@ from django.utils.translation import pgettext
 from common import dates
 from common.years import to_roc
 from kpi import access, assessments, planning, services, units
-from kpi.models import Accrual, Indicator, PlannedStatus, ReportingPeriod, YearlyTarget
+from kpi.models import Accrual, Indicator, PlannedStatus, ReportingPeriod, TargetProposal, YearlyTarget
 from kpi.resources import plain_number
 from kpi.services.planning import cell_key, periods_per_year, plannable
 from plans.models import DepartmentPlan, Plan
@@ -51,8 +51,10 @@ class Row:
     indicator: Indicator
     target_display: str
     cells: list[Cell] = field(default_factory=list)
-    status: str = ""  # "confirmed", "proposed", "default", "no_target", "year_end"
+    status: str = ""  # "confirmed", "proposed", "default", "no_target", "target_proposed", "year_end"
     status_label: str = ""
+    proposal: TargetProposal | None = None  # a target proposed for the year, not approved (kpi.models)
+    proposal_display: str = ""
 
 
 def _period_labels(plan: Plan, year: int, count: int) -> list[str]:
@@ -73,6 +75,14 @@ def _rows(department_plan: DepartmentPlan, year: int, typed=None, errors=None) -
         .prefetch_related(Prefetch("targets", queryset=targets_qs, to_attr="near_targets"))
     )
     stored_all = assessments.planned_values(years=[year], target__indicator__department_plan=department_plan)
+    # Target proposals (a new plan's carried-over targets) matter only where the year has no
+    # target: read them only then, so a plan with its targets set reads what it always read.
+    proposals = {}
+    if any(not any(t.year == year for t in i.near_targets) for i in indicators):
+        proposals = {
+            p.indicator_id: p
+            for p in TargetProposal.objects.filter(indicator__department_plan=department_plan, year=year)
+        }
     typed, errors = typed or {}, errors or {}
     rows = []
     for indicator in indicators:
@@ -105,7 +115,15 @@ def _rows(department_plan: DepartmentPlan, year: int, typed=None, errors=None) -
                     units.amount(indicator, point.value) if point is not None and point.value is not None else "—"
                 )
             row.cells.append(cell)
-        if target is None:
+        proposal = proposals.get(indicator.pk) if target is None else None
+        if proposal is not None:
+            row.status, row.status_label = "target_proposed", _("Target proposed, not yet approved")
+            row.proposal = proposal
+            row.proposal_display = _("Proposed: %(value)s (%(note)s)") % {
+                "value": units.amount(indicator, proposal.value),
+                "note": proposal.note,
+            }
+        elif target is None:
             row.status, row.status_label = "no_target", _("No target this year")
         elif stored and all(status == PlannedStatus.CONFIRMED for _v, status in stored.values()):
             row.status, row.status_label = "confirmed", _("Confirmed")

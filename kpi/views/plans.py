@@ -6,19 +6,27 @@ from common import dates
 from kpi import access, queues
 from kpi.models import Indicator, YearlyTarget
 from plans.models import DepartmentPlan, Plan, StrategicObjective
+from plans.selectors import plan_in_force
 
 
 @login_required
 def home(request):
-    plans = Plan.objects.prefetch_related(
-        Prefetch("department_plans", queryset=DepartmentPlan.objects.select_related("department"))
+    """Every plan, the plan in force first (`plans.selectors.plan_in_force`), then the others, latest first."""
+    plans = list(
+        Plan.objects.order_by("-start_year", "id").prefetch_related(
+            Prefetch("department_plans", queryset=DepartmentPlan.objects.select_related("department"))
+        )
     )
-    return render(request, "plans/home.html", {"plans": plans})
+    in_force = plan_in_force(plans)
+    plans.sort(key=lambda plan: plan != in_force)  # stable: the others keep their order
+    return render(request, "plans/home.html", {"plans": plans, "in_force": in_force})
 
 
 @login_required
 def department_plan_detail(request, plan_id, department_id):
-    """The department's plan laid out like the document: vision → goals → objectives → KPIs."""
+    """The department's plan as the document writes it (壹 mission and vision, 貳 policy focus, 參 objectives,
+    common goals and the tables of indicators), with the fixed wording of `plans.document`; what the
+    system adds (goal links, links to the KPI pages, direction) is marked as its own."""
     department_plan = get_object_or_404(
         DepartmentPlan.objects.select_related("plan", "department"), plan_id=plan_id, department_id=department_id
     )
@@ -49,6 +57,8 @@ def department_plan_detail(request, plan_id, department_id):
             "common_goals": common_goals,
             "show_gregorian": request.GET.get("gregorian") == "1",
             "grid_periods": grid_periods,
+            # Links to the KPI pages only for those who may open them (kpi:detail answers 404 otherwise).
+            "links_to_kpis": access.can_view_department(request.user, department_plan.department_id),
             "siblings": DepartmentPlan.objects.filter(plan=department_plan.plan).select_related("department"),
         },
     )

@@ -26,6 +26,7 @@ from kpi import access, assessments, queues, selectors, services
 from kpi.models import PeriodEvent, ProgressReport, ReportingPeriod, ReportStatus
 from kpi.views.grid import grid_links
 from plans.models import Plan
+from plans.selectors import plan_in_force
 
 MY_UPDATES_REVIEW_PREVIEW = 10
 
@@ -209,7 +210,8 @@ def _chosen_plan(request, plan_id=None):
     if not plans:
         return None, plans
     plan_id = plan_id or query_id(request, "plan", label=_("Plan"))
-    plan = next((p for p in plans if p.pk == plan_id), plans[0])
+    # No plan asked for (or none such): the plan in force, as on every page.
+    plan = next((p for p in plans if p.pk == plan_id), None) or plan_in_force(plans)
     return plan, plans
 
 

@@ -22,7 +22,6 @@ from reports.selectors.overview import overview  # noqa: F401
 from reports.selectors.params import (  # noqa: F401
     DIMENSION_CHOICES,
     Filters,
-    current_plan,
     filters_from,
     visible_department_plans,
 )

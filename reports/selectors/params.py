@@ -1,4 +1,5 @@
-"""The dashboards' parameters: which plan, which year, which filters, which departments."""
+"""The dashboards' parameters: which year, which filters, which departments. Which plan is
+`plans.selectors.plan_choice`'s question (?plan=, else the plan in force)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,6 @@ from kpi.selectors import year_from_param
 from plans.models import OBJECTIVE_DIMENSIONS, DepartmentPlan, Plan
 
 DIMENSION_CHOICES = [(d.value, d.label) for d in OBJECTIVE_DIMENSIONS]
-
-
-def current_plan(plan_id=None) -> Plan | None:
-    """The plan asked for, else the one containing today's ROC year, else the latest."""
-    plans = list(Plan.objects.order_by("-start_year", "id"))
-    if plan_id:
-        chosen = next((p for p in plans if str(p.pk) == str(plan_id)), None)
-        if chosen is not None:
-            return chosen
-    this_year = to_roc(dates.today().year)
-    return next((p for p in plans if p.contains_year(this_year)), plans[0] if plans else None)
 
 
 @dataclass(frozen=True)

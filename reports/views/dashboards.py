@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from common.params import query_id
+from plans.selectors import plan_choice
 from reports import selectors
 
 
@@ -22,15 +23,18 @@ def light_choices() -> list[tuple[str, str]]:
 
 
 def _plan_or_404(request):
-    plan = selectors.current_plan(request.GET.get("plan"))
-    if plan is None:
+    """The plan of ?plan=, else the plan in force (`plans.selectors.plan_in_force`)."""
+    choice = plan_choice(request)
+    if choice is None:
         raise Http404("No plan has been entered yet.")
-    return plan
+    return choice
 
 
-def _common_context(plan, filters):
+def _common_context(choice, filters):
+    plan = choice.plan
     return {
         "plan": plan,
+        "plan_choice": choice,
         "filters": filters,
         "dimension_choices": selectors.DIMENSION_CHOICES,
         "light_choices": light_choices(),
@@ -43,17 +47,19 @@ def _common_context(plan, filters):
 @require_safe
 def overview(request):
     """Every department the user may view: score, light, the count of each light, and the trend."""
-    plan = _plan_or_404(request)
+    choice = _plan_or_404(request)
+    plan = choice.plan
     filters = selectors.filters_from(plan, request.GET)
     data = selectors.overview(request.user, plan, filters)
-    return render(request, "reports/overview.html", {**_common_context(plan, filters), "data": data})
+    return render(request, "reports/overview.html", {**_common_context(choice, filters), "data": data})
 
 
 @login_required
 @require_safe
 def department(request, department_id):
     """One department: goals → objectives → KPIs with their roll-ups, and its common indicators."""
-    plan = _plan_or_404(request)
+    choice = _plan_or_404(request)
+    plan = choice.plan
     # Only the one department is read: the planning office may view hundreds.
     visible = selectors.visible_department_plans(request.user, plan, department_id=department_id)
     department_plan = visible[0] if visible else None
@@ -61,15 +67,16 @@ def department(request, department_id):
         raise Http404("No such department in this plan, or not one you may view.")
     filters = selectors.filters_from(plan, request.GET)
     page = selectors.department_page(request.user, plan, department_plan, filters)
-    return render(request, "reports/department.html", {**_common_context(plan, filters), "page": page})
+    return render(request, "reports/department.html", {**_common_context(choice, filters), "page": page})
 
 
 @login_required
 @require_safe
 def at_risk(request):
     """KPIs behind the pace their target needs, and reports that are overdue."""
-    plan = _plan_or_404(request)
+    choice = _plan_or_404(request)
+    plan = choice.plan
     filters = selectors.filters_from(plan, request.GET)
     department_id = query_id(request, "department", label=_("Department"))
     page = selectors.at_risk_page(request.user, plan, filters.year, department_id)
-    return render(request, "reports/at_risk.html", {**_common_context(plan, filters), "page": page})
+    return render(request, "reports/at_risk.html", {**_common_context(choice, filters), "page": page})

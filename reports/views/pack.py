@@ -52,7 +52,7 @@ def pack_download(request):
         messages.info(
             request, _("The whole city's meeting pack is prepared in the background: press its button below.")
         )
-        query = urlencode({"year": choice.year, **({"period": period.number} if period else {})})
+        query = urlencode({"year": choice.year, **choice.plan_params, **({"period": period.number} if period else {})})
         return HttpResponseRedirect(f"{reverse('reports:yearly')}?{query}#meeting-pack")
     # The pack is the city's document: written in zh-Hant, like the downloads, whatever the
     # reader's language.

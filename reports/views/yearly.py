@@ -1,6 +1,6 @@
 """The yearly report (年度績效報告): the page, its print view and its downloads.
 
-    reports:yearly           /reports/yearly/?year=114&department=<id>
+    reports:yearly           /reports/yearly/?year=114&department=<id>[&plan=<id>]
     reports:yearly_print     /reports/yearly/print/?year=114&department=<id>
     reports:yearly_download  /reports/yearly/download/?format=xlsx|ods|csv&year=114&department=<id>
     reports:yearly_section   /reports/yearly/section/?year=114&department=<id>
@@ -8,8 +8,9 @@
     reports:yearly_export        /reports/yearly/exports/<uuid>/
     reports:yearly_export_file   /reports/yearly/exports/<uuid>/file/
 
-No department means the whole city: every department the user may view
-(`kpi.access.department_ids_for`). A department the user may not view is a 404, as
+No plan means the plan in force (`plans.selectors.plan_in_force`); links and downloads
+keep a plan chosen with ?plan= (the switcher). No department means the whole city: every
+department the user may view (`kpi.access.department_ids_for`). A department the user may not view is a 404, as
 on every other page. All build their rows with `reports.yearly.build_yearly_report`,
 so the page, the paper and the spreadsheet always carry the same figures.
 
@@ -41,6 +42,7 @@ from common.spreadsheets import writing as exports
 from common.years import parse_year, to_roc
 from kpi.selectors import default_year
 from plans.models import Department, DepartmentPlan, Plan
+from plans.selectors import PlanChoice, plan_choice
 from reports import pack
 from reports.exports import DOWNLOAD_FORMATS, yearly_export_for, yearly_export_request
 from reports.models import ExportStatus
@@ -55,7 +57,11 @@ from reports.yearly import (
 
 
 class BadYear(ValueError):
-    """The year asked for is not a year of the plan."""
+    """The year asked for is not a year of the plan (`plans`: the plan asked for)."""
+
+    def __init__(self, message: str, plans: PlanChoice):
+        super().__init__(message)
+        self.plans = plans
 
 
 @dataclass
@@ -64,21 +70,27 @@ class Choice:
     year: int
     department: Department | None
     viewable: list[DepartmentPlan]
+    plans: PlanChoice | None = None
+
+    @property
+    def plan_params(self) -> dict:
+        return self.plans.params if self.plans is not None else {}
 
 
-def current_plan() -> Plan:
-    """The plan being reported on: the latest (the first created, should two start the same year)."""
-    plan = Plan.objects.order_by("-start_year", "id").first()
-    if plan is None:
+def _plan_choice(request, params=None) -> PlanChoice:
+    """The plan of ?plan= (or `params`: a POST's), else the plan in force; 404 when there is none."""
+    choice = plan_choice(request, None if params is None else params.get("plan", ""))
+    if choice is None:
         raise Http404(_("No plan has been entered yet."))
-    return plan
+    return choice
 
 
 def _choice(request, params=None) -> Choice:
-    """Read ?year= and ?department= (or `params`: a POST's); 404 for a department the user
-    may not view, BadYear for a bad year."""
+    """Read ?plan=, ?year= and ?department= (or `params`: a POST's); 404 for a department the
+    user may not view, BadYear for a bad year."""
+    plans = _plan_choice(request, params)
     params = request.GET if params is None else params
-    plan = current_plan()
+    plan = plans.plan
     viewable = viewable_department_plans(request.user, plan)
     department = None
     raw_department = params.get("department", "").strip()
@@ -107,12 +119,12 @@ def _choice(request, params=None) -> Choice:
                     "year": year,
                     "roc": to_roc(year),
                 }
-            raise BadYear(message)
-    return Choice(plan, year, department, viewable)
+            raise BadYear(message, plans)
+    return Choice(plan, year, department, viewable, plans)
 
 
-def _query(year: int, department: Department | None, **extra) -> str:
-    params = {"year": year, **({"department": department.id} if department else {}), **extra}
+def _query(year: int, department: Department | None, plan_params: dict | None = None, **extra) -> str:
+    params = {"year": year, **({"department": department.id} if department else {}), **(plan_params or {}), **extra}
     return urlencode(params)
 
 
@@ -128,22 +140,29 @@ def _report(request, choice: Choice, *, on_demand: bool = False) -> YearlyReport
 
 def _redirect_to_default_year(request, view_name: str, exc: BadYear) -> HttpResponseRedirect:
     messages.error(request, str(exc))
-    plan = current_plan()
-    params = {"year": default_year(plan)}
+    plans = exc.plans
+    params = {"year": default_year(plans.plan)}
     department = optional_id(request.GET.get("department"))
     if department is not None:
         params["department"] = department
+    params.update(plans.params)
     return HttpResponseRedirect(f"{reverse(view_name)}?{urlencode(params)}")
 
 
 def _context(report: YearlyReport, choice: Choice) -> dict:
-    query = _query(choice.year, choice.department)
+    query = _query(choice.year, choice.department, choice.plan_params)
     return {
         "report": report,
         "plan": choice.plan,
+        "plan_choice": choice.plans,
         "query": query,
         "downloads": [
-            (fmt, label, f"{reverse('reports:yearly_download')}?{_query(choice.year, choice.department, format=fmt)}")
+            (
+                fmt,
+                label,
+                f"{reverse('reports:yearly_download')}?"
+                f"{_query(choice.year, choice.department, choice.plan_params, format=fmt)}",
+            )
             for fmt, label in (("xlsx", "Excel (.xlsx)"), ("ods", "ODS (.ods)"), ("csv", "CSV"))
         ],
         "print_url": f"{reverse('reports:yearly_print')}?{query}",
@@ -207,7 +226,9 @@ def yearly_download(request):
         # The whole city's file is prepared in the background (yearly_export_start): the
         # page offers it with a button, since asking for it is a POST.
         messages.info(request, _("The whole city's file is prepared in the background: press its button below."))
-        return HttpResponseRedirect(f"{reverse('reports:yearly')}?{_query(choice.year, None)}#downloads")
+        return HttpResponseRedirect(
+            f"{reverse('reports:yearly')}?{_query(choice.year, None, choice.plan_params)}#downloads"
+        )
     # The spreadsheets' headers and sheet names are a zh-Hant data contract, so the whole
     # file is written in zh-Hant (lights, reasons, dates), whatever the reader's language.
     with translation.override(settings.LANGUAGE_CODE):
@@ -228,7 +249,7 @@ def yearly_export_start(request):
             content_type="text/plain; charset=utf-8",
         )
     try:
-        choice = _choice(request, {"year": request.POST.get("year", "")})
+        choice = _choice(request, {"year": request.POST.get("year", ""), "plan": request.POST.get("plan", "")})
     except BadYear as exc:
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
     period = None
@@ -263,7 +284,8 @@ def yearly_export(request, export_id):
             "refresh": EXPORT_REFRESH_SECONDS if export.is_pending else None,
             "waiting_long": export.status == ExportStatus.QUEUED
             and timezone.now() - export.created_at > EXPORT_WAIT_WARNING,
-            "report_url": f"{reverse('reports:yearly')}?{_query(export.year, None)}",
+            # Back to the report of the file's plan, whichever plan is in force by then.
+            "report_url": f"{reverse('reports:yearly')}?{_query(export.year, None, {'plan': export.plan_id})}",
         },
     )
 
