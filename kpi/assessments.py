@@ -239,9 +239,29 @@ def latest_approved(*, years: Iterable[int], **report_filters) -> dict[tuple[int
     return latest
 
 
-def plan_year_attainment(*, plan: Plan, year: int, department_ids: Iterable[int] | None = None) -> PlanYearAttainment:
-    """Compute a plan-year in three queries, whatever the number of indicators."""
-    return plan_years_attainment(plan=plan, years=[year], department_ids=department_ids)[year]
+def plan_year_attainment(
+    *,
+    plan: Plan,
+    year: int,
+    department_ids: Iterable[int] | None = None,
+    through: ReportingPeriod | None = None,
+) -> PlanYearAttainment:
+    """Compute a plan-year in three queries, whatever the number of indicators.
+
+    `through` (a period of `year`) computes the year as it stood at the end of that period,
+    for a review meeting's pack (reports.pack): each KPI's figure of record is its latest
+    approved report up to that period, and its light the period status of that report
+    (進度燈號, against its period's planned value), by the same rules as the year in
+    progress; only the last period of a year that has ended is judged on the year status.
+    """
+    if through is None:
+        return plan_years_attainment(plan=plan, years=[year], department_ids=department_ids)[year]
+    if through.year != year:
+        raise ValueError(f"period {through} is not of year {year}")
+    inputs = load_inputs(plan=plan, years=[year], department_ids=department_ids, through=through)
+    today = dates.today()
+    in_progress = year_in_progress(year, today) or not through.is_last_of_year
+    return _compute(plan, year, inputs, today, in_progress=in_progress)
 
 
 def plan_years_attainment(
@@ -307,9 +327,12 @@ def load_inputs(
     years: Iterable[int],
     department_ids: Iterable[int] | None = None,
     indicator_ids: Iterable[int] | None = None,
+    through: ReportingPeriod | None = None,
 ) -> Inputs:
     """The indicators of the plan (narrowed to some departments or indicators) with what their
-    statuses for `years` need: targets, planned values, figures of record. Four queries."""
+    statuses for `years` need: targets, planned values, figures of record. Four queries.
+
+    `through` leaves out the reports of periods ending after it (`plan_year_attainment`)."""
     years = sorted(set(years))
     department_ids = list(department_ids) if department_ids is not None else None
     indicator_ids = list(indicator_ids) if indicator_ids is not None else None
@@ -320,7 +343,10 @@ def load_inputs(
         (t.indicator_id, t.year): t for t in YearlyTarget.objects.filter(year__in=target_years, **indicator_filter)
     }
     planned = planned_values(years=years, **{f"target__{k}": v for k, v in indicator_filter.items()})
-    reports = latest_approved(years=years, **indicator_filter)
+    report_filter = dict(indicator_filter)
+    if through is not None:
+        report_filter["period__end_date__lte"] = through.end_date
+    reports = latest_approved(years=years, **report_filter)
     return Inputs(plan, thresholds_for(plan), indicators, targets, planned, reports)
 
 
@@ -415,11 +441,13 @@ def period_status(
     )
 
 
-def _compute(plan: Plan, year: int, inputs: Inputs, today: datetime.date) -> PlanYearAttainment:
+def _compute(
+    plan: Plan, year: int, inputs: Inputs, today: datetime.date, *, in_progress: bool | None = None
+) -> PlanYearAttainment:
     thresholds = inputs.thresholds
     results: dict[int, IndicatorResult] = {}
     for ind in inputs.indicators:
-        status = inputs.status(ind, year, today=today)
+        status = inputs.status(ind, year, today=today, in_progress=in_progress)
         key = (ind.id, year)
         results[ind.id] = IndicatorResult(
             ind,

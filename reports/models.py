@@ -41,8 +41,18 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+# The formats of a whole-city download: the yearly report's spreadsheets
+# (common.spreadsheets.writing.FORMATS) and the meeting pack (reports.pack.FORMATS).
+SPREADSHEET_FORMATS = ("xlsx", "ods", "csv")
+PACK_FORMATS = ("pdf", "odt")
+
+
 class YearlyExport(models.Model):
     """A whole-city yearly report file (全市績效年報下載檔) prepared by a background task.
+
+    The same job writes the whole city's meeting pack (施政績效報告, reports.pack) when its
+    format is pdf or odt, of the year or of the year as of a `period`: both are built from
+    the same report (reports.yearly.build_yearly_report).
 
     The whole city's spreadsheet takes seconds to write at hundreds of departments, so it is
     built by a Celery task (reports.tasks) rather than in the request. The row is the job: who
@@ -62,6 +72,15 @@ class YearlyExport(models.Model):
     plan = models.ForeignKey("plans.Plan", on_delete=models.CASCADE, related_name="+", verbose_name=_("plan"))
     year = models.PositiveSmallIntegerField(_("year"))
     format = models.CharField(_("format"), max_length=4)
+    # The meeting pack of the year as it stood at this period's end; None: the whole year.
+    period = models.ForeignKey(
+        "kpi.ReportingPeriod",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("as of the period"),
+    )
     status = models.CharField(_("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
     file = models.FileField(_("file"), upload_to="exports/yearly/", blank=True)
     filename = models.CharField(_("file name"), max_length=200, blank=True)
@@ -76,12 +95,21 @@ class YearlyExport(models.Model):
         verbose_name_plural = _("yearly report downloads")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(format__in=["xlsx", "ods", "csv"]), name="yearly_export_known_format"
+                condition=models.Q(format__in=[*SPREADSHEET_FORMATS, *PACK_FORMATS]), name="yearly_export_known_format"
+            ),
+            # A period narrows the meeting pack only: the spreadsheets are of the year.
+            models.CheckConstraint(
+                condition=models.Q(period__isnull=True) | models.Q(format__in=PACK_FORMATS),
+                name="yearly_export_period_for_pack_only",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.year} {self.format} ({self.get_status_display()})"
+
+    @property
+    def is_pack(self) -> bool:
+        return self.format in PACK_FORMATS
 
     @property
     def is_pending(self) -> bool:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("reports/yearly/download/", views.yearly_download, name="yearly_download"),
     path("reports/yearly/print/", views.yearly_print, name="yearly_print"),
     path("reports/yearly/section/", views.yearly_section, name="yearly_section"),
+    path("reports/yearly/pack/", views.pack_download, name="pack_download"),
     path("reports/yearly/exports/", views.yearly_export_start, name="yearly_export_start"),
     path("reports/yearly/exports/<uuid:export_id>/", views.yearly_export, name="yearly_export"),
     path("reports/yearly/exports/<uuid:export_id>/file/", views.yearly_export_file, name="yearly_export_file"),

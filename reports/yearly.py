@@ -40,7 +40,7 @@ from kpi import access, units
 from kpi.assessments import IndicatorResult, PlanYearAttainment, of_record, plan_year_attainment, thresholds_for
 from kpi.attainment import Light, RollUp, Thresholds
 from kpi.formulas import FORMULAS, FormulaError
-from kpi.models import Evidence, Indicator, IndicatorKind, TargetRevision, YearlyTarget
+from kpi.models import Evidence, Indicator, IndicatorKind, ReportingPeriod, TargetRevision, YearlyTarget
 from kpi.rollups import CITY, stored_rollups
 from kpi.selectors import format_inputs
 from plans.models import Department, DepartmentPlan, Plan
@@ -369,6 +369,9 @@ class YearlyReport:
     # The whole city's page: the sections carry roll-ups only (no rows), and each
     # department's tables are fetched when opened (reports:yearly_section).
     sections_on_demand: bool = False
+    # The year as it stood at the end of this period (a review meeting's pack, reports.pack):
+    # None for the year itself.
+    period: ReportingPeriod | None = None
 
     @property
     def gregorian(self) -> int:
@@ -378,6 +381,11 @@ class YearlyReport:
     def year_label(self) -> str:
         """民國114年度 (ROC year 114)."""
         return _("ROC fiscal year %(year)s") % {"year": self.year}
+
+    @property
+    def period_name(self) -> str:
+        """第3季 for a report as of a period; '' for the year's."""
+        return period_in_year(self.period) if self.period else ""
 
     @property
     def department_id(self) -> int | None:
@@ -453,13 +461,17 @@ def _revisions_by_target(plan: Plan, year: int, department_ids: set[int]) -> dic
     return by_target
 
 
-def _evidence_by_indicator(user, plan: Plan, year: int, department_ids: set[int]) -> dict[int, list[Evidence]]:
+def _evidence_by_indicator(
+    user, plan: Plan, year: int, department_ids: set[int], through: ReportingPeriod | None = None
+) -> dict[int, list[Evidence]]:
     """The evidence of every report of record of the year (approved, or reopened for correction
     and still counting with the figure approved before: `kpi.assessments.of_record`), oldest
-    first: reports are year-to-date, so what backed the first quarter's figure still backs the year's."""
+    first: reports are year-to-date, so what backed the first quarter's figure still backs the year's.
+    `through`: only the reports of periods ending by then."""
     by_indicator: dict[int, list[Evidence]] = {}
     if not department_ids:
         return by_indicator
+    period_filter = {"report__period__end_date__lte": through.end_date} if through is not None else {}
     evidence = (
         access.evidence_for(user)
         .filter(
@@ -468,6 +480,7 @@ def _evidence_by_indicator(user, plan: Plan, year: int, department_ids: set[int]
             report__period__year=year,
             report__indicator__department_plan__plan=plan,
             report__indicator__department_plan__department_id__in=department_ids,
+            **period_filter,
         )
         .select_related("report__period")
         .order_by("report__indicator_id", "report__period__end_date", "uploaded_at", "id")
@@ -484,12 +497,20 @@ def viewable_department_plans(user, plan: Plan) -> list[DepartmentPlan]:
 
 
 def build_yearly_report(
-    *, plan: Plan, year: int, user, department: Department | None = None, viewable: list[DepartmentPlan] | None = None
+    *,
+    plan: Plan,
+    year: int,
+    user,
+    department: Department | None = None,
+    viewable: list[DepartmentPlan] | None = None,
+    period: ReportingPeriod | None = None,
 ) -> YearlyReport:
     """The report of `department` (or of every department the user may view) for `year`.
 
     The caller checks that `year` is in the plan and that the user may view
-    `department` (the views answer 400 / 404 before calling this).
+    `department` (the views answer 400 / 404 before calling this). `period` (of `year`)
+    gives the year as it stood at that period's end, by the same rules
+    (`kpi.assessments.plan_year_attainment`'s `through`): the review meeting's pack.
     """
     if viewable is None:
         viewable = viewable_department_plans(user, plan)
@@ -502,12 +523,14 @@ def build_yearly_report(
         scope_ids = sorted(wanted_ids)
     else:
         scope_ids = None if all_ids is None else [dp.department_id for dp in viewable]
-    attainment: PlanYearAttainment = plan_year_attainment(plan=plan, year=year, department_ids=scope_ids)
+    attainment: PlanYearAttainment = plan_year_attainment(
+        plan=plan, year=year, department_ids=scope_ids, through=period
+    )
     results = [r for r in attainment.indicators.values() if r.indicator.department_plan.department_id in wanted_ids]
 
     in_scope = wanted_ids if results else set()
     revisions = _revisions_by_target(plan, year, in_scope)
-    evidence = _evidence_by_indicator(user, plan, year, in_scope)
+    evidence = _evidence_by_indicator(user, plan, year, in_scope, period)
 
     by_department: dict[int, list[ReportRow]] = {}
     for result in results:
@@ -537,6 +560,7 @@ def build_yearly_report(
         viewable=viewable,
         covers_every_department=all_ids is None,
         generated_on=dates.today(),
+        period=period,
     )
 
 

@@ -279,6 +279,14 @@ ACTIONS |= {
         reverse("reports:yearly_section") + f"?year=113&department={w.department_id}",
         None,
     ),
+    # The meeting pack (reports.pack): a department's is written in the request (the ODT, the
+    # lighter of the two); the whole city's is the background job's, so asking here redirects.
+    "pack_download": lambda w: (
+        "get",
+        reverse("reports:pack_download") + f"?format=odt&year=113&department={w.department_id}",
+        None,
+    ),
+    "pack_download_city": _get("reports:pack_download", query="?format=pdf&year=113"),
     "yearly_export_start": lambda w: ("post", reverse("reports:yearly_export_start"), {"format": "csv", "year": 113}),
     "yearly_export": lambda w: ("get", reverse("reports:yearly_export", args=[_staff_export()]), None),
     "yearly_export_file": lambda w: ("get", reverse("reports:yearly_export_file", args=[_staff_export()]), None),
@@ -540,6 +548,8 @@ EXPECTED |= {
     "yearly_download":           HOME_ONLY,
     "yearly_download_city":      (302,         302,         302,         302,         302,         LOGIN),
     "yearly_section":            HOME_ONLY,
+    "pack_download":             HOME_ONLY,
+    "pack_download_city":        (302,         302,         302,         302,         302,         LOGIN),
     "yearly_export_start":       (changed(303), changed(303), changed(303), changed(303), changed(303), LOGIN),
     "yearly_export":             (200,         404,         404,         404,         404,         LOGIN),
     "yearly_export_file":        (200,         404,         404,         404,         404,         LOGIN),

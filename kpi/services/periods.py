@@ -15,7 +15,8 @@ from kpi.models import UNFINISHED, PeriodAction, PeriodEvent, ProgressReport, Re
 from plans.models import PERIODS_PER_YEAR, Plan
 
 
-def _period_bounds(year: int, frequency: str, number: int) -> tuple[datetime.date, datetime.date]:
+def period_bounds(year: int, frequency: str, number: int) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of the `number`th period of ROC `year` at `frequency` (Q3 of 113: 2024-07-01, 2024-09-30)."""
     g = to_gregorian(year)
     months = 12 // PERIODS_PER_YEAR[frequency]
     first_month = (number - 1) * months + 1
@@ -44,7 +45,7 @@ def periods_ensure(*, plan: Plan) -> list[ReportingPeriod]:
                     period.due_date = due
                     period.save(update_fields=["due_date"])
             if period is None:
-                start, end = _period_bounds(year, plan.reporting_frequency, number)
+                start, end = period_bounds(year, plan.reporting_frequency, number)
                 period = ReportingPeriod.objects.create(
                     plan=plan,
                     year=year,

@@ -1,6 +1,7 @@
 """reports' views: dashboards, and the yearly report with its downloads."""
 
 from reports.views.dashboards import at_risk, department, overview  # noqa: F401
+from reports.views.pack import pack_download  # noqa: F401
 from reports.views.public import (  # noqa: F401
     open_data,
     open_data_csv,

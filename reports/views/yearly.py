@@ -4,7 +4,7 @@
     reports:yearly_print     /reports/yearly/print/?year=114&department=<id>
     reports:yearly_download  /reports/yearly/download/?format=xlsx|ods|csv&year=114&department=<id>
     reports:yearly_section   /reports/yearly/section/?year=114&department=<id>
-    reports:yearly_export_start  POST /reports/yearly/exports/ (format, year)
+    reports:yearly_export_start  POST /reports/yearly/exports/ (format, year; period for a pack)
     reports:yearly_export        /reports/yearly/exports/<uuid>/
     reports:yearly_export_file   /reports/yearly/exports/<uuid>/file/
 
@@ -43,8 +43,10 @@ from common.years import parse_year, to_roc
 from kpi.selectors import default_year
 from plans.models import Department, DepartmentPlan, Plan
 from plans.selectors import PlanChoice, plan_choice
-from reports.exports import yearly_export_for, yearly_export_request
+from reports import pack
+from reports.exports import DOWNLOAD_FORMATS, yearly_export_for, yearly_export_request
 from reports.models import ExportStatus
+from reports.pack.periods import BadPeriod, period_choices, period_of
 from reports.yearly import (
     YearlyReport,
     build_city_summary,
@@ -176,7 +178,9 @@ def yearly(request):
     except BadYear as exc:
         return _redirect_to_default_year(request, "reports:yearly", exc)
     report = _report(request, choice, on_demand=True)
-    return render(request, "reports/yearly.html", _context(report, choice))
+    context = _context(report, choice)
+    context["pack_periods"] = period_choices(choice.plan, choice.year)  # the meeting pack's choices
+    return render(request, "reports/yearly.html", context)
 
 
 @login_required
@@ -236,18 +240,30 @@ def yearly_download(request):
 @login_required
 @require_POST
 def yearly_export_start(request):
-    """Ask for the whole city's file: a background job, then its progress page."""
+    """Ask for the whole city's file (a spreadsheet, or the meeting pack of the year or of a
+    period: reports.pack): a background job, then its progress page."""
     fmt = request.POST.get("format", "").strip().lower()
-    if fmt not in exports.FORMATS:
+    if fmt not in DOWNLOAD_FORMATS:
         return HttpResponseBadRequest(
-            _("Unknown download format “%(format)s”: choose xlsx, ods or csv.") % {"format": fmt[:20]},
+            _("Unknown download format “%(format)s”: choose xlsx, ods, csv, pdf or odt.") % {"format": fmt[:20]},
             content_type="text/plain; charset=utf-8",
         )
     try:
         choice = _choice(request, {"year": request.POST.get("year", ""), "plan": request.POST.get("plan", "")})
     except BadYear as exc:
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
-    export = yearly_export_request(user=request.user, plan=choice.plan, year=choice.year, fmt=fmt)
+    period = None
+    if request.POST.get("period", "").strip():
+        if fmt not in pack.FORMATS:
+            return HttpResponseBadRequest(
+                _("A period can be chosen for the meeting pack (pdf, odt) only: the spreadsheets cover the year."),
+                content_type="text/plain; charset=utf-8",
+            )
+        try:
+            period = period_of(choice.plan, choice.year, request.POST.get("period"))
+        except BadPeriod as exc:
+            return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    export = yearly_export_request(user=request.user, plan=choice.plan, year=choice.year, fmt=fmt, period=period)
     return HttpResponseRedirect(reverse("reports:yearly_export", args=[export.pk]), status=303)
 
 
@@ -285,7 +301,7 @@ def yearly_export_file(request, export_id):
         handle = export.file.open("rb")
     except FileNotFoundError:
         raise Http404(_("This download cannot be found: downloads are kept for a day.")) from None
-    response = FileResponse(handle, content_type=exports.FORMATS[export.format])
+    response = FileResponse(handle, content_type=DOWNLOAD_FORMATS[export.format])
     response["Content-Disposition"] = exports.content_disposition(export.filename, export.ascii_filename)
     response["X-Content-Type-Options"] = "nosniff"
     return response
