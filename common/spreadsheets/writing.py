@@ -96,6 +96,8 @@ class Sheet:
     rows: list[list[object]]
     long_columns: set[int] = field(default_factory=set)  # 0-based indexes
     percent_columns: set[int] = field(default_factory=set)
+    # A second header row under the first (the plan's tables put the years under 年度績效目標值).
+    subheader: list[object] | None = None
 
     @classmethod
     def from_dataset(cls, dataset: tablib.Dataset) -> Sheet:
@@ -105,6 +107,8 @@ class Sheet:
 
     def dataset(self, cell=clean_text) -> tablib.Dataset:
         data = tablib.Dataset(headers=self.headers, title=self.title)
+        for row in [self.subheader] if self.subheader else []:
+            data.append([cell(v) for v in row])
         for row in self.rows:
             data.append([cell(v) for v in row])
         return data
@@ -171,16 +175,19 @@ def _xlsx(sheets: list[Sheet]) -> bytes:
     workbook = Workbook(write_only=True)
     for number, spec in enumerate(sheets):
         sheet = workbook.create_sheet(title=spec.title)
+        headed = [spec.subheader, *spec.rows] if spec.subheader else spec.rows
         for index, header in enumerate(spec.headers):
             widest = max(
-                [display_width(str(header))] + [display_width(str(r[index])) for r in spec.rows if r[index] is not None]
+                [display_width(str(header))] + [display_width(str(r[index])) for r in headed if r[index] is not None]
             )
             limit = LONG_WIDTH if index in spec.long_columns else MAX_WIDTH
             sheet.column_dimensions[get_column_letter(index + 1)].width = max(6, min(widest + 2, limit))
-        sheet.freeze_panes = "A2"
-        if number == 0 and spec.rows:  # the data sheet: filter by department, light …
+        sheet.freeze_panes = "A3" if spec.subheader else "A2"
+        if number == 0 and spec.rows and not spec.subheader:  # the data sheet: filter by department, light …
             sheet.auto_filter.ref = f"A1:{get_column_letter(len(spec.headers))}{len(spec.rows) + 1}"
         sheet.append([_xlsx_cell(sheet, header, header=True) for header in spec.headers])
+        if spec.subheader:
+            sheet.append([_xlsx_cell(sheet, value, header=True) for value in spec.subheader])
         for row in spec.rows:
             sheet.append(
                 [
