@@ -5,7 +5,8 @@ once: `targets` (yearly targets and their revisions), `periods` (reporting perio
 locks), `reports` (validation, save, submit, review), `report_batches` (many reports at
 once, all or none: the department's grid, and the import written in bulk), `evidence` (files and links),
 `comments` (a report's conversation), `notifications` (who hears of what, and the
-inbox) and `planning` (planned values per period: propose, confirm).
+inbox), `planning` (planned values per period: propose, confirm) and `plan_workbooks`
+(a department's plan loaded from a workbook, all or nothing).
 The assessment of a figure (達成度, lights, what a period should reach) is not a write:
 it lives in `kpi.assessments`, on top of the framework-free `kpi.attainment`.
 """
@@ -37,6 +38,11 @@ from kpi.services.periods import (  # noqa: F401
     period_unlock,
     periods_ensure,
     unfinished_reports,
+)
+from kpi.services.plan_workbooks import (  # noqa: F401
+    PreviewOutdated,
+    plan_workbook_apply,
+    plan_workbook_preview,
 )
 from kpi.services.planning import (  # noqa: F401
     PlanningResult,
