@@ -38,12 +38,14 @@ def sheets(plan: Plan, department_plan: DepartmentPlan | None) -> list[writing.S
     kpi_headers, kpi_years = _year_headers(plan, L.KPI_LEAD, L.KPI_TAIL)
     common_headers, common_years = _year_headers(plan, L.COMMON_LEAD, L.COMMON_TAIL)
     mission = [[label, ""] for label in L.MISSION_ROWS]
+    focus = [[label, ""] for label in L.FOCUS_ROWS]
     goals: list[list[object]] = []
     objectives: list[list[object]] = []
     kpis: list[list[object]] = []
     commons: list[list[object]] = []
     if department_plan is not None:
         mission = [[label, getattr(department_plan, name)] for label, name in L.MISSION_ROWS.items()]
+        focus = [[label, getattr(department_plan, name)] for label, name in L.FOCUS_ROWS.items()]
         targets = Prefetch("targets", queryset=YearlyTarget.objects.order_by("year"))
         indicators = Prefetch(
             "indicators", queryset=Indicator.objects.filter(kind=IndicatorKind.KPI).prefetch_related(targets)
@@ -122,6 +124,7 @@ def sheets(plan: Plan, department_plan: DepartmentPlan | None) -> list[writing.S
     long_common = {L.COMMON_LEAD.index(c) for c in (L.COL_COMMON_GOAL, L.COL_COMMON, L.COL_STANDARD)}
     result = [
         writing.Sheet(title=L.SHEET_MISSION, headers=list(L.MISSION_COLUMNS), rows=mission, long_columns={1}),
+        writing.Sheet(title=L.SHEET_FOCUS, headers=list(L.MISSION_COLUMNS), rows=focus, long_columns={1}),
         writing.Sheet(title=L.SHEET_GOALS, headers=list(L.GOAL_COLUMNS), rows=goals),
         writing.Sheet(
             title=L.SHEET_OBJECTIVES,
@@ -159,6 +162,11 @@ def instructions(plan: Plan) -> writing.Sheet:
             L.SHEET_MISSION,
             "依「壹、使命及願景」填寫：「使命」列填使命全文，「願景」列填願景（如：首都圈國家海洋門戶），"
             "「願景說明」列填願景之說明文字。",
+        ],
+        [
+            L.SHEET_FOCUS,
+            "依「貳、施政重點」填寫：現有計畫執行成效檢討、環境情勢分析、優先發展課題及未來四年施政重點，"
+            "各列填入全文（可分行）。",
         ],
         [L.SHEET_GOALS, "依「貳、三、未來四年施政重點」所列目標，每列一項：編號（1、2、3…）及目標名稱。"],
         [

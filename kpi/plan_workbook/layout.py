@@ -3,6 +3,8 @@
 Sheets (the document's sections):
 
     使命及願景    壹、使命及願景: 項目 | 內容, rows 使命, 願景, 願景說明
+    施政重點      貳、施政重點: 項目 | 內容, rows 現有計畫執行成效檢討, 環境情勢分析, 優先發展課題,
+                  未來四年施政重點 (the narrative that supervisors read for context)
     目標          貳、三 (二): 編號 | 目標
     關鍵策略目標  參、一: 序號 | 關鍵策略目標 | 面向 | 所屬目標 | 策略目標說明 | 分項編號 | 分項 | 分項內容,
                   one row per sub-item (an objective without sub-items: one row, the item columns empty)
@@ -29,16 +31,18 @@ from kpi.resources.columns import DIRECTION_EXPORT, METHOD_EXPORT  # noqa: F401 
 from plans.models import Dimension
 
 SHEET_MISSION = "使命及願景"
+SHEET_FOCUS = "施政重點"
 SHEET_GOALS = "目標"
 SHEET_OBJECTIVES = "關鍵策略目標"
 SHEET_KPIS = "關鍵績效指標"
 SHEET_COMMON = "共同性指標"
 SHEET_HELP = "填寫說明"
-SHEETS = (SHEET_MISSION, SHEET_GOALS, SHEET_OBJECTIVES, SHEET_KPIS, SHEET_COMMON)
+SHEETS = (SHEET_MISSION, SHEET_FOCUS, SHEET_GOALS, SHEET_OBJECTIVES, SHEET_KPIS, SHEET_COMMON)
 
 # The document's headings of each sheet's table (shown on the instructions sheet and the pages).
 HEADINGS = {
     SHEET_MISSION: "壹、使命及願景",
+    SHEET_FOCUS: "貳、施政重點",
     SHEET_GOALS: "貳、三、(二) 目標",
     SHEET_OBJECTIVES: "參、一、關鍵策略目標",
     SHEET_KPIS: "參、三、關鍵績效指標、衡量標準及年度目標值",
@@ -54,6 +58,14 @@ ROW_MISSION = "使命"
 ROW_VISION = "願景"
 ROW_VISION_STATEMENT = "願景說明"
 MISSION_ROWS = {ROW_MISSION: "mission", ROW_VISION: "vision", ROW_VISION_STATEMENT: "vision_statement"}
+# 施政重點 (貳): the same two columns. 環境情勢分析 and 優先發展課題 are the two halves of 貳、二.
+FOCUS_ROWS = {
+    "現有計畫執行成效檢討": "results_review",
+    "環境情勢分析": "situation_analysis",
+    "優先發展課題": "priority_issues",
+    "未來四年施政重點": "four_year_focus",
+}
+TEXT_ROWS = {**MISSION_ROWS, **FOCUS_ROWS}
 
 # 目標
 COL_GOAL_NUMBER = "編號"

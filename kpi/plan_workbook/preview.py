@@ -168,7 +168,7 @@ class Preview:
     def summary_rows(self) -> list[tuple[str, int, int, int]]:
         """(what, created, changed, unchanged) for each kind of row, in the plan's order."""
         labels = {
-            TEXT: _("Mission and vision"),
+            TEXT: _("Mission, vision and policy focus"),
             GOAL: _("Goals"),
             OBJECTIVE: _("Strategic objectives"),
             ITEM: _("Sub-items"),
@@ -294,7 +294,7 @@ def build(department_plan: DepartmentPlan, workbook: PlanWorkbook, *, reason: st
     goal_names = {g.pk: g.name for g in goals.values()}
 
     texts = []
-    for label, name in L.MISSION_ROWS.items():
+    for label, name in L.TEXT_ROWS.items():
         if name not in workbook.texts:
             continue
         entry = Entry(TEXT, label, label, CHANGED, existing=department_plan)

@@ -271,7 +271,8 @@ def _widget(table: _Table, number: int, cells, column: str, widget, *, default=N
 # --- The sheets ------------------------------------------------------------------------------
 
 
-def _mission(sheet, errors) -> tuple[dict[str, str], dict[str, Place]]:
+def _texts(sheet, errors, rows: dict[str, str]) -> tuple[dict[str, str], dict[str, Place]]:
+    """A sheet of 項目 | 內容 rows (使命及願景, 施政重點): {model field: text}."""
     table = _Table(sheet, L.MISSION_COLUMNS, errors)
     texts: dict[str, str] = {}
     places: dict[str, Place] = {}
@@ -279,13 +280,13 @@ def _mission(sheet, errors) -> tuple[dict[str, str], dict[str, Place]]:
         return texts, places
     for number, cells in table.rows:
         label = table.text(cells, L.COL_ITEM)
-        name = L.MISSION_ROWS.get(label)
+        name = rows.get(label)
         if name is None:
             table.fail(
                 number,
                 L.COL_ITEM,
                 _("Unknown %(column)s “%(text)s”; allowed: %(allowed)s.")
-                % {"column": L.COL_ITEM, "text": label, "allowed": "、".join(L.MISSION_ROWS)},
+                % {"column": L.COL_ITEM, "text": label, "allowed": "、".join(rows)},
             )
             continue
         if name in texts:
@@ -680,7 +681,10 @@ def read(data: bytes, filename: str, plan: Plan) -> PlanWorkbook:
     if errors:
         raise L.WorkbookRefused(errors)
 
-    texts, text_places = _mission(book[L.SHEET_MISSION], errors)
+    texts, text_places = _texts(book[L.SHEET_MISSION], errors, L.MISSION_ROWS)
+    focus, focus_places = _texts(book[L.SHEET_FOCUS], errors, L.FOCUS_ROWS)
+    texts.update(focus)
+    text_places.update(focus_places)
     goals = _goals(book[L.SHEET_GOALS], errors)
     objectives = _objectives(book[L.SHEET_OBJECTIVES], errors, goals)
     by_number = {o.number: o for o in objectives}
