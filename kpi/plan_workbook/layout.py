@@ -27,7 +27,6 @@ from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
 from kpi.models import Accrual, Unit
-from kpi.resources.columns import DIRECTION_EXPORT, METHOD_EXPORT  # noqa: F401 (the same words as the indicator file)
 from plans.models import Dimension
 
 SHEET_MISSION = "使命及願景"

@@ -26,7 +26,8 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from kpi import history
-from kpi.models import Indicator, IndicatorKind, YearlyTarget, indicator_code
+from kpi.models import Indicator, IndicatorKind, YearlyTarget
+from kpi.models.indicators import indicator_code
 from kpi.plan_workbook import layout as L
 from kpi.plan_workbook.reader import CommonGoalRow, IndicatorRow, ObjectiveRow, PlanWorkbook
 from kpi.resources.columns import DIRECTION_EXPORT, METHOD_EXPORT, plain_number

@@ -17,7 +17,8 @@ from openpyxl.utils.cell import range_boundaries
 
 from common.spreadsheets import reading
 from kpi import units
-from kpi.models import Accrual, Direction, EvaluationMethod, Indicator, IndicatorKind, Unit, indicator_code
+from kpi.models import Accrual, Direction, EvaluationMethod, Indicator, IndicatorKind, Unit
+from kpi.models.indicators import indicator_code
 from kpi.plan_workbook import layout as L
 from kpi.resources.columns import DIRECTION_IMPORT, METHOD_IMPORT, cell_decimal, cell_int, year_of_header
 from kpi.resources.fields import ArrangementWidget, FormulaWidget, UnitWidget, WeightWidget
@@ -197,9 +198,6 @@ class _Table:
         columns = {name: L.column_letter(i) for name, i in self.index.items()}
         columns.update({str(year): L.column_letter(i) for year, i in self.years.items()})
         return Place(self.title, number, columns)
-
-    def blank(self, cells: list) -> bool:
-        return all(reading.is_blank(c) for c in cells)
 
 
 # --- Values ------------------------------------------------------------------------------

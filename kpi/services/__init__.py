@@ -6,7 +6,8 @@ locks), `reports` (validation, save, submit, review), `report_batches` (many rep
 once, all or none: the department's grid, and the import written in bulk), `evidence` (files and links),
 `comments` (a report's conversation), `notifications` (who hears of what, and the
 inbox), `planning` (planned values per period: propose, confirm) and `plan_workbooks`
-(a department's plan loaded from a workbook, all or nothing).
+(a department's plan loaded from a workbook, all or nothing; imported from its module,
+not re-exported here, as it reads the workbook with `kpi.resources`, which uses these).
 The assessment of a figure (達成度, lights, what a period should reach) is not a write:
 it lives in `kpi.assessments`, on top of the framework-free `kpi.attainment`.
 """
@@ -38,11 +39,6 @@ from kpi.services.periods import (  # noqa: F401
     period_unlock,
     periods_ensure,
     unfinished_reports,
-)
-from kpi.services.plan_workbooks import (  # noqa: F401
-    PreviewOutdated,
-    plan_workbook_apply,
-    plan_workbook_preview,
 )
 from kpi.services.planning import (  # noqa: F401
     PlanningResult,

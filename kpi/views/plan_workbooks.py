@@ -23,8 +23,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from common.spreadsheets import reading
 from common.spreadsheets import writing as exports
-from kpi import access, services, uploads
+from kpi import access, uploads
 from kpi.plan_workbook import export, layout, reader
+from kpi.services import plan_workbooks as services
 from plans.models import DepartmentPlan, Plan
 
 NOT_A_PLANNER = gettext_lazy("Only the planning office and admins may download and load departments' plan workbooks.")

@@ -18,9 +18,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from common.spreadsheets import reading
-from kpi import services
 from kpi.management.commands.export_plan import department_plan_of
 from kpi.plan_workbook import layout, reader
+from kpi.services import plan_workbooks as services
 
 
 class Command(BaseCommand):
