@@ -116,6 +116,13 @@ def can_confirm_plans(user) -> bool:
     return can_manage_periods(user)
 
 
+def can_load_plans(user) -> bool:
+    """Whether the user downloads and loads departments' plans as workbooks (中程施政計畫工作簿):
+    who confirms plans, i.e. the planning office or an admin. A department's own staff propose
+    planned values (`can_plan`), but the plan's structure and targets are the planning office's."""
+    return can_confirm_plans(user)
+
+
 def can_plan(user, department_id: int) -> bool:
     """Whether the user may save a department's planned values: its reporters (who propose),
     the planning office and admins. Reviewers see the plan but do not write it."""

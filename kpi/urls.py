@@ -13,6 +13,22 @@ urlpatterns = [
         name="planning",
     ),
     path("planning/", views.planning_index, name="planning_index"),
+    path(
+        "plans/<id:plan_id>/departments/<id:department_id>/workbook/",
+        views.plan_workbook_download,
+        name="plan_workbook",
+    ),
+    path(
+        "plans/<id:plan_id>/departments/<id:department_id>/workbook/import/",
+        views.plan_workbook_import,
+        name="plan_workbook_import",
+    ),
+    path(
+        "plans/<id:plan_id>/departments/<id:department_id>/workbook/import/confirm/",
+        views.plan_workbook_confirm,
+        name="plan_workbook_confirm",
+    ),
+    path("plans/<id:plan_id>/workbook-template/", views.plan_workbook_template, name="plan_workbook_template"),
     path("kpi/<id:indicator_id>/", views.indicator_detail, name="detail"),
     path("kpi/<id:indicator_id>/periods/<id:period_id>/report/", views.report_form, name="report"),
     path("kpi/<id:indicator_id>/periods/<id:period_id>/report/preview/", report_preview, name="report_preview"),

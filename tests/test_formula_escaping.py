@@ -108,6 +108,22 @@ DOWNLOADS = {
         [NAME, DRAFT],
     ),
     "admin_indicator_export": ("admin", ["xlsx", "ods", "csv"], _admin_export, [NAME]),
+    "plan_workbook": (
+        "planner",
+        ["xlsx", "ods"],
+        lambda c, h, f: c.get(
+            reverse("kpi:plan_workbook", args=[h.period.plan_id, h.indicator.department_plan.department_id]),
+            {"format": f},
+        ),
+        [NAME],
+    ),
+    # The empty template carries no one's text: its row labels stand in (read back as text).
+    "plan_workbook_template": (
+        "planner",
+        ["xlsx", "ods"],
+        lambda c, h, f: c.get(reverse("kpi:plan_workbook_template", args=[h.period.plan_id]), {"format": f}),
+        ["使命"],
+    ),
 }
 CASES = [(name, fmt) for name, (_actor, formats, _fetch, _texts) in DOWNLOADS.items() for fmt in formats]
 

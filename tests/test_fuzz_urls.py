@@ -124,6 +124,7 @@ GARBAGE_FORM = {
         "narrative",
         "description",
         "owner",
+        "token",
         "username",
         "password",
     )

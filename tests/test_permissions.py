@@ -32,9 +32,11 @@ from django.urls import URLResolver, get_resolver, resolve, reverse
 from knox.models import AuthToken
 
 from common.api.tokens import token_issue, tokens_for
+from common.spreadsheets.writing import render as render_workbook
 from kpi import importers, services
 from kpi.models import (
     Evidence,
+    Indicator,
     Notification,
     NotificationPreference,
     PeriodEvent,
@@ -43,8 +45,18 @@ from kpi.models import (
     ReportCorrection,
     ReportEvent,
     ReportingPeriod,
+    YearlyTarget,
 )
-from plans.models import CommonGoal, Membership, Plan, PublishedYear
+from kpi.plan_workbook.export import sheets as plan_workbook_sheets
+from plans.models import (
+    CommonGoal,
+    DepartmentPlan,
+    Membership,
+    ObjectiveItem,
+    Plan,
+    PublishedYear,
+    StrategicObjective,
+)
 from reports.exports import yearly_export_build, yearly_export_request
 from reports.models import YearlyExport
 from tests.factories import kpi_by_code
@@ -196,6 +208,14 @@ def _get(name, *args, query=""):
 
 def _version(report):
     return ProgressReport.objects.values_list("version", flat=True).get(pk=report.pk)
+
+
+def _plan_workbook_file(w):
+    department_plan = DepartmentPlan.objects.select_related("plan").get(
+        plan_id=w.plan_id, department_id=w.department_id
+    )
+    data = render_workbook("xlsx", plan_workbook_sheets(department_plan.plan, department_plan))
+    return SimpleUploadedFile("都市發展處.xlsx", data)
 
 
 def _import_file(w):
@@ -372,6 +392,22 @@ ACTIONS |= {
     "planning_get": lambda w: ("get", _planning_url(w), None),
     "planning_save": lambda w: ("post", _planning_url(w), {"action": "save", _planning_cell(w): "1"}),
     "planning_confirm": lambda w: ("post", _planning_url(w), {"action": "confirm", _planning_cell(w): "1"}),
+    # The plan workbooks (kpi.views.plan_workbooks): the planning office's and admins'.
+    "plan_workbook": _get("kpi:plan_workbook", lambda w: w.plan_id, HOME_DEPARTMENT, query="?format=xlsx"),
+    "plan_workbook_template": _get("kpi:plan_workbook_template", lambda w: w.plan_id, query="?format=ods"),
+    "plan_workbook_import_get": _get("kpi:plan_workbook_import", lambda w: w.plan_id, HOME_DEPARTMENT),
+    # The stored plan's own workbook: a preview with nothing to change (nothing is written before a confirmation).
+    "plan_workbook_import_post": lambda w: (
+        "post",
+        reverse("kpi:plan_workbook_import", args=[w.plan_id, w.department_id]),
+        {"file": _plan_workbook_file(w)},
+    ),
+    # A token that names no kept upload: 400, nothing written.
+    "plan_workbook_confirm": lambda w: (
+        "post",
+        reverse("kpi:plan_workbook_confirm", args=[w.plan_id, w.department_id]),
+        {"token": "no-such-upload"},
+    ),
     "api_unknown": lambda w: ("get", API + "no-such-thing/", None),
     # The department's grid of 114Q1: 4-1's figure, saved as a draft.
     "grid_get": lambda w: ("get", _grid_url(w), None),
@@ -419,6 +455,15 @@ def _staff_notification():
     return Notification.objects.filter(recipient__username="staff").values_list("pk", flat=True).first()
 
 
+def plan_workbook_state():
+    return (
+        StrategicObjective.objects.count(),
+        ObjectiveItem.objects.count(),
+        Indicator.objects.count(),
+        list(YearlyTarget.objects.order_by("pk").values_list("value", flat=True)),
+    )
+
+
 def state(action, w):
     """What a write would change: compared before and after every POST."""
     if action in ("report_save", "report_autosave", "report_import_post", "api_report_create", "grid_save"):
@@ -438,6 +483,8 @@ def state(action, w):
             ProgressReport.objects.filter(pk=w.approved.pk).values_list("status", "version", "correcting").get(),
             ReportCorrection.objects.count(),
         )
+    if action.startswith("plan_workbook_"):
+        return plan_workbook_state()
     if action.startswith("planning_"):
         return list(
             PlannedValue.objects.filter(target__indicator_id=w.draft.indicator_id).values_list(
@@ -598,6 +645,11 @@ EXPECTED |= {
     "planning_get":              HOME_ONLY,
     "planning_save":             (DONE,        404,         403,         DONE,        DONE,        LOGIN),
     "planning_confirm":          (403,         404,         403,         DONE,        DONE,        LOGIN),
+    "plan_workbook":             (403,         403,         403,         200,         200,         LOGIN),
+    "plan_workbook_template":    (403,         403,         403,         200,         200,         LOGIN),
+    "plan_workbook_import_get":  (403,         403,         403,         200,         200,         LOGIN),
+    "plan_workbook_import_post": (403,         403,         403,         200,         200,         LOGIN),
+    "plan_workbook_confirm":     (403,         403,         403,         400,         400,         LOGIN),
     "api_unknown":               EVERYONE(404),
     "grid_get":                  (200,         404,         403,         403,         403,         LOGIN),
     "grid_save":                 (DONE,        404,         403,         403,         403,         LOGIN),

@@ -455,8 +455,7 @@ def _ods_attr(element, name):
 
 
 def _ods_rows(data: bytes) -> Iterator[tuple[int, list]]:
-    from odf import opendocument, table, teletype
-    from odf import text as odf_text
+    from odf import opendocument, table
 
     _check_elements(data, "ods", _ods_element)
     try:
@@ -466,44 +465,7 @@ def _ods_rows(data: bytes) -> Iterator[tuple[int, list]]:
         raise FileError(_("Cannot read the ods file: it may be damaged, or it is not a spreadsheet.")) from None
     if not tables:
         raise FileError(_("The ods file has no worksheet that can be read."))
-
-    def value(cell):
-        kind = _ods_attr(cell, "valuetype")
-        if kind in ("float", "currency", "percentage"):
-            raw = _ods_attr(cell, "value")
-            try:
-                number = Decimal(raw)
-            except (InvalidOperation, TypeError):
-                number = None
-            if number is not None:
-                return f"{plain_number(number * 100)}%" if kind == "percentage" else number
-        if kind == "date" and _ods_attr(cell, "datevalue"):
-            text = _ods_attr(cell, "datevalue")
-            with contextlib.suppress(ValueError):
-                return datetime.datetime.fromisoformat(text) if "T" in text else datetime.date.fromisoformat(text)
-        return "\n".join(teletype.extractText(p) for p in cell.getElementsByType(odf_text.P))
-
-    number = 0
-    for row in tables[0].getElementsByType(table.TableRow):
-        repeat = int(_ods_attr(row, "numberrowsrepeated") or 1)
-        cells, pending_blanks = [], 0
-        for cell in row.childNodes:
-            if cell.qname[1] not in ("table-cell", "covered-table-cell"):
-                continue
-            span = int(_ods_attr(cell, "numbercolumnsrepeated") or 1)
-            content = value(cell)
-            if is_blank(content):
-                pending_blanks += span  # trailing blanks can repeat a thousand times: keep them lazy
-                continue
-            cells.extend([""] * pending_blanks)
-            pending_blanks = 0
-            cells.extend([content] * min(span, 1000))
-        if not cells:
-            number += repeat
-            continue
-        for _repeat in range(repeat):
-            number += 1
-            yield number, cells
+    yield from _ods_table_rows(tables[0], [])
 
 
 # --- Walking the XML before the library does ------------------------------------------
@@ -634,3 +596,157 @@ def cell_text(value) -> str:
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     return str(value).strip()
+
+
+# --- Workbooks of several sheets ------------------------------------------------------
+#
+# A plan workbook (kpi.plan_workbook) is laid out like the plan document's tables, one
+# sheet a table, so it is read whole: every sheet by its name, every row with its number
+# as shown, and the merged ranges, which an importer refuses (a merged cell holds its
+# value in its first cell only: the rows below it would read as blank). The limits are
+# the same as for one sheet, counted for each sheet; the time limit is the file's.
+
+
+@dataclass
+class BookSheet:
+    """One sheet of a workbook: its name, its rows (number as shown, cells) and merged ranges ("A4:A8")."""
+
+    title: str
+    rows: list[tuple[int, list]]
+    merged: list[str]
+
+
+BOOK_FORMATS = ("xlsx", "ods")
+
+
+def read_book(data: bytes, name: str) -> list[BookSheet]:
+    """Every sheet of an xlsx or ods file, in order; FileError when it cannot be read or is over a limit."""
+    fmt = file_format(name)
+    if fmt not in BOOK_FORMATS:
+        raise FileError(_("A workbook of several sheets is needed: upload an xlsx or ods file, not csv."))
+    if not data:
+        raise FileError(_("The file is empty."))
+    check_size(len(data))
+    _check_zip(data, fmt)
+    _check_elements(data, fmt, _xlsx_element if fmt == "xlsx" else _ods_element)
+    sheets = []
+    for title, rows, merged in _xlsx_book(data) if fmt == "xlsx" else _ods_book(data):
+        with contextlib.closing(rows):
+            kept = [(number, cells) for number, cells in _counted(rows) if not all(is_blank(c) for c in cells)]
+        sheets.append(BookSheet(title=title, rows=kept, merged=merged))
+    return sheets
+
+
+def _xlsx_merged(data: bytes, part: str) -> list[str]:
+    from xml.parsers import expat
+
+    merged: list[str] = []
+    parser = expat.ParserCreate(namespace_separator=" ")
+
+    def start(name, attrs):
+        if name.rpartition(" ")[2] == "mergeCell" and attrs.get("ref"):
+            merged.append(str(attrs["ref"])[:40])
+
+    parser.StartElementHandler = start
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(part.lstrip("/")) as stream:
+            parser.ParseFile(stream)
+    except (KeyError, expat.ExpatError, zipfile.BadZipFile, OSError, ValueError):
+        raise _broken("xlsx") from None
+    return merged
+
+
+def _xlsx_book(data: bytes):
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a broken file
+        raise FileError(_("Cannot read the xlsx file: it may be damaged, or it is not an Excel workbook.")) from None
+    try:
+        for sheet in book.worksheets:
+            if not hasattr(sheet, "iter_rows"):
+                continue  # a chart sheet
+            merged = _xlsx_merged(data, sheet._worksheet_path)
+            sheet.reset_dimensions()
+
+            def rows(sheet=sheet):
+                try:
+                    for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
+                        yield number, [_xlsx_value(cell) for cell in row]
+                except FileError:
+                    raise
+                except Exception:
+                    raise FileError(_("Cannot read the xlsx file: it may be damaged.")) from None
+
+            yield sheet.title, rows(), merged
+    finally:
+        book.close()
+
+
+def _ods_book(data: bytes):
+    from odf import opendocument, table
+
+    try:
+        document = opendocument.load(io.BytesIO(data))
+        tables = document.spreadsheet.getElementsByType(table.Table)
+    except Exception:  # odfpy raises many kinds for a broken file
+        raise FileError(_("Cannot read the ods file: it may be damaged, or it is not a spreadsheet.")) from None
+    for sheet in tables:
+        merged: list[str] = []
+        yield str(_ods_attr(sheet, "name") or ""), _ods_table_rows(sheet, merged), merged
+
+
+def _ods_table_rows(sheet, merged: list[str]) -> Iterator[tuple[int, list]]:
+    """`_ods_rows` for one table, noting each merged range (a cell spanning columns or rows)."""
+    from odf import table
+    from openpyxl.utils import get_column_letter
+
+    number = 0
+    for row in sheet.getElementsByType(table.TableRow):
+        repeat = int(_ods_attr(row, "numberrowsrepeated") or 1)
+        cells, pending_blanks, column = [], 0, 0
+        for cell in row.childNodes:
+            if cell.qname[1] not in ("table-cell", "covered-table-cell"):
+                continue
+            span = int(_ods_attr(cell, "numbercolumnsrepeated") or 1)
+            across = int(_ods_attr(cell, "numbercolumnsspanned") or 1)
+            down = int(_ods_attr(cell, "numberrowsspanned") or 1)
+            if (across > 1 or down > 1) and len(merged) < 1000:
+                first = f"{get_column_letter(column + 1)}{number + 1}"
+                last = f"{get_column_letter(min(column + across, 16384))}{number + down}"
+                merged.append(f"{first}:{last}")
+            column += span
+            content = _ods_value(cell)
+            if is_blank(content):
+                pending_blanks += span  # trailing blanks can repeat a thousand times: keep them lazy
+                continue
+            cells.extend([""] * pending_blanks)
+            pending_blanks = 0
+            cells.extend([content] * min(span, 1000))
+        if not cells:
+            number += repeat
+            continue
+        for _repeat in range(repeat):
+            number += 1
+            yield number, cells
+
+
+def _ods_value(cell):
+    from odf import teletype
+    from odf import text as odf_text
+
+    kind = _ods_attr(cell, "valuetype")
+    if kind in ("float", "currency", "percentage"):
+        raw = _ods_attr(cell, "value")
+        try:
+            number = Decimal(raw)
+        except (InvalidOperation, TypeError):
+            number = None
+        if number is not None:
+            return f"{plain_number(number * 100)}%" if kind == "percentage" else number
+    if kind == "date" and _ods_attr(cell, "datevalue"):
+        text = _ods_attr(cell, "datevalue")
+        with contextlib.suppress(ValueError):
+            return datetime.datetime.fromisoformat(text) if "T" in text else datetime.date.fromisoformat(text)
+    return "\n".join(teletype.extractText(p) for p in cell.getElementsByType(odf_text.P))

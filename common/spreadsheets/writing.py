@@ -156,6 +156,8 @@ class Sheet:
     long_columns: set[int] = field(default_factory=set)  # 0-based indexes
     percent_columns: set[int] = field(default_factory=set)
     code_columns: set[int] = field(default_factory=set)
+    # A second header row under the first (the plan's tables put the years under 年度績效目標值).
+    subheader: list[object] | None = None
 
     @classmethod
     def from_dataset(cls, dataset: tablib.Dataset) -> Sheet:
@@ -163,6 +165,8 @@ class Sheet:
 
     def dataset(self, cell=clean_text) -> tablib.Dataset:
         data = tablib.Dataset(headers=self.headers, title=self.title)
+        for row in [self.subheader] if self.subheader else []:
+            data.append([cell(v) for v in row])
         for row in self.rows:
             data.append([cell(v) for v in row])
         return data
@@ -173,7 +177,11 @@ class Sheet:
         for index, header in enumerate(self.headers):
             widest = max(
                 [display_width(str(header))]
-                + [display_width(str(r[index])) for r in self.rows if index < len(r) and r[index] is not None]
+                + [
+                    display_width(str(r[index]))
+                    for r in ([self.subheader, *self.rows] if self.subheader else self.rows)
+                    if index < len(r) and r[index] is not None
+                ]
             )
             limit = LONG_WIDTH if index in self.long_columns else MAX_WIDTH
             widths.append(max(6, min(widest + 2, limit)))
@@ -201,6 +209,8 @@ def csv_bytes(sheet: Sheet) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([csv_text(clean_text(h)) for h in sheet.headers])
+    if sheet.subheader:
+        writer.writerow([csv_text(clean_text(h)) for h in sheet.subheader])
     for row in sheet.rows:
         writer.writerow(
             [
@@ -251,7 +261,7 @@ def _xlsx_print_setup(sheet, spec: Sheet, widths: list[float]) -> None:
     sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     sheet.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
     if spec.headers:
-        sheet.print_title_rows = "1:1"
+        sheet.print_title_rows = "1:2" if spec.subheader else "1:1"
     if sum(widths) <= FIT_WIDTH:
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
         sheet.page_setup.fitToWidth = 1
@@ -276,11 +286,13 @@ def _xlsx(sheets: list[Sheet]) -> bytes:
         widths = spec.column_widths()
         for index, width in enumerate(widths):
             sheet.column_dimensions[get_column_letter(index + 1)].width = width
-        sheet.freeze_panes = "A2"
+        sheet.freeze_panes = "A3" if spec.subheader else "A2"
         _xlsx_print_setup(sheet, spec, widths)
-        if number == 0 and spec.rows:  # the data sheet: filter by department, light …
+        if number == 0 and spec.rows and not spec.subheader:  # the data sheet: filter by department, light …
             sheet.auto_filter.ref = f"A1:{get_column_letter(len(spec.headers))}{len(spec.rows) + 1}"
         sheet.append([_xlsx_cell(sheet, header, header=True) for header in spec.headers])
+        if spec.subheader:
+            sheet.append([_xlsx_cell(sheet, value, header=True) for value in spec.subheader])
         for row in spec.rows:
             sheet.append(
                 [

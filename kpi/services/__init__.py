@@ -5,8 +5,11 @@ once: `targets` (yearly targets and their revisions), `periods` (reporting perio
 locks), `reports` (validation, save, submit, review), `report_batches` (many reports at
 once, all or none: the department's grid, and the import written in bulk), `evidence` (files and links),
 `comments` (a report's conversation), `notifications` (who hears of what, and the
-inbox), `planning` (planned values per period: propose, confirm) and `rollover` (the
-next plan period from the previous plan's structure; target proposals accepted).
+inbox), `planning` (planned values per period: propose, confirm), `rollover` (the
+next plan period from the previous plan's structure; target proposals accepted) and
+`plan_workbooks` (a department's plan loaded from a workbook, all or nothing; imported
+from its module, not re-exported here, as it reads the workbook with `kpi.resources`,
+which uses these).
 The assessment of a figure (達成度, lights, what a period should reach) is not a write:
 it lives in `kpi.assessments`, on top of the framework-free `kpi.attainment`.
 """

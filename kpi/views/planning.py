@@ -236,4 +236,16 @@ def planning_index(request):
         department_plan.planning_url = reverse(
             "kpi:planning", args=[plan.pk, department_plan.department_id, department_plan.planning_year]
         )
-    return render(request, "kpi/planning_index.html", {"department_plans": department_plans})
+    may_load_plans = access.can_load_plans(request.user)
+    plans = []
+    if may_load_plans:  # the plan workbooks (kpi.views.plan_workbooks): by plan, each department's
+        by_plan: dict[int, dict] = {}
+        for department_plan in department_plans:
+            entry = by_plan.setdefault(department_plan.plan_id, {"plan": department_plan.plan, "department_plans": []})
+            entry["department_plans"].append(department_plan)
+        plans = list(by_plan.values())
+    return render(
+        request,
+        "kpi/planning_index.html",
+        {"department_plans": department_plans, "may_load_plans": may_load_plans, "workbook_plans": plans},
+    )
