@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
 from kpi.models import Accrual, Unit
+from plans import document
 from plans.models import Dimension
 
 SHEET_MISSION = "使命及願景"
@@ -39,13 +40,15 @@ SHEET_HELP = "填寫說明"
 SHEETS = (SHEET_MISSION, SHEET_FOCUS, SHEET_GOALS, SHEET_OBJECTIVES, SHEET_KPIS, SHEET_COMMON)
 
 # The document's headings of each sheet's table (shown on the instructions sheet and the pages).
+# The document's wording is quoted once, in plans.document (the plan page uses it too).
+_PART_THREE = document.OBJECTIVES_AND_INDICATORS.split("、", 1)[0] + "、"  # 參、
 HEADINGS = {
-    SHEET_MISSION: "壹、使命及願景",
-    SHEET_FOCUS: "貳、施政重點",
+    SHEET_MISSION: document.MISSION_AND_VISION,
+    SHEET_FOCUS: document.POLICY_FOCUS,
     SHEET_GOALS: "貳、三、(二) 目標",
-    SHEET_OBJECTIVES: "參、一、關鍵策略目標",
-    SHEET_KPIS: "參、三、關鍵績效指標、衡量標準及年度目標值",
-    SHEET_COMMON: "參、四、共同性指標、衡量標準及年度目標值",
+    SHEET_OBJECTIVES: _PART_THREE + document.STRATEGIC_OBJECTIVES,
+    SHEET_KPIS: _PART_THREE + document.KPI_TABLE,
+    SHEET_COMMON: _PART_THREE + document.COMMON_TABLE,
 }
 
 SYSTEM = "【系統】"  # marks a column the document does not have
@@ -71,8 +74,8 @@ COL_GOAL_NUMBER = "編號"
 COL_GOAL = "目標"
 
 # 關鍵策略目標
-COL_SERIAL = "序號"
-COL_OBJECTIVE = "關鍵策略目標"
+COL_SERIAL = document.COL_SERIAL
+COL_OBJECTIVE = document.COL_OBJECTIVE
 COL_DIMENSION = "面向"
 COL_OBJECTIVE_GOAL = "所屬目標"
 COL_SUMMARY = "策略目標說明"
@@ -82,14 +85,14 @@ COL_ITEM_DESCRIPTION = "分項內容"
 COL_GOAL_INFERRED = SYSTEM + "所屬目標係推定"
 
 # 關鍵績效指標 and 共同性指標
-COL_NUMBER = "編號"
-COL_KPI = "關鍵績效指標"
-COL_COMMON_GOAL = "共同性目標"
-COL_COMMON = "共同性指標"
-COL_ARRANGEMENT = "評估體制"
-COL_METHOD = "評估方式"
-COL_STANDARD = "衡量標準"
-COL_TARGETS = "年度績效目標值"
+COL_NUMBER = document.COL_NUMBER
+COL_KPI = document.COL_KPI
+COL_COMMON_GOAL = document.COL_COMMON_GOAL
+COL_COMMON = document.COL_COMMON_INDICATOR
+COL_ARRANGEMENT = document.COL_ARRANGEMENT
+COL_METHOD = document.COL_METHOD
+COL_STANDARD = document.COL_STANDARD
+COL_TARGETS = document.COL_TARGETS
 COL_COMMON_DESCRIPTION = "共同性目標說明"
 COL_UNIT = SYSTEM + "單位"
 COL_DIRECTION = SYSTEM + "方向"
@@ -110,21 +113,15 @@ OBJECTIVE_COLUMNS = [
     COL_ITEM_DESCRIPTION,
     COL_GOAL_INFERRED,
 ]
-KPI_LEAD = [COL_SERIAL, COL_OBJECTIVE, COL_NUMBER, COL_KPI, COL_ARRANGEMENT, COL_METHOD, COL_STANDARD]
+KPI_LEAD = list(document.KPI_TABLE_COLUMNS)
 KPI_TAIL = [COL_UNIT, COL_DIRECTION, COL_WEIGHT, COL_ACCRUAL]
-COMMON_LEAD = [COL_SERIAL, COL_COMMON_GOAL, COL_NUMBER, COL_COMMON, COL_ARRANGEMENT, COL_METHOD, COL_STANDARD]
+COMMON_LEAD = list(document.COMMON_TABLE_COLUMNS)
 COMMON_TAIL = [COL_COMMON_DESCRIPTION, COL_UNIT, COL_DIRECTION, COL_WEIGHT, COL_ACCRUAL, COL_FORMULA]
 # Columns a file may leave out (the app then uses its default).
 OPTIONAL_COLUMNS = {COL_GOAL_INFERRED, COL_SUMMARY, COL_DIRECTION, COL_WEIGHT, COL_ACCRUAL, COL_COMMON_DESCRIPTION}
 
 # Choices, written as the document (or, for the app's own fields, plainly) writes them.
-DIMENSION_EXPORT = {
-    Dimension.BUSINESS_RESULTS: "業務成果",
-    Dimension.ADMINISTRATIVE_EFFICIENCY: "行政效率",
-    Dimension.SERVICE_EFFECTIVENESS: "服務效能",
-    Dimension.FINANCIAL_MANAGEMENT: "財務管理",
-    Dimension.ORGANIZATIONAL_LEARNING: "組織學習",
-}
+DIMENSION_EXPORT = {Dimension(code): term for code, term in document.DIMENSION_TERMS.items()}
 DIMENSION_IMPORT = {**{label: code for code, label in DIMENSION_EXPORT.items()}, **{d.value: d for d in Dimension}}
 ACCRUAL_EXPORT = {Accrual.CUMULATIVE: "累計", Accrual.LEVEL: "水準值", Accrual.YEAR_END: "年終評估"}
 ACCRUAL_IMPORT = {**{label: code for code, label in ACCRUAL_EXPORT.items()}, **{a.value: a for a in Accrual}}
