@@ -17,7 +17,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api.base import ERROR_400, DetailSerializer, schema_field
+from common.api.base import ERROR_400, NO_NUL, DetailSerializer, schema_field
 from common.api.docs import RedocView, SchemaView, SwaggerView
 from common.api.tokens import token_issue
 from config.middleware import api_not_found_detail
@@ -36,11 +36,11 @@ def not_found(request, path=""):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    # Neither may be blank (DRF's CharField): the schema says so, for a client to check first.
-    username = schema_field(serializers.CharField, {"type": "string", "minLength": 1, "maxLength": 150})(
+    # Neither may be blank nor hold a NUL (DRF's CharField): the schema says so (NO_NUL needs a character).
+    username = schema_field(serializers.CharField, {"type": "string", "maxLength": 150, "pattern": NO_NUL})(
         max_length=150, trim_whitespace=False
     )
-    password = schema_field(serializers.CharField, {"type": "string", "minLength": 1, "maxLength": 4096})(
+    password = schema_field(serializers.CharField, {"type": "string", "maxLength": 4096, "pattern": NO_NUL})(
         max_length=4096, trim_whitespace=False, style={"input_type": "password"}
     )
 

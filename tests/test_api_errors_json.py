@@ -122,3 +122,11 @@ def test_a_refusal_or_a_failure_outside_a_view_is_json_under_the_api(rf, db):
     assert set(json.loads(failed.content)) == {"detail"}
     page = middleware.server_error(rf.get("/kpi/"))
     assert (page.status_code, page["Content-Type"].startswith("text/html")) == (500, True)
+
+
+def test_a_token_that_is_not_valid_is_a_401_even_on_open_data(client, db):
+    response = client.get(API + "indicators/", HTTP_AUTHORIZATION="Token " + "0" * 64)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Token")
+    assert set(response.json()) == {"detail"}
+    assert client.get(API + "indicators/").status_code == 200  # without one, open data

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 import schemathesis
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.core.validators import URLValidator
@@ -68,7 +69,7 @@ def keep_the_connection():
 
 
 @pytest.fixture
-def token(settings, seeded_plan, home_department, staff, supervisor):
+def token(settings, tmp_path, seeded_plan, home_department, staff, supervisor):
     """A reporter of 都市發展處 who is also in the planning office, with a few reports and a planned value to find."""
     settings.KPI_TODAY = datetime.date(2023, 8, 10)
     user = UserFactory(username="fuzzer")
@@ -88,6 +89,9 @@ def token(settings, seeded_plan, home_department, staff, supervisor):
     services.report_save(indicator=kpi_by_code("1-5"), period=q2, user=staff, actual="2", submit=True, **extra)
     draft = services.report_save(indicator=kpi_by_code("4-3"), period=q2, user=user, actual="1", **extra)
     services.evidence_add(report=draft, user=user, url="https://example.org/minutes")
+    # And a file: its `url` is "" (once typed as a URI, which "" is not).
+    settings.MEDIA_ROOT = tmp_path
+    services.evidence_add(report=draft, user=user, file=SimpleUploadedFile("議程.pdf", b"%PDF-1.4\n%%EOF\n"))
     _row, token = token_issue(user=user)
     return token
 

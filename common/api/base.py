@@ -287,6 +287,12 @@ class StrictOrderingFilter(OrderingFilter):
 # --- Schema helpers -------------------------------------------------------------------------
 
 
+# A text without NUL (DRF's CharField refuses it: no database text holds one), as a pattern.
+# Not empty either: for a field that may be blank drf-spectacular adds `oneOf` the empty
+# string, and "" must not match both.
+NO_NUL = "^[^\\u0000]+$"
+
+
 def schema_field(field_class: type, schema: dict) -> type:
     """A subclass of `field_class` that the schema shows as `schema` (its help text still
     becomes the description).

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.api.base import schema_field
+from common.api.base import NO_NUL, schema_field
 from common.numbers import MAX_ID
 from kpi import planning, services
 from kpi.models import (
@@ -390,6 +390,8 @@ class EvidenceSerializer(serializers.ModelSerializer):
     """A file's or a link's metadata; the file itself comes from `download_url` (signed-in, same access)."""
 
     type = serializers.SerializerMethodField()
+    # A file's is "" (the model's URLField would be typed as a URI, which "" is not).
+    url = serializers.CharField(read_only=True, help_text="The link; '' for a file.")
     uploaded_by = PersonSerializer(read_only=True)
     download_url = serializers.SerializerMethodField()
 
@@ -641,11 +643,8 @@ class JsonCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-# A narrative, a reason for a shortfall, improvement measures: MAX_TEXT characters at most, and
-# no NUL (DRF's CharField refuses it: no database text holds one). Empty is allowed too: for a
-# field that may be blank drf-spectacular adds `oneOf` the empty string, so the pattern itself
-# must not match "" (or "" would match both).
-ReportText = schema_field(JsonCharField, {"type": "string", "maxLength": MAX_TEXT, "pattern": "^[^\\u0000]+$"})
+# A narrative, a reason, measures, a comment: MAX_TEXT characters at most.
+ReportText = schema_field(JsonCharField, {"type": "string", "maxLength": MAX_TEXT, "pattern": NO_NUL})
 # A text that must say something (`_required_text`): no NUL, and a character that stays.
 RequiredText = schema_field(
     JsonCharField,
@@ -692,7 +691,7 @@ class VersionSerializer(serializers.Serializer):
 
 
 class ApproveSerializer(VersionSerializer):
-    comment = JsonCharField(required=False, allow_blank=True, default="", max_length=5000)
+    comment = ReportText(required=False, allow_blank=True, default="", max_length=5000)
 
 
 class ReturnSerializer(VersionSerializer):
@@ -739,7 +738,9 @@ class EvidenceUploadSerializer(serializers.Serializer):
         max_length=500,
         help_text="Or one link (http, https, ftp or ftps): either `file` or `url`, not both.",
     )
-    description = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    description = schema_field(serializers.CharField, {"type": "string", "maxLength": 200, "pattern": NO_NUL})(
+        required=False, allow_blank=True, max_length=200
+    )
 
 
 # --- Review stages, corrections, bulk approval and locks -------------------------------
@@ -825,7 +826,7 @@ def _whole(value, low: int, high: int) -> bool:
 
 class BulkApproveSerializer(serializers.Serializer):
     reports = ReportVersionsField()
-    comment = JsonCharField(
+    comment = ReportText(
         required=False, allow_blank=True, default="", max_length=5000, help_text="The same comment on every report."
     )
 
@@ -837,7 +838,7 @@ class LockSerializer(serializers.Serializer):
         help_text="Lock anyway while reports are still submitted, awaiting the second review or returned "
         "(a reason is then required); they stay on their queues, marked locked.",
     )
-    reason = JsonCharField(
+    reason = ReportText(
         required=False,
         allow_blank=True,
         default="",

@@ -36,7 +36,7 @@ from common.api.base import (
     or_empty,
     param_error,
 )
-from common.api.filters import parse_roc_year
+from common.api.filters import YEAR_SCHEMA, parse_roc_year
 from common.numbers import optional_id
 from kpi import access, selectors, services
 from kpi.api import serializers as s
@@ -65,17 +65,24 @@ from kpi.models import (
         ),
         OpenApiParameter(
             "year",
-            or_empty({"type": "integer"}),
+            or_empty(YEAR_SCHEMA),
             description="ROC year, e.g. 112; only that year's targets. Empty: every year.",
         ),
     ],
-    responses={200: IndicatorSerializer(many=True), 400: ERROR_400},
+    responses={
+        200: IndicatorSerializer(many=True),
+        400: ERROR_400,
+        401: OpenApiResponse(ERROR_401.response, description="A token was sent but is not valid (none is needed here)"),
+    },
     auth=[],
 )
 class IndicatorListView(generics.ListAPIView):
     """Open data: every indicator (KPIs and common indicators) with its yearly targets."""
 
     serializer_class = IndicatorSerializer
+    # Anyone may read it; a token that is sent must still be valid, and is refused as every
+    # endpoint refuses it: 401 with WWW-Authenticate (the token first, as `ApiMixin`).
+    authentication_classes = ApiMixin.authentication_classes
     permission_classes = [permissions.AllowAny]
     filter_backends = []
     pagination_class = None
