@@ -9,7 +9,6 @@ is a JSON 404, never Django's HTML page.
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.urls import path, re_path
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -18,9 +17,10 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api.base import ERROR_400, DetailSerializer
+from common.api.base import ERROR_400, NO_NUL, DetailSerializer, schema_field
 from common.api.docs import RedocView, SchemaView, SwaggerView
 from common.api.tokens import token_issue
+from config.middleware import api_not_found_detail
 from config.tokens import ApiTokenDetailView, ApiTokenListView
 from kpi.api.urls import urlpatterns as kpi_patterns
 from plans.api.urls import urlpatterns as plan_patterns
@@ -32,15 +32,17 @@ from reports.api.urls import urlpatterns as report_patterns
 @authentication_classes([])
 @permission_classes([])
 def not_found(request, path=""):
-    detail = _("There is no such API address.")
-    if not request.path.endswith("/"):
-        detail += _(" Addresses end with a slash, e.g. %(path)s/.") % {"path": request.path}
-    return Response({"detail": detail}, status=status.HTTP_404_NOT_FOUND)
+    return Response({"detail": api_not_found_detail(request)}, status=status.HTTP_404_NOT_FOUND)
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150, trim_whitespace=False)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    # Neither may be blank nor hold a NUL (DRF's CharField): the schema says so (NO_NUL needs a character).
+    username = schema_field(serializers.CharField, {"type": "string", "maxLength": 150, "pattern": NO_NUL})(
+        max_length=150, trim_whitespace=False
+    )
+    password = schema_field(serializers.CharField, {"type": "string", "maxLength": 4096, "pattern": NO_NUL})(
+        max_length=4096, trim_whitespace=False, style={"input_type": "password"}
+    )
 
 
 class TokenSerializer(serializers.Serializer):
@@ -68,11 +70,13 @@ class TokenView(APIView):
 
     authentication_classes = []
     permission_classes = []
+    # A form is still read (a shell's `curl -d`), but the schema declares the JSON body only: a
+    # client generated from it (openapi-python-client) needs one request body per operation.
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         summary="Get a new API token",
-        request=TokenRequestSerializer,
+        request={"application/json": TokenRequestSerializer},
         responses={
             200: TokenSerializer,
             400: ERROR_400,

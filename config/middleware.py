@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import defaults
 
 from common.http import signed_in
@@ -155,5 +156,66 @@ class DatabaseUnavailableMiddleware:
 
 
 def server_error(request, *args, **kwargs):
-    """handler500: the database's failures get their 503 (see above), anything else Django's 500 page."""
-    return database_error_response(request, sys.exc_info()[1]) or defaults.server_error(request, *args, **kwargs)
+    """handler500: the database's failures get their 503 (see above), anything else Django's 500
+    page, or under /api/ a JSON 500."""
+    return (
+        database_error_response(request, sys.exc_info()[1])
+        or api_error(request, 500, SERVER_ERROR)
+        or defaults.server_error(request, *args, **kwargs)
+    )
+
+
+# --- Under /api/ every answer is JSON ------------------------------------------------------
+# The API's views answer their own errors as JSON (common.api.base), and its URL tree ends with
+# a catch-all JSON 404 (config/api_urls.py). These handlers cover what reaches Django's own
+# handlers instead: an address under /api/ outside that tree (/api/, /api/v2/…), and a 400, 403
+# or 500 raised outside a view. The messages are the error pages' own (templates/400.html, …).
+SERVER_ERROR = gettext_lazy(
+    "Sorry, something went wrong while handling this request. It has been logged, and the system administrator "
+    "will deal with it. What you saved before is safe; keep anything you have not sent yet, and try again later."
+)
+BAD_REQUEST = gettext_lazy(
+    "The address or the form sent something this system cannot read. Check the address, or go back and try again."
+)
+NOT_ALLOWED = gettext_lazy(
+    "Your role does not allow this. If you think it should, ask your department's administrator or the planning office."
+)
+
+
+def is_api(request) -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def api_error(request, status: int, detail) -> JsonResponse | None:
+    """``{"detail": …}`` with `status` for a request under /api/; None for a page's request."""
+    if not is_api(request):
+        return None
+    return JsonResponse({"detail": str(detail)}, status=status)
+
+
+def api_not_found_detail(request) -> str:
+    """What a client is told of an API address that does not exist."""
+    detail = _("There is no such API address.")
+    if not request.path.endswith("/"):
+        detail += _(" Addresses end with a slash, e.g. %(path)s/.") % {"path": request.path}
+    return detail
+
+
+def page_not_found(request, exception, template_name="404.html"):
+    """handler404."""
+    if is_api(request):
+        return JsonResponse({"detail": api_not_found_detail(request)}, status=404)
+    return defaults.page_not_found(request, exception, template_name)
+
+
+def bad_request(request, exception, template_name="400.html"):
+    """handler400 (a SuspiciousOperation outside a view: a bad Host header, a malformed body)."""
+    return api_error(request, 400, BAD_REQUEST) or defaults.bad_request(request, exception, template_name)
+
+
+def permission_denied(request, exception, template_name="403.html"):
+    """handler403: under /api/, the reason given, else the page's."""
+    reason = str(exception) if exception is not None and str(exception) else None
+    return api_error(request, 403, reason or NOT_ALLOWED) or defaults.permission_denied(
+        request, exception, template_name
+    )

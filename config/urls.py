@@ -25,6 +25,10 @@ def favicon(request):
 
 # A database failure outside a view gets the same 503 as inside one (config/middleware.py).
 handler500 = "config.middleware.server_error"
+# Under /api/ these answer JSON ({"detail": …}); elsewhere Django's pages (templates/4xx.html).
+handler400 = "config.middleware.bad_request"
+handler403 = "config.middleware.permission_denied"
+handler404 = "config.middleware.page_not_found"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -31,7 +31,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.filters import OrderingFilter
@@ -285,6 +285,23 @@ class StrictOrderingFilter(OrderingFilter):
 
 
 # --- Schema helpers -------------------------------------------------------------------------
+
+
+# A text without NUL (DRF's CharField refuses it: no database text holds one), as a pattern.
+# Not empty either: for a field that may be blank drf-spectacular adds `oneOf` the empty
+# string, and "" must not match both.
+NO_NUL = "^[^\\u0000]+$"
+
+
+def schema_field(field_class: type, schema: dict) -> type:
+    """A subclass of `field_class` that the schema shows as `schema` (its help text still
+    becomes the description).
+
+    `extend_schema_field` on a field *instance* is lost: a serializer deep-copies its declared
+    fields, and DRF's deep copy builds a new instance of the class from the arguments. On a
+    class of its own the schema stays.
+    """
+    return extend_schema_field(schema)(type(field_class.__name__, (field_class,), {}))
 
 
 class DetailSerializer(serializers.Serializer):

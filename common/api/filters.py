@@ -33,14 +33,17 @@ def parse_roc_year(raw) -> int | None:
             _("“%(value)s” is not an ROC year (e.g. 112)."), params={"value": shown(raw)}
         ) from None
     except ValueError:
-        raise forms.ValidationError(not_a_roc_year(shown(text))) from None
+        raise not_a_roc_year(shown(text)) from None
     if not is_roc_year(year):
-        raise forms.ValidationError(not_a_roc_year(year))
+        raise not_a_roc_year(year)
     return year
 
 
-def not_a_roc_year(year: int) -> str:
-    return _("%(year)s is not an ROC year; write years as ROC years (e.g. 112 for 2023).") % {"year": year}
+def not_a_roc_year(year) -> forms.ValidationError:
+    # As above: the year is a parameter, so that the message is never formatted twice.
+    return forms.ValidationError(
+        _("%(year)s is not an ROC year; write years as ROC years (e.g. 112 for 2023)."), params={"year": year}
+    )
 
 
 class RocYearField(forms.Field):

@@ -4,8 +4,9 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api.base import NO_NUL, schema_field
 from common.numbers import MAX_ID
-from kpi import planning
+from kpi import planning, services
 from kpi.models import (
     UNFINISHED,
     Evidence,
@@ -20,6 +21,9 @@ from kpi.models import (
     YearlyTarget,
 )
 from kpi.models.indicators import indicator_code
+from kpi.services.comments import COMMENT_NEEDS_TEXT
+from kpi.services.periods import UNLOCK_NEEDS_REASON
+from kpi.services.reports import MAX_TEXT, REOPEN_NEEDS_REASON, RETURN_NEEDS_COMMENT
 from plans.models import PERIODS_PER_YEAR, ReportingFrequency
 
 
@@ -264,8 +268,8 @@ class IndicatorDetailSerializer(IndicatorSerializer):
 
 
 class PeriodSerializer(serializers.ModelSerializer):
-    frequency = extend_schema_field({"type": "string", "enum": ReportingFrequency.values})(
-        serializers.CharField(read_only=True)
+    frequency = schema_field(serializers.CharField, {"type": "string", "enum": ReportingFrequency.values})(
+        read_only=True
     )
     label = serializers.CharField(read_only=True, help_text="The period for people, in the language asked for.")
     short_label = serializers.CharField(read_only=True, help_text="112Q2")
@@ -386,6 +390,8 @@ class EvidenceSerializer(serializers.ModelSerializer):
     """A file's or a link's metadata; the file itself comes from `download_url` (signed-in, same access)."""
 
     type = serializers.SerializerMethodField()
+    # A file's is "" (the model's URLField would be typed as a URI, which "" is not).
+    url = serializers.CharField(read_only=True, help_text="The link; '' for a file.")
     uploaded_by = PersonSerializer(read_only=True)
     download_url = serializers.SerializerMethodField()
 
@@ -505,10 +511,28 @@ def _safe_key(key) -> str:
     return "".join(ch for ch in str(key)[:40] if ch != "\x00" and not "\ud800" <= ch <= "\udfff") or "?"
 
 
+# The largest figure the actual column holds (14 digits, 4 of them decimals; kpi.units.fits_actual_column).
+MAX_FIGURE = 9999999999.9999
+# A figure typed as text, as `common.formatting.parse_number` reads it: a sign, digits with
+# thousands commas and a decimal point, an exponent, a trailing percent sign, spaces around;
+# empty for none. Its size is the unit's rule (the services say what is wrong), not the pattern's.
+_DECIMAL = r"([0-9][0-9,]*(\.[0-9,]*)?|\.[0-9][0-9,]*)([eE][+-]?[0-9]+)?"
+FIGURE_TEXT = rf"^ *([+-]?{_DECIMAL} *%? *)?$"
+# A formula input (kpi.formulas): 0 or more, below 10^14, no percent sign.
+MAX_INPUT = 99999999999999
+INPUT_TEXT = rf"^ *(\+?{_DECIMAL} *)?$"
+
+
 @extend_schema_field(
     {
-        "oneOf": [{"type": "number", "nullable": True}, {"type": "string", "maxLength": 40}],
-        "description": "The year-to-date figure, a number or a numeric string; not for common indicators.",
+        "oneOf": [
+            {"type": "number", "nullable": True, "minimum": -MAX_FIGURE, "maximum": MAX_FIGURE},
+            {"type": "string", "maxLength": 40, "pattern": FIGURE_TEXT},
+        ],
+        "description": 'The year-to-date figure, a number or a numeric string (null or "" for none: a draft '
+        "only; a returned report keeps one). Not for common indicators (send `inputs`). What the indicator's "
+        "unit allows is checked on saving: a count (場, 件, 處) is a whole number, 0 or more; a deliverable (式) "
+        "from 0 to 1; a higher-is-better percentage from 0 to 100.",
     }
 )
 class FigureField(serializers.Field):
@@ -534,9 +558,17 @@ class FigureField(serializers.Field):
 @extend_schema_field(
     {
         "type": "object",
-        "additionalProperties": {"oneOf": [{"type": "number"}, {"type": "string", "maxLength": 40}]},
+        "maxProperties": 20,
+        "additionalProperties": {
+            "oneOf": [
+                {"type": "number", "minimum": 0, "maximum": MAX_INPUT},
+                {"type": "string", "maxLength": 40, "pattern": INPUT_TEXT},
+            ]
+        },
         "description": 'A common indicator\'s formula inputs, e.g. {"budget": 1000000, "spent": 900000, '
-        '"reserved": 0}.',
+        '"reserved": 0}: the keys its `formula` names (at most 40 characters), each a number, 0 or more '
+        "(a whole number for a count of staff). Only for common indicators (send `actual` otherwise). A "
+        "draft may leave some empty; a submission, or a returned report, needs them all.",
     }
 )
 class InputsField(serializers.Field):
@@ -563,8 +595,23 @@ class InputsField(serializers.Field):
 
 
 def _text(label: str) -> serializers.CharField:
-    # Lengths and required texts are the workflow's rules (5000 characters; what a submission needs).
-    return JsonCharField(required=False, allow_blank=True, trim_whitespace=False, help_text=label, max_length=20000)
+    # What a submission needs is the workflow's rule; the length (MAX_TEXT, as the services
+    # count it) is checked here too, so that the schema's maxLength is exactly what is refused.
+    return ReportText(required=False, allow_blank=True, trim_whitespace=False, help_text=label, max_length=MAX_TEXT)
+
+
+# A character that stays once a text is cleaned and stripped (`common.text.plain_text`): a text
+# without one is empty to the services.
+SOME_TEXT = r"[^\s\u0000-\u0008\u000e-\u001f\u007f]"
+
+
+def _required_text(refusal, help_text: str) -> serializers.CharField:
+    """A text the workflow requires (a return's comment, a reason): left out or blank, it is
+    refused with the service's own message; the schema says it is required, with a character
+    that is not a space."""
+    return RequiredText(
+        max_length=MAX_TEXT, help_text=help_text, error_messages={"required": refusal, "blank": refusal}
+    )
 
 
 class JsonBooleanField(serializers.BooleanField):
@@ -594,6 +641,20 @@ class JsonCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+# A narrative, a reason, measures, a comment: MAX_TEXT characters at most.
+ReportText = schema_field(JsonCharField, {"type": "string", "maxLength": MAX_TEXT, "pattern": NO_NUL})
+# A text that must say something (`_required_text`): no NUL, and a character that stays.
+RequiredText = schema_field(
+    JsonCharField,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_TEXT,
+        "pattern": f"^[^\\u0000]*{SOME_TEXT}[^\\u0000]*$",
+    },
+)
 
 
 class ReportFieldsSerializer(serializers.Serializer):
@@ -630,19 +691,56 @@ class VersionSerializer(serializers.Serializer):
 
 
 class ApproveSerializer(VersionSerializer):
-    comment = JsonCharField(required=False, allow_blank=True, default="", max_length=5000)
+    comment = ReportText(required=False, allow_blank=True, default="", max_length=5000)
 
 
 class ReturnSerializer(VersionSerializer):
-    comment = JsonCharField(
-        required=False, allow_blank=True, default="", max_length=5000, help_text="Required: what to correct."
-    )
+    comment = _required_text(RETURN_NEEDS_COMMENT, "What to correct.")
+
+
+@extend_schema_field({"type": "string", "format": "binary"})
+class UploadField(serializers.FileField):
+    """A file sent as a part of a multipart body: binary in the schema (drf-spectacular would
+    type a FileField as a URI, as it reads back), so that a generated client uploads bytes."""
+
+
+# A link that Django's URLValidator (the model's URLField) accepts, as a pattern a client can
+# check, its parts as the validator writes them: http, https, ftp or ftps; user info; an IPv4
+# address, a dotted host name short enough for the validator's 253 characters, or localhost;
+# a port; then anything without spaces. Narrower than the validator (no IPv6, no non-ASCII
+# host names), so that what the schema allows always passes.
+_IP_PART = r"(0|25[0-5]|2[0-4][0-9]|1[0-9]?[0-9]?|[1-9][0-9]?)"
+LINK_PATTERN = (
+    r"^([Hh][Tt][Tt][Pp][Ss]?|[Ff][Tt][Pp][Ss]?)://"
+    r"([^\s:@/?#\[\]\u0000]+(:[^\s:@/?#\[\]\u0000]*)?@)?"
+    rf"({_IP_PART}(\.{_IP_PART}){{3}}"
+    r"|([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,3}[A-Za-z]{2,24}\.?"
+    r"|[Ll][Oo][Cc][Aa][Ll][Hh][Oo][Ss][Tt])"
+    r"(:[0-9]{1,5})?"
+    r"([/?#][^\s\u0000]*)?$"
+)
 
 
 class EvidenceUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(required=False, allow_empty_file=True, help_text="PDF, image or office file.")
-    url = serializers.CharField(required=False, allow_blank=True, max_length=500, help_text="Or a link.")
-    description = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    file = UploadField(
+        required=False,
+        allow_empty_file=True,
+        help_text="One file: "
+        + ", ".join(sorted(services.EVIDENCE_SIGNATURES))
+        + "; its content must match its extension, up to the server's EVIDENCE_MAX_BYTES. Either `file` or "
+        "`url`, not both.",
+    )
+    url = schema_field(
+        serializers.CharField, {"type": "string", "format": "uri", "maxLength": 500, "pattern": LINK_PATTERN}
+    )(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Or one link (http, https, ftp or ftps): either `file` or `url`, not both.",
+    )
+    description = schema_field(serializers.CharField, {"type": "string", "maxLength": 200, "pattern": NO_NUL})(
+        required=False, allow_blank=True, max_length=200
+    )
 
 
 # --- Review stages, corrections, bulk approval and locks -------------------------------
@@ -652,12 +750,8 @@ MAX_BULK = 500  # reports approved in one request
 
 
 class ReopenSerializer(serializers.Serializer):
-    reason = JsonCharField(
-        required=False,
-        allow_blank=True,
-        default="",
-        max_length=5000,
-        help_text="Required: why the approved figure must be corrected (sent to the reporter as the comment).",
+    reason = _required_text(
+        REOPEN_NEEDS_REASON, "Why the approved figure must be corrected (sent to the reporter as the comment)."
     )
     version = JsonIntegerField(
         required=False,
@@ -732,7 +826,7 @@ def _whole(value, low: int, high: int) -> bool:
 
 class BulkApproveSerializer(serializers.Serializer):
     reports = ReportVersionsField()
-    comment = JsonCharField(
+    comment = ReportText(
         required=False, allow_blank=True, default="", max_length=5000, help_text="The same comment on every report."
     )
 
@@ -744,7 +838,7 @@ class LockSerializer(serializers.Serializer):
         help_text="Lock anyway while reports are still submitted, awaiting the second review or returned "
         "(a reason is then required); they stay on their queues, marked locked.",
     )
-    reason = JsonCharField(
+    reason = ReportText(
         required=False,
         allow_blank=True,
         default="",
@@ -754,13 +848,7 @@ class LockSerializer(serializers.Serializer):
 
 
 class UnlockSerializer(serializers.Serializer):
-    reason = JsonCharField(
-        required=False,
-        allow_blank=True,
-        default="",
-        max_length=5000,
-        help_text="Required: why the period is opened again, kept on its record.",
-    )
+    reason = _required_text(UNLOCK_NEEDS_REASON, "Why the period is opened again, kept on its record.")
 
 
 def unfinished_rows(reports) -> list[dict]:
@@ -814,6 +902,4 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class CommentCreateSerializer(serializers.Serializer):
-    text = JsonCharField(
-        allow_blank=True, help_text="Plain text, at most 5,000 characters (as every text of a report)."
-    )
+    text = _required_text(COMMENT_NEEDS_TEXT, "Plain text, at most 5,000 characters (as every text of a report).")

@@ -36,7 +36,7 @@ from common.api.base import (
     or_empty,
     param_error,
 )
-from common.api.filters import ID_SCHEMA, IdField, parse_roc_year
+from common.api.filters import ID_SCHEMA, YEAR_SCHEMA, IdField, parse_roc_year
 from common.numbers import optional_id
 from kpi import access, selectors, services
 from kpi.api import serializers as s
@@ -58,23 +58,34 @@ from kpi.models import (
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("department", str, description="Department name (as the plan writes it) or id."),
+        OpenApiParameter(
+            "department",
+            {"type": "string", "pattern": "^[^\\u0000]*$"},
+            description="Department name (as the plan writes it) or id; a name without a NUL character.",
+        ),
         OpenApiParameter(
             "year",
-            or_empty({"type": "integer"}),
+            or_empty(YEAR_SCHEMA),
             description="ROC year, e.g. 112; only that year's targets. Empty: every year.",
         ),
         OpenApiParameter(
             "plan", or_empty(dict(ID_SCHEMA)), description="Plan id: only that plan's indicators. Empty: every plan."
         ),
     ],
-    responses={200: IndicatorSerializer(many=True), 400: ERROR_400},
+    responses={
+        200: IndicatorSerializer(many=True),
+        400: ERROR_400,
+        401: OpenApiResponse(ERROR_401.response, description="A token was sent but is not valid (none is needed here)"),
+    },
     auth=[],
 )
 class IndicatorListView(generics.ListAPIView):
     """Open data: every indicator (KPIs and common indicators) with its yearly targets."""
 
     serializer_class = IndicatorSerializer
+    # Anyone may read it; a token that is sent must still be valid, and is refused as every
+    # endpoint refuses it: 401 with WWW-Authenticate (the token first, as `ApiMixin`).
+    authentication_classes = ApiMixin.authentication_classes
     permission_classes = [permissions.AllowAny]
     filter_backends = []
     pagination_class = None
@@ -291,7 +302,13 @@ def report_response(request, report_id: int, code: int = status.HTTP_200_OK) -> 
             "The same rules as the report form (kpi.services.report_save): only the department's reporters; "
             "not in a locked period; a submission needs the figure, the narrative and — when the figure is "
             "behind — the reason and the plan. If a report already exists for that indicator and period, "
-            "the answer is 409 unless `version` is its current version."
+            "the answer is 409 unless `version` is its current version.\n\n"
+            "What the schema cannot say, refused with 400 naming the field: `indicator` that does not exist or "
+            "that you may not view; `period` that does not exist or is not of the indicator's plan; `actual` "
+            "for a common indicator (send `inputs`, all of them to submit) or `inputs` for any other; a figure "
+            "its unit does not allow (see `actual`); a period that is locked, or a submission before the period "
+            "opens for submission (14 days before it ends; a draft may be saved before); 403 when you are not "
+            "one of the indicator's department's reporters."
         ),
         request=s.ReportCreateSerializer,
         responses={
@@ -381,7 +398,10 @@ def report_values(indicator: Indicator, data: dict, current: ProgressReport | No
         summary="Edit a draft or returned report (and optionally submit it)",
         description=(
             "Fields not sent keep their saved values (`inputs`, when sent, replaces the saved inputs as a whole). "
-            "`version` is required: 409 if the report moved on since."
+            "`version` is required: 409 if the report moved on since.\n\n"
+            "Only a draft or a returned report can change (400 otherwise). A draft may be saved without a figure; "
+            "a returned report keeps one: emptying `actual` (or an input of a common indicator) is refused with "
+            "400 on that field, and nothing is saved. The rules of POST /api/v1/reports/ apply as well."
         ),
         request=s.ReportUpdateSerializer,
         responses={200: s.ReportDetailSerializer, **WRITE_ERRORS},
@@ -636,7 +656,10 @@ class ReportBulkApproveView(ApiMixin, generics.GenericAPIView):
 @extend_schema(
     parameters=[ID_PATH],
     summary="Add evidence (a file or a link) to a draft or returned report",
-    description="The same checks as the report form: file type, size and content; one file or one link.",
+    description="The same checks as the report form: one file (its type, size, and content matching its "
+    "extension) or one link, not both; a file or link already attached is refused (400). Only a draft or "
+    "returned report in an open period takes evidence (400 otherwise), of an indicator you report on (403 "
+    "otherwise; 404 when you may not see the report).",
     request={"multipart/form-data": s.EvidenceUploadSerializer},
     responses={201: s.EvidenceSerializer, **WRITE_ERRORS, 503: ERROR_503},
 )

@@ -6,12 +6,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from common.text import plain_text
 from kpi import access
 from kpi.models import ProgressReport, ReportAction, ReportEvent
 from kpi.services.notifications import notify_commented
 from kpi.services.reports import MAX_TEXT
+
+# Also the API's refusal of a comment left out or blank (kpi/api/serializers.py).
+COMMENT_NEEDS_TEXT = gettext_lazy("Write a comment first.")
 
 
 def comments_of(report: ProgressReport) -> QuerySet[ReportEvent]:
@@ -31,7 +35,7 @@ def report_comment(*, report: ProgressReport, user, text: str) -> ReportEvent:
         raise PermissionDenied(_("You may not comment on this report."))
     text = plain_text(text or "").strip()
     if not text:
-        raise ValidationError({"text": _("Write a comment first.")})
+        raise ValidationError({"text": str(COMMENT_NEEDS_TEXT)})
     if len(text) > MAX_TEXT:
         raise ValidationError({"text": _("Keep the text within %(limit)s characters.") % {"limit": MAX_TEXT}})
     event = ReportEvent.objects.create(report=report, action=ReportAction.COMMENTED, actor=user, comment=text)

@@ -7,12 +7,16 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
+from common.text import plain_text
 from common.years import to_gregorian
 from kpi import access
 from kpi.models import UNFINISHED, PeriodAction, PeriodEvent, ProgressReport, ReportingPeriod
 from plans.models import PERIODS_PER_YEAR, Plan
+
+# Also the API's refusal of an unlock without a reason (kpi/api/serializers.py).
+UNLOCK_NEEDS_REASON = gettext_lazy("A reason is required to unlock a period.")
 
 
 def period_bounds(year: int, frequency: str, number: int) -> tuple[datetime.date, datetime.date]:
@@ -113,7 +117,7 @@ def period_lock(*, period: ReportingPeriod, user, force: bool = False, reason: s
     period = ReportingPeriod.objects.select_for_update().select_related("plan").get(pk=period.pk)
     if period.is_locked:
         raise ValidationError(_("This period is already locked."))
-    reason = (reason or "").strip()
+    reason = plain_text(reason)  # as every reason is kept (common.text): a text of control characters is none
     unfinished = unfinished_reports(period)
     if unfinished and not force:
         raise UnfinishedReports(period, unfinished)
@@ -138,9 +142,9 @@ def period_lock(*, period: ReportingPeriod, user, force: bool = False, reason: s
 def period_unlock(*, period: ReportingPeriod, user, reason: str) -> ReportingPeriod:
     if not access.can_manage_periods(user):
         raise PermissionDenied(_("Only the planning office can unlock periods."))
-    reason = (reason or "").strip()
+    reason = plain_text(reason)  # as every reason is kept (common.text): a text of control characters is none
     if not reason:
-        raise ValidationError({"reason": _("A reason is required to unlock a period.")})
+        raise ValidationError({"reason": str(UNLOCK_NEEDS_REASON)})
     period = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
     if not period.is_locked:
         raise ValidationError(_("This period is not locked."))

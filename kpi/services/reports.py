@@ -44,6 +44,11 @@ from kpi.services.targets import parse_decimal
 
 EDITABLE_STATUSES = {ReportStatus.DRAFT, ReportStatus.RETURNED}
 MAX_TEXT = 5000  # characters of a narrative, a reason or a measure
+# Refusals the API's serializers also give, for a field left out or blank (kpi/api/serializers.py).
+RETURN_NEEDS_COMMENT = gettext_lazy(
+    "A comment is required when returning a report, so that the reporter knows what to correct."
+)
+REOPEN_NEEDS_REASON = gettext_lazy("A reason is required to reopen an approved report.")
 REPORT_FIELDS = ("actual", "inputs", "narrative", "shortfall_reason", "improvement_plan")
 FIELD_LABELS = {
     "actual": gettext_lazy("Year-to-date actual"),
@@ -114,14 +119,20 @@ def report_clean(
     shortfall_reason: str = "",
     improvement_plan: str = "",
     submitting: bool,
+    status: str | None = None,
 ) -> CleanReport:
     """Validate what a person entered. Drafts may be incomplete; a submission may not, nor may
     it come before its period opens (`not_open_message`).
+
+    `status` is the saved report's (None: a new report). A report that has been submitted
+    keeps a figure when it is saved again (`needs_figure`): a returned one may be changed,
+    not emptied.
 
     Every submission passes here (`_submit` checks again what was saved), whichever page,
     the API or the import it comes from, so the rules of submitting are written once.
     """
     errors: dict[str, list[str]] = {}
+    keeps_figure = not submitting and status in EDITABLE_STATUSES and needs_figure(status)
     if submitting and not period_has_opened(period):
         errors[NON_FIELD_ERRORS] = [not_open_message(period)]
     # Stored without control characters (common.text): the form, the API and the import all pass here.
@@ -137,7 +148,7 @@ def report_clean(
         clean_inputs = {i.key: _as_typed(str(raw.get(i.key, "")).strip()) for i in spec.inputs}
         filled = [i for i in spec.inputs if clean_inputs[i.key]]
         try:
-            if submitting or len(filled) == len(spec.inputs):
+            if submitting or keeps_figure or len(filled) == len(spec.inputs):
                 result = spec.compute(clean_inputs)
                 value, working = result.value, result.working
                 if not units.fits_actual_column(value):
@@ -156,6 +167,8 @@ def report_clean(
             errors.setdefault("actual", []).extend(exc.message_dict["actual"])
     elif submitting:
         errors.setdefault("actual", []).append(_("Please fill in the year-to-date actual."))
+    if keeps_figure and (len(filled) < len(spec.inputs) if spec else actual in (None, "")):
+        errors.setdefault("inputs" if spec else "actual", []).append(keeps_figure_message())
 
     preview = report_preview(indicator=indicator, period=period, actual=value, working=working)
     if submitting:
@@ -180,6 +193,22 @@ def report_clean(
     if errors:
         raise ValidationError(errors)
     return CleanReport(value, clean_inputs, narrative, shortfall_reason, improvement_plan, preview, submitting)
+
+
+def needs_figure(status: str | None) -> bool:
+    """Whether a save must keep a figure on a report of this status (None: not saved yet).
+
+    Only a draft may be without its year-to-date actual (the database's
+    `report_submitted_has_actual`). A returned report stays returned when it is saved, and
+    turning it back into a draft would lose what returning it means (the reviewer's
+    comment to answer, its place on the queues, an open correction): so its figure may be
+    changed but not emptied, and the save is refused with a message on the field.
+    """
+    return status is not None and status != ReportStatus.DRAFT
+
+
+def keeps_figure_message() -> str:
+    return _("A returned report still needs its year-to-date actual: it may be changed, but not left empty.")
 
 
 def period_has_opened(period: ReportingPeriod) -> bool:
@@ -316,6 +345,11 @@ def check_edit(report: ProgressReport, expected_version: int | None, values: dic
         raise ValidationError(
             _("This report is now “%(status)s” and cannot be changed.") % {"status": report.get_status_display()}
         )
+    if needs_figure(report.status) and values["actual"] is None:
+        # `report_clean(status=…)` says so with the other errors; values cleaned without the
+        # status (an import's, checked before the report was read) are caught here.
+        field = "inputs" if report.indicator.formula_spec else "actual"
+        raise ValidationError({field: keeps_figure_message()})
 
 
 def apply_edit(report: ProgressReport, user, values: dict) -> dict[str, list]:
@@ -366,6 +400,7 @@ def report_save(
         shortfall_reason=shortfall_reason,
         improvement_plan=improvement_plan,
         submitting=submit,
+        status=report.status if report is not None else None,
     )
     values = clean.fields()
     if report is None:
@@ -602,9 +637,7 @@ def report_return(*, report: ProgressReport, user, comment: str, expected_versio
     """Return a report to its reporter with a comment, at either review stage."""
     comment = plain_text(comment or "").strip()
     if not comment:
-        raise ValidationError(
-            {"comment": _("A comment is required when returning a report, so that the reporter knows what to correct.")}
-        )
+        raise ValidationError({"comment": str(RETURN_NEEDS_COMMENT)})
     if len(comment) > MAX_TEXT:
         raise ValidationError({"comment": _("Keep the text within %(limit)s characters.") % {"limit": MAX_TEXT}})
     report = _review(report, user, expected_version)
@@ -640,7 +673,7 @@ def report_reopen(*, report: ProgressReport, user, reason: str, expected_version
         raise PermissionDenied(_("Only the planning office can reopen an approved report."))
     reason = plain_text(reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": _("A reason is required to reopen an approved report.")})
+        raise ValidationError({"reason": str(REOPEN_NEEDS_REASON)})
     if len(reason) > MAX_TEXT:
         raise ValidationError({"reason": _("Keep the text within %(limit)s characters.") % {"limit": MAX_TEXT}})
     report = _locked_report(report, expected_version)

@@ -221,7 +221,11 @@ def report_form(request, indicator_id, period_id):
         # Check everything first so that every error shows at once; the save below checks again.
         try:
             context["preview"] = services.report_clean(
-                indicator=indicator, period=period, submitting=action == "submit", **values
+                indicator=indicator,
+                period=period,
+                submitting=action == "submit",
+                status=report.status if report is not None else None,
+                **values,
             ).preview
         except ValidationError as exc:
             form.add_service_errors(exc)

@@ -91,7 +91,9 @@ class AttainmentView(ApiMixin, APIView):
             "on its period status: the latest approved year-to-date actual against the planned value of its "
             "period (`basis` = `period`, with `period` and `planned_to_date`), and roll-ups average those. The "
             "year-basis figures are always given beside (`year_raw`, `year_capped`, `year_light`; for roll-ups "
-            "`year_score`, `year_light`, `year_counts`), so that either can be computed."
+            "`year_score`, `year_light`, `year_counts`), so that either can be computed.\n\n"
+            "400 naming the parameter for what the schema cannot say: a `plan` that does not exist, a `year` "
+            "outside the plan's years, a `department` that does not exist or that you may not view."
         ),
         parameters=[
             OpenApiParameter("plan", {**ID_SCHEMA}, required=True, description="Plan id."),
