@@ -14,6 +14,8 @@ On a zh-Hant page both give nothing: the page's own ``<html lang>`` already says
 which is as correct, only longer.)
 """
 
+import re
+
 from django import template
 from django.contrib.messages import constants
 from django.utils.html import conditional_escape, format_html
@@ -30,13 +32,18 @@ def needs_zh_mark() -> bool:
     return not (get_language() or "").lower().startswith("zh")
 
 
+# Han characters: a value without any (an English name, a number) is not marked.
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
 @register.filter(needs_autoescape=True)
 def zh(value, autoescape=True):
-    """A value of the plan's own text, marked as zh-Hant on a page in another language."""
+    """A value of the plan's own text (or a person's name), marked as zh-Hant on a page in
+    another language when it is written in Chinese."""
     escape = conditional_escape if autoescape else str
     if value in (None, ""):
         return ""
-    if not needs_zh_mark():
+    if not needs_zh_mark() or not HAN.search(str(value)):
         return escape(value)
     return format_html('<span lang="{}">{}</span>', PLAN_LANGUAGE, escape(value))
 
