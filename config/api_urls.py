@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api.base import ERROR_400, NO_NUL, DetailSerializer, schema_field
-from common.api.docs import RedocView, SchemaView, SwaggerView
+from common.api.docs import RedocView, SchemaView, SwaggerView, endpoint_list
 from common.api.tokens import token_issue
 from config.middleware import api_not_found_detail
 from config.tokens import ApiTokenDetailView, ApiTokenListView
@@ -132,6 +132,7 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(custom_settings={"DESCRIPTION": API_DESCRIPTION}), name="schema"),
     path("docs/", SwaggerView.as_view(), name="docs"),
     path("redoc/", RedocView.as_view(), name="redoc"),
+    path("endpoints/", endpoint_list, name="endpoints"),
     *plan_patterns,
     *kpi_patterns,
     *report_patterns,

@@ -1,7 +1,11 @@
 """Accessibility (WCAG 2.1 AA, as Taiwan requires of government web pages): every page type,
-opened in Chromium as the person who uses it, passes axe-core's WCAG 2.0/2.1 A and AA rules,
-says it is in zh-Hant, and gives its charts a text alternative (an accessible name and a
-table with the same figures).
+opened in Chromium as the person who uses it, passes axe-core's WCAG 2.0/2.1 A and AA rules
+and its best-practice rules, says it is in zh-Hant, and gives its charts a text alternative
+(an accessible name and a table with the same figures). Admin's pages (sign-in, index, a
+change form, a change list) are among them, and every page is checked again in English,
+where the plan's own Chinese text must say it is zh-Hant (WCAG 3.1.2).
+
+Reflow at 320 px, the keyboard and the announcements are in test_reflow_keyboard.py.
 
 Keyboard use of the report form is covered by test_report_walk.py.
 
@@ -31,7 +35,9 @@ pytestmark = pytest.mark.browser
 
 TODAY = datetime.date(2025, 4, 10)  # 民國114年第1季 ended on 3/31 and is due on 4/15
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+# axe's best practices (landmarks, one h1, heading order, no empty table header, …) too.
+BEST_PRACTICE = "best-practice"
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": [*WCAG_TAGS, BEST_PRACTICE]}, "resultTypes": ["violations"]}
 
 _axe = Axe()
 
@@ -134,6 +140,15 @@ class PageType:
     # axe rules left out on third-party UIs we cannot fix without patching them: {rule id: why}.
     known: dict[str, str] = field(default_factory=dict)
     status: int = 200  # the error pages answer 403 or 404
+    # Held to axe's best practices as well as WCAG's rules (all our own pages are).
+    best_practice: bool = True
+    # Checked again with the UI in English (the API's English-only UIs need not be).
+    english: bool = True
+    # Why the page is left out of the 320 px reflow check (test_reflow_keyboard.py), if it is.
+    no_reflow: str = ""
+    # In English, whether every run of Chinese on the page is marked lang=zh-Hant; a page not
+    # yet so says what is left (issue #17 lists it).
+    unmarked_chinese: str = ""
 
 
 SWAGGER_UI = {
@@ -143,6 +158,10 @@ SWAGGER_UI = {
     "color-contrast": "Swagger UI's own stylesheet (version stamps, Authorize button)",
     "nested-interactive": "Swagger UI's operation summary: a button containing controls",
 }
+# What is left unmarked in English on some pages (their PageType says which).
+COMMON_CODES = "common indicators' codes (共1-1)"
+GRID = "the grid's narratives, caption and common indicators' codes"
+UPSTREAM_UI = "Swagger UI's and ReDoc's own layout; the plain endpoint list (api-endpoints) is checked"
 DJANGO_ADMIN_CHANGE_FORM: dict[str, str] = {
     # Nothing excluded: the yearly-target inline gives each input an aria-label
     # (kpi/admin_forms.py) and templates/admin/base_site.html underlines links in text.
@@ -153,34 +172,92 @@ PAGES = [
     PageType("login", None, lambda w: reverse("login")),
     PageType("plans-home", "staff", lambda w: reverse("kpi:home")),
     PageType("department-plan", "staff", lambda w: reverse("kpi:department_plan", args=[w.plan.pk, w.home.pk])),
-    PageType("my-updates", "staff", lambda w: reverse("kpi:my_updates")),
+    PageType("my-updates", "staff", lambda w: reverse("kpi:my_updates"), unmarked_chinese=COMMON_CODES),
     PageType("report-form", "staff", lambda w: reverse("kpi:report", args=[w.to_report.pk, w.period.pk])),
     PageType(
         "report-form-errors", "staff", lambda w: reverse("kpi:report", args=[w.to_report.pk, w.period.pk]), _bad_figure
     ),
-    PageType("report-grid", "staff", lambda w: reverse("kpi:grid", args=[w.home.pk, w.period.pk])),
     PageType(
-        "report-grid-errors", "staff", lambda w: reverse("kpi:grid", args=[w.home.pk, w.period.pk]), _grid_bad_figure
+        "report-grid", "staff", lambda w: reverse("kpi:grid", args=[w.home.pk, w.period.pk]), unmarked_chinese=GRID
     ),
-    PageType("kpi-page", "supervisor", lambda w: reverse("kpi:detail", args=[w.kpi.pk]), charts=True),
+    PageType(
+        "report-grid-errors",
+        "staff",
+        lambda w: reverse("kpi:grid", args=[w.home.pk, w.period.pk]),
+        _grid_bad_figure,
+        unmarked_chinese=GRID,
+    ),
+    PageType(
+        "kpi-page",
+        "supervisor",
+        lambda w: reverse("kpi:detail", args=[w.kpi.pk]),
+        charts=True,
+        unmarked_chinese="the report cards' narratives and people's names",
+    ),
     PageType("review-queue", "supervisor", lambda w: reverse("kpi:review_queue")),
-    PageType("inbox", "staff", lambda w: reverse("kpi:inbox")),
+    PageType("inbox", "staff", lambda w: reverse("kpi:inbox"), unmarked_chinese="notification texts quoting KPI names"),
     PageType("notification-settings", "staff", lambda w: reverse("kpi:notification_settings")),
     PageType("api-tokens", "staff", lambda w: reverse("api_tokens"), then=_new_api_token),
     PageType("periods", "planner", lambda w: reverse("kpi:periods")),
-    PageType("dashboard", "supervisor", lambda w: reverse("reports:overview") + "?year=114", charts=True),
     PageType(
-        "department-dashboard", "supervisor", lambda w: reverse("reports:department", args=[w.home.pk]) + "?year=114"
+        "dashboard",
+        "supervisor",
+        lambda w: reverse("reports:overview") + "?year=114",
+        charts=True,
+        unmarked_chinese="the sparklines' SVG titles",
+    ),
+    PageType(
+        "department-dashboard",
+        "supervisor",
+        lambda w: reverse("reports:department", args=[w.home.pk]) + "?year=114",
+        unmarked_chinese="the heading, the tree's goal and objective names, the SVG titles",
     ),
     PageType("at-risk", "supervisor", lambda w: reverse("reports:at_risk") + "?year=114"),
     PageType("yearly-report", "supervisor", lambda w: reverse("reports:yearly") + "?year=114"),
-    PageType("yearly-print", "supervisor", lambda w: reverse("reports:yearly_print") + "?year=114"),
-    PageType("report-import", "staff", lambda w: reverse("kpi:report_import")),
+    PageType(
+        "yearly-print",
+        "supervisor",
+        lambda w: reverse("reports:yearly_print") + "?year=114",
+        unmarked_chinese="the tables' captions, common codes and the footer",
+    ),
+    PageType("report-import", "staff", lambda w: reverse("kpi:report_import"), unmarked_chinese=COMMON_CODES),
     PageType("public-home", None, lambda w: reverse("reports:public_year", args=[114])),
-    PageType("public-department", None, lambda w: reverse("reports:public_department", args=[114, w.home.pk])),
+    PageType(
+        "public-department",
+        None,
+        lambda w: reverse("reports:public_department", args=[114, w.home.pk]),
+        unmarked_chinese="the heading, the vision statement and common codes",
+    ),
     PageType("open-data", None, lambda w: reverse("reports:open_data")),
-    PageType("api-docs", "staff", lambda w: "/api/v1/docs/", lang="en", known=SWAGGER_UI),
-    PageType("api-redoc", "staff", lambda w: "/api/v1/redoc/", lang="en"),
+    # Swagger UI and ReDoc: upstream UIs with hundreds of best-practice faults and a fixed
+    # wide layout; the API is also described by our plain endpoint list, held to every rule.
+    PageType(
+        "api-docs",
+        "staff",
+        lambda w: "/api/v1/docs/",
+        lang="en",
+        known=SWAGGER_UI,
+        best_practice=False,
+        english=False,
+        no_reflow=UPSTREAM_UI,
+    ),
+    PageType(
+        "api-redoc",
+        "staff",
+        lambda w: "/api/v1/redoc/",
+        lang="en",
+        best_practice=False,
+        english=False,
+        no_reflow=UPSTREAM_UI,
+    ),
+    PageType("api-endpoints", "staff", lambda w: reverse("api:endpoints")),
+    PageType("planning-index", "staff", lambda w: reverse("kpi:planning_index")),
+    PageType(
+        "planning",
+        "staff",
+        lambda w: reverse("kpi:planning", args=[w.plan.pk, w.home.pk, 114]),
+        unmarked_chinese=COMMON_CODES,
+    ),
     PageType("password-change", "staff", lambda w: reverse("password_change"), then=_mismatched_passwords),
     PageType("password-reset", None, lambda w: reverse("password_reset")),
     PageType("password-reset-expired-link", None, lambda w: reverse("password_reset_confirm", args=["MQ", "x"])),
@@ -194,6 +271,14 @@ PAGES = [
         "admin_user",
         lambda w: reverse("admin:kpi_indicator_change", args=[w.kpi.pk]),
         known=DJANGO_ADMIN_CHANGE_FORM,
+        unmarked_chinese="Django admin's own templates (names, department choices)",
+    ),
+    PageType("admin-login", None, lambda w: reverse("admin:login")),
+    PageType(
+        "admin-indicators",
+        "admin_user",
+        lambda w: reverse("admin:kpi_indicator_changelist"),
+        unmarked_chinese="Django admin's change list cells",
     ),
 ]
 
@@ -239,25 +324,63 @@ def expect_charts_have_text_alternatives(page: Page) -> None:
         assert not missing, f"#{canvas.get_attribute('id')}: not in its table: {missing}"
 
 
-@pytest.mark.parametrize("kind", PAGES, ids=[p.name for p in PAGES])
-def test_page_meets_wcag_21_aa(page: Page, request, world, live_server, kind: PageType):
+def open_page(page: Page, request, live_server, world, kind: PageType, language: str | None = None):
+    """Open `kind` as its user (signed in through a session cookie), in `language` if given
+    (the switcher's cookie); returns the response after the page settled."""
     page.goto(reverse("login"))  # a page of the site, so that the cookie has an origin
+    cookies = []
+    if language:
+        cookies.append({"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url})
     if kind.user:
         user = request.getfixturevalue(kind.user)
         client = Client()
         client.force_login(user)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-        page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+        cookies.append({"name": cookie.key, "value": cookie.value, "url": live_server.url})
+    if cookies:
+        page.context.add_cookies(cookies)
     response = page.goto(kind.url(world))
     assert response.status == kind.status, f"{kind.url(world)}: {response.status}"
     page.wait_for_load_state("networkidle")
     if kind.then:
         kind.then(page)
         page.wait_for_load_state("networkidle")
+    return response
+
+
+# Text nodes with Chinese in them whose nearest lang="…" is not Chinese: on an English page,
+# the plan's own text (names, narratives) must carry lang="zh-Hant". Hidden text counts too
+# (a screen reader may read it); <script>, <style> and <template> do not.
+CHINESE_WITHOUT_LANG = r"""
+() => {
+  const han = /[\u3400-\u9fff\uf900-\ufaff]/;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const found = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || !han.test(node.data) || parent.closest("script, style, template, noscript")) continue;
+    const marked = parent.closest("[lang]");
+    const lang = marked ? marked.getAttribute("lang").toLowerCase() : "";
+    if (!lang.startsWith("zh")) found.push(`<${parent.tagName.toLowerCase()}> ${node.data.trim().slice(0, 60)}`);
+  }
+  return [...new Set(found)];
+}
+"""
+
+ENGLISH = "en"
+CASES = [pytest.param(p, None, id=p.name) for p in PAGES] + [
+    pytest.param(p, ENGLISH, id=f"{p.name}-en") for p in PAGES if p.english
+]
+
+
+@pytest.mark.parametrize(("kind", "language"), CASES)
+def test_page_meets_wcag_21_aa(page: Page, request, world, live_server, kind: PageType, language):
+    open_page(page, request, live_server, world, kind, language)
 
     lang = page.locator("html").get_attribute("lang") or ""
+    expected = language or kind.lang
     # Language tags are case-insensitive (BCP 47): Django's admin writes "zh-hant".
-    assert lang.lower().startswith(kind.lang.lower()), f"{page.url}: <html lang={lang!r}>, not {kind.lang}"
+    assert lang.lower().startswith(expected.lower()), f"{page.url}: <html lang={lang!r}>, not {expected}"
 
     if kind.charts:
         page.wait_for_function(
@@ -266,8 +389,14 @@ def test_page_meets_wcag_21_aa(page: Page, request, world, live_server, kind: Pa
         expect_charts_have_text_alternatives(page)
 
     options = dict(AXE_OPTIONS)
+    if not kind.best_practice:
+        options["runOnly"] = {"type": "tag", "values": WCAG_TAGS}
     if kind.known:
         options["rules"] = {rule: {"enabled": False} for rule in kind.known}
     results = _axe.run(page, options=options)
     violations = results.response["violations"]
-    assert not violations, f"{page.url}: {len(violations)} WCAG 2.1 A/AA violation(s)\n" + describe(violations)
+    assert not violations, f"{page.url}: {len(violations)} axe violation(s)\n" + describe(violations)
+
+    if language == ENGLISH and not kind.unmarked_chinese:
+        unmarked = page.evaluate(CHINESE_WITHOUT_LANG)
+        assert not unmarked, f"{page.url}: Chinese text not marked lang=zh-Hant on an English page: {unmarked}"
