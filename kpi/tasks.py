@@ -35,16 +35,18 @@ logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 6  # with backoff 1, 2, 4 … 32 s between tries (capped at 10 minutes)
 REMINDER_KINDS = (NotificationKind.DUE_SOON, NotificationKind.OVERDUE)  # e-mailed by send_reminders
+# A task that sends one e-mail: retried on any failure with backoff, its result not kept.
+MAILING = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": False,
+    "max_retries": MAX_RETRIES,
+    "ignore_result": True,
+}
 
 
-@shared_task(
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=False,
-    max_retries=MAX_RETRIES,
-    ignore_result=True,
-)
+@shared_task(**MAILING)
 def send_notification_email(notification_id: int) -> bool:
     """E-mail one notification; True when sent now, False when there was nothing to send."""
     notification = (
@@ -149,14 +151,7 @@ def send_reminders() -> str:
     return out.getvalue()
 
 
-@shared_task(
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=False,
-    max_retries=MAX_RETRIES,
-    ignore_result=True,
-)
+@shared_task(**MAILING)
 def send_password_link(user_id: int) -> bool:
     """E-mail a new account the link to set its password (plans.people.password_links_send),
     one task per account so that a retry sends no one a second link. The link is made when

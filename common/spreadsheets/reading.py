@@ -416,13 +416,7 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list]]:
         if sheet is None or not hasattr(sheet, "iter_rows"):
             raise FileError(_("The xlsx file has no worksheet that can be read."))
         sheet.reset_dimensions()  # some writers record a wrong size; read what is there
-        try:
-            for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
-                yield number, [_xlsx_value(cell) for cell in row]
-        except FileError:
-            raise
-        except Exception:
-            raise FileError(_("Cannot read the xlsx file: it may be damaged.")) from None
+        yield from _xlsx_sheet_rows(sheet)
     finally:
         book.close()
 
@@ -437,6 +431,17 @@ def _check_declared_size(rows: int | None, columns: int | None) -> None:
         raise too_many_columns()
     if rows and columns and rows * columns > MAX_CELLS:
         raise too_many_cells()
+
+
+def _xlsx_sheet_rows(sheet):
+    """A read-only worksheet's rows, numbered from 1, as plain values; a damaged file is a FileError."""
+    try:
+        for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
+            yield number, [_xlsx_value(cell) for cell in row]
+    except FileError:
+        raise
+    except Exception:
+        raise FileError(_("Cannot read the xlsx file: it may be damaged.")) from None
 
 
 def _xlsx_value(cell):
@@ -670,16 +675,7 @@ def _xlsx_book(data: bytes):
             merged = _xlsx_merged(data, sheet._worksheet_path)
             sheet.reset_dimensions()
 
-            def rows(sheet=sheet):
-                try:
-                    for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
-                        yield number, [_xlsx_value(cell) for cell in row]
-                except FileError:
-                    raise
-                except Exception:
-                    raise FileError(_("Cannot read the xlsx file: it may be damaged.")) from None
-
-            yield sheet.title, rows(), merged
+            yield sheet.title, _xlsx_sheet_rows(sheet), merged
     finally:
         book.close()
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import render
@@ -24,6 +23,7 @@ from common import dates
 from common.params import query_id
 from common.spreadsheets import reading
 from common.spreadsheets import writing as exports
+from common.spreadsheets.forms import SpreadsheetFileField
 from common.wording import join_list
 from kpi import access, importers, queues, selectors
 from kpi.attainment import Assessment
@@ -38,7 +38,7 @@ DRAFT, SUBMIT = "draft", "submit"
 
 
 class ReportImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("Spreadsheet file (xlsx, ods or csv)"))
+    file = SpreadsheetFileField(label=gettext_lazy("Spreadsheet file (xlsx, ods or csv)"))
     mode = forms.ChoiceField(
         label=gettext_lazy("After the whole file has been checked"),
         choices=[
@@ -49,15 +49,6 @@ class ReportImportForm(forms.Form):
         widget=forms.RadioSelect,
     )
     check_only = forms.BooleanField(label=gettext_lazy("Only check the file; save nothing"), required=False)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            reading.file_format(upload.name)
-            reading.check_size(upload.size)
-        except reading.FileError as exc:
-            raise ValidationError(str(exc)) from None
-        return upload
 
 
 @dataclass

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from common.spreadsheets import reading
 from common.spreadsheets import writing as exports
+from common.spreadsheets.forms import SpreadsheetFileField
 from common.wording import join_list
 from kpi import access, tasks
 from plans import people
@@ -39,19 +39,10 @@ NOT_AN_ADMIN = gettext_lazy("Only administrators can import accounts and give ro
 
 
 class UserImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("Spreadsheet file (xlsx, ods or csv)"))
+    file = SpreadsheetFileField(label=gettext_lazy("Spreadsheet file (xlsx, ods or csv)"))
     send_links = forms.BooleanField(
         label=gettext_lazy("E-mail each new account a link to set its password"), required=False, initial=True
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            reading.file_format(upload.name)
-            reading.check_size(upload.size)
-        except reading.FileError as exc:
-            raise ValidationError(str(exc)) from None
-        return upload
 
 
 def _forbidden(request):

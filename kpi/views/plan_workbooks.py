@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from common.spreadsheets import reading
 from common.spreadsheets import writing as exports
+from common.spreadsheets.forms import SpreadsheetFileField
 from kpi import access, uploads
 from kpi.plan_workbook import export, layout, reader
 from kpi.services import plan_workbooks as services
@@ -34,7 +35,7 @@ TEXT_LIMIT = 2000
 
 
 class PlanWorkbookForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("Plan workbook (xlsx or ods)"))
+    file = SpreadsheetFileField(label=gettext_lazy("Plan workbook (xlsx or ods)"))
     reason = forms.CharField(
         label=gettext_lazy("Reason for change"),
         required=False,
@@ -47,15 +48,9 @@ class PlanWorkbookForm(forms.Form):
     )
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            if reading.file_format(upload.name) not in reading.BOOK_FORMATS:
-                raise reading.FileError(
-                    _("A workbook of several sheets is needed: upload an xlsx or ods file, not csv.")
-                )
-            reading.check_size(upload.size)
-        except reading.FileError as exc:
-            raise ValidationError(str(exc)) from None
+        upload = self.cleaned_data["file"]  # a known format within the size limit (SpreadsheetFileField)
+        if reading.file_format(upload.name) not in reading.BOOK_FORMATS:
+            raise ValidationError(_("A workbook of several sheets is needed: upload an xlsx or ods file, not csv."))
         if upload.size > layout.MAX_BYTES:
             raise ValidationError(
                 _("The file is %(size)s MB, over the limit of %(limit)s MB for a plan workbook.")
