@@ -141,6 +141,13 @@ MAKE_ROW = {
     ),
     "auth.Group": lambda user: Group.objects.create(name="研考"),
     "common.ApiToken": lambda user: token_issue(user=user),
+    "kpi.TargetProposal": lambda user: apps.get_model("kpi", "TargetProposal").objects.create(
+        indicator=apps.get_model("kpi", "Indicator").objects.filter(kind="kpi").first(),
+        year=114,
+        value=90,
+        note="沿用前期目標值",
+        created_by=user,
+    ),
 }
 
 

