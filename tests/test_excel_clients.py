@@ -79,6 +79,7 @@ def test_the_csv_downloads_are_enumerated():
         "yearly_export_file",
         "report_import_template",
         "admin_indicator_export",
+        "user_import_template",
     }
 
 
