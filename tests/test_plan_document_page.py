@@ -383,5 +383,8 @@ def test_the_plan_page_reads_a_fixed_number_of_queries(
 ):
     client.force_login(staff)
     url = reverse("kpi:department_plan", args=[seeded_plan.pk, home_department.pk])
+    # A first visit fills the process's caches (one query more when this test runs after
+    # others that left them empty, seen on SQLite in the whole suite); the pin is the page's own.
+    client.get(url)
     with django_assert_max_num_queries(QUERIES):
         assert client.get(url).status_code == 200
