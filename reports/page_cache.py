@@ -14,9 +14,14 @@ department). So an anonymous GET is answered from the cache when it can be, unde
 - the active language, and the path.
 
 Only anonymous GET and HEAD requests without a query string, and with no message waiting to be
-shown, are served from the cache or fill it; signed-in people see their own navigation and
-always get a fresh page. The page's CSRF token (the language switcher is a form) is never
-shared: each visitor gets their own in place of the one the page was rendered with.
+shown, are served from the cache or fill it. The page's CSRF token (the language switcher is a
+form) is never shared: each visitor gets their own in place of the one the page was rendered with.
+
+Signed-in people see their own navigation around the same content, so for them the page is
+rendered, but its content — the part that grows with the city — comes from the cache too: the
+`{% public_fragment %}` tag (reports.templatetags.public_pages) caches the public block under
+the same key with a "fragment" prefix, and the views hand the template their figures lazily,
+so a hit computes nothing. The block holds nothing of the visitor's (no form, no token, no name).
 
 The cache is a help, never a dependency: when it fails (Redis down or slow), the page is
 computed as if there were no cache, the failure is logged, and the cache is left alone for
@@ -51,6 +56,7 @@ TIMEOUT = 24 * 60 * 60
 # After a cache failure, this process answers without the cache for this many seconds.
 RETRY_AFTER = 30
 KEY_PREFIX = "public-page"
+FRAGMENT_PREFIX = "public-fragment"
 
 _CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"')
 _down_until = 0.0
@@ -95,12 +101,15 @@ def release() -> str:
     return digest.hexdigest()[:16]
 
 
-def page_key(request) -> str:
+def page_key(request, prefix: str = KEY_PREFIX) -> str:
+    # Read once per request: the page's key and its fragment's agree, for one query.
+    if not hasattr(request, "_public_version"):
+        request._public_version = public_version()
     return ":".join(
         (
-            KEY_PREFIX,
+            prefix,
             release(),
-            str(public_version()),
+            str(request._public_version),
             today().isoformat(),
             translation.get_language() or settings.LANGUAGE_CODE,
             request.path,
@@ -127,6 +136,20 @@ def cache_reset() -> None:
     """Forget a cache failure (tests)."""
     global _down_until
     _down_until = 0.0
+
+
+def cached_fragment(request, render) -> str:
+    """The public block of the page at `request.path`: from the cache, or `render()` and kept.
+
+    For every visitor, signed in or not (see the module): the key has no query string, so the
+    block must not depend on one; public pages read none."""
+    key = page_key(request, FRAGMENT_PREFIX)
+    stored = _cache_call("get", key)
+    if stored is not None:
+        return stored
+    html = render()
+    _cache_call("set", key, html, TIMEOUT)
+    return html
 
 
 # --- The decorator ----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
 from common.spreadsheets import writing
@@ -52,7 +53,8 @@ def public_home(request, year: int | None = None):
         chosen = _published_or_404(year, years)
     plan = chosen.plan if chosen else public.latest_plan()
     # The scores only, from the stored roll-ups: the indicators are on the department pages.
-    data = public.public_city(chosen) if chosen else None
+    # Lazily: the template's cached fragment needs them only when it is not in the cache.
+    data = SimpleLazyObject(lambda: public.public_city(chosen)) if chosen else None
     return render(
         request,
         "reports/public/home.html",
@@ -72,10 +74,14 @@ def public_department(request, year: int, department_id: int):
     """One department's plan, targets, approved actuals, lights and narratives for a published year."""
     years = public.published_years()
     published = _published_or_404(year, years)
-    data = public.public_year(published, department_id=department_id)
-    if not data.departments:
+    siblings = list(
+        DepartmentPlan.objects.filter(plan=published.plan).select_related("department").order_by("toc_number")
+    )
+    department_plan = next((dp for dp in siblings if dp.department_id == department_id), None)
+    if department_plan is None:
         raise Http404("No such department in this plan.")
-    siblings = DepartmentPlan.objects.filter(plan=published.plan).select_related("department").order_by("toc_number")
+    # Lazily: the template's cached fragment needs the figures only when it is not in the cache.
+    data = SimpleLazyObject(lambda: public.public_year(published, department_id=department_id))
     return render(
         request,
         "reports/public/department.html",
@@ -84,7 +90,8 @@ def public_department(request, year: int, department_id: int):
             "published_years": [p for p in years if p.plan_id == published.plan_id],
             "chosen": published,
             "data": data,
-            "dept": data.departments[0],
+            "dept": SimpleLazyObject(lambda: data.departments[0]),
+            "department": department_plan.department,
             "siblings": siblings,
         },
     )
