@@ -43,6 +43,15 @@ def test_text_without_chinese_is_not_marked():
         assert render("{{ name|zh }}", name="Alice Chen") == "Alice Chen"
 
 
+def test_a_field_is_marked_only_when_its_value_is_chinese():
+    with translation.override("en"):
+        assert render("<textarea{% zh_lang v %}>", v="颱風延會。") == '<textarea lang="zh-Hant">'
+        assert render("<textarea{% zh_lang v %}>", v="Typhoon") == "<textarea>"
+        assert render("<textarea{% zh_lang v %}>", v=None) == "<textarea>"
+    with translation.override("zh-hant"):
+        assert render("<textarea{% zh_lang v %}>", v="颱風延會。") == "<textarea>"
+
+
 def test_plan_text_is_escaped_and_empty_text_gives_nothing():
     with translation.override("en"):
         assert render("{{ name|zh }}", name="<b>處</b>") == '<span lang="zh-Hant">&lt;b&gt;處&lt;/b&gt;</span>'

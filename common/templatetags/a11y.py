@@ -7,7 +7,8 @@ screen reader reads Chinese with an English voice (WCAG 3.1.2). One rule, `needs
 and two forms of it:
 
 - ``{{ kpi.name|zh }}`` wraps a value in ``<span lang="zh-Hant">``;
-- ``<td{% zh_lang %}>`` puts ``lang="zh-Hant"`` on an element that holds only plan text.
+- ``<td{% zh_lang %}>`` puts ``lang="zh-Hant"`` on an element that holds only plan text
+  (``<textarea{% zh_lang value %}>``: only if its value is in Chinese).
 
 On a zh-Hant page both give nothing: the page's own ``<html lang>`` already says it.
 (Templates written before this helper mark plan text with a literal ``lang="zh-Hant"``,
@@ -48,10 +49,18 @@ def zh(value, autoescape=True):
     return format_html('<span lang="{}">{}</span>', PLAN_LANGUAGE, escape(value))
 
 
+_WHOLE_ELEMENT = object()
+
+
 @register.simple_tag
-def zh_lang():
-    """` lang="zh-Hant"` for an element holding only plan text, on a page in another language."""
-    return mark_safe(f' lang="{PLAN_LANGUAGE}"') if needs_zh_mark() else ""
+def zh_lang(value=_WHOLE_ELEMENT):
+    """` lang="zh-Hant"` for an element holding only plan text, on a page in another language.
+
+    Given the element's value (`<textarea{% zh_lang text %}>`), only if that is written in
+    Chinese: a field left empty or filled in English says nothing."""
+    if not needs_zh_mark() or (value is not _WHOLE_ELEMENT and not HAN.search(str(value or ""))):
+        return ""
+    return mark_safe(f' lang="{PLAN_LANGUAGE}"')
 
 
 @register.simple_tag
