@@ -34,8 +34,10 @@ from import_export.formats.base_formats import XLSX
 from import_export.forms import ExportForm
 from simple_history.admin import SimpleHistoryAdmin
 
+from common.admin_a11y import PlanTextFilter, PlanTextSelect, mark_plan_text
 from common.formatting import roc_datetime
 from common.spreadsheets import admin_formats
+from common.templatetags.a11y import zh
 from kpi import access, history
 from kpi.admin_forms import (
     ChangeReasonForm,
@@ -243,12 +245,12 @@ class IndicatorAdmin(ImportExportModelAdmin, HistoryAdmin):
     import_template_name = "admin/kpi/indicator/import.html"
 
     inlines = [YearlyTargetInline]
-    list_display = ["code_display", "name", "department_display", "parent_display", "unit", "direction"]
-    list_display_links = ["code_display", "name"]
+    list_display = ["code_display", "name_display", "department_display", "parent_display", "unit", "direction"]
+    list_display_links = ["code_display", "name_display"]
     list_filter = [
-        "department_plan__department",
-        "objective__goal",
-        "objective",
+        ("department_plan__department", PlanTextFilter),
+        ("objective__goal", PlanTextFilter),
+        ("objective", PlanTextFilter),
         "unit",
         "evaluation_method",
         "kind",
@@ -292,19 +294,23 @@ class IndicatorAdmin(ImportExportModelAdmin, HistoryAdmin):
             .prefetch_related(Prefetch("targets", queryset=YearlyTarget.objects.order_by("year")))
         )
 
-    # list columns ---------------------------------------------------------------------
+    # list columns: the plan's text in them is marked zh-Hant on an English page ----------
 
     @admin.display(description=_("code"), ordering="number")
     def code_display(self, obj):
-        return obj.code
+        return zh(obj.code)
+
+    @admin.display(description=_("name"), ordering="name")
+    def name_display(self, obj):
+        return zh(obj.name)
 
     @admin.display(description=_("department"), ordering="department_plan__toc_number")
     def department_display(self, obj):
-        return obj.department_plan.department.name
+        return zh(obj.department_plan.department.name)
 
     @admin.display(description=_("objective / common goal"))
     def parent_display(self, obj):
-        return obj.parent
+        return zh(obj.parent) or None  # None: admin's empty value
 
     def get_list_display(self, request):
         # One target column per plan year (target_111 … target_114), read from the prefetch.
@@ -340,13 +346,19 @@ class IndicatorAdmin(ImportExportModelAdmin, HistoryAdmin):
 
     # the change form --------------------------------------------------------------------
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        return mark_plan_text(formfield) if db_field.name in ("name", "measurement_standard") else formfield
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in ("objective", "common_goal"):
             model = StrategicObjective if db_field.name == "objective" else CommonGoal
             kwargs["queryset"] = model.objects.select_related("department_plan__department")
             kwargs["form_class"] = LabelledChoiceField
+            kwargs["widget"] = PlanTextSelect
         elif db_field.name == "department_plan":
             kwargs["queryset"] = DepartmentPlan.objects.select_related("plan", "department")
+            kwargs["widget"] = PlanTextSelect
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("target revisions"))
@@ -376,8 +388,8 @@ class IndicatorAdmin(ImportExportModelAdmin, HistoryAdmin):
                     r.target.year,
                     _number(r.old_value),
                     _number(r.new_value),
-                    r.reason,
-                    r.changed_by or "–",
+                    zh(r.reason),
+                    zh(r.changed_by) or "–",
                     roc_datetime(r.changed_at),  # Taipei time
                     r.get_source_display(),
                 )

@@ -43,6 +43,15 @@ def test_text_without_chinese_is_not_marked():
         assert render("{{ name|zh }}", name="Alice Chen") == "Alice Chen"
 
 
+def test_a_field_is_marked_only_when_its_value_is_chinese():
+    with translation.override("en"):
+        assert render("<textarea{% zh_lang v %}>", v="颱風延會。") == '<textarea lang="zh-Hant">'
+        assert render("<textarea{% zh_lang v %}>", v="Typhoon") == "<textarea>"
+        assert render("<textarea{% zh_lang v %}>", v=None) == "<textarea>"
+    with translation.override("zh-hant"):
+        assert render("<textarea{% zh_lang v %}>", v="颱風延會。") == "<textarea>"
+
+
 def test_plan_text_is_escaped_and_empty_text_gives_nothing():
     with translation.override("en"):
         assert render("{{ name|zh }}", name="<b>處</b>") == '<span lang="zh-Hant">&lt;b&gt;處&lt;/b&gt;</span>'
@@ -163,3 +172,32 @@ def test_admin_inline_table_has_no_empty_header(client, admin_user, seeded_plan)
     body = client.get(reverse("admin:kpi_indicator_change", args=[indicator.pk])).content.decode()
     assert "<thead>" in body
     assert not re.search(r"<th[^>]*>\s*</th>", body)
+
+
+def test_admin_marks_the_plan_text_zh_hant_in_english(client, admin_user, seeded_plan):
+    """Django admin's own templates: the indicator list's cells and filters, the change form's
+    heading, breadcrumbs, department and objective options and plan-text fields."""
+    from kpi.models import Indicator
+
+    indicator = Indicator.objects.filter(department_plan__plan=seeded_plan, kind="kpi").first()
+    department = indicator.department_plan.department.name
+    client.force_login(admin_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    listing = client.get(reverse("admin:kpi_indicator_changelist")).content.decode()
+    assert f'<td class="field-department_display"><span lang="zh-Hant">{department}</span></td>' in listing
+    assert f'<span lang="zh-Hant">{indicator.name}</span></a>' in listing
+    assert re.search(
+        rf'<a href="\?department_plan__department__id__exact=\d+"><span lang="zh-Hant">{department}</span>', listing
+    )
+
+    form = client.get(reverse("admin:kpi_indicator_change", args=[indicator.pk])).content.decode()
+    assert f'<h2><span lang="zh-Hant">{indicator}</span></h2>' in form
+    assert f'&rsaquo; <span lang="zh-Hant">{indicator}</span>' in form
+    assert re.search(r'<option value="\d+" lang="zh-Hant"[^>]*>[^<]*' + re.escape(department), form)
+    assert re.search(r'<textarea name="measurement_standard"[^>]* lang="zh-Hant"', form)
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hant"
+    form = client.get(reverse("admin:kpi_indicator_change", args=[indicator.pk])).content.decode()
+    listing = client.get(reverse("admin:kpi_indicator_changelist")).content.decode()
+    assert 'lang="zh-Hant"' not in form.split("<body", 1)[1]
+    assert f'<td class="field-department_display">{department}</td>' in listing

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext, ngettext
 
 from kpi import services, tasks
@@ -309,6 +310,15 @@ def test_the_inbox_lists_notifications_and_the_navigation_counts_unread(client, 
     home = client.get(reverse("kpi:home")).content.decode()
     unread = ngettext("(%(counter)s unread)", "(%(counter)s unread)", 1) % {"counter": 1}
     assert reverse("kpi:inbox") in home and f'aria-hidden="true">1</span><span class="visually-hidden">{unread}' in home
+
+
+def test_the_inbox_headline_marks_the_kpi_and_the_person_zh_hant_in_english(returned, staff):
+    n = Notification.objects.get(recipient=staff)
+    with translation.override("en"):
+        assert f'<span lang="zh-Hant">{n.report.indicator.code} {n.report.indicator.name}</span>' in n.headline_html
+        assert "lang=" not in n.headline, "the e-mails' plain headline"
+    with translation.override("zh-hant"):
+        assert n.headline_html == n.headline
 
 
 def test_the_inbox_query_count_does_not_grow(client, staff, supervisor, returned, django_assert_max_num_queries):

@@ -7,7 +7,10 @@ screen reader reads Chinese with an English voice (WCAG 3.1.2). One rule, `needs
 and two forms of it:
 
 - ``{{ kpi.name|zh }}`` wraps a value in ``<span lang="zh-Hant">``;
-- ``<td{% zh_lang %}>`` puts ``lang="zh-Hant"`` on an element that holds only plan text.
+- ``<td{% zh_lang %}>`` puts ``lang="zh-Hant"`` on an element that holds only plan text
+  (``<textarea{% zh_lang value %}>``: only if its value is in Chinese).
+
+Admin's forms of it (a change list's filters, a select's options) are in common.admin_a11y.
 
 On a zh-Hant page both give nothing: the page's own ``<html lang>`` already says it.
 (Templates written before this helper mark plan text with a literal ``lang="zh-Hant"``,
@@ -36,6 +39,11 @@ def needs_zh_mark() -> bool:
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
+def zh_marked(value) -> bool:
+    """Whether `value` must carry lang="zh-Hant" here: written in Chinese, on a page in another language."""
+    return needs_zh_mark() and bool(HAN.search(str(value)))
+
+
 @register.filter(needs_autoescape=True)
 def zh(value, autoescape=True):
     """A value of the plan's own text (or a person's name), marked as zh-Hant on a page in
@@ -43,15 +51,22 @@ def zh(value, autoescape=True):
     escape = conditional_escape if autoescape else str
     if value in (None, ""):
         return ""
-    if not needs_zh_mark() or not HAN.search(str(value)):
+    if not zh_marked(value):
         return escape(value)
     return format_html('<span lang="{}">{}</span>', PLAN_LANGUAGE, escape(value))
 
 
+_WHOLE_ELEMENT = object()
+
+
 @register.simple_tag
-def zh_lang():
-    """` lang="zh-Hant"` for an element holding only plan text, on a page in another language."""
-    return mark_safe(f' lang="{PLAN_LANGUAGE}"') if needs_zh_mark() else ""
+def zh_lang(value=_WHOLE_ELEMENT):
+    """` lang="zh-Hant"` for an element holding only plan text, on a page in another language.
+
+    Given the element's value (`<textarea{% zh_lang text %}>`), only if that is written in
+    Chinese: a field left empty or filled in English says nothing."""
+    marked = needs_zh_mark() if value is _WHOLE_ELEMENT else zh_marked(value or "")
+    return mark_safe(f' lang="{PLAN_LANGUAGE}"') if marked else ""
 
 
 @register.simple_tag

@@ -3,8 +3,11 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from common.templatetags.a11y import zh
 from kpi.models.reporting import ProgressReport
 
 
@@ -76,15 +79,25 @@ class Notification(models.Model):
     @property
     def headline(self) -> str:
         """One sentence in the active language: what happened, to which report, by whom."""
+        return self._headline(str)
+
+    @property
+    def headline_html(self) -> str:
+        """The headline for a page: the KPI and the person in it, written in Chinese, are
+        marked zh-Hant on a page in another language (common.templatetags.a11y.zh)."""
+        return mark_safe(self._headline(zh, escape))
+
+    def _headline(self, value, text=str) -> str:
+        """The headline, with `value` applied to what it quotes and `text` to its own words."""
         who = (self.actor.get_full_name() or self.actor.get_username()) if self.actor else ""
         if self.report is None:
             if self.kind == NotificationKind.OVERDUE:
-                return str(_("You have overdue reports to file."))
-            return str(_("You have reports due soon."))
+                return text(_("You have overdue reports to file."))
+            return text(_("You have reports due soon."))
         values = {
-            "who": who,
-            "indicator": f"{self.report.indicator.code} {self.report.indicator.name}",
-            "period": self.report.period.label,
+            "who": value(who),
+            "indicator": value(f"{self.report.indicator.code} {self.report.indicator.name}"),
+            "period": value(self.report.period.label),
         }
         headlines = {
             NotificationKind.RETURNED: _("%(who)s returned the report on %(indicator)s for %(period)s for revision."),
@@ -99,7 +112,7 @@ class Notification(models.Model):
             NotificationKind.COMMENTED: _("%(who)s commented on the report on %(indicator)s for %(period)s."),
         }
         template = headlines.get(self.kind, _("%(indicator)s, %(period)s: %(who)s"))
-        return str(template) % values
+        return text(str(template)) % values
 
 
 class EmailChoice(models.TextChoices):

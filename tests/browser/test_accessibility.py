@@ -146,9 +146,6 @@ class PageType:
     english: bool = True
     # Why the page is left out of the 320 px reflow check (test_reflow_keyboard.py), if it is.
     no_reflow: str = ""
-    # In English, whether every run of Chinese on the page is marked lang=zh-Hant; a page not
-    # yet so says what is left (issue #17 lists it).
-    unmarked_chinese: str = ""
 
 
 SWAGGER_UI = {
@@ -158,9 +155,6 @@ SWAGGER_UI = {
     "color-contrast": "Swagger UI's own stylesheet (version stamps, Authorize button)",
     "nested-interactive": "Swagger UI's operation summary: a button containing controls",
 }
-# What is left unmarked in English on some pages (their PageType says which).
-COMMON_CODES = "common indicators' codes (共1-1)"
-GRID = "the grid's narratives, caption and common indicators' codes"
 UPSTREAM_UI = "Swagger UI's and ReDoc's own layout; the plain endpoint list (api-endpoints) is checked"
 DJANGO_ADMIN_CHANGE_FORM: dict[str, str] = {
     # Nothing excluded: the yearly-target inline gives each input an aria-label
@@ -172,30 +166,26 @@ PAGES = [
     PageType("login", None, lambda w: reverse("login")),
     PageType("plans-home", "staff", lambda w: reverse("kpi:home")),
     PageType("department-plan", "staff", lambda w: reverse("kpi:department_plan", args=[w.plan.pk, w.home.pk])),
-    PageType("my-updates", "staff", lambda w: reverse("kpi:my_updates"), unmarked_chinese=COMMON_CODES),
+    PageType("my-updates", "staff", lambda w: reverse("kpi:my_updates")),
     PageType("report-form", "staff", lambda w: reverse("kpi:report", args=[w.to_report.pk, w.period.pk])),
     PageType(
         "report-form-errors", "staff", lambda w: reverse("kpi:report", args=[w.to_report.pk, w.period.pk]), _bad_figure
     ),
-    PageType(
-        "report-grid", "staff", lambda w: reverse("kpi:grid", args=[w.home.pk, w.period.pk]), unmarked_chinese=GRID
-    ),
+    PageType("report-grid", "staff", lambda w: reverse("kpi:grid", args=[w.home.pk, w.period.pk])),
     PageType(
         "report-grid-errors",
         "staff",
         lambda w: reverse("kpi:grid", args=[w.home.pk, w.period.pk]),
         _grid_bad_figure,
-        unmarked_chinese=GRID,
     ),
     PageType(
         "kpi-page",
         "supervisor",
         lambda w: reverse("kpi:detail", args=[w.kpi.pk]),
         charts=True,
-        unmarked_chinese="the report cards' narratives and people's names",
     ),
     PageType("review-queue", "supervisor", lambda w: reverse("kpi:review_queue")),
-    PageType("inbox", "staff", lambda w: reverse("kpi:inbox"), unmarked_chinese="notification texts quoting KPI names"),
+    PageType("inbox", "staff", lambda w: reverse("kpi:inbox")),
     PageType("notification-settings", "staff", lambda w: reverse("kpi:notification_settings")),
     PageType("api-tokens", "staff", lambda w: reverse("api_tokens"), then=_new_api_token),
     PageType("periods", "planner", lambda w: reverse("kpi:periods")),
@@ -204,13 +194,11 @@ PAGES = [
         "supervisor",
         lambda w: reverse("reports:overview") + "?year=114",
         charts=True,
-        unmarked_chinese="the sparklines' SVG titles",
     ),
     PageType(
         "department-dashboard",
         "supervisor",
         lambda w: reverse("reports:department", args=[w.home.pk]) + "?year=114",
-        unmarked_chinese="the heading, the tree's goal and objective names, the SVG titles",
     ),
     PageType("at-risk", "supervisor", lambda w: reverse("reports:at_risk") + "?year=114"),
     PageType("yearly-report", "supervisor", lambda w: reverse("reports:yearly") + "?year=114"),
@@ -218,15 +206,13 @@ PAGES = [
         "yearly-print",
         "supervisor",
         lambda w: reverse("reports:yearly_print") + "?year=114",
-        unmarked_chinese="the tables' captions, common codes and the footer",
     ),
-    PageType("report-import", "staff", lambda w: reverse("kpi:report_import"), unmarked_chinese=COMMON_CODES),
+    PageType("report-import", "staff", lambda w: reverse("kpi:report_import")),
     PageType("public-home", None, lambda w: reverse("reports:public_year", args=[114])),
     PageType(
         "public-department",
         None,
         lambda w: reverse("reports:public_department", args=[114, w.home.pk]),
-        unmarked_chinese="the heading, the vision statement and common codes",
     ),
     PageType("open-data", None, lambda w: reverse("reports:open_data")),
     # Swagger UI and ReDoc: upstream UIs with hundreds of best-practice faults and a fixed
@@ -256,7 +242,6 @@ PAGES = [
         "planning",
         "staff",
         lambda w: reverse("kpi:planning", args=[w.plan.pk, w.home.pk, 114]),
-        unmarked_chinese=COMMON_CODES,
     ),
     PageType("password-change", "staff", lambda w: reverse("password_change"), then=_mismatched_passwords),
     PageType("password-reset", None, lambda w: reverse("password_reset")),
@@ -271,14 +256,12 @@ PAGES = [
         "admin_user",
         lambda w: reverse("admin:kpi_indicator_change", args=[w.kpi.pk]),
         known=DJANGO_ADMIN_CHANGE_FORM,
-        unmarked_chinese="Django admin's own templates (names, department choices)",
     ),
     PageType("admin-login", None, lambda w: reverse("admin:login")),
     PageType(
         "admin-indicators",
         "admin_user",
         lambda w: reverse("admin:kpi_indicator_changelist"),
-        unmarked_chinese="Django admin's change list cells",
     ),
 ]
 
@@ -397,6 +380,6 @@ def test_page_meets_wcag_21_aa(page: Page, request, world, live_server, kind: Pa
     violations = results.response["violations"]
     assert not violations, f"{page.url}: {len(violations)} axe violation(s)\n" + describe(violations)
 
-    if language == ENGLISH and not kind.unmarked_chinese:
+    if language == ENGLISH:
         unmarked = page.evaluate(CHINESE_WITHOUT_LANG)
         assert not unmarked, f"{page.url}: Chinese text not marked lang=zh-Hant on an English page: {unmarked}"
