@@ -26,7 +26,7 @@ published, and then each surface is read the way people read it:
 
 Pages mark the cell that shows a KPI-year's attainment with data-figure="attainment" and
 the one that shows its light with data-figure="light" (both with data-indicator and
-data-year); the light itself is kpi/_light.html's data-light. Each page is fetched once
+data-year); the light itself is the light mark (kpi/templatetags/marks.py)'s data-light. Each page is fetched once
 per department and year (the KPI page and the report form once per KPI-year: they are
 per-indicator pages). A disagreement fails with a list of every surface and KPI-year
 that differs.

@@ -9,7 +9,7 @@ period's planned value. Three KPIs of 都市發展處 are read as the planning o
 - 2-3 (86 設計公寓出租率, a level): behind its target, judged as it stands — yellow;
 - 共1-1 (經常門業務費賸餘數百分比): a year-end figure, white in-year.
 
-The light is read from the markup, not the words: kpi/_light.html's data-light inside the
+The light is read from the markup, not the words: the light mark (kpi/templatetags/marks.py)'s data-light inside the
 element that carries data-indicator and data-year (the wording, e.g. 「114Q2 進度」, may
 change around it).
 """
