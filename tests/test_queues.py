@@ -223,7 +223,7 @@ def test_whoever_added_evidence_is_an_author_on_every_surface(client, cast, coll
     work = queues.work_for(colleague, today=q1.end_date)
     assert report.pk in {r.pk for r in work.own_awaiting}
     assert report.pk not in {r.pk for r in work.to_review}
-    assert queues.work_for(colleague, today=q1.end_date, count_reviews_only=True).to_review_count == 0
+    assert queues.work_for(colleague, today=q1.end_date, counts_only=True).to_review_count == 0
     assert access.is_author(colleague, report)
     assert not access.can_review(colleague, report)
 
@@ -536,8 +536,49 @@ def test_navigation_counts_reviews_in_the_database_and_agrees_with_the_queue(rf,
     for who in ["staff", "supervisor", "planner", "admin"]:
         user = type(cast[who]).objects.get(pk=cast[who].pk)
         full = queues.work_for(user)
-        light = queues.work_for(user, count_reviews_only=True)
+        light = queues.work_for(user, counts_only=True)
         assert light.to_review_count == full.to_review_count
         assert light.to_report_count == full.to_report_count
         assert light.to_review == [] and light.review_counts is not None or not full.can_review
         assert light.second_review_count == full.second_review_count
+
+
+def test_the_navigations_report_count_agrees_with_the_lists_on_any_day(
+    staff, supervisor, planner, admin_user, periods, reports, more_data
+):
+    """`report_counts` (the badge on every page) counts in the database what `work_for` lists:
+    before, during and after each period, with a returned report in a locked period, and one
+    reopened for correction there."""
+    more_data()
+    days = [datetime.date(2024, 12, 20), TODAY, datetime.date(2025, 7, 20), datetime.date(2025, 12, 28)]
+
+    def agree():
+        for day in days:
+            full = queues.work_for(staff, today=day)
+            light = queues.work_for(staff, today=day, counts_only=True)
+            assert light.to_report_count == full.to_report_count, day
+            assert light.indicator_count == full.indicator_count
+            assert light.overdue == light.due == light.returned == []
+
+    agree()
+    assert queues.work_for(staff).to_report_count > 0
+    services.period_lock(period=periods["113Q4"], user=planner, force=True, reason="年度結算")
+    agree()  # the returned reports of 113Q4 are locked now: no longer to do
+    approved = reports["approved"]
+    reopened = services.report_reopen(
+        report=ProgressReport.objects.get(pk=approved.pk), user=planner, reason="數字誤植"
+    )
+    services.report_return(
+        report=services.report_save(
+            indicator=approved.indicator,
+            period=approved.period,
+            user=staff,
+            submit=True,
+            actual="9",
+            narrative="更正",
+            expected_version=reopened.version,
+        ),
+        user=supervisor,
+        comment="再確認",
+    )
+    agree()  # returned while correcting, in a locked period: to do again

@@ -207,7 +207,7 @@ def test_the_total_agrees_with_the_navigation(client, cast, waiting, who):
     response = client.get(URL)
     fresh = type(user).objects.get(pk=user.pk)
     assert response.context["page"].count == queues.work_for(fresh).to_review_count
-    assert response.context["page"].count == queues.work_for(fresh, count_reviews_only=True).to_review_count
+    assert response.context["page"].count == queues.work_for(fresh, counts_only=True).to_review_count
     body = client.get(reverse("kpi:home")).content.decode()
     assert f'<span class="nav-count" aria-hidden="true">{response.context["page"].count}</span>' in body
     pks, _last = every_page(client)

@@ -169,7 +169,7 @@ def test_queues_by_stage_and_the_navigation_agrees(two_stages, staff, supervisor
     admin_work = queues.work_for(admin_user)
     assert {r.pk for r in admin_work.to_review} == {first.pk, second.pk}
     for user, work in ((supervisor, supervisor_work), (planner, planner_work), (admin_user, admin_work)):
-        light = queues.work_for(user, count_reviews_only=True)
+        light = queues.work_for(user, counts_only=True)
         assert (light.first_review_count, light.second_review_count) == (
             work.first_review_count,
             work.second_review_count,
