@@ -776,7 +776,7 @@ def measure_parts(plan, planner, department, repeat: int) -> list[dict]:
     parts = [
         (
             "Navigation work counts (kpi.queues.work_for, counting reviews: on every page)",
-            lambda: queues.work_for(planner, count_reviews_only=True),
+            lambda: queues.work_for(planner, counts_only=True),
         ),
         (
             "Review queue's work (kpi.queues.work_for, every waiting report)",
@@ -1005,22 +1005,22 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn (config.wsgi, gthread) on 127.0.0.1:<port> with the bench settings against `database`,
-    started in its own process group and always stopped."""
+    """gunicorn with the production configuration (config/gunicorn.conf.py: gthread workers,
+    connections closed after each answer) and the bench settings against `database`, on
+    127.0.0.1:<port>, started in its own process group and always stopped. `workers` and
+    `threads` override the configuration's when given."""
 
-    def __init__(self, port: int, database: str, workers: int, threads: int, log: Path):
+    def __init__(self, port: int, database: str, workers: int | None, threads: int | None, log: Path):
         self.port, self.log = port, log
         self.cmd = [
             str(Path(sys.executable).with_name("gunicorn")),
+            "--config",
+            str(ROOT / "config" / "gunicorn.conf.py"),
             "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--worker-class",
-            "gthread",
+            *(["--workers", str(workers)] if workers else []),
+            *(["--threads", str(threads)] if threads else []),
             "--timeout",
             "120",
             "--graceful-timeout",
@@ -1290,7 +1290,9 @@ def markdown(results: dict, sizes: list[int], info: dict) -> str:
         for r in results[n]["pages"]
         if r.get("runs", results[n]["repeat"]) < results[n]["repeat"] and not r.get("note")
     ]
-    no_http = sorted({f"{r['name']} ({r['http_note']})" for n in sizes for r in results[n]["pages"] if r.get("http_note")})
+    no_http = sorted(
+        {f"{r['name']} ({r['http_note']})" for n in sizes for r in results[n]["pages"] if r.get("http_note")}
+    )
     lines.append("")
     lines.append(
         f"Measured {info['date']} on {info['cores']} cores ({info['cpu'] or 'unknown CPU'}), {info['memory_gib']} GiB, "
@@ -1299,9 +1301,9 @@ def markdown(results: dict, sizes: list[int], info: dict) -> str:
         f"{info['seconds'] / 60:.1f} minutes in all. "
         + ("Each page was measured at every size back to back. " if len(sizes) > 1 else "")
         + f"In-process: median of {results[sizes[0]]['repeat']} runs after a warm-up; 3 runs for pages whose "
-        f"warm-up took over {SLOW:.0f} s ({', '.join(few) or 'none'}) and for the import. HTTP: gunicorn (2 gthread "
-        f"workers × 2 threads, the production settings, kept-open database connections) on 127.0.0.1, a plain "
-        f"HTTP client on a kept-alive connection, time to the last byte, median of {results[sizes[0]]['repeat']} "
+        f"warm-up took over {SLOW:.0f} s ({', '.join(few) or 'none'}) and for the import. HTTP: gunicorn (config/gunicorn.conf.py "
+        f"with 2 gthread workers × 2 threads, each connection closed after its answer; the production settings, "
+        f"kept-open database connections) on 127.0.0.1, a plain HTTP client, time to the last byte, median of {results[sizes[0]]['repeat']} "
         f"after a warm-up (3 for pages over {SLOW:.0f} s)"
         + (f"; not over HTTP: {', '.join(no_http)}" if no_http else "")
         + ". Page ÷ raw and the time goals use the HTTP time where there is one. Department page and exports: "

@@ -8,8 +8,9 @@ Run bench/benchmark.py first: it leaves the databases kpi_bench_<N>. This script
 
 1. copies kpi_bench_<N> into kpi_load_<N> (so the benchmark's data stay as generated and
    every load run starts from the same state), and publishes the public year there;
-2. starts gunicorn on 127.0.0.1 only (config.wsgi with bench/settings.py: DEBUG off,
-   kept-open database connections, gthread workers) on a free port and waits until it answers;
+2. starts gunicorn as deployed (config/gunicorn.conf.py: its workers, threads and keep-alive,
+   unless --workers/--threads say otherwise) on 127.0.0.1 only, with bench/settings.py (DEBUG
+   off, kept-open database connections), on a free port, and waits until it answers;
 3. signs every simulated user in through the real login form (sessions, CSRF), then
    for --duration seconds lets them work, each in its own thread, with a think time of
    half to one and a half --think seconds between actions:
@@ -45,6 +46,7 @@ import os
 import random
 import re
 import resource
+import runpy
 import statistics
 import sys
 import threading
@@ -100,25 +102,28 @@ def copy_database(source: str, target: str) -> None:
         conn.close()
 
 
-def cpu_seconds(database: str, server_group: int) -> tuple[float, float]:
-    """CPU time used so far by gunicorn's processes and by PostgreSQL's backends serving `database`."""
+def cpu_seconds(server_group: int) -> tuple[float, float]:
+    """(CPU seconds used so far by gunicorn's processes, busy CPU seconds of the whole machine).
+
+    PostgreSQL's share is what the machine used beyond gunicorn and the simulated users: its
+    backends cannot be summed one by one, because a kept-open connection is replaced after
+    DB_CONN_MAX_AGE and the exited backend's time leaves /proc with it."""
     tick = os.sysconf("SC_CLK_TCK")
-    gunicorn = postgres = 0.0
+    gunicorn = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        used = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
         if int(fields[2]) == server_group:  # the process group gunicorn was started in
-            gunicorn += used
-        elif title.startswith("postgres: ") and f" {database} " in title:
-            postgres += used
-    return gunicorn, postgres
+            gunicorn += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    # user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    busy = (sum(values) - values[3] - values[4]) / tick
+    return gunicorn, busy
 
 
 # --- What the users work on --------------------------------------------------------------------
@@ -531,6 +536,7 @@ def summary(samples: list[Sample], seconds: float, args, people, check: dict, lo
     errors = sum(1 for s in samples if s.outcome == "error")
     writers = sum(1 for p in people if p.writes)
     p95 = percentile([s.seconds * 1000 for s in main], 0.95)
+    rest = max(0.0, info["machine_cpu"] - info["gunicorn_cpu"] - info["client_cpu"])
     lost = len(check["problems"])
     goals = (
         f"Goals (issue #15): p95 of all requests under {P95_GOAL_MS} ms "
@@ -541,7 +547,9 @@ def summary(samples: list[Sample], seconds: float, args, people, check: dict, lo
         "",
         f"{len(people)} users ({writers} reporters who read and write, two per department, and "
         f"{len(people) - writers} reviewers/planning office who read) for {seconds:.0f} s against a copy of the "
-        f"N = {args.city} city, gunicorn {args.workers} workers × {args.threads} threads (gthread) on 127.0.0.1, "
+        f"N = {args.city} city, gunicorn {args.workers} workers × {args.threads} threads (gthread, "
+        f"{'each connection closed after its answer' if not args.keepalive else f'keep-alive {args.keepalive} s'}, "
+        f"config/gunicorn.conf.py) on 127.0.0.1, "
         f"PostgreSQL on the same machine; think time {0.5 * args.think:.1f}–{1.5 * args.think:.1f} s (mean "
         f"{args.think:.1f} s) between actions. Sign-in of all users before the clock started: {logins['seconds']:.1f} s "
         f"({logins['ok']} of {len(people)} signed in).",
@@ -559,10 +567,10 @@ def summary(samples: list[Sample], seconds: float, args, people, check: dict, lo
         "",
         f"Run {info['date']} on {info['cores']} cores shared by gunicorn, PostgreSQL and the simulated users, "
         f"and by whatever else the machine ran (load average {info['load_before']:.1f} before). Of the "
-        f"{info['cores'] * seconds:.0f} CPU-seconds the cores had during the run, gunicorn used "
-        f"{info['gunicorn_cpu']:.0f} ({1000 * info['gunicorn_cpu'] / max(1, len(main)):.0f} ms per request), "
-        f"PostgreSQL {info['postgres_cpu']:.0f} ({1000 * info['postgres_cpu'] / max(1, len(main)):.0f} ms per "
-        f"request) and the simulated users {info['client_cpu']:.0f}.",
+        f"{info['cores'] * seconds:.0f} CPU-seconds the cores had during the run, {info['machine_cpu']:.0f} were used: "
+        f"gunicorn {info['gunicorn_cpu']:.0f} ({1000 * info['gunicorn_cpu'] / max(1, len(main)):.0f} ms per request), "
+        f"the simulated users {info['client_cpu']:.0f}, and PostgreSQL with the rest of the machine (Redis, the "
+        f"kernel) {rest:.0f} ({1000 * rest / max(1, len(main)):.0f} ms per request).",
     ]
     return "\n".join(lines)
 
@@ -582,8 +590,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=float, default=300.0, help="seconds of load (default 300)")
     parser.add_argument("--think", type=float, default=1.0, help="mean think time in seconds (default 1)")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: config/gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, help="threads per worker (default: config/gunicorn.conf.py's)")
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: a free one)")
     parser.add_argument("--seed", type=int, default=114)
     parser.add_argument("--no-doc", action="store_true")
@@ -592,6 +600,10 @@ def main() -> None:
         raise SystemExit("Keep it bounded: 1–200 users, 1–600 seconds.")
 
     args.port = args.port or free_port()
+    # As deployed: config/gunicorn.conf.py's workers, threads and keep-alive, unless overridden.
+    conf = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+    args.workers, args.threads = args.workers or conf["workers"], args.threads or conf["threads"]
+    args.keepalive = conf["keepalive"]
     load_before = os.getloadavg()[0]
     source, database = f"kpi_bench_{args.city}", f"kpi_load_{args.city}"
     print(f"Copying {source} into {database} …", flush=True)
@@ -623,7 +635,7 @@ def main() -> None:
         print(f"  {logins['ok']} signed in in {logins['seconds']:.1f} s; load for {args.duration:.0f} s …", flush=True)
         began = time.monotonic()
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-        server_before = cpu_seconds(database, server.process.pid)
+        server_before = cpu_seconds(server.process.pid)
         for u in active:
             u.deadline = began + args.duration
             u.start()
@@ -631,7 +643,7 @@ def main() -> None:
             u.join(timeout=args.duration + 30)
         seconds = time.monotonic() - began
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
-        server_after = cpu_seconds(database, server.process.pid)
+        server_after = cpu_seconds(server.process.pid)
         client_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
         stuck = [u.name for u in active if u.is_alive()]
     if stuck:
@@ -645,7 +657,7 @@ def main() -> None:
         "load_after": os.getloadavg()[0],
         "client_cpu": client_cpu,
         "gunicorn_cpu": server_after[0] - server_before[0],
-        "postgres_cpu": server_after[1] - server_before[1],
+        "machine_cpu": server_after[1] - server_before[1],
         "cores": os.cpu_count(),
     }
     text = summary(samples, seconds, args, people, check, logins, info)

@@ -45,3 +45,18 @@ def test_port_moves_the_default_address_and_not_its_host():
 )
 def test_bind_is_honoured_and_wins_over_port(value, expected):
     assert bind(BIND=value, PORT="9000") == expected
+
+
+def setting(name: str, **environment):
+    env = {"PATH": os.environ.get("PATH", ""), **environment}
+    read = f"import json, runpy; print(json.dumps(runpy.run_path({str(CONF)!r})[{name!r}]))"
+    result = subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+def test_each_connection_is_closed_after_its_answer_by_default():
+    # A kept-alive connection stays with the gthread worker that accepted it; closed after each
+    # answer, every request goes to whichever worker is free (the module says why).
+    assert setting("keepalive") == 0
+    assert setting("keepalive", GUNICORN_KEEPALIVE="5") == 5
+    assert setting("worker_class") == "gthread"
