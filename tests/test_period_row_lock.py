@@ -85,7 +85,9 @@ def test_locking_the_period_waits_for_a_save_in_progress(periods, planner):
     holder.start()
     try:
         assert started.wait(10)
-        thread, out = _in_thread(lambda: period_services.period_lock(period=period, user=planner, force=True, reason="x"))
+        thread, out = _in_thread(
+            lambda: period_services.period_lock(period=period, user=planner, force=True, reason="x")
+        )
         time.sleep(WAIT)
         assert thread.is_alive(), "the period was locked while a save held its row"
     finally:
