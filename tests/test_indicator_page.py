@@ -365,3 +365,25 @@ def test_query_count_does_not_grow_with_reports_and_events(
     assert len([c for c in page.cards if c.can_review]) == (1 if user != "staff" else 0)  # 112Q4 is submitted
     with django_assert_max_num_queries(MAX_QUERIES):
         client.get(url)
+
+
+def test_a_long_record_shows_its_latest_entries_and_the_whole_on_request(client, staff, supervisor, kpi, periods):
+    from kpi.services.comments import report_comment
+    from kpi.views.reporting import RECORD_SHOWN
+
+    report = services.report_save(
+        indicator=kpi, period=periods[112, 2], user=staff, actual="1", narrative="第一版", expected_version=0
+    )
+    for n in range(RECORD_SHOWN + 5):
+        report_comment(report=report, user=supervisor if n % 2 else staff, text=f"第{n + 1}則討論")
+    client.force_login(staff)
+    response = client.get(detail(kpi, 112))
+    whole = len(response.context["page"].timeline)
+    assert whole >= RECORD_SHOWN + 6  # the plan's targets, the report's creation, the comments
+    body = response.content.decode().split('id="timeline-title"')[1]  # the record (the card has the thread too)
+    assert body.count('<li class="tl tl-') == RECORD_SHOWN
+    assert f"第{RECORD_SHOWN + 5}則討論" in body and "第1則討論<" not in body  # newest first
+    assert f"另有 {whole - RECORD_SHOWN} 筆較早的紀錄未顯示。" in body
+    everything = client.get(detail(kpi, 112) + "&record=all").content.decode().split('id="timeline-title"')[1]
+    assert everything.count('<li class="tl tl-') == whole and "第1則討論<" in everything
+    assert "較早的紀錄未顯示" not in everything

@@ -74,8 +74,9 @@ def status_light(a, label, ind, y, rep=None, hide_reason=False) -> SafeString:
 def year_ratio(year, ind, y, rep=None) -> SafeString:
     """The full-year ratio (actual ÷ the year's target) beside a period status: "Full year 42.2%"."""
     figure = formatting.percent(getattr(year, "raw", None))
+    label = gettext("Full year")  # not inside the f-string: makemessages would not see it there
     return mark_safe(
-        f'<span class="year-ratio">{_v(gettext("Full year"))} <span data-figure="year-ratio" '
+        f'<span class="year-ratio">{_v(label)} <span data-figure="year-ratio" '
         f'data-indicator="{_v(ind)}" data-year="{_v(y)}"{_report_attr(rep)}>{_v(figure)}</span></span>'
     )
 

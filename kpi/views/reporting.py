@@ -60,6 +60,9 @@ def _safe_next(request, fallback: str) -> str:
 # --- The KPI page ----------------------------------------------------------------
 
 
+RECORD_SHOWN = 30  # entries of the KPI page's record shown before "show the whole record"
+
+
 @login_required
 @require_safe
 def indicator_detail(request, indicator_id):
@@ -68,11 +71,15 @@ def indicator_detail(request, indicator_id):
     plan = indicator.department_plan.plan
     year = selectors.year_from_param(plan, request.GET.get("year"))
     page = selectors.indicator_page(indicator, year, request.user)
+    # The record, newest first: the latest entries, and all of them on request (?record=all).
+    whole_record = request.GET.get("record") == "all"
     return render(
         request,
         "kpi/indicator_detail.html",
         {
             "page": page,
+            "record": page.timeline if whole_record else page.timeline[:RECORD_SHOWN],
+            "record_hidden": 0 if whole_record else max(0, len(page.timeline) - RECORD_SHOWN),
             "charts": selectors.indicator_charts(page),
             "indicator": indicator,
             "plan": plan,
