@@ -52,6 +52,25 @@ def test_a_field_is_marked_only_when_its_value_is_chinese():
         assert render("<textarea{% zh_lang v %}>", v="颱風延會。") == "<textarea>"
 
 
+def test_a_form_field_holding_chinese_is_marked_in_english_only():
+    from django import forms
+
+    class Report(forms.Form):
+        narrative = forms.CharField(widget=forms.Textarea)
+        actual = forms.DecimalField()
+
+    chinese = Report(data={"narrative": "颱風延會，改期辦理。", "actual": "3"})
+    with translation.override("en"):
+        assert render("{{ f.narrative|zh_field }}", f=chinese).startswith(
+            '<textarea name="narrative" cols="40" rows="10" lang="zh-Hant"'
+        )
+        assert 'lang="zh-Hant"' not in render("{{ f.actual|zh_field }}", f=chinese)
+        english = Report(data={"narrative": "Postponed by the typhoon.", "actual": "3"})
+        assert render("{{ f.narrative|zh_field }}", f=english) == str(english["narrative"])
+    with translation.override("zh-hant"):
+        assert render("{{ f.narrative|zh_field }}", f=chinese) == str(chinese["narrative"])
+
+
 def test_plan_text_is_escaped_and_empty_text_gives_nothing():
     with translation.override("en"):
         assert render("{{ name|zh }}", name="<b>處</b>") == '<span lang="zh-Hant">&lt;b&gt;處&lt;/b&gt;</span>'
@@ -201,3 +220,22 @@ def test_admin_marks_the_plan_text_zh_hant_in_english(client, admin_user, seeded
     listing = client.get(reverse("admin:kpi_indicator_changelist")).content.decode()
     assert 'lang="zh-Hant"' not in form.split("<body", 1)[1]
     assert f'<td class="field-department_display">{department}</td>' in listing
+
+
+def test_the_report_forms_saved_chinese_narrative_is_marked_in_english(client, staff, periods, settings):
+    import datetime
+
+    from kpi import services
+    from tests.factories import kpi_by_code
+
+    settings.KPI_TODAY = datetime.date(2025, 4, 10)
+    kpi = kpi_by_code("1-5")
+    services.report_save(
+        indicator=kpi, period=periods["114Q1"], user=staff, actual="1", narrative="颱風延會，改期辦理。"
+    )
+    client.force_login(staff)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(reverse("kpi:report", args=[kpi.pk, periods["114Q1"].pk])).content.decode()
+    textarea = re.search(r'<textarea name="narrative"[^>]*>', body).group(0)
+    assert 'lang="zh-Hant"' in textarea
+    assert 'lang="zh-Hant"' not in re.search(r'<input type="text" name="actual"[^>]*>', body).group(0)

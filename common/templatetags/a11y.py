@@ -69,6 +69,16 @@ def zh_lang(value=_WHOLE_ELEMENT):
     return mark_safe(f' lang="{PLAN_LANGUAGE}"') if marked else ""
 
 
+@register.filter
+def zh_field(bound_field):
+    """A form field's widget as ``{{ field }}`` draws it, marked lang="zh-Hant" on a page in
+    another language when what it holds is written in Chinese (a saved narrative, say)."""
+    value = bound_field.value()
+    if isinstance(value, str) and zh_marked(value):
+        return bound_field.as_widget(attrs={"lang": PLAN_LANGUAGE})
+    return str(bound_field)
+
+
 @register.simple_tag
 def message_groups(messages):
     """Django's messages as [(ARIA role, [message, …]), …]: errors first, as an alert that is
