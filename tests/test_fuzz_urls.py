@@ -94,6 +94,7 @@ PARAMETERS = sorted(
         "page_size",
         "period",
         "plan",
+        "record",  # the KPI page: the whole record
         "report",
         "script",
         "stage",
