@@ -19,6 +19,8 @@ from kpi.selectors.indicator_page import (  # noqa: F401
     indicator_charts,
     indicator_page,
     indicator_queryset,
+    load_report,
+    load_reports,
     reports_query,
     reviewable_report_ids,
     targets_by_year,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from common import dates, formatting
+from common.people import attach_users
 from common.years import parse_year, to_gregorian, to_roc
 from kpi import access, assessments, planning, services, units
 from kpi.attainment import Assessment
@@ -95,34 +96,30 @@ def targets_by_year(indicator: Indicator) -> dict[int, YearlyTarget]:
 def year_rows(indicator: Indicator, selected_year: int) -> list[YearRow]:
     """Every plan year: target (and its revisions), approved actual, attainment and light.
 
-    The actual and the assessment come from the batch service (`kpi.assessments.
-    plan_years_attainment`, three queries for every year), the one computation the
-    dashboards, the yearly report, the public side and the API read: the KPI page never
-    assesses a year itself. The targets and their revisions are the indicator's prefetched ones.
+    The status of each year is `kpi.assessments.Inputs.status`, the one rule the batch
+    service (`plan_years_attainment`) applies for the dashboards, the yearly report, the
+    public side and the API; its inputs are read for this indicator alone
+    (`assessments.indicator_inputs`: the indicator's prefetched targets and revisions, two
+    queries more). The KPI page never assesses a year itself.
     """
     plan = indicator.department_plan.plan
-    computed = assessments.plan_years_attainment(
-        plan=plan,
-        years=plan.years,
-        department_ids=[indicator.department_plan.department_id],
-        indicator_ids=[indicator.pk],
-    )
-    targets = targets_by_year(indicator)
+    inputs = assessments.indicator_inputs(indicator, plan.years)
+    today = dates.today()
     rows = []
     for year in plan.years:
-        target = targets.get(year)
-        result = computed[year].indicators[indicator.pk]
+        target = inputs.targets.get((indicator.pk, year))
+        status = inputs.status(indicator, year, today=today)
         rows.append(
             YearRow(
                 year=year,
                 gregorian=to_gregorian(year),
                 target=target,
                 revisions=[r for r in target.revisions.all() if r.old_value is not None] if target else [],
-                actual_report=result.report,
-                assessment=result.assessment,
+                actual_report=inputs.reports.get((indicator.pk, year)),
+                assessment=status.assessment,
                 selected=year == selected_year,
-                status=result.status,
-                stored=result.stored,
+                status=status,
+                stored=inputs.planned.get((indicator.pk, year), {}),
             )
         )
     return rows
@@ -143,19 +140,33 @@ def active_evidence() -> Prefetch:
     )
 
 
+REPORT_PEOPLE = ("created_by", "updated_by", "submitted_by", "reviewed_by", "first_reviewed_by")
+
+
 def reports_query():
-    """Reports with who acted on them, their evidence, and what an open correction keeps
-    (`assessments.with_record`: `record_actual`, `record_reason`… on a report reopened for correction)."""
+    """Reports with their period, their evidence, and what an open correction keeps
+    (`assessments.with_record`: `record_actual`, `record_reason`… on a report reopened for
+    correction). Read them through `load_reports`, which adds who acted on them."""
     # Ordered by id, not by the model's ordering: that sorts through the indicator, its
     # department plan, plan, objective and common goal — five more joins, which cost
     # PostgreSQL 5 ms of planning for the 4 rows of a KPI-year (callers key them by period).
+    # The people are not joined either (`load_reports`).
     return assessments.with_record(
-        ProgressReport.objects.select_related(
-            "period", "created_by", "updated_by", "submitted_by", "reviewed_by", "first_reviewed_by"
-        )
-        .prefetch_related(active_evidence())
-        .order_by("pk")
+        ProgressReport.objects.select_related("period").prefetch_related(active_evidence()).order_by("pk")
     )
+
+
+def load_reports(queryset) -> list[ProgressReport]:
+    """The reports of a `reports_query()`, with the people who acted on them (one query more)."""
+    reports = list(queryset)
+    attach_users(reports, REPORT_PEOPLE)
+    return reports
+
+
+def load_report(queryset) -> ProgressReport | None:
+    """The first report of a `reports_query()` (None when there is none), with its people."""
+    reports = load_reports(queryset[:1])
+    return reports[0] if reports else None
 
 
 @dataclass
@@ -243,7 +254,9 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
     periods = year_periods(plan, year)
     reports = {
         r.period_id: r
-        for r in access.with_authorship(reports_query(), user).filter(indicator=indicator, period__in=periods)
+        for r in load_reports(
+            access.with_authorship(reports_query(), user).filter(indicator=indicator, period__in=periods)
+        )
     }
     for report in reports.values():
         report.indicator = indicator  # the rules read its department: no query per report

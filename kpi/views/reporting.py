@@ -200,7 +200,7 @@ def report_form(request, indicator_id, period_id):
     period = get_object_or_404(ReportingPeriod.objects.select_related("plan"), pk=period_id, plan=plan)
     if not access.can_report(request.user, indicator):
         return _forbidden(request, NO_REPORT_PERMISSION, indicator)
-    report = selectors.reports_query().filter(indicator=indicator, period=period).first()
+    report = selectors.load_report(selectors.reports_query().filter(indicator=indicator, period=period))
     not_editable = not_editable_reason(period, report)
     context = {"conflict": None, "preview": None, "files_dropped": False}
 
@@ -252,7 +252,7 @@ def report_form(request, indicator_id, period_id):
     except services.ConflictError as exc:
         # Keep what the person typed, based on the version now saved, so that a deliberate
         # second save goes through.
-        report = selectors.reports_query().filter(pk=exc.report.pk).first()
+        report = selectors.load_report(selectors.reports_query().filter(pk=exc.report.pk))
         not_editable = not_editable_reason(period, report)
         data = request.POST.copy()
         data["version"] = str(exc.report.version)
@@ -429,7 +429,7 @@ def report_autosave(request, indicator_id, period_id):
     )
     if not access.can_report(request.user, indicator):
         return JsonResponse({"detail": str(NO_REPORT_PERMISSION)}, status=403)
-    report = selectors.reports_query().filter(indicator=indicator, period=period).first()
+    report = selectors.load_report(selectors.reports_query().filter(indicator=indicator, period=period))
     reason = not_editable_reason(period, report)
     if reason:
         message = services.locked_message(period) if reason == "locked" else _("This report can no longer be changed.")
