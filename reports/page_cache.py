@@ -23,6 +23,11 @@ rendered, but its content — the part that grows with the city — comes from t
 the same key with a "fragment" prefix, and the views hand the template their figures lazily,
 so a hit computes nothing. The block holds nothing of the visitor's (no form, no token, no name).
 
+The department dashboard is built from the same sources as the public pages (the plan and its
+structure, targets, planned values, periods and the figures of record: no drafts, no
+submissions), so its figures are cached the same way, under the same version, for everyone
+the view lets see the department (`{% figures_fragment %}`, `figures_fragment`).
+
 The cache is a help, never a dependency: when it fails (Redis down or slow), the page is
 computed as if there were no cache, the failure is logged, and the cache is left alone for
 `RETRY_AFTER` seconds so that each request does not wait on it again.
@@ -57,6 +62,7 @@ TIMEOUT = 24 * 60 * 60
 RETRY_AFTER = 30
 KEY_PREFIX = "public-page"
 FRAGMENT_PREFIX = "public-fragment"
+CONTENT_PREFIX = "figures-fragment"
 
 _CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"')
 _down_until = 0.0
@@ -101,8 +107,8 @@ def release() -> str:
     return digest.hexdigest()[:16]
 
 
-def page_key(request, prefix: str = KEY_PREFIX) -> str:
-    # Read once per request: the page's key and its fragment's agree, for one query.
+def _key(request, prefix: str, tail: str) -> str:
+    # The version is read once per request: a page's key and its fragment's agree, for one query.
     if not hasattr(request, "_public_version"):
         request._public_version = public_version()
     return ":".join(
@@ -112,9 +118,13 @@ def page_key(request, prefix: str = KEY_PREFIX) -> str:
             str(request._public_version),
             today().isoformat(),
             translation.get_language() or settings.LANGUAGE_CODE,
-            request.path,
+            tail,
         )
     )
+
+
+def page_key(request, prefix: str = KEY_PREFIX) -> str:
+    return _key(request, prefix, request.path)
 
 
 # --- The cache, failing safe ------------------------------------------------------------------
@@ -143,7 +153,22 @@ def cached_fragment(request, render) -> str:
 
     For every visitor, signed in or not (see the module): the key has no query string, so the
     block must not depend on one; public pages read none."""
-    key = page_key(request, FRAGMENT_PREFIX)
+    return _fetch(page_key(request, FRAGMENT_PREFIX), render)
+
+
+def figures_fragment(request, name: str, render) -> str:
+    """A block of a signed-in page built only from what moves the public version (the plan,
+    its structure, the indicators, targets and planned values, the periods and the figures
+    of record: `reports.signals`), from the cache or `render()` and kept.
+
+    `name` must say everything else the block depends on (the page, the plan, the filters):
+    the language, the day and the release are added here. Who may see the page is the
+    view's to decide before; the block holds nothing of the visitor's, and nothing a
+    draft, a submission or a return changes (they do not move the version)."""
+    return _fetch(_key(request, CONTENT_PREFIX, name), render)
+
+
+def _fetch(key: str, render) -> str:
     stored = _cache_call("get", key)
     if stored is not None:
         return stored

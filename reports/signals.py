@@ -12,9 +12,13 @@ the figure approved before on the public pages, but the version moving then cost
 but one rendering). Drafts, submissions and returns, the bulk of the writes, do not touch
 the version row, so they never wait on its lock.
 
-A queryset `.update()` or `bulk_create()` sends no signal and is not caught: the write
-services save one object at a time; `manage.py generate_city` writes in bulk on purpose
-into a database that serves no public yet.
+A queryset `.update()` or `bulk_create()` sends no signal: the write services save one object
+at a time, except the plan workbook's load, which inserts a department's new goals,
+objectives, indicators and targets in bulk and sends `written_in_bulk` for them;
+`manage.py generate_city` writes in bulk on purpose into a database that serves no public yet.
+
+The department dashboard's figures are built from the same sources, and cached under the
+same version (`reports.page_cache.figures_fragment`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from kpi.models import (
     TargetRevision,
     YearlyTarget,
 )
+from kpi.services.plan_workbooks import written_in_bulk
 from plans.models import (
     CommonGoal,
     Department,
@@ -61,7 +66,7 @@ PUBLIC_SOURCES = (
 )
 
 
-def _changed(sender, instance, raw=False, **kwargs) -> None:
+def _changed(sender, instance=None, raw=False, **kwargs) -> None:
     if raw:
         return  # loaddata: the fixture's own transaction; the page cache starts empty with it
     public_changed()
@@ -80,3 +85,4 @@ def connect() -> None:
         post_delete.connect(_changed, sender=model, dispatch_uid=f"reports.public_changed.delete.{model.__name__}")
     post_save.connect(_report_changed, sender=ProgressReport, dispatch_uid="reports.public_changed.save.report")
     post_delete.connect(_changed, sender=ProgressReport, dispatch_uid="reports.public_changed.delete.report")
+    written_in_bulk.connect(_changed, dispatch_uid="reports.public_changed.bulk")

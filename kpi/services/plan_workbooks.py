@@ -14,6 +14,7 @@ transaction (`kpi.stored.deferred`).
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
@@ -43,6 +44,11 @@ def plan_workbook_preview(
     return result
 
 
+# Sent inside the transaction of a load that inserted rows in bulk (no post_save for them):
+# receivers that follow what a plan holds (the public pages' version) listen to it.
+written_in_bulk = Signal()
+
+
 def plan_workbook_apply(
     *,
     department_plan: DepartmentPlan,
@@ -66,6 +72,9 @@ def plan_workbook_apply(
             if fingerprint is not None and result.fingerprint != fingerprint:
                 raise PreviewOutdated(_("The plan has changed since the preview was made; check the new preview."))
             _write(result, user=user, reason=reason)
+            # Its new goals, objectives, indicators and targets were inserted in bulk, which
+            # sends no model signal: say so once, in the same transaction (reports.signals).
+            written_in_bulk.send(sender=DepartmentPlan, department_plan=department_plan)
     except IntegrityError:
         raise layout.WorkbookRefused(
             [

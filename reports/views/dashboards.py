@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -66,8 +67,22 @@ def department(request, department_id):
     if department_plan is None:
         raise Http404("No such department in this plan, or not one you may view.")
     filters = selectors.filters_from(plan, request.GET)
-    page = selectors.department_page(request.user, plan, department_plan, filters)
-    return render(request, "reports/department.html", {**_common_context(choice, filters), "page": page})
+    # The figures are the same for everyone who may view the department (checked above), and
+    # cached as the public pages are (`{% figures_fragment %}`): the page is computed on a miss only.
+    page = SimpleLazyObject(lambda: selectors.department_page(request.user, plan, department_plan, filters))
+    figures_key = "department:" + ":".join(
+        map(str, (department_plan.pk, filters.year, filters.dimension, filters.light, choice.query_suffix))
+    )
+    return render(
+        request,
+        "reports/department.html",
+        {
+            **_common_context(choice, filters),
+            "page": page,
+            "department": department_plan.department,
+            "figures_key": figures_key,
+        },
+    )
 
 
 @login_required
