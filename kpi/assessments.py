@@ -340,7 +340,8 @@ def load_inputs(
     # The year before each year too: a cumulative % ladder starts where last year's target was.
     target_years = sorted(set(years) | {y - 1 for y in years})
     targets = {
-        (t.indicator_id, t.year): t for t in YearlyTarget.objects.filter(year__in=target_years, **indicator_filter)
+        (t.indicator_id, t.year): t
+        for t in YearlyTarget.objects.filter(year__in=target_years, **indicator_filter).order_by()  # keyed: no sort
     }
     planned = planned_values(years=years, **{f"target__{k}": v for k, v in indicator_filter.items()})
     report_filter = dict(indicator_filter)
@@ -366,8 +367,12 @@ def indicator_inputs(indicator: Indicator, years: Iterable[int]) -> Inputs:
 def planned_values(*, years: Iterable[int], **filters) -> dict[tuple[int, int], dict[int, tuple[Decimal, str]]]:
     """The planned values people set: (indicator id, year) → {period number: (value, status)}. One query."""
     stored: dict[tuple[int, int], dict[int, tuple[Decimal, str]]] = defaultdict(dict)
-    rows = PlannedValue.objects.filter(target__year__in=list(years), **filters).values_list(
-        "target__indicator_id", "target__year", "number", "value", "status"
+    # Unordered: the model's ordering sorts through the target, the indicator, its department plan
+    # and plan, its objective and common goal (five joins, 2.5 ms of planning for a KPI's few rows).
+    rows = (
+        PlannedValue.objects.filter(target__year__in=list(years), **filters)
+        .order_by()
+        .values_list("target__indicator_id", "target__year", "number", "value", "status")
     )
     for indicator_id, year, number, value, status in rows:
         stored[(indicator_id, year)][number] = (value, status)
