@@ -321,6 +321,12 @@ class Inputs:
         )
 
 
+def _target_years(years: Iterable[int]) -> set[int]:
+    """The targets a status of `years` reads: the year before each year too (a cumulative %
+    ladder starts where last year's target was)."""
+    return set(years) | {y - 1 for y in years}
+
+
 def load_inputs(
     *,
     plan: Plan,
@@ -337,8 +343,7 @@ def load_inputs(
     department_ids = list(department_ids) if department_ids is not None else None
     indicator_ids = list(indicator_ids) if indicator_ids is not None else None
     indicators, indicator_filter = _indicator_rows(plan, department_ids, indicator_ids)
-    # The year before each year too: a cumulative % ladder starts where last year's target was.
-    target_years = sorted(set(years) | {y - 1 for y in years})
+    target_years = sorted(_target_years(years))
     targets = {
         (t.indicator_id, t.year): t
         for t in YearlyTarget.objects.filter(year__in=target_years, **indicator_filter).order_by()  # keyed: no sort
@@ -357,7 +362,7 @@ def indicator_inputs(indicator: Indicator, years: Iterable[int]) -> Inputs:
     (planned values, figures of record) instead of four."""
     years = sorted(set(years))
     plan = indicator.department_plan.plan
-    target_years = set(years) | {y - 1 for y in years}
+    target_years = _target_years(years)
     targets = {(t.indicator_id, t.year): t for t in indicator.targets.all() if t.year in target_years}
     planned = planned_values(years=years, target__indicator_id=indicator.pk)
     reports = latest_approved(years=years, indicator_id=indicator.pk)

@@ -16,9 +16,7 @@ import datetime
 import re
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kpi.services import target_set
@@ -37,6 +35,7 @@ from tests.test_corrections_public import (  # noqa: F401 (approved is a fixture
     _reopen,
     approved,
 )
+from tests.test_public_cache import get as counted_get
 
 pytestmark = pytest.mark.usefixtures("approved")
 
@@ -53,10 +52,8 @@ def url(department, **params) -> str:
 
 def get(client, address):
     """The page and the SELECTs it ran."""
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(address)
+    response, selects = counted_get(client, address)
     assert response.status_code == 200
-    selects = sum(1 for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("SELECT"))
     return response.content.decode(), selects
 
 

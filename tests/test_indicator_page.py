@@ -380,7 +380,9 @@ def test_the_reports_people_come_from_one_query_of_their_own(client, cast, kpi, 
     assert "王小明" in body and "李主任" in body  # the reporter and the approver, on the cards
     report_queries = [q["sql"] for q in ctx.captured_queries if 'FROM "kpi_progressreport"' in q["sql"]]
     assert report_queries and not any('"auth_user"' in sql for sql in report_queries)
-    assert sum(1 for q in ctx.captured_queries if q["sql"].lstrip().startswith('SELECT "auth_user"')) == 2  # signed-in, people
+    assert (
+        sum(1 for q in ctx.captured_queries if q["sql"].lstrip().startswith('SELECT "auth_user"')) == 2
+    )  # signed-in, people
 
 
 def test_a_long_record_shows_its_latest_entries_and_the_whole_on_request(client, staff, supervisor, kpi, periods):
