@@ -5,13 +5,23 @@ Department, staff of another department, the department's supervisor, the planni
 office, an admin, and the anonymous visitor (the test client without a login).
 """
 
+import io
+from contextlib import contextmanager
+
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.test import override_settings
 from django.utils import translation
 
 from kpi.models import ReportingPeriod
 from kpi.seeding import load_fixture, seed_plan
-from plans.models import Department, Membership, Plan, Role
+from plans.demo import DEMO_TODAY
+from plans.models import Department, DepartmentPlan, Membership, Plan, Role
 
 HOME = "都市發展處"
 OTHER = "民政處"
@@ -27,6 +37,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Seed the Keelung plan once per test database; each test's transaction rolls back to it."""
     with django_db_blocker.unblock():
         _seed()
+        _snapshot.update(_take_snapshot())
 
 
 def _seed():
@@ -36,6 +47,116 @@ def _seed():
     # `two_stages`, so that each rule is tested on its own.
     Plan.objects.filter(pk=plan.pk).update(review_stages=1)
     return plan
+
+
+# --- The seeded state, put back after a flush ------------------------------------------------
+#
+# A transactional test (live_server, transaction=True) ends by flushing every table. Seeding the
+# plan again through the ORM takes 1–2 s; the rows as they were after the first seeding, written
+# back in one transaction, take a fraction of that. The same rows, ids included: a content type
+# or a permission keeps the id that code cached before the flush.
+
+_snapshot: dict[str, tuple[list[str], list[tuple]]] = {}
+
+
+def _tables() -> list[str]:
+    return sorted(connection.introspection.django_table_names(only_existing=True, include_views=False))
+
+
+def _take_snapshot() -> dict[str, tuple[list[str], list[tuple]]]:
+    rows = {}
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table in _tables():
+            cursor.execute(f"SELECT * FROM {quote(table)}")
+            found = cursor.fetchall()
+            if found:
+                rows[table] = ([column[0] for column in cursor.description], found)
+    return rows
+
+
+def _restore_seeded_state():
+    """Every table as it was after the session's seeding (the rows post_migrate put back after
+    the flush, content types and permissions, replaced by the snapshot's); sequences past the ids."""
+    quote = connection.ops.quote_name
+    # post_migrate refills only tables it had filled before the snapshot: those in it.
+    models = [m for m in apps.get_models(include_auto_created=True) if m._meta.db_table in _snapshot]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, (columns, rows) in _snapshot.items():
+            cursor.execute(f"DELETE FROM {quote(table)}")
+            names = ", ".join(quote(c) for c in columns)
+            row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+            per_statement = max(1, (connection.features.max_query_params or 999) // len(columns))
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start : start + per_statement]
+                cursor.execute(
+                    f"INSERT INTO {quote(table)} ({names}) VALUES {', '.join([row] * len(chunk))}",
+                    [value for r in chunk for value in r],
+                )
+        for sql in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(sql)
+    ContentType.objects.clear_cache()
+
+
+def _reseed():
+    if _snapshot:
+        _restore_seeded_state()
+        return Plan.objects.get()
+    return _seed()
+
+
+@contextmanager
+def module_data(django_db_blocker):
+    """Rows built once for a module's tests, as Django's TestCase.setUpTestData builds them for a
+    class: inside a transaction that each test's own (a savepoint) nests in, rolled back after
+    the module. Tests must not change the objects built here in memory: copy them first."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+# --- The demo ---------------------------------------------------------------------------------
+
+
+def empty_database():
+    """Remove the plan the suite seeded at the real date, and its record (the test's or the
+    module's transaction puts them back)."""
+    from kpi.models import Indicator, TargetRevision
+
+    Indicator.objects.all().delete()
+    DepartmentPlan.objects.all().delete()
+    Plan.objects.all().delete()
+    for model in apps.get_models():
+        if model.__name__.startswith("Historical"):
+            model.objects.all().delete()
+    assert not TargetRevision.objects.exists()
+
+
+@pytest.fixture(scope="module")
+def _demo_seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """`make demo` on an empty database (seed_plan, seed_demo_users, seed_demo_reports with the
+    demo's today), once per module that asks for it: about 15 s. Yields (media, the commands' output)."""
+    media = tmp_path_factory.mktemp("demo-media")
+    with override_settings(DEMO_MODE=True, KPI_TODAY=DEMO_TODAY, MEDIA_ROOT=media), module_data(django_db_blocker):
+        empty_database()
+        out = io.StringIO()
+        call_command("seed_plan", stdout=out)
+        call_command("seed_demo_users", stdout=out)
+        call_command("seed_demo_reports", stdout=out)
+        yield media, out.getvalue()
+
+
+@pytest.fixture
+def demo_seeded(_demo_seeded, db, settings):
+    """The demo as `make demo` seeds it, under the demo's settings; returns the seeding's output."""
+    media, output = _demo_seeded
+    settings.DEMO_MODE, settings.KPI_TODAY, settings.MEDIA_ROOT = True, DEMO_TODAY, media
+    return output
 
 
 @pytest.fixture(autouse=True)
@@ -96,7 +217,7 @@ def pytest_runtest_teardown(item, nextitem):
     if nextitem is not None and _blocker_key in item.stash:
         with item.stash[_blocker_key].unblock():
             if not Plan.objects.exists():
-                _seed()
+                _reseed()
     return result
 
 
@@ -107,7 +228,7 @@ def seeded_plan(db, plan_document):
         name=plan_document["plan"]["name"], start_year=plan_document["plan"]["start_year"]
     ).first()
     if plan is None:
-        plan = _seed()
+        plan = _reseed()
     return plan
 
 
@@ -152,37 +273,69 @@ def _user(username, **extra):
     return get_user_model().objects.create_user(username=username, password="pw-" + username, **extra)
 
 
-@pytest.fixture
-def staff(home_department):
+def make_staff():
     user = _user("staff", first_name="王小明")
-    Membership.objects.create(user=user, department=home_department, role=Role.REPORTER)
+    Membership.objects.create(user=user, department=Department.objects.get(name=HOME), role=Role.REPORTER)
     return user
 
 
-@pytest.fixture
-def other_staff(other_department):
+def make_other_staff():
     user = _user("other")
-    Membership.objects.create(user=user, department=other_department, role=Role.REPORTER)
+    Membership.objects.create(user=user, department=Department.objects.get(name=OTHER), role=Role.REPORTER)
     return user
 
 
-@pytest.fixture
-def supervisor(home_department):
+def make_supervisor():
     user = _user("supervisor", first_name="李主任")
-    Membership.objects.create(user=user, department=home_department, role=Role.REVIEWER)
+    Membership.objects.create(user=user, department=Department.objects.get(name=HOME), role=Role.REVIEWER)
     return user
 
 
-@pytest.fixture
-def planner(seeded_plan):
+def make_planner():
     user = _user("planner")
     Membership.objects.create(user=user, department=None, role=Role.PLANNING_OFFICE)
     return user
 
 
+def make_admin():
+    return get_user_model().objects.create_superuser(username="admin", password="pw-admin")
+
+
+def make_cast() -> dict:
+    """The cast as `cast` gives it, for rows built once per module (`module_data`)."""
+    return {
+        "staff": make_staff(),
+        "other_staff": make_other_staff(),
+        "supervisor": make_supervisor(),
+        "planner": make_planner(),
+        "admin": make_admin(),
+        "anonymous": None,
+    }
+
+
+@pytest.fixture
+def staff(home_department):
+    return make_staff()
+
+
+@pytest.fixture
+def other_staff(other_department):
+    return make_other_staff()
+
+
+@pytest.fixture
+def supervisor(home_department):
+    return make_supervisor()
+
+
+@pytest.fixture
+def planner(seeded_plan):
+    return make_planner()
+
+
 @pytest.fixture
 def admin_user(seeded_plan):
-    return get_user_model().objects.create_superuser(username="admin", password="pw-admin")
+    return make_admin()
 
 
 @pytest.fixture

@@ -9,19 +9,17 @@ day; the closed years 111–113 keep the lights they had before planned values e
 """
 
 import datetime
-import io
 from collections import Counter
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
 from kpi import assessments, planning, queues
 from kpi.models import Indicator, IndicatorKind, PlannedStatus, PlannedValue
+from plans.demo import DEMO_TODAY  # KPI_TODAY in the demo's .env (scripts/make-local-env.sh)
 from plans.models import PERIODS_PER_YEAR, DepartmentPlan
 
-DEMO_TODAY = datetime.date(2025, 10, 8)  # KPI_TODAY in the demo's .env (scripts/make-local-env.sh)
 TAIPEI = datetime.timezone(datetime.timedelta(hours=8))
 HOME = "都市發展處"
 
@@ -36,16 +34,12 @@ CLOSED_YEARS = {
 
 
 @pytest.fixture
-def demo(two_stages, settings):
+def demo(demo_seeded):
     # Keelung's plan reviews in two stages (the fixture says so): the demo's 初核 and 研考複核.
-    settings.DEMO_MODE = True
-    settings.KPI_TODAY = DEMO_TODAY
-    call_command("seed_plan", verbosity=0)
-    call_command("seed_demo_users", verbosity=0)
-    out = io.StringIO()
-    call_command("seed_demo_reports", stdout=out)
+    # Seeded once for the module (tests/conftest.py: demo_seeded).
     dp = DepartmentPlan.objects.select_related("plan").get(department__name=HOME)
-    return dp, out.getvalue()
+    assert dp.plan.review_stages == 2
+    return dp, demo_seeded
 
 
 def lights_by_kind(results) -> dict[str, dict[str, int]]:

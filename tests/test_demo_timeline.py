@@ -6,52 +6,28 @@ years and the planned values of 114 — and /public/ shows the published years 1
 """
 
 import datetime
-import io
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import models
 from django.urls import reverse
 
 from common import dates
-from kpi.models import Evidence, Indicator, PlannedValue, ProgressReport, ReportEvent, TargetRevision
+from kpi.models import Evidence, PlannedValue, ProgressReport, ReportEvent, TargetRevision
 from plans.demo import DEMO_JOINED, DEMO_TODAY, TAIPEI, plan_published_at
-from plans.models import DepartmentPlan, Plan, PublishedYear
+from plans.models import Plan, PublishedYear
 
 TODAY = datetime.datetime.combine(DEMO_TODAY, datetime.time(), tzinfo=TAIPEI)
 PUBLISHED = plan_published_at(111, 2)  # the Keelung plan's publication, as its fixture says
 
 
-def _historical_models():
-    return [m for m in apps.get_models() if m.__name__.startswith("Historical")]
-
-
 @pytest.fixture
-def demo(db, settings, tmp_path):
+def demo(demo_seeded):
     """`make demo` on an empty database: the suite's session-wide plan (seeded at the real
-    date) is removed first, with its record, so that every row here is the demo's own."""
-    settings.DEMO_MODE = True
-    settings.KPI_TODAY = DEMO_TODAY
-    settings.MEDIA_ROOT = tmp_path  # the demo's evidence files
-    _empty()
-    out = io.StringIO()
-    call_command("seed_plan", stdout=out)
-    call_command("seed_demo_users", stdout=out)
-    call_command("seed_demo_reports", stdout=out)
-    return out.getvalue()
-
-
-def _empty():
-    """Remove the plan the suite seeded at the real date, and its record (the test's transaction
-    puts them back)."""
-    Indicator.objects.all().delete()
-    DepartmentPlan.objects.all().delete()
-    Plan.objects.all().delete()
-    for model in _historical_models():
-        model.objects.all().delete()
-    assert not TargetRevision.objects.exists()
+    date) is removed first, with its record, so that every row here is the demo's own
+    (tests/conftest.py: demo_seeded, seeded once for the module)."""
+    return demo_seeded
 
 
 def timestamps():
@@ -139,13 +115,6 @@ def test_the_clock_is_the_real_one_again_after_seeding(demo):
     from django.utils import timezone
 
     assert timezone.now() > TODAY  # the real date (this suite runs after the demo's today)
-
-
-def test_seed_plan_as_of(db, settings):
-    _empty()
-    call_command("seed_plan", "--as-of", "2021-12-20", stdout=io.StringIO())
-    moment = datetime.datetime(2021, 12, 20, 10, 0, tzinfo=TAIPEI)
-    assert set(TargetRevision.objects.values_list("changed_at", flat=True)) == {moment}
 
 
 # --- The clock itself ---------------------------------------------------------------------

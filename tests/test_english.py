@@ -29,6 +29,7 @@ contents are not text people read and are not checked.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import io
 import json
@@ -49,6 +50,7 @@ from kpi.seeding import SEED_REASON
 from kpi.services import NEW_TARGET_REASON
 from plans.models import Department, Plan, PublishedYear
 from reports.exports import yearly_export_build, yearly_export_request
+from tests.conftest import make_cast, module_data
 from tests.factories import kpi_by_code
 from tests.test_i18n import compiled_catalogue  # noqa: F401  (the fixture: the .mo, compiled when stale)
 
@@ -204,11 +206,30 @@ def snippet(text: str) -> str:
 # --- The world the pages show --------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def _shared(django_db_setup, django_db_blocker):
+    """The cast and the world, built once for the module (tests/conftest.py: module_data)."""
+    with override_settings(KPI_TODAY=TODAY), module_data(django_db_blocker):
+        cast = make_cast()
+        yield cast, build_world(cast)
+
+
 @pytest.fixture
-def world(settings, seeded_plan, staff, supervisor, planner, admin_user, other_staff):
+def cast(_shared, db):
+    return copy.deepcopy(_shared[0])
+
+
+@pytest.fixture
+def world(_shared, db, settings):
+    settings.KPI_TODAY = TODAY
+    return copy.deepcopy(_shared[1])
+
+
+def build_world(cast) -> dict:
     """Three years of a few indicators' reports: approved and published (113), and in 114
     a draft, a submitted report, a returned one; a locked period and an unlocked one."""
-    settings.KPI_TODAY = TODAY
+    staff, supervisor, planner = cast["staff"], cast["supervisor"], cast["planner"]
+    seeded_plan = Plan.objects.get()
     services.periods_ensure(plan=seeded_plan)
     periods = {(p.year, p.number): p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
     kpis = [kpi_by_code(code) for code in ("1-1", "1-5", "2-1", "3-1")]
@@ -241,7 +262,7 @@ def world(settings, seeded_plan, staff, supervisor, planner, admin_user, other_s
             services.report_approve(report=done, user=supervisor)
     common_report = report(common, periods[PAST, 4], {"budget": "1000", "spent": "900", "reserved": "50"})
     services.report_approve(report=common_report, user=supervisor)
-    PublishedYear.objects.create(plan=seeded_plan, year=PAST, published_by=admin_user)
+    PublishedYear.objects.create(plan=seeded_plan, year=PAST, published_by=cast["admin"])
 
     draft = report(kpis[0], periods[114, 1], 1, submit=False)
     services.evidence_add(report=draft, user=staff, url="https://www.klcg.gov.tw/", description=EVIDENCE_NOTE)

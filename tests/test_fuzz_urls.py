@@ -36,7 +36,7 @@ from django.http import QueryDict
 from django.test import Client
 from django.urls import get_resolver, resolve
 
-from tests.test_permissions import ACTIONS, ACTORS, _routes, world  # noqa: F401 (world is a fixture)
+from tests.test_permissions import ACTIONS, ACTORS, _routes, _shared, cast, world  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIG = "9" * 5000

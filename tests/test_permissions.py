@@ -19,6 +19,7 @@ fails when a route is added without joining the walk (admin's pages: tests/test_
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime
 import io
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from knox.models import AuthToken
 
@@ -50,6 +52,7 @@ from kpi.models import (
 from kpi.plan_workbook.export import sheets as plan_workbook_sheets
 from plans.models import (
     CommonGoal,
+    Department,
     DepartmentPlan,
     Membership,
     ObjectiveItem,
@@ -59,6 +62,7 @@ from plans.models import (
 )
 from reports.exports import yearly_export_build, yearly_export_request
 from reports.models import YearlyExport
+from tests.conftest import HOME, make_cast, module_data
 from tests.factories import kpi_by_code
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -83,10 +87,35 @@ class World:
     approved: ProgressReport  # 1-1's 113Q4, approved: the planning office may reopen it
 
 
+TODAY = datetime.date(2025, 4, 10)
+
+
+@pytest.fixture(scope="module")
+def _shared(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The cast and the world, built once for the module's few thousand requests
+    (tests/conftest.py: module_data); each test rolls back to them."""
+    media = tmp_path_factory.mktemp("media")
+    with override_settings(KPI_TODAY=TODAY, MEDIA_ROOT=media), module_data(django_db_blocker):
+        cast = make_cast()
+        yield media, cast, build_world(cast)
+
+
 @pytest.fixture
-def world(cast, settings, tmp_path, seeded_plan, home_department):
-    settings.KPI_TODAY = datetime.date(2025, 4, 10)
-    settings.MEDIA_ROOT = tmp_path
+def cast(_shared, db):
+    return copy.deepcopy(_shared[1])
+
+
+@pytest.fixture
+def world(_shared, db, settings):
+    media, _, world = _shared
+    settings.KPI_TODAY = TODAY
+    settings.MEDIA_ROOT = media
+    return copy.deepcopy(world)
+
+
+def build_world(cast) -> World:
+    seeded_plan = Plan.objects.get()
+    home_department = Department.objects.get(name=HOME)
     services.periods_ensure(plan=seeded_plan)
     periods = {p.short_label: p for p in ReportingPeriod.objects.filter(plan=seeded_plan)}
     staff, q1 = cast["staff"], periods["114Q1"]
@@ -742,7 +771,8 @@ def test_permission_walk(client, cast, world, action, actor, expected):
         assert after == before, f"{actor} was refused {action}, yet something changed: {before} → {after}"
 
 
-def test_approve_and_return_record_the_reviewer(client, supervisor, world):
+def test_approve_and_return_record_the_reviewer(client, cast, world):
+    supervisor = cast["supervisor"]
     client.force_login(supervisor)
     client.post(
         reverse("kpi:review", args=[world.submitted.pk]),

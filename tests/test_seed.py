@@ -12,6 +12,7 @@ Where the document's layout had to be interpreted, the expected value says how:
 - Items 11–17 of 環境情勢分析 are printed "1 1、" … "1 7、" (a typesetting gap); stored as 11、 … 17、.
 """
 
+import datetime
 from decimal import Decimal
 from io import StringIO
 
@@ -21,6 +22,7 @@ from django.core.management import call_command
 from kpi.models import Indicator, IndicatorKind, TargetRevision, YearlyTarget
 from kpi.seeding import SEED_REASON, seed_plan
 from kpi.services import target_set
+from plans.demo import TAIPEI
 from plans.models import (
     CommonGoal,
     Department,
@@ -30,6 +32,7 @@ from plans.models import (
     Plan,
     StrategicObjective,
 )
+from tests.conftest import empty_database
 
 YEARS = (111, 112, 113, 114)
 
@@ -509,3 +512,11 @@ def test_seed_plan_command_twice(db):
     call_command("seed_plan", stdout=second)
     assert "nothing (already seeded)" in second.getvalue()
     assert counts() == EXPECTED_COUNTS
+
+
+def test_seed_plan_as_of(db):
+    """`seed_plan --as-of` (the demo's plan entered at its publication) dates its record so."""
+    empty_database()
+    call_command("seed_plan", "--as-of", "2021-12-20", stdout=StringIO())
+    moment = datetime.datetime(2021, 12, 20, 10, 0, tzinfo=TAIPEI)
+    assert set(TargetRevision.objects.values_list("changed_at", flat=True)) == {moment}
