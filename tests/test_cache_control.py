@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from common.api.tokens import token_issue
-from tests.test_permissions import ACTIONS, world  # noqa: F401 (world is a fixture)
+from tests.test_permissions import ACTIONS, walk_world  # noqa: F401 (a fixture)
 
 MIDDLEWARE = "config.middleware.PrivateNoStoreMiddleware"
 SIGNED_IN = ["staff", "other_staff", "supervisor", "planner", "admin"]
@@ -45,12 +45,12 @@ def fetch(client, url):
 
 
 @pytest.mark.parametrize("actor", SIGNED_IN)
-def test_every_signed_in_answer_is_private_no_store(client, cast, world, actor):  # noqa: F811 (the fixture)
+def test_every_signed_in_answer_is_private_no_store(client, cast, walk_world, actor):  # noqa: F811 (the fixture)
     """Every route of the permission walk, signed in, whatever it answers (200, 302, 403, 404 …)."""
     client.force_login(cast[actor])
     walked, cached = set(), []
     for action, build in ACTIONS.items():
-        method, url, _data = build(world)
+        method, url, _data = build(walk_world)
         if method != "get" or action == "logout":
             continue
         response = fetch(client, url)
@@ -61,10 +61,15 @@ def test_every_signed_in_answer_is_private_no_store(client, cast, world, actor):
     assert cached == []
 
 
-def test_the_api_with_a_token_is_private_no_store(client, staff, world):  # noqa: F811
+def test_the_api_with_a_token_is_private_no_store(client, staff, walk_world):  # noqa: F811 (the fixture)
     _row, token = token_issue(user=staff)
     auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
-    for url in ("/api/v1/reports/", "/api/v1/periods/", f"/api/v1/reports/{world.draft.pk}/", "/api/v1/indicators/"):
+    for url in (
+        "/api/v1/reports/",
+        "/api/v1/periods/",
+        f"/api/v1/reports/{walk_world.draft.pk}/",
+        "/api/v1/indicators/",
+    ):
         response = client.get(url, **auth)
         assert response.status_code == 200, url
         assert no_store(response), (url, response.get("Cache-Control"))
@@ -76,7 +81,7 @@ def test_the_token_itself_is_never_cached(client, staff):
     assert no_store(response)
 
 
-def test_anonymous_api_answers_are_no_store_but_open_data(client, world):  # noqa: F811
+def test_anonymous_api_answers_are_no_store_but_open_data(client, walk_world):  # noqa: F811 (the fixture)
     refused = client.get("/api/v1/reports/")
     assert refused.status_code == 401
     assert no_store(refused)
@@ -88,9 +93,9 @@ def test_anonymous_api_answers_are_no_store_but_open_data(client, world):  # noq
 
 
 @pytest.mark.parametrize("action", PUBLIC)
-def test_public_pages_and_open_data_fetched_anonymously_may_be_cached(client, settings, world, action):  # noqa: F811
+def test_public_pages_and_open_data_fetched_anonymously_may_be_cached(client, settings, walk_world, action):  # noqa: F811 (the fixture)
     """They send what they sent before the middleware: no no-store, no Vary added."""
-    _method, url, _data = ACTIONS[action](world)
+    _method, url, _data = ACTIONS[action](walk_world)
     response = fetch(client, url)
     assert response.status_code == 200
     assert not no_store(response)
@@ -100,7 +105,7 @@ def test_public_pages_and_open_data_fetched_anonymously_may_be_cached(client, se
         assert response.get(header) == without.get(header), header
 
 
-def test_a_public_page_seen_signed_in_is_private(client, staff, world):  # noqa: F811
+def test_a_public_page_seen_signed_in_is_private(client, staff, walk_world):  # noqa: F811 (the fixture)
     """It shows the signed-in navigation (name, work counts): not for a shared cache."""
     client.force_login(staff)
     assert no_store(client.get(reverse("reports:public_home")))

