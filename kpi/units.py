@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext_lazy
 
 from common import formatting
 from kpi.models import COUNT_UNITS, Direction, EvaluationMethod, Indicator, Unit
@@ -30,15 +30,21 @@ MAX_ACTUAL = Decimal(10) ** 10
 MAX_TARGET = Decimal("9999999999")
 
 
+# The words after a counted figure, translated when asked for (a page writes dozens of figures).
+_SYMBOLS = {
+    Unit.SET: pgettext_lazy("unit after a figure", "set"),
+    Unit.SESSION: pgettext_lazy("unit after a figure", "sessions"),
+    Unit.CASE: pgettext_lazy("unit after a figure", "cases"),
+    Unit.PLACE: pgettext_lazy("unit after a figure", "places"),
+}
+
+
 def symbol(unit: str) -> str:
     """The unit as people read it after a figure: %, 式, 場 (set, sessions… in English)."""
-    return {
-        Unit.PERCENT: "%",
-        Unit.SET: pgettext("unit after a figure", "set"),
-        Unit.SESSION: pgettext("unit after a figure", "sessions"),
-        Unit.CASE: pgettext("unit after a figure", "cases"),
-        Unit.PLACE: pgettext("unit after a figure", "places"),
-    }.get(unit, unit)
+    if unit == Unit.PERCENT:
+        return "%"
+    word = _SYMBOLS.get(unit)
+    return unit if word is None else str(word)
 
 
 def is_counted(unit: str) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.utils import translation
 
 PO_PATH = Path(settings.BASE_DIR) / "locale" / "zh_Hant" / "LC_MESSAGES" / "django.po"
 MO_PATH = PO_PATH.with_suffix(".mo")
@@ -146,3 +147,38 @@ def test_switching_to_english_sticks(client, staff, compiled_catalogue):
     client.post("/i18n/setlang/", {"language": "zh-hant", "next": "/"})
     body = client.get("/", HTTP_ACCEPT_LANGUAGE=BROWSER_EN).content.decode()
     assert "登出" in body
+
+
+# --- Labels read in the request's language ----------------------------------------------------
+
+
+def test_choice_label_reads_as_django_display_in_either_language(compiled_catalogue):
+    """`common.wording.choice_label` is what `get_FOO_display()` returns, without rebuilding the
+    field's choices (the KPI page's record asks for dozens of labels)."""
+    from common.wording import choice_label
+    from kpi.models import ReportAction, ReportEvent, ReportStatus, TargetRevision
+
+    for language in ("zh-hant", "en"):
+        with translation.override(language):
+            for action in ReportAction.values:
+                assert choice_label(ReportAction, action) == ReportEvent(action=action).get_action_display()
+            for source in TargetRevision.Source.values:
+                assert choice_label(TargetRevision.Source, source) == TargetRevision(source=source).get_source_display()
+            # Not one of the choices: shown as stored, as Django shows it.
+            assert choice_label(ReportStatus, "archived") == "archived"
+            assert ReportEvent(action="archived").get_action_display() == "archived"
+    with translation.override("zh-hant"):
+        zh = choice_label(ReportAction, ReportAction.APPROVED)
+    with translation.override("en"):
+        assert choice_label(ReportAction, ReportAction.APPROVED) == "Approved" != zh
+
+
+def test_unit_symbols_follow_the_language(compiled_catalogue):
+    from kpi.models import Unit
+    from kpi.units import symbol
+
+    with translation.override("zh-hant"):
+        assert [symbol(u) for u in Unit.values] == ["%", "式", "場", "件", "處"]
+    with translation.override("en"):
+        assert [symbol(u) for u in Unit.values] == ["%", "set", "sessions", "cases", "places"]
+    assert symbol("噸") == "噸"  # not a unit of the plan: written as stored

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from common import formatting
+from common.wording import choice_label
 from kpi import units
 from kpi.access import SECOND
 from kpi.models import Indicator, ReportStatus
@@ -39,10 +40,7 @@ def format_inputs(indicator: Indicator, inputs) -> str:
 def status_label(status: str) -> str:
     if not status:
         return _("Not reported")
-    try:
-        return str(ReportStatus(status).label)
-    except ValueError:
-        return status
+    return choice_label(ReportStatus, status)
 
 
 def stage_label(stage: int, *, two_stages: bool) -> str:

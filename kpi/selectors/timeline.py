@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from common import formatting
+from common.wording import choice_label
 from kpi import services, units
 from kpi.models import (
     Indicator,
@@ -15,6 +16,7 @@ from kpi.models import (
     PeriodEvent,
     ReportAction,
     ReportEvent,
+    TargetRevision,
 )
 from kpi.selectors.display import format_field
 
@@ -83,7 +85,7 @@ def report_timeline(indicator: Indicator, events: list[ReportEvent]) -> list[Tim
                 at=event.at,
                 kind="report",
                 action=event.action,
-                action_label=str(event.get_action_display()),
+                action_label=choice_label(ReportAction, event.action),
                 actor=_person(event.actor),
                 subject=event.report.period.label,
                 comment=event.comment,
@@ -106,7 +108,7 @@ def target_timeline(indicator: Indicator) -> list[TimelineEntry]:
                     kind="target",
                     action="target_set" if set_now else "target_revised",
                     action_label=_("Target set") if set_now else _("Target revised"),
-                    actor=_person(revision.changed_by) or str(revision.get_source_display()),
+                    actor=_person(revision.changed_by) or choice_label(TargetRevision.Source, revision.source),
                     subject=formatting.roc_year(target.year),
                     comment=revision.reason,
                     changes=[
