@@ -53,7 +53,7 @@ from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, Q,
 
 from common import dates
 from common.years import to_roc
-from kpi import access
+from kpi import access, nav_counts
 from kpi.models import (
     IN_REVIEW,
     Indicator,
@@ -413,8 +413,9 @@ def work_for(user, today: datetime.date | None = None, *, counts_only: bool = Fa
 
     With `counts_only` the work is counted in the database rather than loaded (`report_counts`,
     `review_counts`): the navigation's badges on every page need the numbers, not the rows
-    (a city-wide reviewer has thousands waiting). tests/test_queues.py checks that both
-    ways give the same numbers.
+    (a city-wide reviewer has thousands waiting), and kept in the cache while nothing that
+    moves them changes (`kpi.nav_counts`). tests/test_queues.py checks that both ways give
+    the same numbers.
     """
     today = today or dates.today()
     scope = access.scope(user)
@@ -425,9 +426,14 @@ def work_for(user, today: datetime.date | None = None, *, counts_only: bool = Fa
     work.can_review = scope.covers_all(access.REVIEW) or bool(scope.departments[access.REVIEW])
     work.can_second_review = scope.covers_all(access.REVIEW)
 
-    if work.can_report and counts_only:
-        work.indicator_count, work.report_count = report_counts(user, today)
-    elif work.can_report:
+    if counts_only:
+        reporting, reviewing = _nav_counts(user, scope, today, work)
+        if reporting is not None:
+            work.indicator_count, work.report_count = reporting
+        if reviewing is not None:
+            work.review_counts = reviewing
+        return work
+    if work.can_report:
         indicators = {i.pk: i for i in access.indicators_for(user, access.REPORT)}
         work.indicator_count = len(indicators)
         periods = _current_periods({i.department_plan.plan_id for i in indicators.values()}, today)
@@ -477,17 +483,35 @@ def work_for(user, today: datetime.date | None = None, *, counts_only: bool = Fa
             work.submitted.sort(key=report_key)
 
     if work.can_review:
-        if counts_only:
-            work.review_counts = review_counts(user)
-        else:
-            for report in reviewable_reports(user):
-                if access.is_author(user, report):
-                    work.own_awaiting.append(report)
-                elif report.period.is_locked and not report.correcting:
-                    work.locked_review.append(report)
-                else:
-                    work.to_review.append(report)
+        for report in reviewable_reports(user):
+            if access.is_author(user, report):
+                work.own_awaiting.append(report)
+            elif report.period.is_locked and not report.correcting:
+                work.locked_review.append(report)
+            else:
+                work.to_review.append(report)
     return work
+
+
+def _nav_counts(user, scope, today: datetime.date, work: Work) -> tuple:
+    """(`report_counts` or None, `review_counts` or None), kept in the cache while nothing that
+    moves them changes (`kpi.nav_counts`), except for those who review the whole city."""
+
+    def compute() -> tuple:
+        return (
+            report_counts(user, today) if work.can_report else None,
+            review_counts(user) if work.can_review else None,
+        )
+
+    if scope.covers_all(access.REVIEW) or scope.covers_all(access.VIEW):
+        return compute()
+    return nav_counts.cached(
+        user_id=user.pk,
+        today=today,
+        report_departments=scope.departments[access.REPORT],
+        review_departments=scope.departments[access.REVIEW],
+        compute=compute,
+    )
 
 
 def work_for_request(request) -> Work:

@@ -24,19 +24,21 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_init, post_migrate, post_save
 from django.dispatch import receiver
 
-from kpi import stash, stored
+from kpi import nav_counts, stash, stored
 from kpi.models import (
     Indicator,
     PlannedValue,
     ProgressReport,
     ReportCorrection,
+    ReportEvent,
     ReportingPeriod,
     ReportStatus,
     StoredAssessment,
     YearlyTarget,
 )
 from kpi.services import evidence_discard_uncommitted, periods_ensure
-from plans.models import Plan
+from kpi.services.plan_workbooks import written_in_bulk
+from plans.models import DepartmentPlan, Plan
 
 
 @receiver(post_save, sender=Plan, dispatch_uid="kpi.periods_for_plan")
@@ -163,3 +165,53 @@ def correction_moved(sender, instance: ReportCorrection, raw: bool = False, **kw
 def fill_missing_assessments(sender, app_config=None, **kwargs) -> None:
     if app_config is not None and app_config.label == "kpi":
         stored.fill_missing()
+
+
+# --- The navigation's work counts (kpi.nav_counts) -------------------------------------------
+
+
+def _report_department(report: ProgressReport) -> int | None:
+    indicator = report.indicator if ProgressReport.indicator.is_cached(report) else None
+    return nav_counts.department_of(indicator, report.indicator_id)
+
+
+@receiver(post_save, sender=ProgressReport, dispatch_uid="kpi.nav_counts.report")
+@receiver(post_delete, sender=ProgressReport, dispatch_uid="kpi.nav_counts.report_deleted")
+def report_work_moved(sender, instance: ProgressReport, raw: bool = False, **kwargs) -> None:
+    """A report saved or deleted: its department's work may have moved (a status, an author)."""
+    if not raw:
+        nav_counts.bump([d for d in [_report_department(instance)] if d is not None])
+
+
+@receiver(post_save, sender=ReportEvent, dispatch_uid="kpi.nav_counts.event")
+@receiver(post_delete, sender=ReportEvent, dispatch_uid="kpi.nav_counts.event_deleted")
+def record_work_moved(sender, instance: ReportEvent, raw: bool = False, **kwargs) -> None:
+    """An entry of a report's record: who wrote a report (no review of one's own) follows it."""
+    if raw:
+        return
+    report = instance.report if ReportEvent.report.is_cached(instance) else None
+    if report is not None:
+        department = _report_department(report)
+    else:
+        department = (
+            ProgressReport.objects.filter(pk=instance.report_id)
+            .values_list("indicator__department_plan__department_id", flat=True)
+            .first()
+        )
+    if department is not None:
+        nav_counts.bump([department])
+
+
+@receiver(post_save, sender=ReportingPeriod, dispatch_uid="kpi.nav_counts.period")
+@receiver(post_delete, sender=ReportingPeriod, dispatch_uid="kpi.nav_counts.period_deleted")
+@receiver(post_save, sender=Indicator, dispatch_uid="kpi.nav_counts.indicator")
+@receiver(post_delete, sender=Indicator, dispatch_uid="kpi.nav_counts.indicator_deleted")
+@receiver(post_save, sender=DepartmentPlan, dispatch_uid="kpi.nav_counts.department_plan")
+@receiver(post_delete, sender=DepartmentPlan, dispatch_uid="kpi.nav_counts.department_plan_deleted")
+@receiver(post_save, sender=Plan, dispatch_uid="kpi.nav_counts.plan")
+@receiver(post_delete, sender=Plan, dispatch_uid="kpi.nav_counts.plan_deleted")
+@receiver(written_in_bulk, dispatch_uid="kpi.nav_counts.bulk")
+def structure_work_moved(sender, raw: bool = False, **kwargs) -> None:
+    """Periods (opened, locked), indicators and plans decide what there is to report and review."""
+    if not raw:
+        nav_counts.bump(structure=True)

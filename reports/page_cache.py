@@ -30,42 +30,35 @@ the view lets see the department (`{% figures_fragment %}`, `figures_fragment`).
 
 The cache is a help, never a dependency: when it fails (Redis down or slow), the page is
 computed as if there were no cache, the failure is logged, and the cache is left alone for
-`RETRY_AFTER` seconds so that each request does not wait on it again.
+a while so that each request does not wait on it again (`common.caching`).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import logging
 import re
 import secrets
-import time
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import translation
 
+from common.caching import cache_call
 from common.dates import today
 from common.http import signed_in
 from reports.models import PublicVersion
 
-logger = logging.getLogger(__name__)
-
 # A page under an old version or day is never asked for again; let the cache drop it.
 TIMEOUT = 24 * 60 * 60
-# After a cache failure, this process answers without the cache for this many seconds.
-RETRY_AFTER = 30
 KEY_PREFIX = "public-page"
 FRAGMENT_PREFIX = "public-fragment"
 CONTENT_PREFIX = "figures-fragment"
 
 _CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"')
-_down_until = 0.0
 
 
 # --- The version ------------------------------------------------------------------------------
@@ -127,25 +120,7 @@ def page_key(request, prefix: str = KEY_PREFIX) -> str:
     return _key(request, prefix, request.path)
 
 
-# --- The cache, failing safe ------------------------------------------------------------------
-
-
-def _cache_call(method: str, *args):
-    global _down_until
-    if time.monotonic() < _down_until:
-        return None
-    try:
-        return getattr(cache, method)(*args)
-    except Exception as exc:  # noqa: BLE001 — any cache failure means "no cache", never a 500
-        _down_until = time.monotonic() + RETRY_AFTER
-        logger.warning("page cache unavailable for %ss: %s: %s", RETRY_AFTER, type(exc).__name__, exc)
-        return None
-
-
-def cache_reset() -> None:
-    """Forget a cache failure (tests)."""
-    global _down_until
-    _down_until = 0.0
+# --- The cache, failing safe (`common.caching`) --------------------------------------------------
 
 
 def cached_fragment(request, render) -> str:
@@ -169,11 +144,11 @@ def figures_fragment(request, name: str, render) -> str:
 
 
 def _fetch(key: str, render) -> str:
-    stored = _cache_call("get", key)
+    stored = cache_call("get", key)
     if stored is not None:
         return stored
     html = render()
-    _cache_call("set", key, html, TIMEOUT)
+    cache_call("set", key, html, TIMEOUT)
     return html
 
 
@@ -220,12 +195,12 @@ def cached_public_page(view):
         if not _cacheable(request):
             return view(request, *args, **kwargs)
         key = page_key(request)
-        stored = _cache_call("get", key)
+        stored = cache_call("get", key)
         if stored is not None:
             return _served(request, stored)
         response = view(request, *args, **kwargs)
         if request.method == "GET" and (frozen := _stored(response)) is not None:
-            _cache_call("set", key, frozen, TIMEOUT)
+            cache_call("set", key, frozen, TIMEOUT)
         return response
 
     return wrapper

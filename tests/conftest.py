@@ -178,7 +178,7 @@ def clear_page_cache():
     one's. Only this process's keys (config.test_settings): the Redis database is shared."""
     from django.core.cache import cache
 
-    from reports.page_cache import cache_reset
+    from common.caching import cache_reset
 
     cache_reset()
     backend = getattr(cache, "_cache", None)
