@@ -21,8 +21,10 @@ the memberships on every request).
 
 Only people whose work lies in named departments are served from the cache; the planning
 office and admins review the whole city, whose counts any report anywhere moves, and are
-counted live. Entries expire after `TIMEOUT` in any case. When the cache fails, the counts
-are computed live (`common.caching`).
+counted live. Only a cache that every process shares serves them (Redis, as in production):
+a version moved in one gunicorn worker's own memory would not reach the others, so with
+a per-process cache (the demo's) the counts are always computed. Entries expire after
+`TIMEOUT` in any case. When the cache fails, the counts are computed live (`common.caching`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 
+from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 
 from common.caching import cache_call
@@ -44,6 +49,12 @@ STRUCTURE = "structure"
 # nothing moves it, counts at most this long.
 TIMEOUT = 5 * 60
 VERSION_TIMEOUT = 24 * 60 * 60
+
+
+def shared_cache() -> bool:
+    """Whether the cache is one every process sees (not a process's own memory, not none)."""
+    backend = caches["default"]
+    return not isinstance(backend, LocMemCache | DummyCache)
 
 
 def _version_key(name: object) -> str:
@@ -120,6 +131,8 @@ def cached(
     compute: Callable[[], tuple],
 ) -> tuple:
     """`compute()` (the counts), or what it returned before while no version has moved."""
+    if not shared_cache():
+        return compute()
     reporting, reviewing = sorted(set(report_departments)), sorted(set(review_departments))
     departments = sorted(set(reporting) | set(reviewing))
     if _moved_in_this_transaction():

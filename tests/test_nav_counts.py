@@ -172,3 +172,13 @@ def test_with_the_cache_down_the_counts_are_computed(staff, periods, monkeypatch
     counts, cost = badge(fresh(staff))
     assert counts[:2] == from_scratch(staff) and cost > 1
     caching.cache_reset()
+
+
+def test_a_cache_of_one_process_is_not_used(staff, periods, settings):
+    """gunicorn's workers do not share a process's own memory: a version moved in one would
+    not reach the others, so the counts are computed on every request (the demo's cache)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "nav"}}
+    user = fresh(staff)
+    badge(user)
+    counts, cost = badge(user)
+    assert cost > 0 and counts[:2] == from_scratch(staff)
