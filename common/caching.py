@@ -38,3 +38,14 @@ def cache_reset() -> None:
     """Forget a cache failure (tests)."""
     global _down_until
     _down_until = 0.0
+
+
+def fetch(key: str, compute, timeout: int):
+    """What the cache holds under `key`, else `compute()`, kept for `timeout` seconds.
+    (None is never kept: it reads as a miss.)"""
+    stored = cache_call("get", key)
+    if stored is not None:
+        return stored
+    value = compute()
+    cache_call("set", key, value, timeout)
+    return value

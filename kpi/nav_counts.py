@@ -39,7 +39,7 @@ from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 
-from common.caching import cache_call
+from common.caching import cache_call, fetch
 from kpi.models import Indicator, ProgressReport
 
 VERSION_PREFIX = "work-version"
@@ -141,10 +141,4 @@ def cached(
     if versions is None:
         return compute()
     digest = hashlib.sha256(repr((reporting, reviewing, versions)).encode()).hexdigest()[:24]
-    key = f"{COUNTS_PREFIX}:{user_id}:{today.isoformat()}:{digest}"
-    stored = cache_call("get", key)
-    if stored is not None:
-        return stored
-    counts = compute()
-    cache_call("set", key, counts, TIMEOUT)
-    return counts
+    return fetch(f"{COUNTS_PREFIX}:{user_id}:{today.isoformat()}:{digest}", compute, TIMEOUT)

@@ -47,7 +47,7 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import translation
 
-from common.caching import cache_call
+from common.caching import cache_call, fetch
 from common.dates import today
 from common.http import signed_in
 from reports.models import PublicVersion
@@ -128,7 +128,7 @@ def cached_fragment(request, render) -> str:
 
     For every visitor, signed in or not (see the module): the key has no query string, so the
     block must not depend on one; public pages read none."""
-    return _fetch(page_key(request, FRAGMENT_PREFIX), render)
+    return fetch(page_key(request, FRAGMENT_PREFIX), render, TIMEOUT)
 
 
 def figures_fragment(request, name: str, render) -> str:
@@ -140,16 +140,7 @@ def figures_fragment(request, name: str, render) -> str:
     the language, the day and the release are added here. Who may see the page is the
     view's to decide before; the block holds nothing of the visitor's, and nothing a
     draft, a submission or a return changes (they do not move the version)."""
-    return _fetch(_key(request, CONTENT_PREFIX, name), render)
-
-
-def _fetch(key: str, render) -> str:
-    stored = cache_call("get", key)
-    if stored is not None:
-        return stored
-    html = render()
-    cache_call("set", key, html, TIMEOUT)
-    return html
+    return fetch(_key(request, CONTENT_PREFIX, name), render, TIMEOUT)
 
 
 # --- The decorator ----------------------------------------------------------------------------
