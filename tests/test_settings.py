@@ -85,6 +85,28 @@ def test_secret_key_is_required_when_debug_is_off():
     assert "SECRET_KEY" in result.stderr
 
 
+def manage(*arguments):
+    """`manage.py <arguments>` on a fresh clone: no .env, no SECRET_KEY, DEBUG off."""
+    env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
+    env.update({"ENV_FILE": "", "DEBUG": "off"})
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(
+        [sys.executable, "manage.py", *arguments], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_commands_that_only_read_the_code_run_without_a_secret_key():
+    result = manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+
+
+def test_commands_that_touch_the_database_or_serve_still_need_a_secret_key():
+    result = manage("migrate", "--plan")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
 def test_an_empty_secret_key_counts_as_missing():
     result = run_settings(SECRET_KEY="")
     assert result.returncode != 0
