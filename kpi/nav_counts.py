@@ -6,8 +6,8 @@ departments changes, or when the plan's structure does (its periods, indicators,
 plans). So they are kept per person under versions that those changes move:
 
 - one version per department (`work-version:<department id>`), moved by every save or
-  deletion of a report of the department, of an entry of its record, or of its evidence,
-  and by the bulk write of reports (`kpi.services.report_batches.write_reports`);
+  deletion of a report of the department or of an entry of its record (evidence added or
+  removed is one), and by the bulk write of reports (`kpi.services.report_batches.write_reports`);
 - one version for the structure (`work-version:structure`), moved by every save or deletion
   of a reporting period (a lock), an indicator, a department plan or a plan, and by the plan
   workbook's bulk load.
@@ -86,13 +86,6 @@ def _moved_in_this_transaction() -> bool:
     return any(getattr(entry[1], "moves_work_counts", False) for entry in connection.run_on_commit)
 
 
-def department_of(indicator, indicator_id: int) -> int | None:
-    """An indicator's department: from the objects loaded with it (the services load them), else one query."""
-    if indicator is not None and Indicator.department_plan.is_cached(indicator):
-        return indicator.department_plan.department_id
-    return Indicator.objects.filter(pk=indicator_id).values_list("department_plan__department_id", flat=True).first()
-
-
 def departments_of(reports: Iterable[ProgressReport]) -> set[int]:
     """The departments of these reports: from the objects loaded with them, and one query for the rest."""
     found, unknown = set(), set()
@@ -131,12 +124,10 @@ def cached(
     compute: Callable[[], tuple],
 ) -> tuple:
     """`compute()` (the counts), or what it returned before while no version has moved."""
-    if not shared_cache():
+    if not shared_cache() or _moved_in_this_transaction():
         return compute()
     reporting, reviewing = sorted(set(report_departments)), sorted(set(review_departments))
     departments = sorted(set(reporting) | set(reviewing))
-    if _moved_in_this_transaction():
-        return compute()
     versions = _versions([_version_key(d) for d in departments] + [_version_key(STRUCTURE)])
     if versions is None:
         return compute()

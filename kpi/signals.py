@@ -170,17 +170,12 @@ def fill_missing_assessments(sender, app_config=None, **kwargs) -> None:
 # --- The navigation's work counts (kpi.nav_counts) -------------------------------------------
 
 
-def _report_department(report: ProgressReport) -> int | None:
-    indicator = report.indicator if ProgressReport.indicator.is_cached(report) else None
-    return nav_counts.department_of(indicator, report.indicator_id)
-
-
 @receiver(post_save, sender=ProgressReport, dispatch_uid="kpi.nav_counts.report")
 @receiver(post_delete, sender=ProgressReport, dispatch_uid="kpi.nav_counts.report_deleted")
 def report_work_moved(sender, instance: ProgressReport, raw: bool = False, **kwargs) -> None:
     """A report saved or deleted: its department's work may have moved (a status, an author)."""
     if not raw:
-        nav_counts.bump([d for d in [_report_department(instance)] if d is not None])
+        nav_counts.bump(nav_counts.departments_of([instance]))
 
 
 @receiver(post_save, sender=ReportEvent, dispatch_uid="kpi.nav_counts.event")
@@ -189,17 +184,15 @@ def record_work_moved(sender, instance: ReportEvent, raw: bool = False, **kwargs
     """An entry of a report's record: who wrote a report (no review of one's own) follows it."""
     if raw:
         return
-    report = instance.report if ReportEvent.report.is_cached(instance) else None
-    if report is not None:
-        department = _report_department(report)
+    if ReportEvent.report.is_cached(instance):
+        nav_counts.bump(nav_counts.departments_of([instance.report]))
     else:
         department = (
             ProgressReport.objects.filter(pk=instance.report_id)
             .values_list("indicator__department_plan__department_id", flat=True)
             .first()
         )
-    if department is not None:
-        nav_counts.bump([department])
+        nav_counts.bump([department] if department is not None else [])
 
 
 @receiver(post_save, sender=ReportingPeriod, dispatch_uid="kpi.nav_counts.period")
