@@ -15,13 +15,18 @@
   the same translation catalogues as the server, so the tests hold before and after the
   zh-Hant catalogue is filled in.
 - `live_server` tests are transactional: the database is flushed after each one;
-  tests/conftest.py puts the seeded plan back for the tests that follow.
+  tests/conftest.py puts the seeded plan back for the tests that follow. A test may end while
+  its page still has a request in the server (a preview asked on load, an autosave); with
+  ATOMIC_REQUESTS that request holds table locks, and the flush's TRUNCATE can deadlock with
+  it. So the browser context closes, then the test waits until the server has closed every
+  connection (`ServerConnections`), and only then is the database flushed.
 - On failure, a screenshot and the page's HTML go to test-artifacts/ (gitignored);
   the walk also keeps screenshots of its key steps there.
 """
 
 import os
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -130,8 +135,56 @@ def media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+class ServerConnections:
+    """Counts the live server's open connections: accepted, and not yet shut down.
+
+    socketserver calls `process_request` for each accepted connection (in the server's
+    thread) and `shutdown_request` once its handling thread is done with it, whatever
+    happened; both are wrapped on the server instance."""
+
+    def __init__(self, httpd):
+        self._changed = threading.Condition()
+        self.open = 0
+        process, shutdown = httpd.process_request, httpd.shutdown_request
+
+        def process_request(request, client_address):
+            with self._changed:
+                self.open += 1
+            process(request, client_address)
+
+        def shutdown_request(request):
+            try:
+                shutdown(request)
+            finally:
+                with self._changed:
+                    self.open -= 1
+                    self._changed.notify_all()
+
+        httpd.process_request = process_request
+        httpd.shutdown_request = shutdown_request
+
+    def wait_closed(self, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self.open <= 0, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def server_connections(live_server):
+    return ServerConnections(live_server.thread.httpd)
+
+
 @pytest.fixture
-def context(browser, live_server, media):
+def settled_server(server_connections):
+    """Set up after the test's database (and so torn down before its flush): waits until
+    the browser's requests have all been answered and their connections closed."""
+    yield
+    assert server_connections.wait_closed(timeout=TIMEOUT_MS / 1000), (
+        f"the live server still has {server_connections.open} connection(s) open after the browser closed"
+    )
+
+
+@pytest.fixture
+def context(browser, live_server, settled_server, media):
     context = browser.new_context(
         base_url=live_server.url,
         viewport={"width": 1280, "height": 900},
