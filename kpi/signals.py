@@ -18,15 +18,18 @@ with no row get one (a database upgraded to the table).
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.core.signals import request_finished
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_init, post_migrate, post_save
 from django.dispatch import receiver
 
-from kpi import nav_counts, stash, stored
+from kpi import nav_counts, page_cache, stash, stored
 from kpi.models import (
+    Evidence,
     Indicator,
+    PeriodEvent,
     PlannedValue,
     ProgressReport,
     ReportCorrection,
@@ -34,11 +37,12 @@ from kpi.models import (
     ReportingPeriod,
     ReportStatus,
     StoredAssessment,
+    TargetRevision,
     YearlyTarget,
 )
 from kpi.services import evidence_discard_uncommitted, periods_ensure
 from kpi.services.plan_workbooks import written_in_bulk
-from plans.models import DepartmentPlan, Plan
+from plans.models import CommonGoal, Department, DepartmentPlan, Goal, Plan, StrategicObjective
 
 
 @receiver(post_save, sender=Plan, dispatch_uid="kpi.periods_for_plan")
@@ -208,3 +212,132 @@ def structure_work_moved(sender, raw: bool = False, **kwargs) -> None:
     """Periods (opened, locked), indicators and plans decide what there is to report and review."""
     if not raw:
         nav_counts.bump(structure=True)
+
+
+# --- The KPI page's versions (kpi.page_cache) --------------------------------------------------
+#
+# Every save or deletion of what the KPI page shows moves the version of its scope, in the same
+# transaction: the indicator's for what is its own, its plan's for thresholds and periods, and
+# "all" for names shown on every page (people, departments, the plan's structure).
+
+# A deletion started from one of these takes the pages with it: the origin's own receiver moves
+# its scope once, instead of one upsert per row of the cascade.
+_PAGE_OWNERS = (Indicator, Plan, DepartmentPlan, Goal, StrategicObjective, CommonGoal, Department)
+
+
+def _cascaded(instance, kwargs) -> bool:
+    """A row deleted because an owner above it was (a plan, a goal, an indicator…)."""
+    origin = kwargs.get("origin")  # post_delete's: the instance or queryset whose delete() started it
+    if origin is None:
+        return False
+    model = getattr(origin, "model", None) or type(origin)
+    return model in _PAGE_OWNERS and not isinstance(instance, model)
+
+
+def _report_indicator(report_id: int, cached=None) -> int | None:
+    """The indicator of a report, from the instance the caller holds when it has one."""
+    if cached is not None:
+        return cached.indicator_id
+    return ProgressReport.objects.filter(pk=report_id).values_list("indicator_id", flat=True).first()
+
+
+def _target_indicator(target_id: int, cached=None) -> int | None:
+    if cached is not None:
+        return cached.indicator_id
+    return YearlyTarget.objects.filter(pk=target_id).values_list("indicator_id", flat=True).first()
+
+
+def _page_receiver(*models):
+    def connect(handler):
+        for model in models:
+            name = f"kpi.page_cache.{handler.__name__}.{model.__name__}"
+            post_save.connect(handler, sender=model, dispatch_uid=f"{name}.save")
+            post_delete.connect(handler, sender=model, dispatch_uid=f"{name}.delete")
+        return handler
+
+    return connect
+
+
+@_page_receiver(ProgressReport, YearlyTarget)
+def page_of_indicator_row(sender, instance, raw: bool = False, **kwargs) -> None:
+    if not raw and not _cascaded(instance, kwargs):
+        page_cache.indicators_moved([instance.indicator_id])
+
+
+@_page_receiver(Indicator)
+def page_of_indicator(sender, instance, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        page_cache.indicators_moved([instance.pk])
+
+
+@_page_receiver(ReportEvent, Evidence, ReportCorrection)
+def page_of_report_row(sender, instance, raw: bool = False, **kwargs) -> None:
+    if raw or _cascaded(instance, kwargs):
+        return
+    report = instance.report if type(instance).report.is_cached(instance) else None
+    page_cache.indicators_moved([_report_indicator(instance.report_id, report)])
+
+
+@_page_receiver(TargetRevision, PlannedValue)
+def page_of_target_row(sender, instance, raw: bool = False, **kwargs) -> None:
+    if raw or _cascaded(instance, kwargs):
+        return
+    target = instance.target if type(instance).target.is_cached(instance) else None
+    page_cache.indicators_moved([_target_indicator(instance.target_id, target)])
+
+
+@_page_receiver(Plan)
+def page_of_plan(sender, instance, raw: bool = False, **kwargs) -> None:
+    if not raw:
+        page_cache.plans_moved([instance.pk])
+
+
+@_page_receiver(ReportingPeriod)
+def page_of_period(sender, instance, raw: bool = False, **kwargs) -> None:
+    if not raw and not _cascaded(instance, kwargs):
+        page_cache.plans_moved([instance.plan_id])
+
+
+@_page_receiver(PeriodEvent)
+def page_of_period_event(sender, instance, raw: bool = False, **kwargs) -> None:
+    if raw or _cascaded(instance, kwargs):
+        return
+    period = instance.period if PeriodEvent.period.is_cached(instance) else None
+    plan_id = (
+        period.plan_id
+        if period is not None
+        else ReportingPeriod.objects.filter(pk=instance.period_id).values_list("plan_id", flat=True).first()
+    )
+    page_cache.plans_moved([plan_id])
+
+
+@_page_receiver(Department, DepartmentPlan, Goal, StrategicObjective, CommonGoal)
+def page_of_structure(sender, instance, raw: bool = False, **kwargs) -> None:
+    if not raw and not _cascaded(instance, kwargs):
+        page_cache.everything_moved()
+
+
+@receiver(post_save, sender=get_user_model(), dispatch_uid="kpi.page_cache.person")
+@receiver(post_delete, sender=get_user_model(), dispatch_uid="kpi.page_cache.person_deleted")
+def page_of_people(sender, instance, raw: bool = False, update_fields=None, **kwargs) -> None:
+    """A person's name is on the record of every page they acted on. A sign-in's save of
+    `last_login` alone changes no name."""
+    if raw or (update_fields is not None and set(update_fields) <= {"last_login"}):
+        return
+    page_cache.everything_moved()
+
+
+@receiver(written_in_bulk, dispatch_uid="kpi.page_cache.bulk")
+def pages_of_bulk_load(sender, **kwargs) -> None:
+    page_cache.everything_moved()
+
+
+@receiver(post_migrate, dispatch_uid="kpi.page_cache.first_version")
+def first_page_version(sender, app_config=None, **kwargs) -> None:
+    """A database of its own gets its own "all" version, so that two databases sharing one
+    cache (a copy, a test database) never share a key."""
+    if app_config is not None and app_config.label == "kpi":
+        from kpi.models import PageVersion
+
+        if not PageVersion.objects.filter(scope=page_cache.ALL).exists():
+            page_cache.everything_moved()

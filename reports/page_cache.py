@@ -36,18 +36,14 @@ a while so that each request does not wait on it again (`common.caching`).
 from __future__ import annotations
 
 import functools
-import hashlib
-import re
 import secrets
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.utils import translation
 
-from common.caching import cache_call, fetch
+from common.caching import cache_call, fetch, release, with_own_csrf_token
 from common.dates import today
 from common.http import signed_in
 from reports.models import PublicVersion
@@ -57,8 +53,6 @@ TIMEOUT = 24 * 60 * 60
 KEY_PREFIX = "public-page"
 FRAGMENT_PREFIX = "public-fragment"
 CONTENT_PREFIX = "figures-fragment"
-
-_CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"')
 
 
 # --- The version ------------------------------------------------------------------------------
@@ -80,24 +74,6 @@ def public_changed() -> None:
     if not PublicVersion.objects.filter(pk=1).update(value=value):
         PublicVersion.objects.get_or_create(pk=1)
         PublicVersion.objects.filter(pk=1).update(value=value)
-
-
-# What a page is built from: the code, the templates, the translations and the static files.
-RELEASE_DIRS = ("common", "config", "kpi", "plans", "reports", "templates", "locale", "static")
-RELEASE_SUFFIXES = {".py", ".html", ".mo", ".css", ".js", ".svg"}
-
-
-@functools.cache
-def release() -> str:
-    """A digest of what this process renders pages with (computed once per process)."""
-    base = Path(settings.BASE_DIR)
-    digest = hashlib.sha256()
-    for top in RELEASE_DIRS:
-        for path in sorted((base / top).rglob("*")):
-            if path.suffix in RELEASE_SUFFIXES and path.is_file():
-                digest.update(str(path.relative_to(base)).encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _key(request, prefix: str, tail: str) -> str:
@@ -158,21 +134,11 @@ def _cacheable(request) -> bool:
 def _stored(response: HttpResponse) -> dict | None:
     if response.status_code != 200 or response.streaming or response.cookies:
         return None
-    content = response.content
-    return {
-        "content": content,
-        "headers": dict(response.headers),
-        "csrf": sorted({m.decode() for m in _CSRF_INPUT.findall(content)}),
-    }
+    return {"content": response.content, "headers": dict(response.headers)}
 
 
 def _served(request, stored: dict) -> HttpResponse:
-    content = stored["content"]
-    if stored["csrf"]:
-        token = get_token(request).encode()  # this visitor's own (and its cookie, as a rendering would)
-        for old in stored["csrf"]:
-            content = content.replace(old.encode(), token)
-    response = HttpResponse(content)
+    response = HttpResponse(with_own_csrf_token(request, stored["content"]))
     for name, value in stored["headers"].items():
         response[name] = value
     return response

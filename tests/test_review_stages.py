@@ -19,7 +19,7 @@ from kpi.models import (
     ReportStatus,
 )
 from kpi.seeding import load_fixture, seed_plan
-from kpi.selectors.indicator_page import indicator_page
+from kpi.selectors.indicator_page import indicator_page, page_viewer
 from plans.models import Plan
 from tests.factories import kpi_by_code
 
@@ -269,7 +269,7 @@ def test_a_correction_keeps_the_approved_figure_until_it_is_approved_again(appro
     assert figure(report) == 5  # what had been approved still counts
     year = assessments.plan_year_attainment(plan=report.period.plan, year=113)
     assert year.indicators[report.indicator_id].actual == 5
-    page = indicator_page(report.indicator, 113, planner)
+    page = indicator_page(report.indicator, 113, page_viewer(planner, report.indicator, 113))
     row = next(r for r in page.periods if r.period.pk == report.period_id)
     assert row.correcting and row.actual_of_record == 5 and row.report.actual == 4
     reopened = next(e for e in page.timeline if e.action == ReportAction.REOPENED)

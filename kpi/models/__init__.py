@@ -22,6 +22,7 @@ from kpi.models.notifications import (  # noqa: F401
     NotificationKind,
     NotificationPreference,
 )
+from kpi.models.page_versions import PageVersion  # noqa: F401
 from kpi.models.reporting import (  # noqa: F401
     IN_REVIEW,
     UNFINISHED,

@@ -21,8 +21,10 @@ from kpi.selectors.indicator_page import (  # noqa: F401
     indicator_queryset,
     load_report,
     load_reports,
+    page_viewer,
     reports_query,
     reviewable_report_ids,
     targets_by_year,
+    targets_prefetch,
     year_from_param,
 )

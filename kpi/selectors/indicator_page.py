@@ -39,13 +39,19 @@ from kpi.selectors.timeline import TimelineEntry, period_timeline, report_timeli
 from plans.models import PERIODS_PER_YEAR, Plan
 
 
-def indicator_queryset(user, action: str = access.VIEW):
-    """The indicators the user may act on, with what the KPI page and the form read."""
+def targets_prefetch() -> Prefetch:
+    """An indicator's targets by year, each with its revisions (and who made them)."""
     revisions = Prefetch(
         "revisions", queryset=TargetRevision.objects.select_related("changed_by").order_by("changed_at", "id")
     )
-    targets = Prefetch("targets", queryset=YearlyTarget.objects.order_by("year").prefetch_related(revisions))
-    return access.indicators_for(user, action).select_related("objective__goal").prefetch_related(targets)
+    return Prefetch("targets", queryset=YearlyTarget.objects.order_by("year").prefetch_related(revisions))
+
+
+def indicator_queryset(user, action: str = access.VIEW, *, with_targets: bool = True):
+    """The indicators the user may act on, with what the KPI page and the form read
+    (the targets too unless `with_targets` is False: see `targets_prefetch`)."""
+    indicators = access.indicators_for(user, action).select_related("objective__goal")
+    return indicators.prefetch_related(targets_prefetch()) if with_targets else indicators
 
 
 def default_year(plan: Plan) -> int:
@@ -231,6 +237,25 @@ class ReportCard:
     comments: list[ReportEvent] = field(default_factory=list)  # its conversation, from the record
 
 
+@dataclass(frozen=True)
+class PageViewer:
+    """What the viewer may do on one indicator-year's KPI page: the only part of the page
+    that is not the same for everyone who may see it (`kpi.page_cache` keys the content by it)."""
+
+    can_report: bool
+    can_reopen: bool
+    reviewable: frozenset[int]  # the year's reports the viewer may review now, at either stage
+
+
+def page_viewer(user, indicator: Indicator, year: int) -> PageViewer:
+    """The viewer's part of the KPI page (no query for someone who reviews nothing)."""
+    return PageViewer(
+        can_report=access.can_report(user, indicator),
+        can_reopen=access.can_reopen(user),
+        reviewable=reviewable_report_ids(user, indicator, year),
+    )
+
+
 @dataclass
 class IndicatorPage:
     indicator: Indicator
@@ -245,8 +270,9 @@ class IndicatorPage:
     today: datetime.date
 
 
-def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
-    """Everything the KPI page shows, in a fixed number of queries."""
+def indicator_page(indicator: Indicator, year: int, viewer: PageViewer) -> IndicatorPage:
+    """Everything the KPI page shows, in a fixed number of queries. Nothing of it depends on
+    who looks but what `viewer` says they may do."""
     plan = indicator.department_plan.plan
     thresholds = assessments.thresholds_for(plan)
     years = year_rows(indicator, year)
@@ -254,9 +280,7 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
     periods = year_periods(plan, year)
     reports = {
         r.period_id: r
-        for r in load_reports(
-            access.with_authorship(reports_query(), user).filter(indicator=indicator, period__in=periods)
-        )
+        for r in load_reports(reports_query().filter(indicator=indicator, period__in=periods))
     }
     for report in reports.values():
         report.indicator = indicator  # the rules read its department: no query per report
@@ -265,7 +289,7 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
         .select_related("actor", "report__period")
         .order_by("at", "id")
     )
-    can_report = access.can_report(user, indicator)
+    can_report = viewer.can_report
     today = dates.today()
     targets = targets_by_year(indicator)
     target_values = {y: t.value for y, t in targets.items()}
@@ -315,15 +339,14 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
             )
         )
 
-    reviewable = reviewable_report_ids(user, indicator, list(reports.values()))
     year_reports = sorted(reports.values(), key=lambda r: (r.period.end_date, r.period.number))
     latest = year_reports[-1] if year_reports else None
     cards = [
         ReportCard(
             report=r,
             is_latest=r is latest,
-            can_review=r.pk in reviewable and (not r.period.is_locked or r.correcting),
-            can_reopen=r.status == ReportStatus.APPROVED and access.can_reopen(user),
+            can_review=r.pk in viewer.reviewable,
+            can_reopen=r.status == ReportStatus.APPROVED and viewer.can_reopen,
             inputs_display=format_inputs(indicator, r.inputs) if indicator.formula else "",
             comments=[e for e in events if e.report_id == r.pk and e.action == ReportAction.COMMENTED],
         )
@@ -351,13 +374,27 @@ def indicator_page(indicator: Indicator, year: int, user) -> IndicatorPage:
     )
 
 
-def reviewable_report_ids(user, indicator: Indicator, reports: list[ProgressReport]) -> set[int]:
-    """The reports waiting for a review the user may give (at either stage): `access.can_review`,
-    read from reports loaded `access.with_authorship` (no query per report). The services
-    check again when the form is posted."""
+def reviewable_report_ids(user, indicator: Indicator, year: int) -> frozenset[int]:
+    """The year's reports waiting for a review the user may give now: `access.can_review`,
+    and their period open (or the report under correction). `access.reviewable` narrows the
+    query (for someone who reviews nothing it is empty, and no query runs); authorship is read
+    in the same query (`access.with_authorship`). The services check again when the form is posted."""
     if not user.is_authenticated:
-        return set()
-    return {r.pk for r in reports if access.review_stage(r) is not None and access.can_review(user, r)}
+        return frozenset()
+    reports = access.with_authorship(
+        ProgressReport.objects.filter(
+            access.reviewable(user), indicator=indicator, period__plan_id=indicator.department_plan.plan_id
+        )
+        .filter(period__year=year)
+        .select_related("period"),
+        user,
+    )
+    ids = set()
+    for report in reports:
+        report.indicator = indicator  # the rule reads its department: no query per report
+        if access.can_review(user, report) and (not report.period.is_locked or report.correcting):
+            ids.add(report.pk)
+    return frozenset(ids)
 
 
 def _chart_value(indicator: Indicator, value, *, derived: bool = False) -> float | None:

@@ -20,7 +20,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kpi import nav_counts, stored
+from kpi import nav_counts, page_cache, stored
 from kpi.models import Indicator, ProgressReport, ReportEvent, ReportingPeriod
 from kpi.services import notifications
 from kpi.services.reports import (
@@ -345,6 +345,7 @@ def write_reports(writes: list[_Write], *, user, submit: bool, now) -> dict[tupl
         ReportEvent.objects.bulk_update(merged, ["changes"])
     ReportEvent.objects.bulk_create(events)
     nav_counts.bump(nav_counts.departments_of(w.report for w in writes))
+    page_cache.indicators_moved(w.report.indicator_id for w in writes)
     if submit:
         notifications.notify_submitted_many(reports=[w.report for w in writes], actor=user)
     return {}

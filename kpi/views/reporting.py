@@ -13,11 +13,15 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -25,7 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from common import formatting
 from common.errors import StorageUnavailable
 from common.numbers import MAX_ID, optional_int
-from kpi import access, assessments, selectors, services, stash, units
+from kpi import access, assessments, page_cache, selectors, services, stash, units
 from kpi.forms import EvidenceForm, ReportForm
 from kpi.models import ReportingPeriod
 
@@ -66,27 +70,46 @@ RECORD_SHOWN = 30  # entries of the KPI page's record shown before "show the who
 @login_required
 @require_safe
 def indicator_detail(request, indicator_id):
-    """An indicator's targets, actuals, lights, periods, latest reports and its record."""
-    indicator = get_object_or_404(selectors.indicator_queryset(request.user), pk=indicator_id)
+    """An indicator's targets, actuals, lights, periods, latest reports and its record.
+
+    The content is the same for everyone who may do the same there (`selectors.page_viewer`),
+    so it is kept rendered (`kpi.page_cache`) and built only when what it shows has moved."""
+    indicator = get_object_or_404(selectors.indicator_queryset(request.user, with_targets=False), pk=indicator_id)
     plan = indicator.department_plan.plan
     year = selectors.year_from_param(plan, request.GET.get("year"))
-    page = selectors.indicator_page(indicator, year, request.user)
+    viewer = selectors.page_viewer(request.user, indicator, year)
     # The record, newest first: the latest entries, and all of them on request (?record=all).
     whole_record = request.GET.get("record") == "all"
-    return render(
-        request,
-        "kpi/indicator_detail.html",
-        {
+
+    def build():
+        prefetch_related_objects([indicator], selectors.targets_prefetch())
+        return selectors.indicator_page(indicator, year, viewer)
+
+    # Built only on a miss (and when a test reads it from the response's context).
+    page = SimpleLazyObject(build)
+    charts = SimpleLazyObject(lambda: selectors.indicator_charts(page))
+
+    def render_content() -> str:
+        context = {
             "page": page,
             "record": page.timeline if whole_record else page.timeline[:RECORD_SHOWN],
             "record_hidden": 0 if whole_record else max(0, len(page.timeline) - RECORD_SHOWN),
-            "charts": selectors.indicator_charts(page),
+            "charts": charts,
             "indicator": indicator,
             "plan": plan,
             "department": indicator.department_plan.department,
             "thresholds": assessments.thresholds_for(plan),
             "labels": services.FIELD_LABELS,
-        },
+        }
+        return render_to_string("kpi/indicator_body.html", context, request)
+
+    content = page_cache.content(
+        request, indicator, year, whole_record=whole_record, viewer=viewer, render=render_content
+    )
+    return render(
+        request,
+        "kpi/indicator_detail.html",
+        {"indicator": indicator, "content": mark_safe(content), "page": page, "charts": charts},  # noqa: S308
     )
 
 

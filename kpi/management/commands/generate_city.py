@@ -53,7 +53,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from kpi import assessments, services, stored
+from kpi import assessments, page_cache, services, stored
 from kpi.attainment import Thresholds, assess
 from kpi.formulas import FORMULAS
 from kpi.models import (
@@ -220,6 +220,7 @@ class Command(BaseCommand):
             # Written in bulk, the rows above sent no signal: the stored assessments are computed once, here.
             stored_rows = stored.rebuild(self.plan)
             timer.step(f"stored assessments ({stored_rows})")
+            page_cache.everything_moved()  # and no KPI page cached before this load is served after it
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
