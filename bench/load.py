@@ -119,7 +119,9 @@ def cpu_seconds(server_group: int) -> tuple[float, float]:
             continue
         fields = stat.rsplit(")", 1)[1].split()
         if int(fields[2]) == server_group:  # the process group gunicorn was started in
-            gunicorn += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+            # utime + stime, and cutime + cstime: the workers gunicorn has recycled
+            # (max_requests) and reaped are counted in the master's children's time.
+            gunicorn += sum(int(v) for v in fields[11:15]) / tick
     # user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     busy = (sum(values) - values[3] - values[4]) / tick
