@@ -317,14 +317,34 @@ def page_of_structure(sender, instance, raw: bool = False, **kwargs) -> None:
         page_cache.everything_moved()
 
 
+def _names(person) -> tuple:
+    return (person.get_username(), person.first_name, person.last_name)
+
+
+_NAME_FIELDS = {get_user_model().USERNAME_FIELD, "first_name", "last_name"}
+
+
+@receiver(post_init, sender=get_user_model(), dispatch_uid="kpi.page_cache.person_loaded")
+def remember_names(sender, instance, **kwargs) -> None:
+    # Not read when deferred (that would cost a query per person): unknown, so a save moves the pages.
+    known = instance.pk and not (_NAME_FIELDS & instance.get_deferred_fields())
+    instance._page_names = _names(instance) if known else None
+
+
 @receiver(post_save, sender=get_user_model(), dispatch_uid="kpi.page_cache.person")
 @receiver(post_delete, sender=get_user_model(), dispatch_uid="kpi.page_cache.person_deleted")
-def page_of_people(sender, instance, raw: bool = False, update_fields=None, **kwargs) -> None:
-    """A person's name is on the record of every page they acted on. A sign-in's save of
-    `last_login` alone changes no name."""
-    if raw or (update_fields is not None and set(update_fields) <= {"last_login"}):
+def page_of_people(sender, instance, raw: bool = False, created: bool = False, **kwargs) -> None:
+    """A person's name is on the record of every page they acted on: a rename (or a deletion)
+    moves every page. A sign-in's save (`last_login`, or a directory's copy of the same
+    names) and a new account, on no record yet, move nothing."""
+    if raw:
         return
-    page_cache.everything_moved()
+    renamed = not created and (
+        kwargs.get("signal") is post_delete or getattr(instance, "_page_names", None) != _names(instance)
+    )
+    instance._page_names = _names(instance)
+    if renamed:
+        page_cache.everything_moved()
 
 
 @receiver(written_in_bulk, dispatch_uid="kpi.page_cache.bulk")
