@@ -60,7 +60,9 @@ def moved(scopes: Iterable[str]) -> None:
     """Give each scope a new random version, inside the caller's transaction.
 
     One upsert; rows in a fixed order, so that two transactions moving the same scopes take
-    their locks in the same order."""
+    their locks in the same order. A scope written twice in one transaction (a report's save,
+    then its record entry's) is moved twice on purpose: a page read between the two writes,
+    in that transaction, is kept under the first value and must not be served after the second."""
     rows = [PageVersion(scope=scope, value=secrets.randbits(63) or 1) for scope in sorted(set(scopes))]
     if rows:
         PageVersion.objects.bulk_create(rows, update_conflicts=True, unique_fields=["scope"], update_fields=["value"])

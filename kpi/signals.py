@@ -29,6 +29,7 @@ from kpi import nav_counts, page_cache, stash, stored
 from kpi.models import (
     Evidence,
     Indicator,
+    PageVersion,
     PeriodEvent,
     PlannedValue,
     ProgressReport,
@@ -108,12 +109,17 @@ def target_moved(sender, instance: YearlyTarget, raw: bool = False, **kwargs) ->
 def planned_moved(sender, instance: PlannedValue, raw: bool = False, **kwargs) -> None:
     if raw or not _moves_others(kwargs.get("origin", instance)):
         return
-    if PlannedValue.target.is_cached(instance):  # the planning service saves values with their target: no query
-        row = (instance.target.indicator_id, instance.target.year)
-    else:
-        row = YearlyTarget.objects.filter(pk=instance.target_id).values_list("indicator_id", "year").first()
+    row = _target_year(instance)
     if row is not None:
         stored.touch([row])
+
+
+def _target_year(instance) -> tuple[int, int] | None:
+    """(indicator id, year) of the target a row belongs to (a planned value, a revision): from
+    the target the services save it with, else one query."""
+    if type(instance).target.is_cached(instance):
+        return (instance.target.indicator_id, instance.target.year)
+    return YearlyTarget.objects.filter(pk=instance.target_id).values_list("indicator_id", "year").first()
 
 
 _COUNTS = (ReportStatus.SUBMITTED, ReportStatus.APPROVED)
@@ -241,12 +247,6 @@ def _report_indicator(report_id: int, cached=None) -> int | None:
     return ProgressReport.objects.filter(pk=report_id).values_list("indicator_id", flat=True).first()
 
 
-def _target_indicator(target_id: int, cached=None) -> int | None:
-    if cached is not None:
-        return cached.indicator_id
-    return YearlyTarget.objects.filter(pk=target_id).values_list("indicator_id", flat=True).first()
-
-
 def _page_receiver(*models):
     def connect(handler):
         for model in models:
@@ -282,8 +282,8 @@ def page_of_report_row(sender, instance, raw: bool = False, **kwargs) -> None:
 def page_of_target_row(sender, instance, raw: bool = False, **kwargs) -> None:
     if raw or _cascaded(instance, kwargs):
         return
-    target = instance.target if type(instance).target.is_cached(instance) else None
-    page_cache.indicators_moved([_target_indicator(instance.target_id, target)])
+    row = _target_year(instance)
+    page_cache.indicators_moved([row[0] if row is not None else None])
 
 
 @_page_receiver(Plan)
@@ -357,7 +357,5 @@ def first_page_version(sender, app_config=None, **kwargs) -> None:
     """A database of its own gets its own "all" version, so that two databases sharing one
     cache (a copy, a test database) never share a key."""
     if app_config is not None and app_config.label == "kpi":
-        from kpi.models import PageVersion
-
         if not PageVersion.objects.filter(scope=page_cache.ALL).exists():
             page_cache.everything_moved()
